@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+
+from hub.models import (
+    ApiToken,
+    AuditEvent,
+    Membership,
+    MeteringPoint,
+    Organisation,
+    PollRun,
+    Series,
+    Site,
+    User,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "is_staff", "is_active", "last_login"]
+    search_fields = ["email", "full_name"]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profil", {"fields": ("full_name",)}),
+        ("Droits", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "postcode", "city"]
+    list_filter = ["organisation"]
+    search_fields = ["name", "city"]
+
+
+@admin.register(MeteringPoint)
+class MeteringPointAdmin(admin.ModelAdmin):
+    list_display = ["identifier", "kind", "label", "organisation", "site"]
+    list_filter = ["kind", "organisation"]
+    search_fields = ["identifier", "label"]
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ["metering_point", "quantity", "unit", "kind", "step_seconds", "source"]
+    list_filter = ["kind", "source"]
+    search_fields = ["metering_point__identifier", "quantity"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PollRun)
+class PollRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "source", "target", "outcome", "items_received", "items_stored"]
+    list_filter = ["source", "outcome"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "action", "actor", "actor_label", "organisation", "object_repr", "ip"]
+    list_filter = ["action", "organisation"]
+    search_fields = ["object_repr", "actor_label", "actor__email"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created where their plaintext can be shown once (portal, command)."""
+
+    list_display = ["name", "prefix", "organisation", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = ["organisation"]
+    readonly_fields = ["prefix", "last_used_at", "last_used_ip", "created_by", "created_at"]
+    exclude = ["key_hash", "seen_ips"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

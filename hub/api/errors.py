@@ -1,0 +1,26 @@
+"""Bad input answers 400 naming the field and the reason, never 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from hub.tenancy import NoOrganisation
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, NoOrganisation):
+        exc = exceptions.PermissionDenied("You belong to no organisation.")
+    field = getattr(exc, "field", None)
+    reason = getattr(exc, "reason", None)
+    if isinstance(field, str) and isinstance(reason, str):
+        # Domain errors of the services carry (field, reason): a client mistake, so 400.
+        exc = exceptions.ValidationError({field: [reason]})
+    return drf_exception_handler(exc, context)

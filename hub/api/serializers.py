@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from hub import identifiers
+from hub.models import Aggregate, MeteringPoint, Quality, Series, Site
+from hub.selectors.series import Step
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Site
+        fields = ["id", "name", "address", "postcode", "city"]
+
+
+class MeteringPointSerializer(serializers.ModelSerializer):
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none(), allow_null=True, required=False)
+
+    class Meta:
+        model = MeteringPoint
+        fields = ["id", "kind", "identifier", "label", "site", "created_at"]
+        read_only_fields = ["created_at"]
+        # Uniqueness per organisation is checked in validate(); the organisation is not a field.
+        validators: list[Any] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        organisation = self.context.get("organisation")
+        self.fields["site"].queryset = Site.objects.filter(organisation=organisation)  # type: ignore[attr-defined]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        identifier = attrs.get("identifier", getattr(self.instance, "identifier", ""))
+        try:
+            attrs["identifier"] = identifiers.normalise(str(kind), identifier)
+        except identifiers.InvalidIdentifier as exc:
+            raise serializers.ValidationError({"identifier": [exc.reason]}) from exc
+        clash = MeteringPoint.objects.filter(
+            organisation=self.context["organisation"], kind=kind, identifier=attrs["identifier"]
+        )
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError({"identifier": ["already registered"]})
+        return attrs
+
+
+class SeriesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Series
+        fields = ["id", "metering_point", "quantity", "unit", "kind", "step_seconds", "source"]
+
+
+class PointsQuerySerializer(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="Inclusive start, ISO 8601 with offset.")
+    end = serializers.DateTimeField(help_text="Exclusive end, ISO 8601 with offset.")
+    step = serializers.ChoiceField(choices=[s.value for s in Step], default=Step.RAW.value)
+    aggregate = serializers.ChoiceField(choices=Aggregate.choices, required=False)
+
+
+class PointInSerializer(serializers.Serializer):
+    ts = serializers.DateTimeField()
+    value = serializers.FloatField(allow_null=True)
+    quality = serializers.ChoiceField(choices=Quality.choices, default=Quality.MEASURED)
+    provisional = serializers.BooleanField(default=False)
+
+    def validate_ts(self, value: Any) -> Any:
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["value"] is None and attrs["quality"] != Quality.MISSING:
+            raise serializers.ValidationError({"value": ["required unless quality is missing (3)"]})
+        return attrs
+
+
+class PointsWriteSerializer(serializers.Serializer):
+    points = PointInSerializer(many=True, allow_empty=False, max_length=100_000)
+
+
+class PointOutSerializer(serializers.Serializer):
+    ts = serializers.DateTimeField()
+    value = serializers.FloatField(allow_null=True)
+    count = serializers.IntegerField()
+    quality = serializers.IntegerField()
+
+
+class PointsResponseSerializer(serializers.Serializer):
+    series = serializers.IntegerField()
+    unit = serializers.CharField()
+    step = serializers.CharField()
+    aggregate = serializers.CharField(allow_null=True)
+    points = PointOutSerializer(many=True)

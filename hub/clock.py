@@ -1,0 +1,55 @@
+"""Local time of the French market: Europe/Paris days and gas days, right on 23- and 25-hour days.
+
+Periods are half-open ``[start, end)`` and returned as aware UTC datetimes. "Now" is never read
+here: callers pass it in, so tests pin it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+GAS_DAY_START = dt.time(6, 0)
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """Start of ``day`` in Paris, in UTC. Midnight always exists in Paris (changes at 02:00/03:00)."""
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=PARIS).astimezone(dt.UTC)
+
+
+def local_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return local_midnight(day), local_midnight(day + dt.timedelta(days=1))
+
+
+def local_day_of(instant: dt.datetime) -> dt.date:
+    _require_aware(instant)
+    return instant.astimezone(PARIS).date()
+
+
+def gas_day_bounds(gas_day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Gas day D runs from D 06:00 to D+1 06:00, Paris time."""
+    start = dt.datetime.combine(gas_day, GAS_DAY_START, tzinfo=PARIS)
+    end = dt.datetime.combine(gas_day + dt.timedelta(days=1), GAS_DAY_START, tzinfo=PARIS)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def gas_day_of(instant: dt.datetime) -> dt.date:
+    _require_aware(instant)
+    local = instant.astimezone(PARIS)
+    return local.date() if local.time() >= GAS_DAY_START else local.date() - dt.timedelta(days=1)
+
+
+def hours_in_local_day(day: dt.date) -> int:
+    start, end = local_day_bounds(day)
+    return int((end - start).total_seconds() // 3600)
+
+
+def local_days(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The local days of ``[start, end)``."""
+    return [start + dt.timedelta(days=i) for i in range((end - start).days)]
+
+
+def _require_aware(instant: dt.datetime) -> None:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("a timezone-aware datetime is required")

@@ -1,0 +1,56 @@
+"""Secrets at rest: MultiFernet over the keys of ``FIELD_ENCRYPTION_KEYS`` (newest first).
+
+Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``) authenticates what it decrypts, so a
+wrong key or a tampered value raises ``DecryptionError`` instead of yielding garbage.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class DecryptionError(Exception):
+    """The stored value was not made by any configured key (or was altered)."""
+
+
+def generate_key() -> str:
+    return Fernet.generate_key().decode("ascii")
+
+
+@cache
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS is empty: set it (comma-separated Fernet keys, newest first)."
+        )
+    try:
+        return MultiFernet([Fernet(k.strip().encode("ascii")) for k in keys])
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEYS holds an invalid key: {exc}") from exc
+
+
+def current() -> MultiFernet:
+    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
+def encrypt(plaintext: str) -> str:
+    return current().encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    try:
+        return current().decrypt(token.encode("ascii")).decode("utf-8")
+    except InvalidToken as exc:
+        raise DecryptionError("No configured key decrypts this value.") from exc
+
+
+def rotate(token: str) -> str:
+    """Re-encrypt ``token`` with the newest key (MultiFernet.rotate keeps the timestamp)."""
+    try:
+        return current().rotate(token.encode("ascii")).decode("ascii")
+    except InvalidToken as exc:
+        raise DecryptionError("No configured key decrypts this value.") from exc

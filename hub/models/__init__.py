@@ -1,0 +1,28 @@
+"""The shared core's data. Each module holds one concern; import from here."""
+
+from hub.models.audit import AuditEvent
+from hub.models.metering import MeteringPoint, MeteringPointKind, Site
+from hub.models.polling import PollOutcome, PollRun
+from hub.models.series import Aggregate, Point, Quality, Series, SeriesKind
+from hub.models.tenancy import Membership, Organisation, Role
+from hub.models.tokens import ApiToken
+from hub.models.users import User
+
+__all__ = [
+    "Aggregate",
+    "ApiToken",
+    "AuditEvent",
+    "Membership",
+    "MeteringPoint",
+    "MeteringPointKind",
+    "Organisation",
+    "Point",
+    "PollOutcome",
+    "PollRun",
+    "Quality",
+    "Role",
+    "Series",
+    "SeriesKind",
+    "Site",
+    "User",
+]

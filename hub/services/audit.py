@@ -1,0 +1,68 @@
+"""Recording audit events: the one way anything in the hub writes to the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from hub.models import AuditEvent, Organisation
+
+# Keys whose values never reach the audit trail, whatever model they come from.
+SECRET_KEYS = frozenset(
+    {"password", "secret", "client_secret", "token", "key_hash", "api_key", "otp_secret", "key"}
+)
+
+
+def redact(data: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    return {
+        k: ("***" if k.lower() in SECRET_KEYS or "secret" in k.lower() else _jsonable(v))
+        for k, v in data.items()
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def record(
+    *,
+    action: str,
+    actor: Any = None,
+    actor_label: str = "",
+    organisation: Organisation | None = None,
+    target: models.Model | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    ip: str | None = None,
+    at: dt.datetime | None = None,
+) -> AuditEvent:
+    user = actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
+    return AuditEvent.objects.create(
+        at=at or timezone.now(),
+        actor=user,
+        actor_label=actor_label or (str(user) if user else ""),
+        organisation=organisation,
+        action=action,
+        object_type=target._meta.label if target is not None else "",
+        object_id=str(target.pk) if target is not None else "",
+        object_repr=str(target)[:300] if target is not None else "",
+        before=redact(before),
+        after=redact(after),
+        ip=ip or None,
+    )

@@ -1,0 +1,155 @@
+"""API tokens: creation (the plaintext is returned once), revocation, and checking a presented token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from hub.models import ApiToken, Organisation
+from hub.netaddr import InvalidNetwork, address_allowed, parse_networks
+from hub.services import audit
+
+TOKEN_PREFIX = "hub"
+SCOPES = ("read", "write")
+# Last-use bookkeeping is written at most this often per token, not on every request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+MAX_SEEN_IPS = 50
+
+
+class TokenError(Exception):
+    """Base class: the presented token cannot be used."""
+
+
+class TokenInvalid(TokenError):
+    pass
+
+
+class TokenExpired(TokenError):
+    pass
+
+
+class TokenRevoked(TokenError):
+    pass
+
+
+class AddressNotAllowed(TokenError):
+    pass
+
+
+class TokenSpecError(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    plaintext: str
+
+
+def _hash(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    *,
+    organisation: Organisation,
+    name: str,
+    allowed_networks: Sequence[str] = (),
+    scopes: Sequence[str] = (),
+    expires_at: dt.datetime | None = None,
+    actor: Any = None,
+    ip: str | None = None,
+) -> IssuedToken:
+    try:
+        networks = [str(n) for n in parse_networks(allowed_networks)]
+    except InvalidNetwork as exc:
+        raise TokenSpecError("allowed_networks", str(exc)) from exc
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise TokenSpecError("scopes", f"unknown scopes {unknown}; known: {list(SCOPES)}")
+    if not name.strip():
+        raise TokenSpecError("name", "required")
+    if ApiToken.objects.filter(organisation=organisation, name=name).exists():
+        raise TokenSpecError("name", "a token of this organisation already has this name")
+    prefix = secrets.token_hex(6)
+    plaintext = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            organisation=organisation,
+            name=name,
+            prefix=prefix,
+            key_hash=_hash(plaintext),
+            scopes=list(scopes),
+            allowed_networks=networks,
+            expires_at=expires_at,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit.record(
+            action="api_token.created",
+            actor=actor,
+            organisation=organisation,
+            target=token,
+            after={"name": name, "scopes": list(scopes), "allowed_networks": networks,
+                   "expires_at": expires_at},
+            ip=ip,
+        )
+    return IssuedToken(token, plaintext)
+
+
+def revoke_token(*, token: ApiToken, now: dt.datetime, actor: Any = None, ip: str | None = None) -> None:
+    if token.revoked_at is not None:
+        return
+    token.revoked_at = now
+    token.save(update_fields=["revoked_at"])
+    audit.record(
+        action="api_token.revoked", actor=actor, organisation=token.organisation, target=token,
+        before={"revoked_at": None}, after={"revoked_at": now}, ip=ip, at=now,
+    )
+
+
+def authenticate(*, plaintext: str, ip: str, now: dt.datetime) -> ApiToken:
+    """The token ``plaintext`` names, if it may be used from ``ip`` at ``now``; else TokenError."""
+    parts = plaintext.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        raise TokenInvalid("malformed token")
+    token = (
+        ApiToken.objects.select_related("organisation").filter(prefix=parts[1]).first()
+    )
+    if token is None or not hmac.compare_digest(token.key_hash, _hash(plaintext)):
+        raise TokenInvalid("unknown token")
+    if token.revoked_at is not None:
+        raise TokenRevoked("token revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise TokenExpired("token expired")
+    if token.allowed_networks and not address_allowed(ip, token.allowed_networks):
+        raise AddressNotAllowed(f"address {ip} is not in the token's allowed networks")
+    _note_use(token, ip=ip, now=now)
+    return token
+
+
+def _note_use(token: ApiToken, *, ip: str, now: dt.datetime) -> None:
+    new_ip = bool(ip) and ip not in token.seen_ips
+    stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
+    if not (new_ip or stale or ip != token.last_used_ip):
+        return
+    token.last_used_at = now
+    token.last_used_ip = ip or None
+    fields = ["last_used_at", "last_used_ip"]
+    if new_ip:
+        token.seen_ips = [*token.seen_ips, ip][-MAX_SEEN_IPS:]
+        fields.append("seen_ips")
+        audit.record(
+            action="api_token.new_ip", actor_label=f"token {token.prefix}",
+            organisation=token.organisation, target=token, after={"ip": ip}, ip=ip, at=now,
+        )
+    token.save(update_fields=fields)

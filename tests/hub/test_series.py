@@ -1,0 +1,160 @@
+"""Series writes (idempotent upserts, provisional then definitive) and resampled reads, on DST days."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hub.clock import local_day_bounds
+from hub.models import Aggregate, Point, Quality, SeriesKind
+from hub.selectors.series import SeriesReadError, Step, read_points
+from hub.services.series import PointIn, SeriesWriteError, ensure_series, upsert_points, upsert_rows
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def series(tenant):
+    return ensure_series(
+        metering_point=tenant.point, quantity="active_energy_import", unit="Wh", source="test",
+        kind=SeriesKind.INTERVAL, step_seconds=900,
+    )
+
+
+def quarter_hours(day: dt.date, value: float = 1.0) -> list[PointIn]:
+    start, end = local_day_bounds(day)
+    count = int((end - start).total_seconds() // 900)
+    return [PointIn(start + dt.timedelta(minutes=15 * i), value) for i in range(count)]
+
+
+def test_upsert_is_idempotent(series):
+    points = quarter_hours(dt.date(2026, 6, 1))
+    assert upsert_points(series=series, points=points) == 96
+    assert upsert_points(series=series, points=points) == 0
+    assert Point.objects.filter(series=series).count() == 96
+
+
+def test_upsert_replaces_a_changed_value(series):
+    ts = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+    upsert_points(series=series, points=[PointIn(ts, 1.0)])
+    assert upsert_points(series=series, points=[PointIn(ts, 2.0, Quality.CORRECTED)]) == 1
+    point = Point.objects.get(series=series, ts=ts)
+    assert (point.value, point.quality) == (2.0, Quality.CORRECTED)
+
+
+def test_definitive_overwrites_provisional_but_not_the_reverse(series):
+    ts = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+    upsert_points(series=series, points=[PointIn(ts, 10.0, Quality.ESTIMATED, provisional=True)])
+    upsert_points(series=series, points=[PointIn(ts, 12.5, Quality.MEASURED)])
+    late_provisional = PointIn(ts, 99.0, Quality.ESTIMATED, provisional=True)
+    assert upsert_points(series=series, points=[late_provisional]) == 0
+    point = Point.objects.get(series=series, ts=ts)
+    assert (point.value, point.quality, point.provisional) == (12.5, Quality.MEASURED, False)
+
+
+def test_duplicates_inside_one_batch_keep_the_last(series):
+    ts = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+    upsert_points(series=series, points=[PointIn(ts, 1.0), PointIn(ts, 3.0)])
+    assert Point.objects.get(series=series, ts=ts).value == 3.0
+
+
+@pytest.mark.parametrize(
+    ("point", "reason"),
+    [
+        (PointIn(dt.datetime(2026, 6, 1, 10), 1.0), "time zone"),
+        (PointIn(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), float("nan")), "not finite"),
+        (PointIn(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), None), "value is required"),
+        (PointIn(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), 1.0, quality=9), "quality"),
+    ],
+)
+def test_bad_point_is_refused_and_nothing_of_the_batch_is_stored(series, point, reason):
+    good = PointIn(dt.datetime(2026, 6, 1, 9, tzinfo=dt.UTC), 1.0)
+    with pytest.raises(SeriesWriteError, match=reason) as info:
+        upsert_points(series=series, points=[good, point])
+    assert info.value.index == 1
+    assert not Point.objects.filter(series=series).exists()
+
+
+def test_missing_point_is_stored_without_value(series):
+    ts = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+    upsert_points(series=series, points=[PointIn(ts, None, Quality.MISSING)])
+    assert Point.objects.get(series=series, ts=ts).value is None
+
+
+def test_rows_of_several_series_in_one_call(tenant, series):
+    other = ensure_series(metering_point=tenant.point, quantity="power", unit="W", source="test")
+    ts = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+    assert upsert_rows(rows=[(series.pk, ts, 1.0, 0, False), (other.pk, ts, 2.0, 0, False)]) == 2
+
+
+@pytest.mark.parametrize(("day", "hours"), [(dt.date(2026, 3, 29), 23), (dt.date(2026, 10, 25), 25),
+                                            (dt.date(2026, 6, 1), 24)])
+def test_hourly_resampling_of_a_local_day(series, day, hours):
+    upsert_points(series=series, points=quarter_hours(day))
+    start, end = local_day_bounds(day)
+    buckets = read_points(series=series, start=start, end=end, step=Step.HOUR)
+    assert len(buckets) == hours
+    assert all(b.value == 4.0 and b.count == 4 for b in buckets)
+    assert buckets[0].ts == start
+    assert buckets[-1].ts == end - dt.timedelta(hours=1)
+
+
+@pytest.mark.parametrize(("day", "quarters"), [(dt.date(2026, 3, 29), 92), (dt.date(2026, 10, 25), 100)])
+def test_daily_resampling_gives_one_bucket_per_local_day(series, day, quarters):
+    previous, following = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
+    for d in (previous, day, following):
+        upsert_points(series=series, points=quarter_hours(d))
+    start, _ = local_day_bounds(previous)
+    _, end = local_day_bounds(following)
+    buckets = read_points(series=series, start=start, end=end, step=Step.DAY)
+    assert [b.ts for b in buckets] == [local_day_bounds(d)[0] for d in (previous, day, following)]
+    assert buckets[1].value == quarters
+
+
+def test_gas_day_buckets_run_from_six_to_six_local(series):
+    day = dt.date(2026, 10, 25)
+    upsert_points(series=series, points=quarter_hours(day))
+    start, end = local_day_bounds(day)
+    buckets = read_points(series=series, start=start, end=end, step=Step.GAS_DAY)
+    # 00:00-06:00 local on the 25th has 7 hours (02:00-03:00 twice): 28 quarter-hours.
+    assert [(b.ts.isoformat(), b.value) for b in buckets] == [
+        ("2026-10-24T04:00:00+00:00", 28.0),
+        ("2026-10-25T05:00:00+00:00", 72.0),
+    ]
+
+
+def test_aggregates(series):
+    base = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+    upsert_points(series=series, points=[PointIn(base + dt.timedelta(minutes=15 * i), v)
+                                         for i, v in enumerate([4.0, 1.0, 3.0, 2.0])])
+    end = base + dt.timedelta(hours=1)
+    values = {
+        agg: read_points(series=series, start=base, end=end, step=Step.HOUR, aggregate=agg)[0].value
+        for agg in Aggregate
+    }
+    assert values == {Aggregate.SUM: 10.0, Aggregate.MEAN: 2.5, Aggregate.MIN: 1.0,
+                      Aggregate.MAX: 4.0, Aggregate.LAST: 2.0, Aggregate.COUNT: 4.0}
+
+
+def test_index_series_resamples_to_last_value(tenant):
+    index = ensure_series(metering_point=tenant.point, quantity="index", unit="Wh", source="t",
+                          kind=SeriesKind.INDEX)
+    base = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+    upsert_points(series=index, points=[PointIn(base + dt.timedelta(minutes=m), 100.0 + m) for m in (0, 20, 40)])
+    [bucket] = read_points(series=index, start=base, end=base + dt.timedelta(hours=1), step=Step.HOUR)
+    assert bucket.value == 140.0
+
+
+def test_raw_read_is_half_open(series):
+    base = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+    upsert_points(series=series, points=[PointIn(base, 1.0), PointIn(base + dt.timedelta(hours=1), 2.0)])
+    raw = read_points(series=series, start=base, end=base + dt.timedelta(hours=1))
+    assert [b.value for b in raw] == [1.0]
+
+
+def test_read_refuses_reversed_range(series):
+    base = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
+    with pytest.raises(SeriesReadError) as info:
+        read_points(series=series, start=base, end=base)
+    assert info.value.field == "end"

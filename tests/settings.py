@@ -1,0 +1,23 @@
+"""Test settings: the project's settings with fixed test keys and a fast password hasher.
+
+``DATABASE_URL`` and ``REDIS_URL`` from the environment still apply: CI runs the suite on
+PostgreSQL and Redis.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
+# Two keys: the newest first. Tests rotate between them.
+os.environ.setdefault(
+    "FIELD_ENCRYPTION_KEYS",
+    "aW7B8jsyH4Jz6wxBSMLdbTlZ7uQ2nUq0XJWSTjF8J6Q=,Ek5oFQ0DLRmvR2SeqBYXJx7TIn0l5yqvL8dwUjyQ6zY=",
+)
+os.environ.setdefault("HUB_VAR_DIR", tempfile.mkdtemp(prefix="hub-test-"))
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+from hub.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = False
