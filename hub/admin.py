@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
@@ -13,6 +14,7 @@ from hub.models import (
     MeteringPoint,
     Organisation,
     PollRun,
+    ProviderCredential,
     Series,
     Site,
     User,
@@ -41,7 +43,10 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Profil", {"fields": ("full_name",)}),
-        ("Droits", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            "Droits",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
@@ -103,3 +108,44 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class CredentialForm(forms.ModelForm):
+    # The stored secret is never rendered; leaving the field empty keeps it.
+    secret = forms.CharField(
+        label="Secret", required=False, widget=forms.PasswordInput(render_value=False)
+    )
+
+    class Meta:
+        model = ProviderCredential
+        fields = ["organisation", "provider", "label", "client_id"]
+
+    def clean_secret(self) -> str:
+        secret: str = self.cleaned_data.get("secret", "")
+        if not secret and not self.instance.pk:
+            raise forms.ValidationError("Requis pour un nouvel identifiant.")
+        return secret
+
+
+@admin.register(ProviderCredential)
+class ProviderCredentialAdmin(admin.ModelAdmin):
+    form = CredentialForm
+    list_display = ["label", "provider", "organisation", "client_id", "updated_at"]
+    list_filter = ["provider", "organisation"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from hub.netaddr import client_ip
+        from hub.services.credentials import save_credential
+
+        save_credential(
+            credential=obj,
+            secret=form.cleaned_data.get("secret") or None,
+            actor=request.user,
+            ip=client_ip(request),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        from hub.netaddr import client_ip
+        from hub.services.credentials import delete_credential
+
+        delete_credential(credential=obj, actor=request.user, ip=client_ip(request))

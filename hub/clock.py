@@ -14,7 +14,10 @@ GAS_DAY_START = dt.time(6, 0)
 
 
 def local_midnight(day: dt.date) -> dt.datetime:
-    """Start of ``day`` in Paris, in UTC. Midnight always exists in Paris (changes at 02:00/03:00)."""
+    """Start of ``day`` in Paris, in UTC.
+
+    Midnight always exists in Paris: the clocks change at 02:00 and 03:00.
+    """
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=PARIS).astimezone(dt.UTC)
 
 

@@ -9,12 +9,21 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from hub.clock import local_day_bounds
-from hub.models import MeteringPoint, MeteringPointKind, Membership, Organisation, Role, SeriesKind, Site, User
+from hub.models import (
+    Membership,
+    MeteringPoint,
+    MeteringPointKind,
+    Organisation,
+    Role,
+    SeriesKind,
+    Site,
+    User,
+)
 from hub.services.series import PointIn, ensure_series, upsert_points
 
 DEMO_ORG_SLUG = "demo"
 DEMO_EMAIL = "demo@hub.example"
-DEMO_PASSWORD = "demo-hub-2026"  # documented in the README; embedded defaults only
+DEMO_PASSWORD = "demo-hub-2026"  # noqa: S105 — documented in the README; embedded defaults only
 
 POINTS = [
     (MeteringPointKind.GAS_PCE, "GI123456", "Chaufferie — PCE"),
@@ -40,14 +49,22 @@ def seed_demo(*, today: dt.date) -> DemoSeed:
     user = User.objects.filter(email=DEMO_EMAIL).first()
     created = user is None
     if user is None:
-        user = User.objects.create_superuser(DEMO_EMAIL, DEMO_PASSWORD, full_name="Compte de démonstration")
-    Membership.objects.get_or_create(user=user, organisation=organisation, defaults={"role": Role.ADMIN})
+        user = User.objects.create_superuser(
+            DEMO_EMAIL, DEMO_PASSWORD, full_name="Compte de démonstration"
+        )
+    Membership.objects.get_or_create(
+        user=user, organisation=organisation, defaults={"role": Role.ADMIN}
+    )
     site, _ = Site.objects.get_or_create(
-        organisation=organisation, name="Campus Lyon", defaults={"postcode": "69003", "city": "Lyon"}
+        organisation=organisation,
+        name="Campus Lyon",
+        defaults={"postcode": "69003", "city": "Lyon"},
     )
     for kind, identifier, label in POINTS:
         point, _ = MeteringPoint.objects.get_or_create(
-            organisation=organisation, kind=kind, identifier=identifier,
+            organisation=organisation,
+            kind=kind,
+            identifier=identifier,
             defaults={"label": label, "site": site},
         )
         if kind == MeteringPointKind.ELEC_PRM:
@@ -58,8 +75,12 @@ def seed_demo(*, today: dt.date) -> DemoSeed:
 def _seed_load_curve(point: MeteringPoint, *, today: dt.date) -> None:
     """Seven local days of a plausible hourly building load, ending yesterday (idempotent)."""
     series = ensure_series(
-        metering_point=point, quantity="active_energy_import", unit="Wh", source="demo",
-        kind=SeriesKind.INTERVAL, step_seconds=3600,
+        metering_point=point,
+        quantity="active_energy_import",
+        unit="Wh",
+        source="demo",
+        kind=SeriesKind.INTERVAL,
+        step_seconds=3600,
     )
     start, _ = local_day_bounds(today - dt.timedelta(days=7))
     _, end = local_day_bounds(today - dt.timedelta(days=1))

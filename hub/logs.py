@@ -1,4 +1,7 @@
-"""Structured logging: stdlib loggers rendered by structlog (JSON in production, console locally)."""
+"""Structured logging: stdlib loggers rendered by structlog.
+
+JSON lines in production, a readable console format when DEBUG is on.
+"""
 
 from __future__ import annotations
 

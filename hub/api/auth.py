@@ -39,7 +39,9 @@ class ApiTokenAuthentication(BaseAuthentication):
         if not header or header[0].lower() != self.keyword:
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Authorization header: expected 'Bearer <token>'.")
+            raise exceptions.AuthenticationFailed(
+                "Authorization header: expected 'Bearer <token>'."
+            )
         try:
             token = tokens.authenticate(
                 plaintext=header[1].decode("ascii", errors="replace"),

@@ -16,7 +16,9 @@ class SiteSerializer(serializers.ModelSerializer):
 
 
 class MeteringPointSerializer(serializers.ModelSerializer):
-    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.none(), allow_null=True, required=False)
+    site = serializers.PrimaryKeyRelatedField(
+        queryset=Site.objects.none(), allow_null=True, required=False
+    )
 
     class Meta:
         model = MeteringPoint

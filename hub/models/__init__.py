@@ -1,6 +1,7 @@
 """The shared core's data. Each module holds one concern; import from here."""
 
 from hub.models.audit import AuditEvent
+from hub.models.credentials import ProviderCredential
 from hub.models.metering import MeteringPoint, MeteringPointKind, Site
 from hub.models.polling import PollOutcome, PollRun
 from hub.models.series import Aggregate, Point, Quality, Series, SeriesKind
@@ -19,6 +20,7 @@ __all__ = [
     "Point",
     "PollOutcome",
     "PollRun",
+    "ProviderCredential",
     "Quality",
     "Role",
     "Series",

@@ -50,7 +50,9 @@ class Series(models.Model):
             models.UniqueConstraint(
                 fields=["metering_point", "quantity", "source"], name="series_unique"
             ),
-            models.CheckConstraint(condition=models.Q(kind__in=SeriesKind.values), name="series_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=SeriesKind.values), name="series_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -77,7 +79,12 @@ class Point(models.Model):
     """
 
     pk = models.CompositePrimaryKey("series_id", "ts")
-    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="points")
+    # No database foreign key: its per-row check trigger more than doubled the cost of bulk
+    # ingest (measured in bench/series_ingest.py). Writers go through hub.services.series,
+    # which checks the series ids of every batch; deletes cascade through the ORM.
+    series = models.ForeignKey(
+        Series, on_delete=models.CASCADE, related_name="points", db_constraint=False
+    )
     ts = models.DateTimeField()
     value = models.FloatField(null=True)
     quality = models.PositiveSmallIntegerField(choices=Quality.choices, default=Quality.MEASURED)

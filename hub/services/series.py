@@ -1,9 +1,10 @@
 """Writing series: idempotent upserts on (series, ts).
 
-The bulk path on PostgreSQL streams rows with binary ``COPY`` into a session-local staging
-table, then applies them with one ``INSERT … SELECT … ON CONFLICT``; elsewhere (SQLite on the
-embedded defaults) the same upsert runs as ``executemany``. Either way a provisional value
-never replaces a definitive one, and a definitive value replaces anything.
+On PostgreSQL rows travel by binary ``COPY``: straight into the points table when none of the
+batch's series holds a point in the batch's time span (the common case of new data), else into
+a session-local staging table merged by one ``INSERT … SELECT … ON CONFLICT``. Elsewhere
+(SQLite on the embedded defaults) the same upsert runs as ``executemany``. Either way a
+provisional value never replaces a definitive one, and a definitive value replaces anything.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 
-from django.db import connection, transaction
+import psycopg
+from django.db import IntegrityError, connection, transaction
 
 from hub.models import MeteringPoint, Point, Quality, Series, SeriesKind
 
 POINT_TABLE = Point._meta.db_table
 STAGE_TABLE = "hub_point_stage"
 # Rows are sent to the database in slices of this size to bound memory on huge imports.
-SLICE = 200_000
+SLICE = 1_000_000
 
 
 class SeriesWriteError(ValueError):
@@ -67,31 +70,27 @@ def ensure_series(
 def upsert_points(*, series: Series | int, points: Iterable[PointIn]) -> int:
     """Store ``points`` in one series; returns how many rows were inserted or changed."""
     series_id = series if isinstance(series, int) else series.pk
-    return upsert_rows(
-        rows=(
-            (series_id, p.ts, p.value, p.quality, p.provisional) for p in points
-        )
-    )
+    return upsert_rows(rows=((series_id, p.ts, p.value, p.quality, p.provisional) for p in points))
 
 
 def upsert_rows(*, rows: Iterable[Row]) -> int:
     """Store rows of any series at once. Raises SeriesWriteError (nothing stored) on a bad row."""
-    clean = _validated(rows)
-    if not clean:
+    checked = _validated(rows)
+    if not checked:
         return 0
+    _require_series({row[0] for row in checked})
     write = _copy_upsert if connection.vendor == "postgresql" else _executemany_upsert
     written = 0
     with transaction.atomic():
-        for start in range(0, len(clean), SLICE):
-            written += write(clean[start : start + SLICE])
+        for start in range(0, len(checked), SLICE):
+            written += write(checked[start : start + SLICE])
     return written
 
 
 def _validated(rows: Iterable[Row]) -> list[Row]:
-    # Last write wins inside one batch: a single INSERT … ON CONFLICT may not touch a key twice.
-    unique: dict[tuple[int, dt.datetime], Row] = {}
-    for index, (series_id, ts, value, quality, provisional) in enumerate(rows):
-        if ts.tzinfo is None or ts.utcoffset() is None:
+    checked = rows if isinstance(rows, list) else list(rows)
+    for index, (_series_id, ts, value, quality, _provisional) in enumerate(checked):
+        if ts.tzinfo is not dt.UTC and ts.utcoffset() is None:
             raise SeriesWriteError(index, "timestamp without time zone")
         if quality not in _QUALITIES:
             raise SeriesWriteError(index, f"unknown quality {quality!r}")
@@ -100,6 +99,21 @@ def _validated(rows: Iterable[Row]) -> list[Row]:
                 raise SeriesWriteError(index, "a value is required unless quality is missing")
         elif not math.isfinite(value):
             raise SeriesWriteError(index, f"value is not finite: {value!r}")
+    return checked
+
+
+def _require_series(series_ids: set[int]) -> None:
+    # Points carry no database foreign key (see Point), so the ids are checked here.
+    known = set(Series.objects.filter(pk__in=series_ids).values_list("pk", flat=True))
+    unknown = series_ids - known
+    if unknown:
+        raise SeriesWriteError(0, f"unknown series {sorted(unknown)[:5]}")
+
+
+def _deduplicated(rows: list[Row]) -> list[Row]:
+    # Last write wins inside one batch: one INSERT … ON CONFLICT may not touch a key twice.
+    unique: dict[tuple[int, dt.datetime], Row] = {}
+    for series_id, ts, value, quality, provisional in rows:
         utc = ts.astimezone(dt.UTC)
         unique[(series_id, utc)] = (series_id, utc, value, quality, bool(provisional))
     return list(unique.values())
@@ -115,7 +129,18 @@ _CONFLICT = (
 _COLUMNS = "series_id, ts, value, quality, provisional"
 
 
+_COPY_TYPES = ["int8", "timestamptz", "float8", "int2", "bool"]
+
+
 def _copy_upsert(rows: list[Row]) -> int:
+    """Append straight into the table when nothing is there yet; else stage and merge."""
+    if not _overlaps_stored_points(rows):
+        try:
+            with transaction.atomic():
+                _copy(rows, table=POINT_TABLE)
+            return len(rows)
+        except (IntegrityError, psycopg.errors.UniqueViolation):
+            pass  # a key repeated in the batch, or written meanwhile: merge instead
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} "
@@ -123,26 +148,42 @@ def _copy_upsert(rows: list[Row]) -> int:
             "ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"TRUNCATE {STAGE_TABLE}")
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper: it speaks COPY
-        with raw.copy(f"COPY {STAGE_TABLE} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int8", "timestamptz", "float8", "int2", "bool"])
-            for row in rows:
-                copy.write_row(row)
+        _copy(_deduplicated(rows), table=STAGE_TABLE)
         cursor.execute(
             f"INSERT INTO {POINT_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGE_TABLE} "
-            f"ORDER BY series_id, ts {_CONFLICT}"
+            f"{_CONFLICT}"
         )
         return cursor.rowcount
+
+
+def _overlaps_stored_points(rows: list[Row]) -> bool:
+    series_ids = sorted(set(map(itemgetter(0), rows)))
+    first = min(map(itemgetter(1), rows))
+    last = max(map(itemgetter(1), rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {POINT_TABLE} WHERE series_id = ANY(%s) "
+            "AND ts >= %s AND ts <= %s)",
+            [series_ids, first, last],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def _copy(rows: list[Row], *, table: str) -> None:
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper: it speaks COPY
+        with raw.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_COPY_TYPES)
+            for row in rows:
+                copy.write_row(row)
 
 
 def _executemany_upsert(rows: list[Row]) -> int:
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
-        before = connection.connection.total_changes if connection.vendor == "sqlite" else 0
+        before = connection.connection.total_changes
         cursor.executemany(
             f"INSERT INTO {POINT_TABLE} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s) {_CONFLICT}",
-            [(sid, adapt(ts), value, quality, prov) for sid, ts, value, quality, prov in rows],
+            [(sid, adapt(ts), value, q, prov) for sid, ts, value, q, prov in _deduplicated(rows)],
         )
-        if connection.vendor == "sqlite":
-            return int(connection.connection.total_changes - before)
-        return cursor.rowcount
+        return int(connection.connection.total_changes - before)

@@ -1,4 +1,4 @@
-"""API tokens: creation (the plaintext is returned once), revocation, and checking a presented token."""
+"""API tokens: creation (the plaintext is returned once), revocation, checking a token."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hub.models import ApiToken, Organisation
 from hub.netaddr import InvalidNetwork, address_allowed, parse_networks
 from hub.services import audit
 
-TOKEN_PREFIX = "hub"
+TOKEN_PREFIX = "hub"  # noqa: S105 - a public marker, not a secret
 SCOPES = ("read", "write")
 # Last-use bookkeeping is written at most this often per token, not on every request.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
@@ -99,21 +99,33 @@ def create_token(
             actor=actor,
             organisation=organisation,
             target=token,
-            after={"name": name, "scopes": list(scopes), "allowed_networks": networks,
-                   "expires_at": expires_at},
+            after={
+                "name": name,
+                "scopes": list(scopes),
+                "allowed_networks": networks,
+                "expires_at": expires_at,
+            },
             ip=ip,
         )
     return IssuedToken(token, plaintext)
 
 
-def revoke_token(*, token: ApiToken, now: dt.datetime, actor: Any = None, ip: str | None = None) -> None:
+def revoke_token(
+    *, token: ApiToken, now: dt.datetime, actor: Any = None, ip: str | None = None
+) -> None:
     if token.revoked_at is not None:
         return
     token.revoked_at = now
     token.save(update_fields=["revoked_at"])
     audit.record(
-        action="api_token.revoked", actor=actor, organisation=token.organisation, target=token,
-        before={"revoked_at": None}, after={"revoked_at": now}, ip=ip, at=now,
+        action="api_token.revoked",
+        actor=actor,
+        organisation=token.organisation,
+        target=token,
+        before={"revoked_at": None},
+        after={"revoked_at": now},
+        ip=ip,
+        at=now,
     )
 
 
@@ -122,9 +134,7 @@ def authenticate(*, plaintext: str, ip: str, now: dt.datetime) -> ApiToken:
     parts = plaintext.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         raise TokenInvalid("malformed token")
-    token = (
-        ApiToken.objects.select_related("organisation").filter(prefix=parts[1]).first()
-    )
+    token = ApiToken.objects.select_related("organisation").filter(prefix=parts[1]).first()
     if token is None or not hmac.compare_digest(token.key_hash, _hash(plaintext)):
         raise TokenInvalid("unknown token")
     if token.revoked_at is not None:
@@ -149,7 +159,12 @@ def _note_use(token: ApiToken, *, ip: str, now: dt.datetime) -> None:
         token.seen_ips = [*token.seen_ips, ip][-MAX_SEEN_IPS:]
         fields.append("seen_ips")
         audit.record(
-            action="api_token.new_ip", actor_label=f"token {token.prefix}",
-            organisation=token.organisation, target=token, after={"ip": ip}, ip=ip, at=now,
+            action="api_token.new_ip",
+            actor_label=f"token {token.prefix}",
+            organisation=token.organisation,
+            target=token,
+            after={"ip": ip},
+            ip=ip,
+            at=now,
         )
     token.save(update_fields=fields)

@@ -1,4 +1,7 @@
-"""Series writes (idempotent upserts, provisional then definitive) and resampled reads, on DST days."""
+"""Series writes (idempotent upserts, provisional then definitive) and resampled reads.
+
+DST days on purpose: 2026-03-29 has 23 local hours, 2026-10-25 has 25.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +20,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def series(tenant):
     return ensure_series(
-        metering_point=tenant.point, quantity="active_energy_import", unit="Wh", source="test",
-        kind=SeriesKind.INTERVAL, step_seconds=900,
+        metering_point=tenant.point,
+        quantity="active_energy_import",
+        unit="Wh",
+        source="test",
+        kind=SeriesKind.INTERVAL,
+        step_seconds=900,
     )
 
 
@@ -88,8 +95,10 @@ def test_rows_of_several_series_in_one_call(tenant, series):
     assert upsert_rows(rows=[(series.pk, ts, 1.0, 0, False), (other.pk, ts, 2.0, 0, False)]) == 2
 
 
-@pytest.mark.parametrize(("day", "hours"), [(dt.date(2026, 3, 29), 23), (dt.date(2026, 10, 25), 25),
-                                            (dt.date(2026, 6, 1), 24)])
+@pytest.mark.parametrize(
+    ("day", "hours"),
+    [(dt.date(2026, 3, 29), 23), (dt.date(2026, 10, 25), 25), (dt.date(2026, 6, 1), 24)],
+)
 def test_hourly_resampling_of_a_local_day(series, day, hours):
     upsert_points(series=series, points=quarter_hours(day))
     start, end = local_day_bounds(day)
@@ -100,7 +109,9 @@ def test_hourly_resampling_of_a_local_day(series, day, hours):
     assert buckets[-1].ts == end - dt.timedelta(hours=1)
 
 
-@pytest.mark.parametrize(("day", "quarters"), [(dt.date(2026, 3, 29), 92), (dt.date(2026, 10, 25), 100)])
+@pytest.mark.parametrize(
+    ("day", "quarters"), [(dt.date(2026, 3, 29), 92), (dt.date(2026, 10, 25), 100)]
+)
 def test_daily_resampling_gives_one_bucket_per_local_day(series, day, quarters):
     previous, following = day - dt.timedelta(days=1), day + dt.timedelta(days=1)
     for d in (previous, day, following):
@@ -126,29 +137,48 @@ def test_gas_day_buckets_run_from_six_to_six_local(series):
 
 def test_aggregates(series):
     base = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
-    upsert_points(series=series, points=[PointIn(base + dt.timedelta(minutes=15 * i), v)
-                                         for i, v in enumerate([4.0, 1.0, 3.0, 2.0])])
+    upsert_points(
+        series=series,
+        points=[
+            PointIn(base + dt.timedelta(minutes=15 * i), v)
+            for i, v in enumerate([4.0, 1.0, 3.0, 2.0])
+        ],
+    )
     end = base + dt.timedelta(hours=1)
     values = {
         agg: read_points(series=series, start=base, end=end, step=Step.HOUR, aggregate=agg)[0].value
         for agg in Aggregate
     }
-    assert values == {Aggregate.SUM: 10.0, Aggregate.MEAN: 2.5, Aggregate.MIN: 1.0,
-                      Aggregate.MAX: 4.0, Aggregate.LAST: 2.0, Aggregate.COUNT: 4.0}
+    assert values == {
+        Aggregate.SUM: 10.0,
+        Aggregate.MEAN: 2.5,
+        Aggregate.MIN: 1.0,
+        Aggregate.MAX: 4.0,
+        Aggregate.LAST: 2.0,
+        Aggregate.COUNT: 4.0,
+    }
 
 
 def test_index_series_resamples_to_last_value(tenant):
-    index = ensure_series(metering_point=tenant.point, quantity="index", unit="Wh", source="t",
-                          kind=SeriesKind.INDEX)
+    index = ensure_series(
+        metering_point=tenant.point, quantity="index", unit="Wh", source="t", kind=SeriesKind.INDEX
+    )
     base = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
-    upsert_points(series=index, points=[PointIn(base + dt.timedelta(minutes=m), 100.0 + m) for m in (0, 20, 40)])
-    [bucket] = read_points(series=index, start=base, end=base + dt.timedelta(hours=1), step=Step.HOUR)
+    upsert_points(
+        series=index,
+        points=[PointIn(base + dt.timedelta(minutes=m), 100.0 + m) for m in (0, 20, 40)],
+    )
+    [bucket] = read_points(
+        series=index, start=base, end=base + dt.timedelta(hours=1), step=Step.HOUR
+    )
     assert bucket.value == 140.0
 
 
 def test_raw_read_is_half_open(series):
     base = dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC)
-    upsert_points(series=series, points=[PointIn(base, 1.0), PointIn(base + dt.timedelta(hours=1), 2.0)])
+    upsert_points(
+        series=series, points=[PointIn(base, 1.0), PointIn(base + dt.timedelta(hours=1), 2.0)]
+    )
     raw = read_points(series=series, start=base, end=base + dt.timedelta(hours=1))
     assert [b.value for b in raw] == [1.0]
 
