@@ -19,7 +19,10 @@ OA_CONTRACT_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_./-]{2,39}$"
 PATTERNS = {
     "gas_pce": (PCE_PATTERN, "un PCE fait 14 chiffres ou « GI » suivi de 6 chiffres"),
     "elec_prm": (PRM_PATTERN, "un PRM fait 14 chiffres"),
-    "tic_meter": (TIC_METER_PATTERN, "une adresse de compteur TIC fait 12 caractères (ADCO/ADSC/ADS)"),
+    "tic_meter": (
+        TIC_METER_PATTERN,
+        "une adresse de compteur TIC fait 12 caractères (ADCO/ADSC/ADS)",
+    ),
     "oa_site": (
         OA_CONTRACT_PATTERN,
         "une référence de contrat OA fait 3 à 40 lettres, chiffres ou « _ . / - »",
@@ -42,7 +45,9 @@ def normalise(kind: str, value: str) -> str:
     try:
         pattern, reason = PATTERNS[kind]
     except KeyError:
-        raise InvalidIdentifier(kind, value, f"type de point de comptage inconnu : {kind}") from None
+        raise InvalidIdentifier(
+            kind, value, f"type de point de comptage inconnu : {kind}"
+        ) from None
     cleaned = re.sub(r"\s+", "", value or "")
     if kind != "oa_site":
         cleaned = cleaned.upper()

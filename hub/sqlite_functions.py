@@ -23,7 +23,9 @@ def time_bucket(value: str | None, step: str) -> str | None:
     elif step == "1mo":
         start = local_midnight(instant.astimezone(PARIS).date().replace(day=1))
     elif step == "gasday":
-        start = dt.datetime.combine(gas_day_of(instant), dt.time(6), tzinfo=PARIS).astimezone(dt.UTC)
+        start = dt.datetime.combine(gas_day_of(instant), dt.time(6), tzinfo=PARIS).astimezone(
+            dt.UTC
+        )
     else:
         raise ValueError(f"unknown step {step}")
     return start.strftime("%Y-%m-%d %H:%M:%S")

@@ -68,7 +68,11 @@ class Quantity:
         return self.value / multiplier_factor(multiplier)
 
     def as_triplet(self, multiplier: str = "") -> dict[str, Any]:
-        return {"value": float(self.to(self.unit, multiplier)), "unit": self.unit, "multiplier": multiplier}
+        return {
+            "value": float(self.to(self.unit, multiplier)),
+            "unit": self.unit,
+            "multiplier": multiplier,
+        }
 
 
 def canonical_unit(unit: str) -> str:
@@ -100,4 +104,6 @@ def parse_triplet(data: Mapping[str, Any]) -> Quantity:
         raise UnitError("value", f"not a number: {raw!r}") from None
     if not value.is_finite():
         raise UnitError("value", f"not a finite number: {raw!r}")
-    return Quantity(value * multiplier_factor(data.get("multiplier", "")), canonical_unit(data["unit"]))
+    return Quantity(
+        value * multiplier_factor(data.get("multiplier", "")), canonical_unit(data["unit"])
+    )

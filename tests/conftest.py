@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from rest_framework.test import APIClient
 
-from hub.models import MeteringPoint, Membership, Organisation, Role, User
+from hub.models import Membership, MeteringPoint, Organisation, Role, User
 from hub.services.tokens import create_token
 
 PASSWORD = "correct horse battery staple"
@@ -42,7 +42,9 @@ def make_tenant(slug: str) -> Tenant:
     point = MeteringPoint.objects.create(
         organisation=organisation, kind="elec_prm", identifier=f"{abs(hash(slug)) % 10**14:014d}"
     )
-    return Tenant(organisation, people[Role.ADMIN], people[Role.OPERATOR], people[Role.VIEWER], point)
+    return Tenant(
+        organisation, people[Role.ADMIN], people[Role.OPERATOR], people[Role.VIEWER], point
+    )
 
 
 @pytest.fixture

@@ -23,7 +23,9 @@ class PollRun(models.Model):
     target = models.CharField(_("objet"), max_length=200, blank=True)
     started_at = models.DateTimeField(_("début"))
     finished_at = models.DateTimeField(_("fin"), null=True, blank=True)
-    outcome = models.CharField(max_length=16, choices=PollOutcome.choices, default=PollOutcome.RUNNING)
+    outcome = models.CharField(
+        max_length=16, choices=PollOutcome.choices, default=PollOutcome.RUNNING
+    )
     items_received = models.PositiveIntegerField(default=0)
     items_stored = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)

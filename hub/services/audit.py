@@ -52,7 +52,9 @@ def record(
     ip: str | None = None,
     at: dt.datetime | None = None,
 ) -> AuditEvent:
-    user = actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
+    user = (
+        actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
+    )
     return AuditEvent.objects.create(
         at=at or timezone.now(),
         actor=user,

@@ -14,10 +14,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--org", required=True, help="organisation slug")
         parser.add_argument("--name", required=True)
-        parser.add_argument("--allow", action="append", default=[], metavar="CIDR",
-                            help="allowed network (repeatable); none means any address")
-        parser.add_argument("--scope", action="append", default=[], choices=SCOPES,
-                            help="scope (repeatable); none means read and write")
+        parser.add_argument(
+            "--allow",
+            action="append",
+            default=[],
+            metavar="CIDR",
+            help="allowed network (repeatable); none means any address",
+        )
+        parser.add_argument(
+            "--scope",
+            action="append",
+            default=[],
+            choices=SCOPES,
+            help="scope (repeatable); none means read and write",
+        )
         parser.add_argument("--expires-in-days", type=int, default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -28,8 +38,12 @@ class Command(BaseCommand):
         expires_at = timezone.now() + dt.timedelta(days=days) if days else None
         try:
             issued = create_token(
-                organisation=organisation, name=options["name"], allowed_networks=options["allow"],
-                scopes=options["scope"], expires_at=expires_at, actor=None,
+                organisation=organisation,
+                name=options["name"],
+                allowed_networks=options["allow"],
+                scopes=options["scope"],
+                expires_at=expires_at,
+                actor=None,
             )
         except TokenSpecError as exc:
             raise CommandError(str(exc)) from exc

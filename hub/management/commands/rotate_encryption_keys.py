@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         total = 0
         for model in apps.get_models():
-            fields = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+            fields = [
+                f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)
+            ]
             if not fields:
                 continue
             with transaction.atomic():

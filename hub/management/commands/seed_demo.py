@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         seed = seed_demo(today=local_day_of(timezone.now()))
-        self.stdout.write(f"Organisation « {seed.organisation.name} » ({seed.organisation.slug}) ready.")
+        self.stdout.write(
+            f"Organisation « {seed.organisation.name} » ({seed.organisation.slug}) ready."
+        )
         if seed.user_created:
             self.stdout.write(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
         else:
