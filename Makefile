@@ -28,7 +28,7 @@ run: $(STAMP)
 	$(BIN)/honcho -f Procfile.dev start
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -14,6 +14,7 @@ class HubConfig(AppConfig):
 
     def ready(self) -> None:
         from hub import sqlite_functions
+        from hub.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
 
         connection_created.connect(sqlite_functions.register, dispatch_uid="hub.sqlite_functions")
         checks.register(check_encryption_keys, checks.Tags.security)

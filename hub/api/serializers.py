@@ -10,9 +10,20 @@ from hub.selectors.series import Step
 
 
 class SiteSerializer(serializers.ModelSerializer):
+    postcode = serializers.RegexField(r"^[0-9]{5}$", required=False, allow_blank=True)
+
     class Meta:
         model = Site
         fields = ["id", "name", "address", "postcode", "city"]
+        validators: list[Any] = []
+
+    def validate_name(self, value: str) -> str:
+        clash = Site.objects.filter(organisation=self.context["organisation"], name=value)
+        if self.instance is not None:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError("a site of this organisation already has this name")
+        return value
 
 
 class MeteringPointSerializer(serializers.ModelSerializer):

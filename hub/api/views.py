@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -32,19 +35,38 @@ class OrganisationScopedMixin:
         context["organisation"] = current_organisation(self.request)
         return context
 
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        with _constraint_errors_as_400():
+            serializer.save(organisation=current_organisation(self.request))
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        with _constraint_errors_as_400():
+            serializer.save()
+
+
+@contextmanager
+def _constraint_errors_as_400() -> Iterator[None]:
+    # Serializers check what they can; a race with another writer still ends as a 400.
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise serializers.ValidationError(
+            {"non_field_errors": ["conflicts with stored data (already exists?)"]}
+        ) from exc
+
 
 class SiteViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
+    queryset = Site.objects.none()  # the model for the schema; requests use get_queryset()
     serializer_class = api.SiteSerializer
     permission_classes = [OrganisationRole]
 
     def get_queryset(self) -> QuerySet[Site]:
         return self.scoped(Site.objects.all())
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.save(organisation=current_organisation(self.request))
-
 
 class MeteringPointViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
+    queryset = MeteringPoint.objects.none()
     serializer_class = api.MeteringPointSerializer
     permission_classes = [OrganisationRole]
     filterset_fields = ["kind", "site", "identifier"]
@@ -52,11 +74,9 @@ class MeteringPointViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[MeteringPoint]:
         return self.scoped(MeteringPoint.objects.all())
 
-    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        serializer.save(organisation=current_organisation(self.request))
-
 
 class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Series.objects.none()
     serializer_class = api.SeriesSerializer
     permission_classes = [OrganisationRole]
     organisation_path = "metering_point__organisation"

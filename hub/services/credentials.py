@@ -44,7 +44,10 @@ def save_credential(
         organisation=credential.organisation,
         target=credential,
         before=stored,
-        after={**{f: getattr(credential, f) for f in _PUBLIC_FIELDS}, "secret_changed": bool(secret)},
+        after={
+            **{f: getattr(credential, f) for f in _PUBLIC_FIELDS},
+            "secret_changed": bool(secret),
+        },
         ip=ip,
     )
     return credential

@@ -15,11 +15,20 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def series(tenant):
-    series = ensure_series(metering_point=tenant.point, quantity="active_energy_import", unit="Wh",
-                           source="test", kind=SeriesKind.INTERVAL, step_seconds=900)
+    series = ensure_series(
+        metering_point=tenant.point,
+        quantity="active_energy_import",
+        unit="Wh",
+        source="test",
+        kind=SeriesKind.INTERVAL,
+        step_seconds=900,
+    )
     start, end = local_day_bounds(dt.date(2026, 10, 25))
     count = int((end - start).total_seconds() // 900)
-    upsert_points(series=series, points=[PointIn(start + dt.timedelta(minutes=15 * i), 1.0) for i in range(count)])
+    upsert_points(
+        series=series,
+        points=[PointIn(start + dt.timedelta(minutes=15 * i), 1.0) for i in range(count)],
+    )
     return series
 
 
@@ -28,18 +37,27 @@ def points_url(series):
 
 
 def test_hourly_points_of_the_long_day(token_client, series):
-    response = token_client.get(points_url(series), {
-        "start": "2026-10-25T00:00:00+02:00", "end": "2026-10-26T00:00:00+01:00", "step": "1h"})
+    response = token_client.get(
+        points_url(series),
+        {"start": "2026-10-25T00:00:00+02:00", "end": "2026-10-26T00:00:00+01:00", "step": "1h"},
+    )
     assert response.status_code == 200
     body = response.json()
     assert len(body["points"]) == 25
     assert body["aggregate"] == "sum" and body["unit"] == "Wh"
-    assert body["points"][0] == {"ts": "2026-10-24T22:00:00Z", "value": 4.0, "count": 4, "quality": 0}
+    assert body["points"][0] == {
+        "ts": "2026-10-24T22:00:00Z",
+        "value": 4.0,
+        "count": 4,
+        "quality": 0,
+    }
 
 
 def test_daily_point_of_the_long_day(token_client, series):
-    response = token_client.get(points_url(series), {
-        "start": "2026-10-25T00:00:00+02:00", "end": "2026-10-26T00:00:00+01:00", "step": "1d"})
+    response = token_client.get(
+        points_url(series),
+        {"start": "2026-10-25T00:00:00+02:00", "end": "2026-10-26T00:00:00+01:00", "step": "1d"},
+    )
     assert [p["value"] for p in response.json()["points"]] == [100.0]
 
 
@@ -49,8 +67,10 @@ def test_daily_point_of_the_long_day(token_client, series):
         ({"start": "yesterday", "end": "2026-10-26T00:00:00Z"}, "start"),
         ({"start": "2026-10-26T00:00:00Z", "end": "2026-10-25T00:00:00Z"}, "end"),
         ({"start": "2026-10-25T00:00:00Z", "end": "2026-10-26T00:00:00Z", "step": "7min"}, "step"),
-        ({"start": "2026-10-25T00:00:00Z", "end": "2026-10-26T00:00:00Z", "aggregate": "median"},
-         "aggregate"),
+        (
+            {"start": "2026-10-25T00:00:00Z", "end": "2026-10-26T00:00:00Z", "aggregate": "median"},
+            "aggregate",
+        ),
         ({"end": "2026-10-26T00:00:00Z"}, "start"),
     ],
 )
@@ -61,8 +81,12 @@ def test_bad_query_answers_400_naming_the_field(token_client, series, params, fi
 
 
 def test_operator_writes_points_and_replay_changes_nothing(operator_client, series):
-    payload = {"points": [{"ts": "2026-03-29T01:00:00Z", "value": 5.5},
-                          {"ts": "2026-03-29T04:00:00+02:00", "value": 6.5, "quality": 1}]}
+    payload = {
+        "points": [
+            {"ts": "2026-03-29T01:00:00Z", "value": 5.5},
+            {"ts": "2026-03-29T04:00:00+02:00", "value": 6.5, "quality": 1},
+        ]
+    }
     first = operator_client.post(points_url(series), payload, format="json")
     again = operator_client.post(points_url(series), payload, format="json")
     assert (first.status_code, first.json()) == (200, {"received": 2, "written": 2})
@@ -70,15 +94,20 @@ def test_operator_writes_points_and_replay_changes_nothing(operator_client, seri
 
 
 def test_viewer_cannot_write(viewer_client, series):
-    response = viewer_client.post(points_url(series), {"points": [{"ts": "2026-03-29T01:00:00Z",
-                                                                    "value": 1}]}, format="json")
+    response = viewer_client.post(
+        points_url(series), {"points": [{"ts": "2026-03-29T01:00:00Z", "value": 1}]}, format="json"
+    )
     assert response.status_code == 403
 
 
 def test_bad_point_answers_400_with_its_index_and_stores_nothing(operator_client, series):
     before = Point.objects.count()
-    payload = {"points": [{"ts": "2026-03-29T01:00:00Z", "value": 1},
-                          {"ts": "2026-03-29T02:00:00Z", "value": "lots"}]}
+    payload = {
+        "points": [
+            {"ts": "2026-03-29T01:00:00Z", "value": 1},
+            {"ts": "2026-03-29T02:00:00Z", "value": "lots"},
+        ]
+    }
     response = operator_client.post(points_url(series), payload, format="json")
     assert response.status_code == 400
     assert "value" in response.json()["points"]["1"]  # errors keyed by the point's index
@@ -86,21 +115,25 @@ def test_bad_point_answers_400_with_its_index_and_stores_nothing(operator_client
 
 
 def test_metering_point_creation_validates_the_identifier(operator_client):
-    bad = operator_client.post("/api/v1/metering-points/", {"kind": "gas_pce", "identifier": "GI12"},
-                               format="json")
+    bad = operator_client.post(
+        "/api/v1/metering-points/", {"kind": "gas_pce", "identifier": "GI12"}, format="json"
+    )
     assert bad.status_code == 400 and "identifier" in bad.json()
-    good = operator_client.post("/api/v1/metering-points/", {"kind": "gas_pce", "identifier": "gi 123456"},
-                                format="json")
+    good = operator_client.post(
+        "/api/v1/metering-points/", {"kind": "gas_pce", "identifier": "gi 123456"}, format="json"
+    )
     assert good.status_code == 201 and good.json()["identifier"] == "GI123456"
-    again = operator_client.post("/api/v1/metering-points/", {"kind": "gas_pce", "identifier": "GI123456"},
-                                 format="json")
+    again = operator_client.post(
+        "/api/v1/metering-points/", {"kind": "gas_pce", "identifier": "GI123456"}, format="json"
+    )
     assert again.status_code == 400
 
 
 def test_foreign_series_answers_404(token_client, foreign):
     other = ensure_series(metering_point=foreign.point, quantity="x", unit="W", source="t")
-    response = token_client.get(points_url(other), {"start": "2026-01-01T00:00:00Z",
-                                                    "end": "2026-01-02T00:00:00Z"})
+    response = token_client.get(
+        points_url(other), {"start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"}
+    )
     assert response.status_code == 404
 
 
@@ -108,8 +141,11 @@ def test_foreign_site_cannot_be_attached(operator_client, foreign):
     from hub.models import Site
 
     site = Site.objects.create(organisation=foreign.organisation, name="theirs")
-    response = operator_client.post("/api/v1/metering-points/", {"kind": "gas_pce", "identifier": "GI123457",
-                                                                 "site": site.pk}, format="json")
+    response = operator_client.post(
+        "/api/v1/metering-points/",
+        {"kind": "gas_pce", "identifier": "GI123457", "site": site.pk},
+        format="json",
+    )
     assert response.status_code == 400 and "site" in response.json()
 
 

@@ -32,28 +32,36 @@ def test_token_is_stored_only_as_a_hash(tenant):
 
 
 def test_token_restricted_to_loopback_works_from_loopback(tenant):
-    issued = create_token(organisation=tenant.organisation, name="local", allowed_networks=["127.0.0.0/8"])
+    issued = create_token(
+        organisation=tenant.organisation, name="local", allowed_networks=["127.0.0.0/8"]
+    )
     response = client_for(issued.plaintext, ip="127.0.0.1").get(URL)
     assert response.status_code == 200
     assert response.json()["results"][0]["identifier"] == tenant.point.identifier
 
 
 def test_token_restricted_to_another_network_gets_403(tenant):
-    issued = create_token(organisation=tenant.organisation, name="lan", allowed_networks=["10.0.0.0/8"])
+    issued = create_token(
+        organisation=tenant.organisation, name="lan", allowed_networks=["10.0.0.0/8"]
+    )
     response = client_for(issued.plaintext, ip="127.0.0.1").get(URL)
     assert response.status_code == 403
     assert "allowed networks" in response.json()["detail"]
 
 
 def test_ipv6_networks(tenant):
-    issued = create_token(organisation=tenant.organisation, name="v6", allowed_networks=["2001:db8::/32"])
+    issued = create_token(
+        organisation=tenant.organisation, name="v6", allowed_networks=["2001:db8::/32"]
+    )
     assert client_for(issued.plaintext, ip="2001:db8::7").get(URL).status_code == 200
     assert client_for(issued.plaintext, ip="2001:db9::7").get(URL).status_code == 403
     assert client_for(issued.plaintext, ip="127.0.0.1").get(URL).status_code == 403
 
 
 def test_forwarded_for_is_believed_only_from_trusted_proxies(tenant, settings):
-    issued = create_token(organisation=tenant.organisation, name="lan", allowed_networks=["10.0.0.0/8"])
+    issued = create_token(
+        organisation=tenant.organisation, name="lan", allowed_networks=["10.0.0.0/8"]
+    )
     spoofed = client_for(issued.plaintext, ip="127.0.0.1", HTTP_X_FORWARDED_FOR="10.1.2.3")
     assert spoofed.get(URL).status_code == 403
     settings.TRUSTED_PROXIES = ["127.0.0.1/32"]
@@ -68,7 +76,9 @@ def test_unusable_tokens_get_401(tenant, state):
     if state == "revoked":
         revoke_token(token=issued.token, now=timezone.now())
     elif state == "expired":
-        ApiToken.objects.filter(pk=issued.token.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+        ApiToken.objects.filter(pk=issued.token.pk).update(
+            expires_at=timezone.now() - dt.timedelta(seconds=1)
+        )
     elif state == "unknown":
         plaintext = plaintext[:-3] + "xyz"
     else:
@@ -108,8 +118,11 @@ def test_creation_and_revocation_are_audited_without_the_secret(tenant):
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"allowed_networks": ["10.0.0.0/33"]}, "allowed_networks"), ({"scopes": ["admin"]}, "scopes"),
-     ({"name": " "}, "name")],
+    [
+        ({"allowed_networks": ["10.0.0.0/33"]}, "allowed_networks"),
+        ({"scopes": ["admin"]}, "scopes"),
+        ({"name": " "}, "name"),
+    ],
 )
 def test_bad_token_specs_name_the_field(tenant, kwargs, field):
     with pytest.raises(TokenSpecError) as info:
@@ -118,8 +131,17 @@ def test_bad_token_specs_name_the_field(tenant, kwargs, field):
 
 
 def test_create_api_token_command_prints_the_token_once(tenant, capsys):
-    call_command("create_api_token", "--org", "acme", "--name", "cli", "--allow", "127.0.0.0/8",
-                 "--scope", "read")
+    call_command(
+        "create_api_token",
+        "--org",
+        "acme",
+        "--name",
+        "cli",
+        "--allow",
+        "127.0.0.0/8",
+        "--scope",
+        "read",
+    )
     plaintext = capsys.readouterr().out.strip()
     token = ApiToken.objects.get(name="cli")
     assert token.allowed_networks == ["127.0.0.0/8"] and token.scopes == ["read"]

@@ -20,7 +20,9 @@ from tests.conftest import require
 @pytest.fixture
 def redis_broker():
     # Settings route the broker to REDIS_URL when it is set (CI sets it).
-    require(os.environ.get("REDIS_URL", "").startswith("redis://"), "needs REDIS_URL (a running Redis)")
+    require(
+        os.environ.get("REDIS_URL", "").startswith("redis://"), "needs REDIS_URL (a running Redis)"
+    )
     return app.conf.broker_url
 
 
@@ -30,14 +32,17 @@ def test_worker_runs_a_task_from_redis(redis_broker):
     now = timezone.now()
     PollRun.objects.create(source="grdf", started_at=now - dt.timedelta(days=120))
     PollRun.objects.create(source="grdf", started_at=now - dt.timedelta(days=1))
-    with start_worker(app, pool="solo", perform_ping_check=False, queues=["default"],
-                      shutdown_timeout=10):
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, queues=["default"], shutdown_timeout=10
+    ):
         result = prune_old_poll_runs.apply_async(kwargs={"keep_days": 90}, ignore_result=True)
         assert result.id
         deadline = timezone.now() + dt.timedelta(seconds=20)
         while PollRun.objects.count() != 1 and timezone.now() < deadline:
             time.sleep(0.1)
-    assert list(PollRun.objects.values_list("started_at", flat=True)) == [now - dt.timedelta(days=1)]
+    assert list(PollRun.objects.values_list("started_at", flat=True)) == [
+        now - dt.timedelta(days=1)
+    ]
 
 
 @pytest.mark.django_db

@@ -14,7 +14,8 @@ UTC = dt.UTC
 
 
 @pytest.mark.parametrize(
-    ("day", "hours"), [(dt.date(2026, 3, 29), 23), (dt.date(2026, 10, 25), 25), (dt.date(2026, 7, 1), 24)]
+    ("day", "hours"),
+    [(dt.date(2026, 3, 29), 23), (dt.date(2026, 10, 25), 25), (dt.date(2026, 7, 1), 24)],
 )
 def test_local_day_length(day, hours):
     assert hours_in_local_day(day) == hours
@@ -33,7 +34,10 @@ def test_local_day_bounds_on_dst_days():
 
 def test_gas_day_runs_six_to_six_local_across_dst():
     start, end = gas_day_bounds(dt.date(2026, 3, 28))
-    assert (start, end) == (dt.datetime(2026, 3, 28, 5, tzinfo=UTC), dt.datetime(2026, 3, 29, 4, tzinfo=UTC))
+    assert (start, end) == (
+        dt.datetime(2026, 3, 28, 5, tzinfo=UTC),
+        dt.datetime(2026, 3, 29, 4, tzinfo=UTC),
+    )
     assert end - start == dt.timedelta(hours=23)
     start, end = gas_day_bounds(dt.date(2026, 10, 24))
     assert end - start == dt.timedelta(hours=25)

@@ -40,7 +40,9 @@ def test_invalid_identifiers_say_why(kind, raw, reason):
 @pytest.mark.django_db
 def test_database_refuses_an_invalid_identifier_even_past_validation(tenant):
     with pytest.raises(IntegrityError), transaction.atomic():
-        MeteringPoint.objects.create(organisation=tenant.organisation, kind="gas_pce", identifier="GI1")
+        MeteringPoint.objects.create(
+            organisation=tenant.organisation, kind="gas_pce", identifier="GI1"
+        )
 
 
 @pytest.mark.django_db

@@ -10,7 +10,11 @@ from hub.units import Quantity, UnitError, parse_triplet
     [
         ({"value": 12, "unit": "W", "multiplier": "k"}, Decimal(12000), "W"),
         ({"value": 12.5, "unit": "W", "multiplier": "k"}, Decimal(12500), "W"),
-        ({"value": 3.1415, "unit": "gCO2eq/kWh", "multiplier": ""}, Decimal("3.1415"), "gCO2eq/kWh"),
+        (
+            {"value": 3.1415, "unit": "gCO2eq/kWh", "multiplier": ""},
+            Decimal("3.1415"),
+            "gCO2eq/kWh",
+        ),
         ({"value": 1200, "unit": "€/kWh", "multiplier": ""}, Decimal(1200), "EUR/kWh"),
         ({"value": 2, "unit": "Wh", "multiplier": "M"}, Decimal(2_000_000), "Wh"),
         ({"value": 1, "unit": "VArh", "multiplier": "G"}, Decimal(1_000_000_000), "varh"),
@@ -23,7 +27,9 @@ def test_triplets_convert_to_base_units(triplet, value, unit):
 
 
 def test_quantity_expressed_with_a_multiplier():
-    assert parse_triplet({"value": 80, "unit": "W", "multiplier": "k"}).to("W", "M") == Decimal("0.08")
+    assert parse_triplet({"value": 80, "unit": "W", "multiplier": "k"}).to("W", "M") == Decimal(
+        "0.08"
+    )
     assert parse_triplet({"value": 1, "unit": "W", "multiplier": "k"}).as_triplet("k") == {
         "value": 1.0,
         "unit": "W",
