@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "django_otp",
+    "django_otp_webauthn",
+    "hub.portal",
     "hub",
     "grdf_access",
     "smartoa",
@@ -77,9 +80,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "hub.portal.middleware.NoStoreForSessionPagesMiddleware",
 ]
 
 ROOT_URLCONF = "hub.urls"
@@ -160,9 +165,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hub@localhost")
 
 # --- Security headers: strict unless DEBUG (the embedded local run is plain HTTP). ---
@@ -189,7 +192,8 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "hub.api.auth.ApiTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # A browser session counts only once its second factor is verified.
+        "hub.portal.api_auth.VerifiedSessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
         "hub.api.auth.TokenRateThrottle",
@@ -239,6 +243,14 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Beat copies this into django-celery-beat's tables on start; operators tune it in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "prune-old-poll-runs": {
+        "task": "hub.tasks.prune_old_poll_runs",
+        "schedule": 24 * 3600,
+        "kwargs": {"keep_days": 90},
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -250,4 +262,59 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # httpx logs whole URLs, query strings included; hub.http logs every call without secrets.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
+
+# --- Portal and MFA ---
+# Password, then a second factor (TOTP, recovery code or FIDO2 key) for the portal and the admin.
+PORTAL_LOCKOUT = {
+    "threshold": env.int("PORTAL_LOCKOUT_THRESHOLD", default=5),  # failures within the window
+    # Per IP address: raise it when many people sign in from behind one office NAT.
+    "ip_threshold": env.int("PORTAL_LOCKOUT_IP_THRESHOLD", default=5),
+    "window_seconds": env.int("PORTAL_LOCKOUT_WINDOW", default=15 * 60),
+    "duration_seconds": env.int("PORTAL_LOCKOUT_DURATION", default=15 * 60),
+    # Before the lock, each failure past the first few asks the next attempt to wait a little.
+    "throttle_after": 2,
+    "throttle_base_seconds": env.int("PORTAL_THROTTLE_BASE", default=2),
+}
+PORTAL_TOTP_ISSUER = env.str("PORTAL_TOTP_ISSUER", default="Supplier-data hub")
+PORTAL_RECOVERY_CODES = 10
+# The per-device back-off of django-otp stays off: PORTAL_LOCKOUT throttles and locks per account
+# and per IP address with one clear message, which a second, silent delay would only muddle.
+OTP_TOTP_THROTTLE_FACTOR = 0
+
+from urllib.parse import urlsplit as _urlsplit  # noqa: E402
+
+_public = _urlsplit(HUB_PUBLIC_URL)
+# A WebAuthn relying-party ID must be a domain, never an IP address: the embedded run at
+# 127.0.0.1 is served as localhost for security keys (http://localhost is a secure context).
+_rp_host = _public.hostname or "localhost"
+OTP_WEBAUTHN_RP_ID = env.str(
+    "OTP_WEBAUTHN_RP_ID",
+    default="localhost" if _rp_host.replace(".", "").isdigit() or ":" in _rp_host else _rp_host,
+)
+OTP_WEBAUTHN_RP_NAME = env.str("OTP_WEBAUTHN_RP_NAME", default="Supplier-data hub")
+_public_origin = f"{_public.scheme}://{_public.netloc}"
+# Browsers only run WebAuthn on https:// origins and on http://localhost.
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "OTP_WEBAUTHN_ALLOWED_ORIGINS",
+    default=[_public_origin] if _public.scheme == "https" else ["http://localhost:8000"],
+)
+# A key is a second factor here, never a replacement for the password.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+
+# --- Smart OA ---
+# The Effacement resource of EDF OA's API; on the embedded defaults, the in-process simulator.
+if HUB_SIMULATORS:
+    SMARTOA_API_URL = env.str("SMARTOA_API_URL", default=f"{HUB_PUBLIC_URL}/sim/smartoa")
+    SMARTOA_RESOURCE_PATH = env.str("SMARTOA_RESOURCE_PATH", default="/effacement")
+else:
+    SMARTOA_API_URL = env.str("SMARTOA_API_URL")
+    SMARTOA_RESOURCE_PATH = env.str("SMARTOA_RESOURCE_PATH")
+# Addresses the simulator accepts calls from, like the allow-list a contract holder declares.
+SMARTOA_SIM_ALLOWED_NETWORKS = env.list(
+    "SMARTOA_SIM_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"]
+)
+CELERY_BEAT_SCHEDULE["smartoa-poll-due-contracts"] = {
+    "task": "smartoa.tasks.poll_due_contracts",
+    "schedule": env.int("SMARTOA_FANOUT_SECONDS", default=60),
 }

@@ -3,6 +3,15 @@
 from hub.models.audit import AuditEvent
 from hub.models.credentials import ProviderCredential
 from hub.models.metering import MeteringPoint, MeteringPointKind, Site
+from hub.models.mfa import (
+    AuthFailure,
+    AuthStage,
+    EncryptedTOTPDevice,
+    LockScope,
+    Lockout,
+    RecoveryCode,
+    RecoveryCodeDevice,
+)
 from hub.models.polling import PollOutcome, PollRun
 from hub.models.series import Aggregate, Point, Quality, Series, SeriesKind
 from hub.models.tenancy import Membership, Organisation, Role
@@ -13,6 +22,11 @@ __all__ = [
     "Aggregate",
     "ApiToken",
     "AuditEvent",
+    "AuthFailure",
+    "AuthStage",
+    "EncryptedTOTPDevice",
+    "LockScope",
+    "Lockout",
     "Membership",
     "MeteringPoint",
     "MeteringPointKind",
@@ -22,6 +36,8 @@ __all__ = [
     "PollRun",
     "ProviderCredential",
     "Quality",
+    "RecoveryCode",
+    "RecoveryCodeDevice",
     "Role",
     "Series",
     "SeriesKind",

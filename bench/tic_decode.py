@@ -1,0 +1,113 @@
+"""Throughput of the TIC decoder on the shared captures, against a naive split-only parser.
+
+Run from the repository root: ``python bench/tic_decode.py``. ``TIC_FIXTURES`` points at the
+captures (default ``../shared/fixtures/tic`` from the repository root). Each capture is repeated
+until one decoder pass takes about 0.5 s, the best of three passes is kept (1-2 s of work per
+capture with the baseline). The decoder is fed in 4 KiB chunks, as from a serial port. The
+baseline splits on STX/ETX, LF and the separator and checks nothing: no checksum, no parity,
+no typing, no interruption handling.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tic.protocol import TicStreamDecoder  # noqa: E402 - needs the path set above
+
+TARGET_SECONDS = 0.5
+CHUNK = 4096
+PASSES = 3
+
+
+def fixtures_dir() -> Path:
+    return Path(os.environ.get("TIC_FIXTURES", REPO.parent / "shared" / "fixtures" / "tic"))
+
+
+def decode(data: bytes) -> int:
+    decoder = TicStreamDecoder()
+    frames = 0
+    for start in range(0, len(data), CHUNK):
+        frames += len(decoder.feed(data[start : start + CHUNK]))
+    return frames
+
+
+def naive(data: bytes) -> int:
+    frames = 0
+    for chunk in data.split(b"\x02")[1:]:
+        body, end, _ = chunk.partition(b"\x03")
+        if not end:
+            continue
+        groups: dict[bytes, list[bytes]] = {}
+        for line in body.split(b"\n"):
+            line = line.rstrip(b"\r")
+            if line:
+                fields = line.split(b"\t") if b"\t" in line else line.split(b" ")
+                groups[fields[0]] = fields[1:-1]
+        frames += 1
+    return frames
+
+
+def measure(parse: Callable[[bytes], int], data: bytes) -> tuple[int, float]:
+    """Frames found and best wall time over a few passes."""
+    best = float("inf")
+    frames = 0
+    for _ in range(PASSES):
+        started = time.perf_counter()
+        frames = parse(data)
+        best = min(best, time.perf_counter() - started)
+    return frames, best
+
+
+def repeated(raw: bytes) -> bytes:
+    """``raw`` repeated so that one decoder pass lasts about TARGET_SECONDS."""
+    probe = raw * max(1, 200_000 // len(raw))
+    _, seconds = measure(decode, probe)
+    times = max(1, round(TARGET_SECONDS / seconds * len(probe) / len(raw)))
+    return raw * times
+
+
+def rates(frames: int, size: int, seconds: float) -> str:
+    return f"{frames / seconds:10,.0f} frames/s {size / seconds / 1e6:7.2f} MB/s"
+
+
+def main() -> int:
+    directory = fixtures_dir()
+    paths = sorted(p for p in directory.glob("*") if p.suffix in {".bin", ".txt"})
+    if not paths:
+        print(f"no captures in {directory} (set TIC_FIXTURES)", file=sys.stderr)
+        return 1
+    print(f"captures: {directory}")
+    print(f"{'capture':34} {'decoder':>33}   {'naive split':>33}   ratio")
+    size = frames_total = naive_total = 0
+    seconds_total = naive_seconds_total = 0.0
+    for path in paths:
+        data = repeated(path.read_bytes())
+        frames, seconds = measure(decode, data)
+        naive_frames, naive_seconds = measure(naive, data)
+        print(
+            f"{path.name:34} {rates(frames, len(data), seconds)}   "
+            f"{rates(naive_frames, len(data), naive_seconds)}   {seconds / naive_seconds:5.1f}x"
+        )
+        size += len(data)
+        frames_total += frames
+        seconds_total += seconds
+        naive_total += naive_frames
+        naive_seconds_total += naive_seconds
+    print(
+        f"{'all captures':34} {rates(frames_total, size, seconds_total)}   "
+        f"{rates(naive_total, size, naive_seconds_total)}   "
+        f"{seconds_total / naive_seconds_total:5.1f}x"
+    )
+    print("ratio = decoder time / naive time (the naive parser checks and types nothing)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

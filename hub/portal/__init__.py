@@ -1,0 +1,1 @@
+"""The browser portal: sign-in with a second factor, the dashboard and the admin's pages."""

@@ -1,0 +1,99 @@
+"""django-otp-webauthn's ceremonies, tightened for a second-factor-only portal.
+
+* Registering a key needs a session already verified by a second factor (the library lets a
+  user without any factor register one directly; here the first factor is always a TOTP app).
+* Using a key needs the password step done (passwordless login is off in settings) and
+  honours the sign-in lockout; a refused assertion counts as a failure.
+* Both record the audit events the other factors record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from django_otp_webauthn import exceptions, views
+from django_otp_webauthn.models import WebAuthnCredential
+
+from hub.models import AuthStage, User
+from hub.netaddr import client_ip
+from hub.portal import lockout, mfa
+from hub.portal.access import is_verified
+from hub.services import audit
+
+
+class LockedOut(exceptions.OTPWebAuthnApiError):
+    status_code = 429
+    default_detail = _("Trop de tentatives infructueuses : réessayez plus tard.")
+    default_code = "locked_out"
+
+
+class VerifiedOnlyRegistration:
+    request: HttpRequest
+
+    def check_can_register(self) -> None:
+        if not is_verified(self.request.user):
+            raise exceptions.NotVerified(
+                detail=_("Validez d'abord votre second facteur pour ajouter une clé de sécurité.")
+            )
+
+
+class BeginRegistration(VerifiedOnlyRegistration, views.BeginCredentialRegistrationView):
+    pass
+
+
+class CompleteRegistration(VerifiedOnlyRegistration, views.CompleteCredentialRegistrationView):
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(*args, **kwargs)
+        if response.status_code == 200:
+            key = WebAuthnCredential.objects.filter(user=self.request.user).order_by("-id").first()
+            audit.record(
+                action="mfa.device_added",
+                actor=self.request.user,
+                target=key,
+                after={"type": "webauthn", "name": getattr(key, "name", "")},
+                ip=client_ip(self.request),
+            )
+        return response
+
+
+class SignInGate:
+    request: HttpRequest
+
+    def check_can_authenticate(self) -> None:
+        user = self.request.user
+        if not user.is_authenticated:
+            raise exceptions.PasswordlessLoginDisabled(
+                detail=_("Saisissez d'abord votre adresse e-mail et votre mot de passe.")
+            )
+        refusal = lockout.refusal(email=user.get_username(), ip=client_ip(self.request) or None)
+        if refusal is not None:
+            raise LockedOut()
+
+
+class BeginAuthentication(SignInGate, views.BeginCredentialAuthenticationView):
+    pass
+
+
+class CompleteAuthentication(SignInGate, views.CompleteCredentialAuthenticationView):
+    def complete_auth(self, device: Any) -> None:
+        self.request.session.cycle_key()
+        mfa.complete_login(self.request, device)
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().post(*args, **kwargs)
+        except (
+            exceptions.UnprocessableEntity,
+            exceptions.CredentialNotFound,
+            exceptions.CredentialUserMismatch,
+        ):
+            user = self.request.user
+            lockout.note_failure(
+                email=user.get_username(),
+                ip=client_ip(self.request) or None,
+                stage=AuthStage.OTP,
+                user=user if isinstance(user, User) else None,
+            )
+            raise

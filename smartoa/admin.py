@@ -1,0 +1,149 @@
+"""Back-office for Smart OA: contracts (token write-only), versions read-only, controller access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from hub.netaddr import client_ip
+from smartoa import services
+from smartoa.models import (
+    Contract,
+    ControllerAccess,
+    ScheduleVersion,
+    StopEpisode,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+
+class ContractForm(forms.ModelForm):
+    # The stored token is never rendered; leaving the field empty keeps it.
+    api_token = forms.CharField(
+        label=_("Jeton Smart OA"), required=False, widget=forms.PasswordInput(render_value=False)
+    )
+
+    class Meta:
+        model = Contract
+        fields = [
+            "organisation",
+            "contract_id",
+            "label",
+            "site",
+            "metering_point",
+            "account_id",
+            "auth_scheme",
+            "enabled",
+            "poll_interval",
+        ]
+
+    def clean_api_token(self) -> str:
+        token: str = self.cleaned_data.get("api_token", "")
+        if not token and not self.instance.pk:
+            raise forms.ValidationError(_("Requis pour un nouveau contrat."))
+        return token
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    form = ContractForm
+    list_display = [
+        "contract_id",
+        "label",
+        "organisation",
+        "auth_scheme",
+        "enabled",
+        "last_polled_at",
+        "last_success_at",
+    ]
+    list_filter = ["organisation", "enabled", "auth_scheme"]
+    search_fields = ["contract_id", "label", "account_id"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        services.save_contract(
+            contract=obj,
+            api_token=form.cleaned_data.get("api_token") or None,
+            actor=request.user,
+            ip=client_ip(request),
+        )
+
+
+class StopEpisodeInline(admin.TabularInline):
+    model = StopEpisode
+    extra = 0
+    can_delete = False
+    readonly_fields = ["start", "end"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ScheduleVersion)
+class ScheduleVersionAdmin(admin.ModelAdmin):
+    """Versions are what the API published: shown, never edited."""
+
+    list_display = ["contract", "application_date", "update_date", "fetched_at"]
+    list_filter = ["contract__organisation"]
+    search_fields = ["contract__contract_id"]
+    date_hierarchy = "application_date"
+    inlines = [StopEpisodeInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ControllerAccess)
+class ControllerAccessAdmin(admin.ModelAdmin):
+    list_display = ["token", "contract"]
+    list_filter = ["contract__organisation"]
+    autocomplete_fields = ["contract"]
+
+
+class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("Adresse"), max_length=500, assume_scheme="https")
+    secret = forms.CharField(
+        label=_("Secret de signature"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Laisser vide pour conserver le secret enregistré."),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["organisation", "url", "contracts", "enabled"]
+
+    def clean_secret(self) -> str:
+        secret: str = self.cleaned_data.get("secret", "")
+        if not secret and not self.instance.pk:
+            raise forms.ValidationError(_("Requis pour un nouveau webhook."))
+        return secret
+
+    def save(self, commit: bool = True) -> WebhookEndpoint:
+        if self.cleaned_data.get("secret"):
+            self.instance.secret = self.cleaned_data["secret"]
+        return super().save(commit=commit)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
+    list_display = ["url", "organisation", "enabled", "created_at"]
+    list_filter = ["organisation", "enabled"]
+    filter_horizontal = ["contracts"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["endpoint", "version", "status", "attempts", "last_status_code", "created_at"]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,180 @@
+"""The 5-minute billing curve of a stop day, and the compliance figures drawn from it.
+
+EDF OA bills on 5-minute mean energies labelled by their start (convention « commençante »).
+During a stop the first and the last five minutes are neutralised, so the plant can ramp down
+and back up; energy produced in the other stop steps is non-compliant. The rule for stops whose
+edges do not fall on a 5-minute boundary is in ``smartoa/README.md``:
+
+    a step is *neutralised* when it overlaps the first five minutes ``[s, s+5 min)`` or the last
+    five minutes ``[e-5 min, e)`` of a stop ``[s, e)``; otherwise it is a *stop* step when it
+    overlaps the stop; otherwise it is *normal*.
+
+The pure functions come first (``classify``, ``bill``); ``bill_contract_day`` reads the stored
+schedules and the production series.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from hub.clock import local_day_bounds
+from hub.models import Aggregate, Series
+from hub.selectors.series import Step, read_points
+from smartoa.models import Contract
+from smartoa.schedule import Episode
+from smartoa.selectors import episodes_in_force
+
+STEP = dt.timedelta(minutes=5)
+NEUTRALISED_SPAN = dt.timedelta(minutes=5)
+# The production meter's energy per step, as the metering apps write it.
+PRODUCTION_QUANTITY = "active_energy_export"
+
+
+class StepState(enum.StrEnum):
+    NORMAL = "normal"
+    STOP = "stop"
+    NEUTRALISED = "neutralised"
+
+
+@dataclass(frozen=True, slots=True)
+class BilledStep:
+    start: dt.datetime  # UTC
+    state: StepState
+    energy: float | None  # None: no measurement for this step
+
+
+@dataclass(frozen=True)
+class BillingDay:
+    day: dt.date
+    steps: tuple[BilledStep, ...]
+    episodes: tuple[Episode, ...]  # the stops that touch the day, unclipped
+    unit: str = ""
+
+    @property
+    def stop_duration(self) -> dt.timedelta:
+        """Time of the local day under a stop instruction (clipped to the day)."""
+        start, end = local_day_bounds(self.day)
+        clipped = [e.clipped(start, end) for e in self.episodes]
+        return sum((e.duration for e in clipped if e is not None), dt.timedelta(0))
+
+    def _energy(self, state: StepState) -> float:
+        return sum(s.energy or 0.0 for s in self.steps if s.state is state)
+
+    def _count(self, state: StepState) -> int:
+        return sum(1 for s in self.steps if s.state is state)
+
+    @property
+    def non_compliant_energy(self) -> float:
+        """Energy produced in stop steps that are not neutralised."""
+        return self._energy(StepState.STOP)
+
+    @property
+    def neutralised_energy(self) -> float:
+        return self._energy(StepState.NEUTRALISED)
+
+    @property
+    def stop_steps(self) -> int:
+        return self._count(StepState.STOP)
+
+    @property
+    def neutralised_steps(self) -> int:
+        return self._count(StepState.NEUTRALISED)
+
+    @property
+    def missing_steps(self) -> int:
+        return sum(1 for s in self.steps if s.energy is None)
+
+    @property
+    def compliant(self) -> bool:
+        """No energy measured in any stop step (missing measurements do not count as compliant)."""
+        stop = [s for s in self.steps if s.state is StepState.STOP]
+        return all(s.energy is not None and s.energy <= 0 for s in stop)
+
+
+def day_steps(day: dt.date) -> list[dt.datetime]:
+    """Starts (UTC) of the local day's 5-minute steps: 288, or 276 / 300 on DST days."""
+    start, end = local_day_bounds(day)
+    count = (end - start) // STEP
+    return [start + i * STEP for i in range(count)]
+
+
+def classify(*, steps: Sequence[dt.datetime], episodes: Sequence[Episode]) -> list[StepState]:
+    """Each step's state under the stops ``episodes`` (see the module docstring for the rule)."""
+    neutral: list[tuple[dt.datetime, dt.datetime]] = []
+    for episode in episodes:
+        neutral.append((episode.start, min(episode.end, episode.start + NEUTRALISED_SPAN)))
+        neutral.append((max(episode.start, episode.end - NEUTRALISED_SPAN), episode.end))
+    states = []
+    for start in steps:
+        end = start + STEP
+        if any(n_start < end and start < n_end for n_start, n_end in neutral):
+            states.append(StepState.NEUTRALISED)
+        elif any(e.start < end and start < e.end for e in episodes):
+            states.append(StepState.STOP)
+        else:
+            states.append(StepState.NORMAL)
+    return states
+
+
+def bill(
+    *,
+    day: dt.date,
+    episodes: Sequence[Episode],
+    energies: Mapping[dt.datetime, float | None],
+    unit: str = "",
+) -> BillingDay:
+    """The day's billing curve from energies keyed by step start (UTC, aware)."""
+    steps = day_steps(day)
+    start, end = local_day_bounds(day)
+    relevant = tuple(e for e in episodes if e.clipped(start, end) is not None)
+    billed = tuple(
+        BilledStep(step, state, energies.get(step))
+        for step, state in zip(steps, classify(steps=steps, episodes=relevant), strict=True)
+    )
+    return BillingDay(day, billed, relevant, unit)
+
+
+# --- Service: the stored schedules and the production series of one contract -------------------
+
+
+class BillingError(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def production_series(*, metering_point_id: int | None) -> Series | None:
+    if metering_point_id is None:
+        return None
+    candidates = Series.objects.filter(
+        metering_point_id=metering_point_id, quantity=PRODUCTION_QUANTITY
+    )
+    # A 5-minute series first; among equals, a stable choice.
+    return candidates.order_by("-step_seconds", "source").filter(step_seconds=300).first() or (
+        candidates.order_by("source").first()
+    )
+
+
+def bill_contract_day(*, contract: Contract, day: dt.date) -> BillingDay:
+    """Billing of ``contract`` (a smartoa Contract) for the local day ``day``.
+
+    The stops are those of the latest version of the day and of its neighbours, merged, so a
+    stop crossing midnight is neutralised only at its true start and end.
+    """
+    series = production_series(metering_point_id=contract.metering_point_id)
+    episodes = episodes_in_force(
+        contract=contract, days=[day + dt.timedelta(days=offset) for offset in (-1, 0, 1)]
+    )
+    if series is None:
+        return bill(day=day, episodes=episodes, energies={})
+    start, end = local_day_bounds(day)
+    # Summed into 5-minute buckets: a finer energy series bills the same way as a 5-minute one.
+    buckets = read_points(
+        series=series, start=start, end=end, step=Step.MIN5, aggregate=Aggregate.SUM
+    )
+    energies = {b.ts: b.value for b in buckets}
+    return bill(day=day, episodes=episodes, energies=energies, unit=series.unit)

@@ -1,0 +1,275 @@
+"""Smart OA writes: contracts and their credentials, polling, schedule versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+
+from hub.http import ProviderError
+from hub.identifiers import InvalidIdentifier, normalise
+from hub.models import MeteringPoint, Organisation, Site
+from hub.services import audit
+from hub.services.polling import poll_run
+from smartoa.client import Credentials, Schedule, SmartOAClient, SmartOAError
+from smartoa.models import MIN_POLL_INTERVAL, AuthScheme, Contract, ScheduleVersion, StopEpisode
+from smartoa.schedule import Episode, diff_episodes
+
+POLL_SOURCE = "smartoa"
+# What a poll may meet and survive: the poll run records it, the last good schedule stays.
+POLL_ERRORS: tuple[type[Exception], ...] = (SmartOAError, ProviderError, httpx.HTTPError)
+
+
+class ContractSpecError(ValueError):
+    """A contract cannot be created or changed as asked; ``field`` names the culprit."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PollResult:
+    contract_id: str
+    outcome: str  # "new_version", "unchanged" or "failed"
+    version: ScheduleVersion | None = None
+    error: str = ""
+
+
+def credentials_of(contract: Contract) -> Credentials:
+    return Credentials(
+        account_id=contract.account_id, token=contract.api_token, scheme=contract.auth_scheme
+    )
+
+
+def create_contract(
+    *,
+    organisation: Organisation,
+    contract_id: str,
+    account_id: str,
+    api_token: str,
+    auth_scheme: str = AuthScheme.BEARER,
+    label: str = "",
+    site: Site | None = None,
+    metering_point: MeteringPoint | None = None,
+    poll_interval: int = 300,
+    enabled: bool = True,
+    actor: Any = None,
+    ip: str | None = None,
+) -> Contract:
+    try:
+        contract_id = normalise("oa_site", contract_id)
+    except InvalidIdentifier as exc:
+        raise ContractSpecError("contract_id", exc.reason) from exc
+    if not api_token.strip():
+        raise ContractSpecError("api_token", "required")
+    if poll_interval < MIN_POLL_INTERVAL:
+        raise ContractSpecError("poll_interval", f"at least {MIN_POLL_INTERVAL} seconds")
+    contract = Contract(
+        organisation=organisation,
+        contract_id=contract_id,
+        account_id=account_id.strip() or contract_id,
+        api_token=api_token.strip(),
+        auth_scheme=auth_scheme,
+        label=label,
+        site=site,
+        metering_point=metering_point,
+        poll_interval=poll_interval,
+        enabled=enabled,
+    )
+    try:
+        contract.full_clean(exclude=["api_token"])
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ContractSpecError(field, "; ".join(messages)) from exc
+    with transaction.atomic():
+        contract.save()
+        audit.record(
+            action="smartoa.contract.created",
+            actor=actor,
+            organisation=organisation,
+            target=contract,
+            after=_public_fields(contract),
+            ip=ip,
+        )
+    return contract
+
+
+def set_credentials(
+    *,
+    contract: Contract,
+    account_id: str,
+    api_token: str,
+    auth_scheme: str,
+    actor: Any = None,
+    ip: str | None = None,
+) -> None:
+    """Replace the contract's Smart OA account and token (after the holder regenerated it)."""
+    if not api_token.strip():
+        raise ContractSpecError("api_token", "required")
+    if auth_scheme not in AuthScheme.values:
+        raise ContractSpecError("auth_scheme", f"one of {AuthScheme.values}")
+    before = _public_fields(contract)
+    contract.account_id = account_id.strip() or contract.contract_id
+    contract.api_token = api_token.strip()
+    contract.auth_scheme = auth_scheme
+    with transaction.atomic():
+        contract.save(update_fields=["account_id", "api_token", "auth_scheme", "updated_at"])
+        # The token itself never reaches the trail: only the fact that it changed.
+        audit.record(
+            action="smartoa.contract.credentials_changed",
+            actor=actor,
+            organisation=contract.organisation,
+            target=contract,
+            before=before,
+            after={**_public_fields(contract), "api_token_changed": True},
+            ip=ip,
+        )
+
+
+def save_contract(
+    *, contract: Contract, api_token: str | None, actor: Any = None, ip: str | None = None
+) -> None:
+    """Save a contract edited in a form; ``api_token`` None keeps the stored token."""
+    created = contract.pk is None
+    before = None if created else _public_fields(Contract.objects.get(pk=contract.pk))
+    if api_token:
+        contract.api_token = api_token.strip()
+    with transaction.atomic():
+        contract.save()
+        audit.record(
+            action="smartoa.contract.created" if created else "smartoa.contract.changed",
+            actor=actor,
+            organisation=contract.organisation,
+            target=contract,
+            before=before,
+            after={**_public_fields(contract), "api_token_changed": bool(api_token)},
+            ip=ip,
+        )
+
+
+def _public_fields(contract: Contract) -> dict[str, Any]:
+    return {
+        "contract_id": contract.contract_id,
+        "account_id": contract.account_id,
+        "auth_scheme": contract.auth_scheme,
+        "enabled": contract.enabled,
+        "poll_interval": contract.poll_interval,
+        "metering_point": contract.metering_point_id,
+    }
+
+
+def poll_contract(*, contract: Contract, now: dt.datetime, client: SmartOAClient) -> PollResult:
+    """Fetch the contract's schedule and keep it as a new version if its update date is new.
+
+    A failed call or an invalid answer is recorded on the poll run and changes nothing else:
+    the last good schedule stays the one served.
+    """
+    try:
+        with poll_run(
+            source=POLL_SOURCE,
+            target=contract.contract_id,
+            organisation=contract.organisation,
+            now=now,
+        ) as run:
+            schedule = client.fetch_schedule(
+                credentials=credentials_of(contract), contract_id=contract.contract_id
+            )
+            run.items_received = len(schedule.periods)
+            version, created = record_schedule(contract=contract, schedule=schedule, fetched_at=now)
+            run.items_stored = int(created)
+    except POLL_ERRORS as exc:
+        Contract.objects.filter(pk=contract.pk).update(last_polled_at=now)
+        return PollResult(contract.contract_id, "failed", error=f"{type(exc).__name__}: {exc}")
+    Contract.objects.filter(pk=contract.pk).update(last_polled_at=now, last_success_at=now)
+    return PollResult(contract.contract_id, "new_version" if created else "unchanged", version)
+
+
+def record_schedule(
+    *, contract: Contract, schedule: Schedule, fetched_at: dt.datetime
+) -> tuple[ScheduleVersion, bool]:
+    """Store ``schedule`` unless its (day, update date) is known; returns (version, created)."""
+    key = {
+        "contract": contract,
+        "application_date": schedule.application_date,
+        "update_date": schedule.update_date,
+    }
+    existing = ScheduleVersion.objects.filter(**key).first()
+    if existing is not None:
+        return existing, False
+    previous = (
+        ScheduleVersion.objects.filter(
+            contract=contract,
+            application_date=schedule.application_date,
+            update_date__lt=schedule.update_date,
+        )
+        .order_by("-update_date")
+        .first()
+    )
+    episodes = schedule.episodes
+    diff = None
+    if previous is not None:
+        diff = diff_episodes(episodes_of_version(previous), episodes).as_json()
+    try:
+        with transaction.atomic():
+            version = ScheduleVersion.objects.create(
+                **key,
+                fetched_at=fetched_at,
+                raw_body=schedule.raw,
+                periods=[p.as_json() for p in schedule.periods],
+                diff=diff,
+            )
+            StopEpisode.objects.bulk_create(
+                StopEpisode(version=version, start=e.start, end=e.end) for e in episodes
+            )
+            audit.record(
+                action="smartoa.schedule.published",
+                actor_label="smartoa poller",
+                organisation=contract.organisation,
+                target=version,
+                after={
+                    "application_date": schedule.application_date,
+                    "update_date": schedule.update_date,
+                    "episodes": [e.as_json() for e in episodes],
+                    "diff": diff,
+                },
+                at=fetched_at,
+            )
+    except IntegrityError:
+        # Another worker stored the same version between our check and our insert.
+        return ScheduleVersion.objects.get(**key), False
+    return version, True
+
+
+def episodes_of_version(version: ScheduleVersion) -> list[Episode]:
+    return [Episode(e.start, e.end) for e in version.episodes.all()]
+
+
+def claim_due_contracts(*, now: dt.datetime, limit: int = 5000) -> list[int]:
+    """Ids of enabled contracts due for a poll, each moved to its next due time.
+
+    Rows are locked with SKIP LOCKED where the database has it, so two beat-driven fan-outs
+    running at once never enqueue the same contract twice. Call inside a transaction.
+    """
+    due = (
+        Contract.objects.filter(enabled=True)
+        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        .order_by(F("next_poll_at").asc(nulls_first=True), "pk")
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True, of=("self",))
+    rows = list(due.values_list("pk", "poll_interval")[:limit])
+    by_interval: dict[int, list[int]] = {}
+    for pk, interval in rows:
+        by_interval.setdefault(interval, []).append(pk)
+    for interval, pks in by_interval.items():
+        Contract.objects.filter(pk__in=pks).update(
+            next_poll_at=now + dt.timedelta(seconds=interval)
+        )
+    return [pk for pk, _interval in rows]

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+
+import httpx
+import pytest
+
+from smartoa import simulator, tasks, webhooks
+from smartoa.client import SmartOAClient
+from smartoa.models import Contract, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from smartoa.services import poll_contract
+from tests.conftest import Tenant
+
+from .conftest import paris
+
+NOW = paris(2025, 9, 22, 8, 0)
+SECRET = "whsec-test"
+
+
+@pytest.fixture
+def endpoint(tenant: Tenant) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(
+        organisation=tenant.organisation, url="https://plant.example/hook", secret=SECRET
+    )
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda **o: calls.append(o))
+    return calls
+
+
+def _poll_and_notify(contract: Contract, client: SmartOAClient, now: dt.datetime) -> None:
+    result = poll_contract(contract=contract, now=now, client=client)
+    assert result.version is not None
+    tasks.notify_version(version=result.version)
+
+
+def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
+    expected = hmac.new(b"k", b"1700000000.{}", hashlib.sha256).hexdigest()
+    assert webhooks.sign(secret="k", timestamp=1_700_000_000, body=b"{}") == f"sha256={expected}"
+
+
+def test_retry_delays_grow_and_are_capped() -> None:
+    assert [webhooks.retry_delay(n) for n in (1, 2, 3)] == [30, 60, 120]
+    assert webhooks.retry_delay(20) == webhooks.MAX_DELAY
+
+
+def test_new_and_changed_stops_are_notified_once_per_endpoint(
+    contract: Contract,
+    endpoint: WebhookEndpoint,
+    oa_client: SmartOAClient,
+    sim: simulator.SimulatorState,
+    sent: list[dict[str, object]],
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        _poll_and_notify(contract, oa_client, NOW)
+        sim.clock = lambda: paris(2025, 9, 22, 9, 35)
+        _poll_and_notify(contract, oa_client, paris(2025, 9, 22, 9, 35))
+    deliveries = list(WebhookDelivery.objects.order_by("id"))
+    assert [d.payload["event"] for d in deliveries] == [
+        "smartoa.schedule.published",
+        "smartoa.schedule.changed",
+    ]
+    assert deliveries[1].payload["diff"]["added"] == [
+        {"start": "2025-09-22T17:00:00Z", "end": "2025-09-22T18:00:00Z"}
+    ]
+    assert sent == [{"kwargs": {"delivery_pk": d.pk}} for d in deliveries]
+
+
+def test_endpoint_limited_to_other_contracts_hears_nothing(
+    tenant: Tenant, contract: Contract, endpoint: WebhookEndpoint, oa_client: SmartOAClient
+) -> None:
+    other = Contract.objects.create(
+        organisation=tenant.organisation, contract_id="BOA-OTHER", account_id="x", api_token="t"
+    )
+    endpoint.contracts.add(other)
+    result = poll_contract(contract=contract, now=NOW, client=oa_client)
+    assert result.version is not None
+    assert webhooks.create_deliveries(version=result.version) == []
+
+
+def _delivery(
+    contract: Contract, endpoint: WebhookEndpoint, client: SmartOAClient
+) -> WebhookDelivery:
+    result = poll_contract(contract=contract, now=NOW, client=client)
+    assert result.version is not None
+    [delivery] = webhooks.create_deliveries(version=result.version)
+    return delivery
+
+
+def test_acknowledged_delivery_is_signed_and_stored(
+    contract: Contract, endpoint: WebhookEndpoint, oa_client: SmartOAClient
+) -> None:
+    delivery = _delivery(contract, endpoint, oa_client)
+    seen: list[httpx.Request] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    assert webhooks.attempt(delivery=delivery, now=NOW, transport=httpx.MockTransport(receiver))
+    [request] = seen
+    timestamp = request.headers[webhooks.TIMESTAMP_HEADER]
+    expected = webhooks.sign(secret=SECRET, timestamp=int(timestamp), body=request.content)
+    assert request.headers[webhooks.SIGNATURE_HEADER] == expected
+    assert json.loads(request.content)["contract_id"] == contract.contract_id
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+        DeliveryStatus.DELIVERED,
+        1,
+        204,
+    )
+
+
+def test_unacknowledged_delivery_is_retried_then_abandoned(
+    contract: Contract, endpoint: WebhookEndpoint, oa_client: SmartOAClient
+) -> None:
+    delivery = _delivery(contract, endpoint, oa_client)
+    transport = httpx.MockTransport(lambda request: httpx.Response(500))
+    for _ in range(webhooks.MAX_ATTEMPTS - 1):
+        assert not webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
+        assert delivery.status == DeliveryStatus.PENDING
+    assert not webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
+        DeliveryStatus.FAILED,
+        webhooks.MAX_ATTEMPTS,
+        500,
+    )
+
+
+def test_task_asks_celery_to_retry_with_backoff(
+    contract: Contract,
+    endpoint: WebhookEndpoint,
+    oa_client: SmartOAClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    delivery = _delivery(contract, endpoint, oa_client)
+
+    def refused(*, delivery: WebhookDelivery, now: dt.datetime) -> bool:
+        delivery.attempts += 1
+        delivery.save()
+        return False
+
+    monkeypatch.setattr(webhooks, "attempt", refused)
+    countdowns: list[int] = []
+
+    class Retry(Exception):
+        pass
+
+    def retry(**options: int) -> Retry:
+        countdowns.append(options["countdown"])
+        return Retry()
+
+    monkeypatch.setattr(tasks.deliver_webhook, "retry", retry)
+    with pytest.raises(Retry):
+        tasks.deliver_webhook(delivery_pk=delivery.pk)
+    assert countdowns == [30]

@@ -1,0 +1,240 @@
+"""From one frame body (the bytes between STX and ETX) to a ``Frame``.
+
+Groups are checked as Enedis-NOI-CPT_02E §1.5.3.2 recommends, from both ends: the checksum is
+the byte before CR, the last separator the byte before it; the label runs to the first
+separator and the data spans the first to the last separator, so data may hold the separator
+and the checksum may itself be a space. Linky standard groups may carry a horodate between the
+label and the data (Enedis-NOI-CPT_54E §5.3.6 Table 6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+
+from .convert import RawGroup, to_group
+from .encoding import CR, HT, SP
+from .labels import ALIASES, TABLES, LabelSpec, detect_family
+from .model import HISTORIQUE, STANDARD, Frame, Group, MeterFamily
+
+MAX_LABEL = 9  # 8 per both specs, but Linky standard sends SMAXSN1-1 … (54E §6.2.2)
+_MIN_GROUP = 5  # label, separator, separator, checksum, CR
+_HORODATE = 13  # SAAMMJJhhmmss
+
+_PRINTABLE = bytes(range(0x20, 0x7F))
+# Bytes a well-formed body may hold, per separator: printable ASCII, LF, CR, the separator.
+_BODY_BYTES = {SP: _PRINTABLE + b"\n\r", HT: _PRINTABLE + b"\n\r\t"}
+_GROUP_BYTES = {SP: _PRINTABLE + b"\r", HT: _PRINTABLE + b"\r\t"}
+_SEP_BYTE = {SP: b" ", HT: b"\t"}
+_SEP_NAME = {SP: " ", HT: "\t"}
+
+# Separators each family uses (02E §2.3-2.10, 54E §5.2-5.3).
+EXPECTED_SEPARATORS: Mapping[MeterFamily, tuple[int, ...]] = {
+    MeterFamily.PMEPMI: (SP,),
+    MeterFamily.SAPHIR: (SP, HT),
+    MeterFamily.LINKY_HISTORIQUE: (SP,),
+    MeterFamily.LINKY_STANDARD: (HT,),
+    MeterFamily.CBE: (SP,),
+    MeterFamily.UNKNOWN: (SP, HT),
+}
+# Checksum mode each separator goes with in every family the specs describe.
+DEFAULT_MODES: Mapping[int, int] = {SP: 1, HT: 2}
+
+
+class _Split:
+    """Result of checking the groups of one body."""
+
+    __slots__ = ("bad_checksums", "errors", "groups")
+
+    def __init__(self) -> None:
+        self.groups: list[RawGroup] = []
+        self.errors: list[str] = []
+        self.bad_checksums = 0
+
+
+def _reject(split: _Split, number: int, piece: bytes, reason: str) -> None:
+    shown = piece if len(piece) <= 40 else piece[:37] + b"..."
+    split.errors.append(f"group {number} {shown!r}: {reason}")
+
+
+def _structure_error(piece: bytes, sep: int) -> str:
+    """Why ``piece`` (LF stripped) is not a well-formed group; only called on failure."""
+    if len(piece) < _MIN_GROUP or piece[-1] != CR:
+        return "truncated group (no CR or too short)"
+    if piece.count(CR) != 1:
+        return "stray CR inside the group"
+    if piece[-3] != sep:
+        return "no separator before the checksum"
+    return "control or 8-bit character inside the group"
+
+
+def _is_clean(piece: bytes, sep: int) -> bool:
+    return piece.count(CR) == 1 and not piece.translate(None, _GROUP_BYTES[sep])
+
+
+def split_groups(body: bytes, sep: int, mode: int) -> _Split:
+    """Check every group of ``body`` for structure and checksum; extract the good ones."""
+    split = _Split()
+    pieces = body.split(b"\n")
+    # Bytes were cut to 7 bits, so the body is always ASCII; slicing text avoids a decode per
+    # field. The byte pieces serve the checksum sums.
+    texts = body.decode("ascii").split("\n")
+    if pieces[0]:
+        _reject(split, 0, pieces[0], "bytes before the first LF")
+    # Screen group by group only when the body holds a byte that has no business there, or a
+    # CR that does not close a group (every CR must precede an LF or end the body).
+    screen = bool(body.translate(None, _BODY_BYTES[sep])) or body.count(CR) != body.count(
+        b"\r\n"
+    ) + body.endswith(b"\r")
+    excluded = CR + (sep if mode == 1 else 0)  # mode 1 leaves the last separator out
+    sep_char = _SEP_NAME[sep]
+    groups = split.groups
+    for number, piece, text in zip(range(1, len(pieces)), pieces[1:], texts[1:], strict=True):
+        end = len(piece) - 3
+        if (
+            end < _MIN_GROUP - 3
+            or piece[-1] != CR
+            or piece[-3] != sep
+            or (screen and not _is_clean(piece, sep))
+        ):
+            _reject(split, number, piece, _structure_error(piece, sep))
+            continue
+        expected = piece[-2]
+        if ((sum(piece) - excluded - expected) & 0x3F) + 0x20 != expected:
+            split.bad_checksums += 1
+            _reject(split, number, piece, f"checksum mismatch (mode {mode})")
+            continue
+        cut = text.find(sep_char)
+        if cut == 0 or cut > MAX_LABEL or cut >= end:
+            _reject(split, number, piece, _label_problem(cut, end))
+            continue
+        start = cut + 1
+        horodate = None
+        if sep == HT and end - start > _HORODATE and text[start + _HORODATE] == "\t":
+            horodate = text[start : start + _HORODATE]
+            start += _HORODATE + 1
+        elif start == end:
+            _reject(split, number, piece, "empty data")
+            continue
+        groups.append((text[:cut], horodate, text[start:end]))
+    return split
+
+
+def _label_problem(cut: int, end: int) -> str:
+    if cut == 0:
+        return "empty label"
+    if cut >= end:
+        return "no data field"
+    return f"label longer than {MAX_LABEL} characters"
+
+
+def frame_separator(body: bytes) -> int:
+    """SP or HT: data never holds HT when SP separates (02E §1.5.2), so any HT means HT."""
+    return HT if b"\t" in body else SP
+
+
+def _checked_groups(
+    body: bytes, sep: int, modes: MutableMapping[int, int], adaptive: bool
+) -> tuple[_Split, int]:
+    """Split with the checksum mode in force for ``sep``; switch modes when the other fits.
+
+    02E §1.5.2 lets post-2013 designs pick either mode. The two modes differ by the separator's
+    value (0x20 or 0x09) modulo 64, so no group passes both: a frame that fails entirely in one
+    mode and passes entirely in the other (three groups or more) settles the question.
+    """
+    mode = modes[sep]
+    split = split_groups(body, sep, mode)
+    if adaptive and not split.groups and split.bad_checksums >= 3:
+        other = 3 - mode
+        retry = split_groups(body, sep, other)
+        if retry.bad_checksums == 0 and len(retry.groups) >= 3:
+            modes[sep] = other
+            return retry, other
+    return split, mode
+
+
+def build_frame(
+    body: bytes,
+    family: MeterFamily | None,
+    guess: MeterFamily,
+    modes: MutableMapping[int, int],
+    adaptive: bool,
+) -> Frame:
+    """Check, split and type one complete frame body.
+
+    ``family`` forces the label table; otherwise the family is detected from the labels. Typing
+    starts with ``guess`` (the previous frame's family) and is redone only if detection
+    disagrees, so a steady stream types each group once.
+    """
+    sep = frame_separator(body)
+    split, mode = _checked_groups(body, sep, modes, adaptive)
+    typed_as = family or guess
+    groups, problems = _typed_groups(split.groups, TABLES[typed_as])
+    if family is None:
+        adco = groups.get("ADCO")
+        family = detect_family(groups.keys(), None if adco is None else adco.raw)
+        if family is not typed_as:
+            groups, problems = _typed_groups(split.groups, TABLES[family])
+    errors = split.errors
+    bad = len(errors) + len(problems)
+    errors.extend(problems)
+    if sep not in EXPECTED_SEPARATORS[family]:
+        errors.append(f"separator {_SEP_NAME[sep]!r} is not used by {family.value} meters")
+    if not body:
+        errors.append("empty frame")
+    return Frame(
+        meter=family,
+        mode=STANDARD if sep == HT else HISTORIQUE,
+        valid=not errors,
+        interrupted=False,
+        groups=groups,
+        errors=errors,
+        bad_groups=bad,
+        separator=_SEP_NAME[sep],
+        checksum_mode=mode,
+        raw=body,
+    )
+
+
+def _typed_groups(
+    raws: list[RawGroup], table: Mapping[str, LabelSpec]
+) -> tuple[dict[str, Group], list[str]]:
+    """Groups by canonical label, and the problems found (each one a bad group)."""
+    groups: dict[str, Group] = {}
+    problems: list[str] = []
+    for raw in raws:
+        raw_label, horodate, data = raw
+        label = ALIASES.get(raw_label, raw_label)
+        if label in groups:
+            problems.append(f"label {label!r} appears twice")
+            continue
+        spec = table.get(label)
+        # Plain labels are the bulk of every frame: type them inline, leave the rest to
+        # to_group, which also words the errors.
+        if spec is not None and horodate is None and not spec.horodated:
+            try:
+                value, unit, flags = spec.convert(data)
+            except ValueError:
+                pass
+            else:
+                groups[label] = Group(label, raw_label, data, value, unit, None, flags)
+                continue
+        group = to_group(label, raw, spec)
+        if group.error is not None:
+            problems.append(f"{label}: {group.error}")
+        groups[label] = group
+    return groups, problems
+
+
+def interrupted_frame(body: bytes, family: MeterFamily | None, reason: str) -> Frame:
+    """A frame cut short: dropped unread, as 02E §1.5.2 has emission restart at STX."""
+    sep = frame_separator(body)
+    return Frame(
+        meter=family or MeterFamily.UNKNOWN,
+        mode=STANDARD if sep == HT else HISTORIQUE,
+        valid=False,
+        interrupted=True,
+        groups={},
+        errors=[reason],
+        separator=_SEP_NAME[sep],
+        raw=body,
+    )

@@ -1,0 +1,254 @@
+"""Label tables per meter family, real-meter spellings, and family detection.
+
+Tables transcribe Enedis-NOI-CPT_02E v6 Tableaux 1-5 (blue meters), 10 (PME-PMI), 12 (SAPHIR)
+and Enedis-NOI-CPT_54E v3 §6.1 (Linky historique), §6.2.2 (Linky standard).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+from . import linky
+from .model import MeterFamily
+from .values import (
+    PME_MARKERS,
+    SAPHIR_MARKERS,
+    Converter,
+    empty,
+    identifier,
+    integer,
+    local_date,
+    pme_dynamic_event,
+    quantity,
+    saphir_dynamic_event,
+    text,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSpec:
+    """How to type one label: its data converter and whether it carries a horodate."""
+
+    convert: Converter
+    horodated: bool = False
+    timestamp_is_value: bool = False  # Linky ``DATE``: empty data, the horodate is the value
+
+
+def _plain(converter: Converter) -> LabelSpec:
+    return LabelSpec(converter)
+
+
+def _specs(
+    labels: str | list[str], converter: Converter, *, horodated: bool = False
+) -> dict[str, LabelSpec]:
+    names = labels.split() if isinstance(labels, str) else labels
+    return dict.fromkeys(names, LabelSpec(converter, horodated))
+
+
+_PTEC = r"(TH|HC|HP|HN|PM)\.\.|HCJ[BWR]|HPJ[BWR]"
+_PERIOD = r"[0-9A-Z]{1,3} {0,2}"  # 1-3 characters, optionally space-padded to 3
+
+# Blue meters and Linky historique: zero-padded integers with implicit units.
+_HISTORIQUE: dict[str, LabelSpec] = {
+    "ADCO": _plain(identifier(12)),
+    "OPTARIF": _plain(text(r"BASE|HC\.\.|EJP\.|BBR[\x20-\x7e]")),
+    **_specs("ISOUSC IINST IINST1 IINST2 IINST3 ADPS IMAX IMAX1 IMAX2 IMAX3", integer("A")),
+    **_specs("ADIR1 ADIR2 ADIR3", integer("A")),
+    **_specs(
+        "BASE HCHC HCHP EJPHN EJPHPM BBRHCJB BBRHPJB BBRHCJW BBRHPJW BBRHCJR BBRHPJR",
+        integer("Wh"),
+    ),
+    "PEJP": _plain(integer("min")),
+    "PTEC": _plain(text(_PTEC)),
+    "DEMAIN": _plain(text(r"----|BLEU|BLAN|ROUG")),
+    "PAPP": _plain(integer("VA")),
+    "PMAX": _plain(integer("W")),
+    "HHPHC": _plain(text(r"[ACDEY]")),
+    "MOTDETAT": _plain(text(r"[0-9A-Z]{6}")),
+    "PPOT": _plain(text(r"[0-9A-F]{2}")),
+    # Concentrateur de téléreport (02E Tableau 1): gas / third meter in decalitres.
+    **_specs("GAZ AUTRE", integer("L", 10)),
+}
+
+_STANDARD: dict[str, LabelSpec] = {
+    "ADSC": _plain(identifier(12)),
+    "VTIC": _plain(text(r"\d\d")),
+    "DATE": LabelSpec(empty(), horodated=True, timestamp_is_value=True),
+    "NGTF": _plain(text()),
+    "LTARF": _plain(text()),
+    **_specs(
+        ["EAST", "EAIT"]
+        + [f"EASF{n:02d}" for n in range(1, 11)]
+        + [f"EASD{n:02d}" for n in range(1, 5)],
+        integer("Wh"),
+    ),
+    **_specs("ERQ1 ERQ2 ERQ3 ERQ4", integer("varh")),
+    **_specs("IRMS1 IRMS2 IRMS3", integer("A")),
+    **_specs("URMS1 URMS2 URMS3", integer("V")),
+    **_specs("PREF PCOUP", integer("VA", 1000)),
+    **_specs("SINSTS SINSTS1 SINSTS2 SINSTS3 SINSTI", integer("VA")),
+    **_specs(
+        "SMAXSN SMAXSN1 SMAXSN2 SMAXSN3 SMAXSN-1 SMAXSN1-1 SMAXSN2-1 SMAXSN3-1 SMAXIN SMAXIN-1",
+        integer("VA"),
+        horodated=True,
+    ),
+    **_specs("CCASN CCASN-1 CCAIN CCAIN-1", integer("W"), horodated=True),
+    **_specs("UMOY1 UMOY2 UMOY3", integer("V"), horodated=True),
+    "STGE": _plain(linky.status_register),
+    **_specs("DPM1 FPM1 DPM2 FPM2 DPM3 FPM3", integer(), horodated=True),
+    "MSG1": _plain(text()),
+    "MSG2": _plain(text()),
+    "PRM": _plain(identifier(14)),
+    "RELAIS": _plain(linky.relays),
+    **_specs("NTARF NJOURF NJOURF+1", integer()),
+    **_specs("PJOURF+1 PPOINTE", linky.day_profile),
+}
+
+_PME_DATE = local_date("pme")
+_PME_POWER = quantity("kW", markers=PME_MARKERS)
+
+# PME-PMI (02E Tableau 10 and §2.9.3). Canonical spellings are the ASCII ones real meters
+# send (``DebP``, ``EAP-1_s``); the spec's ``DébP``/``EaP…`` are aliases below.
+_PMEPMI: dict[str, LabelSpec] = {
+    "TRAME": _plain(text(r"TEST")),
+    "ADS": _plain(identifier(12)),
+    # 10 characters from 02E Tableau 11 ("BT 4 SUP36", "TJ EJP-SD ", "HTA 5     "…).
+    **_specs("MESURES1 MESURES2", text(r"[0-9A-Z -]{10}")),
+    **_specs(
+        "DATE DebP DebP-1 FinP-1 DebP_2 DebP-1_2 FinP-1_2"
+        " DATEPA1 DATEPA2 DATEPA3 DATEPA4 DATEPA5 DATEPA6",
+        _PME_DATE,
+    ),
+    **_specs("EA_s EA_i", quantity("Wh")),
+    **_specs("ER+_s ER-_s ER+_i ER-_i", quantity("varh")),
+    **_specs("EAPP_s EAPP_i", quantity("VAh")),
+    **_specs("PTCOUR1 PTCOUR2", text(_PERIOD)),
+    "TARIFDYN": _plain(text(r"ACTIF|INACTIF")),
+    **_specs("ETATDYN1 ETATDYN2", text(_PERIOD)),
+    **_specs("PREAVIS1 PREAVIS2", text(r"TD-(" + _PERIOD + r"| \? )")),
+    **_specs("TDYN1CD TDYN1CF TDYN1FD TDYN1FF TDYN2CD TDYN2CF TDYN2FD TDYN2FF", pme_dynamic_event),
+    "MODE": _plain(text(r"CONTROLE")),
+    "CONFIG": _plain(text(r"CONSO|PROD")),
+    **_specs([f"PA{n}_{d}" for n in range(1, 7) for d in "si"], _PME_POWER),
+    **_specs("EAP_s EAP_i EAP-1_s EAP-1_i EAP_s2 EAP-1_s2", quantity("kWh")),
+    **_specs("ER+P_s ER-P_s ER+P_i ER-P_i ER+P-1_s ER-P-1_s ER+P-1_i ER-P-1_i", quantity("kvarh")),
+    **_specs("PS PMAX_s PMAX_i", quantity("kW", "kVA")),
+    "PREAVIS": _plain(text(r"DEP ?")),
+    "PA1MN": _plain(quantity("kW")),
+    **_specs("TGPHI_s TGPHI_i", quantity("", signed=True, fraction=True)),
+}
+
+_SAPHIR_DATE = local_date("saphir")
+_SAPHIR_PERIODS = range(1, 9)
+
+
+def _per_period(template: str) -> list[str]:
+    return [template.format(x=x) for x in _SAPHIR_PERIODS]
+
+
+# SAPHIR (02E Tableau 12 and §2.10.3).
+_SAPHIR: dict[str, LabelSpec] = {
+    "LG_TRM": _plain(text(r"TRM_COURTE|TRM_LONGUE")),
+    "ADS": _plain(identifier(12)),
+    **_specs(["DATE", "FINP1"] + [f"DATEPA{x}" for x in range(1, 7)], _SAPHIR_DATE),
+    "MESSAGE": _plain(text(r"[\x20-\x7e]{0,80}")),
+    **_specs("TD TC", integer("min")),
+    **_specs("EAS EAI", quantity("Wh")),
+    **_specs("ER+S ER-S ER+I ER-I", quantity("varh")),
+    **_specs("I1I I2I I3I", quantity("A", fraction=True)),
+    **_specs("GRILLE_D GRILLE_F", text(r"[\x20-\x7e]{1,8}")),
+    **_specs("PTCOURD PTCOURF", text(_PERIOD)),
+    "PREAVIS": _plain(text(r"DEP")),
+    **_specs("PREAVISD PREAVISF", text(r"TD-[1-3]")),
+    **_specs("TDYND TDYNF", saphir_dynamic_event),
+    **_specs("ETATDYND ETATDYNF", text(r"[0-3]")),
+    "MODE": _plain(text(r"CONTROLE")),
+    **_specs(
+        [f"PA{x}{d}" for x in range(1, 7) for d in "SI"],
+        quantity("kW", markers=SAPHIR_MARKERS),
+    ),
+    **_specs(
+        [f"PR{s}{x}{d}" for x in range(1, 7) for d in "SI" for s in "+-"],
+        quantity("kvar", markers=SAPHIR_MARKERS),
+    ),
+    **_specs([f"UMOY{x}" for x in range(1, 7)], quantity("V", markers=SAPHIR_MARKERS)),
+    **_specs(
+        _per_period("EAp{x}SD")
+        + _per_period("EAp{x}ID")
+        + _per_period("EAp{x}SD1")
+        + _per_period("EAp{x}ID1")
+        + _per_period("EAp{x}SF")
+        + _per_period("EAp{x}SF1"),
+        quantity("kWh"),
+    ),
+    **_specs(
+        [
+            label
+            for suffix in ("SD", "ID", "SD1", "ID1")
+            for sign in "+-"
+            for label in _per_period(f"ER{sign}p{{x}}{suffix}")
+        ],
+        quantity("kvarh"),
+    ),
+    **_specs("KDC KDCD", quantity("%")),
+    **_specs(_per_period("PSp{x}"), quantity("kW")),
+    **_specs(_per_period("LIB_p{x}D") + _per_period("LIB_p{x}F"), text(_PERIOD)),
+    **_specs("PA1MN PA10MN IPA1MN IPATMN", quantity("kW")),
+    **_specs("PREA1MN PREA10MN IPREA1MN IPREATMN", quantity("kvar", signed=True)),
+    **_specs("TGPHIS TGPHII", quantity("", signed=True, fraction=True)),
+    "U10MN": _plain(quantity("V")),
+}
+
+TABLES: Mapping[MeterFamily, Mapping[str, LabelSpec]] = {
+    MeterFamily.PMEPMI: _PMEPMI,
+    MeterFamily.SAPHIR: _SAPHIR,
+    MeterFamily.LINKY_HISTORIQUE: _HISTORIQUE,
+    MeterFamily.LINKY_STANDARD: _STANDARD,
+    MeterFamily.CBE: _HISTORIQUE,
+    MeterFamily.UNKNOWN: {},
+}
+
+
+def _accent_spellings(label: str) -> list[str]:
+    """Ways the spec's ``é`` reaches us once bytes are cut to 7 bits (02E §1.5.1).
+
+    ``é`` is 0xE9 in Latin-1 (→ ``i``) and 0xC3 0xA9 in UTF-8 (→ ``C)``); real meters send
+    plain ``e``. Stripping bit 7 does not change the checksum, since 0x80 ≡ 0 (mod 64).
+    """
+    return [label.replace("e", spelled, 1) for spelled in ("i", "C)")]
+
+
+def _aliases() -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for canonical in ("DebP", "DebP-1", "DebP_2", "DebP-1_2"):
+        for spelling in _accent_spellings(canonical):
+            aliases[spelling] = canonical
+    # 02E Tableau 10 prints ``EaP…`` for some P-1 / calendar-2 energies; meters send ``EAP…``.
+    for canonical in ("EAP-1_s", "EAP-1_i", "EAP_s2", "EAP-1_s2", "EAP_s", "EAP_i"):
+        aliases[canonical.replace("EAP", "EaP", 1)] = canonical
+    return aliases
+
+
+ALIASES: Mapping[str, str] = _aliases()
+
+# Linky device types (54E §2.2): characters 5-6 of the 12-digit serial number.
+LINKY_TYPES = frozenset({"61", "62", "63", "64", "70", "71", "75", "76"})
+
+_SAPHIR_MARKS = frozenset(("LG_TRM", "PTCOURD", "EAS", "GRILLE_D", "PTCOURF"))
+_PMEPMI_MARKS = frozenset(("MESURES1", "PTCOUR1", "EA_s", "CONFIG", "TRAME"))
+_STANDARD_MARKS = frozenset(("ADSC", "VTIC", "EAST", "SINSTS", "PRM", "STGE", "NGTF", "LTARF"))
+
+
+def detect_family(labels: AbstractSet[str], adco: str | None = None) -> MeterFamily:
+    """Tell the meter family from the labels of one frame and ADCO's device type."""
+    if not labels.isdisjoint(_STANDARD_MARKS):
+        return MeterFamily.LINKY_STANDARD
+    if not labels.isdisjoint(_SAPHIR_MARKS):
+        return MeterFamily.SAPHIR
+    if not labels.isdisjoint(_PMEPMI_MARKS):
+        return MeterFamily.PMEPMI
+    if adco is not None:
+        return MeterFamily.LINKY_HISTORIQUE if adco[4:6] in LINKY_TYPES else MeterFamily.CBE
+    return MeterFamily.UNKNOWN
