@@ -29,8 +29,10 @@ from smartoa.schedule import Episode
 
 
 class ContractSerializer(serializers.ModelSerializer[Contract]):
-    site = serializers.StringRelatedField()
-    metering_point = serializers.SlugRelatedField(slug_field="identifier", read_only=True)
+    site: serializers.Field = serializers.StringRelatedField()
+    metering_point: serializers.Field = serializers.SlugRelatedField(
+        slug_field="identifier", read_only=True
+    )
 
     class Meta:
         model = Contract
@@ -74,8 +76,7 @@ def _version(version: ScheduleVersion) -> dict[str, Any]:
     }
 
 
-class ContractScopedMixin:
-    request: Request
+class ContractScopedMixin(APIView):
     permission_classes = [OrganisationRole]
 
     def contracts(self) -> QuerySet[Contract]:

@@ -43,7 +43,7 @@ def notify_version(*, version: ScheduleVersion) -> None:
 
 
 @shared_task(bind=True, queue="default", ignore_result=True, max_retries=None)
-def deliver_webhook(self, *, delivery_pk: int) -> str:  # type: ignore[no-untyped-def]
+def deliver_webhook(self, *, delivery_pk: int) -> str:
     delivery = (
         WebhookDelivery.objects.select_related("endpoint")
         .filter(pk=delivery_pk, status=DeliveryStatus.PENDING)

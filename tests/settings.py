@@ -17,8 +17,8 @@ os.environ.setdefault("HUB_VAR_DIR", tempfile.mkdtemp(prefix="hub-test-"))
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
-from hub.settings import *  # noqa: E402,F403
+from hub.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = False
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing directory
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when missing

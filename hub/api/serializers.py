@@ -89,7 +89,7 @@ class PointInSerializer(serializers.Serializer):
 
 
 class PointsWriteSerializer(serializers.Serializer):
-    points = PointInSerializer(many=True, allow_empty=False, max_length=100_000)
+    points = PointInSerializer(many=True, allow_empty=False, max_length=100_000)  # type: ignore[call-arg]
 
 
 class PointOutSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,19 +21,19 @@ from hub.services.series import PointIn, upsert_points
 from hub.tenancy import current_organisation
 
 
-class OrganisationScopedMixin:
+class OrganisationScopedMixin(generics.GenericAPIView):
     """Every queryset is filtered by the caller's organisation: a foreign id answers 404."""
 
-    request: Request
     organisation_path = "organisation"
 
     def scoped(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(**{self.organisation_path: current_organisation(self.request)})
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()  # type: ignore[misc]
-        context["organisation"] = current_organisation(self.request)
-        return context
+        return {
+            **super().get_serializer_context(),
+            "organisation": current_organisation(self.request),
+        }
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         with _constraint_errors_as_400():
@@ -133,6 +133,8 @@ class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
         incoming = payload.validated_data["points"]
         for index, point in enumerate(incoming):
             if point["value"] is not None and not math.isfinite(point["value"]):
-                raise serializers.ValidationError({"points": {index: {"value": ["not finite"]}}})
+                raise serializers.ValidationError(
+                    {"points": {str(index): {"value": ["not finite"]}}}
+                )
         written = upsert_points(series=series, points=(PointIn(**p) for p in incoming))
         return Response({"received": len(incoming), "written": written})

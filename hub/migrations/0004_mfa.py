@@ -2,104 +2,251 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import hub.fields
-import hub.models.mfa
 from django.conf import settings
 from django.db import migrations, models
 
+import hub.fields
+import hub.models.mfa
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('hub', '0003_provider_credential'),
+        ("hub", "0003_provider_credential"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuthFailure',
+            name="AuthFailure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date')),
-                ('email', models.CharField(blank=True, max_length=254, verbose_name='adresse e-mail')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='adresse IP')),
-                ('stage', models.CharField(choices=[('password', 'mot de passe'), ('otp', 'second facteur')], max_length=16)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date"),
+                ),
+                (
+                    "email",
+                    models.CharField(blank=True, max_length=254, verbose_name="adresse e-mail"),
+                ),
+                (
+                    "ip",
+                    models.GenericIPAddressField(blank=True, null=True, verbose_name="adresse IP"),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[("password", "mot de passe"), ("otp", "second facteur")],
+                        max_length=16,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'échec de connexion',
-                'verbose_name_plural': 'échecs de connexion',
-                'ordering': ('-at',),
-                'indexes': [models.Index(fields=['email', 'at'], name='auth_failure_email_at'), models.Index(fields=['ip', 'at'], name='auth_failure_ip_at')],
+                "verbose_name": "échec de connexion",
+                "verbose_name_plural": "échecs de connexion",
+                "ordering": ("-at",),
+                "indexes": [
+                    models.Index(fields=["email", "at"], name="auth_failure_email_at"),
+                    models.Index(fields=["ip", "at"], name="auth_failure_ip_at"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='EncryptedTOTPDevice',
+            name="EncryptedTOTPDevice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='The human-readable name of this device.', max_length=64)),
-                ('confirmed', models.BooleanField(default=True, help_text='Is this device ready for use?')),
-                ('throttling_failure_timestamp', models.DateTimeField(blank=True, default=None, help_text='A timestamp of the last failed verification attempt. Null if last attempt succeeded.', null=True)),
-                ('throttling_failure_count', models.PositiveIntegerField(default=0, help_text='Number of successive failed attempts.')),
-                ('created_at', models.DateTimeField(auto_now_add=True, help_text='The date and time when this device was initially created in the system.', null=True)),
-                ('last_used_at', models.DateTimeField(blank=True, help_text='The most recent date and time this device was used.', null=True)),
-                ('key', hub.fields.EncryptedTextField(default=hub.models.mfa._random_hex_key, verbose_name='secret')),
-                ('step', models.PositiveSmallIntegerField(default=30)),
-                ('digits', models.PositiveSmallIntegerField(default=6)),
-                ('tolerance', models.PositiveSmallIntegerField(default=1)),
-                ('last_t', models.BigIntegerField(default=-1)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="The human-readable name of this device.", max_length=64
+                    ),
+                ),
+                (
+                    "confirmed",
+                    models.BooleanField(default=True, help_text="Is this device ready for use?"),
+                ),
+                (
+                    "throttling_failure_timestamp",
+                    models.DateTimeField(
+                        blank=True,
+                        default=None,
+                        help_text="A timestamp of the last failed verification attempt. Null if last attempt succeeded.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "throttling_failure_count",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Number of successive failed attempts."
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True,
+                        help_text="The date and time when this device was initially created in the system.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "last_used_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="The most recent date and time this device was used.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "key",
+                    hub.fields.EncryptedTextField(
+                        default=hub.models.mfa._random_hex_key, verbose_name="secret"
+                    ),
+                ),
+                ("step", models.PositiveSmallIntegerField(default=30)),
+                ("digits", models.PositiveSmallIntegerField(default=6)),
+                ("tolerance", models.PositiveSmallIntegerField(default=1)),
+                ("last_t", models.BigIntegerField(default=-1)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': "application d'authentification",
-                'verbose_name_plural': "applications d'authentification",
-                'abstract': False,
+                "verbose_name": "application d'authentification",
+                "verbose_name_plural": "applications d'authentification",
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='RecoveryCodeDevice',
+            name="RecoveryCodeDevice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='The human-readable name of this device.', max_length=64)),
-                ('confirmed', models.BooleanField(default=True, help_text='Is this device ready for use?')),
-                ('throttling_failure_timestamp', models.DateTimeField(blank=True, default=None, help_text='A timestamp of the last failed verification attempt. Null if last attempt succeeded.', null=True)),
-                ('throttling_failure_count', models.PositiveIntegerField(default=0, help_text='Number of successive failed attempts.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='recovery_codes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="The human-readable name of this device.", max_length=64
+                    ),
+                ),
+                (
+                    "confirmed",
+                    models.BooleanField(default=True, help_text="Is this device ready for use?"),
+                ),
+                (
+                    "throttling_failure_timestamp",
+                    models.DateTimeField(
+                        blank=True,
+                        default=None,
+                        help_text="A timestamp of the last failed verification attempt. Null if last attempt succeeded.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "throttling_failure_count",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Number of successive failed attempts."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recovery_codes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'codes de secours',
-                'verbose_name_plural': 'codes de secours',
-                'abstract': False,
+                "verbose_name": "codes de secours",
+                "verbose_name_plural": "codes de secours",
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Lockout',
+            name="Lockout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(choices=[('email', 'compte'), ('ip', 'adresse IP')], max_length=8, verbose_name='portée')),
-                ('key', models.CharField(max_length=254, verbose_name='clé')),
-                ('started_at', models.DateTimeField(verbose_name='début')),
-                ('until', models.DateTimeField(verbose_name='fin')),
-                ('lifted_at', models.DateTimeField(blank=True, null=True, verbose_name='levé le')),
-                ('lifted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[("email", "compte"), ("ip", "adresse IP")],
+                        max_length=8,
+                        verbose_name="portée",
+                    ),
+                ),
+                ("key", models.CharField(max_length=254, verbose_name="clé")),
+                ("started_at", models.DateTimeField(verbose_name="début")),
+                ("until", models.DateTimeField(verbose_name="fin")),
+                ("lifted_at", models.DateTimeField(blank=True, null=True, verbose_name="levé le")),
+                (
+                    "lifted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'verrouillage',
-                'verbose_name_plural': 'verrouillages',
-                'ordering': ('-started_at',),
-                'indexes': [models.Index(fields=['scope', 'key', 'until'], name='lockout_scope_key_until')],
+                "verbose_name": "verrouillage",
+                "verbose_name_plural": "verrouillages",
+                "ordering": ("-started_at",),
+                "indexes": [
+                    models.Index(fields=["scope", "key", "until"], name="lockout_scope_key_until")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RecoveryCode',
+            name="RecoveryCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code_hash', models.CharField(max_length=64)),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('device', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='codes', to='hub.recoverycodedevice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code_hash", models.CharField(max_length=64)),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "device",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="codes",
+                        to="hub.recoverycodedevice",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'code de secours',
-                'constraints': [models.UniqueConstraint(fields=('device', 'code_hash'), name='recovery_code_unique')],
+                "verbose_name": "code de secours",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("device", "code_hash"), name="recovery_code_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -7,8 +7,8 @@ from hub.models.mfa import (
     AuthFailure,
     AuthStage,
     EncryptedTOTPDevice,
-    LockScope,
     Lockout,
+    LockScope,
     RecoveryCode,
     RecoveryCodeDevice,
 )

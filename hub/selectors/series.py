@@ -87,7 +87,9 @@ class TimeBucket(models.Func):
             )
         raise SeriesReadError("step", f"no bucket for {self.step}")
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, Any]:
         # SQLite (embedded defaults): a Python function registered on each connection.
         sql, params = compiler.compile(self.source_expressions[0])
         return f"hub_time_bucket({sql}, %s)", (*params, self.step.value)
@@ -121,7 +123,7 @@ def read_points(
         .order_by("bucket")
     )
     if aggregate is Aggregate.LAST:
-        return _with_last_values(series, list(grouped))
+        return _with_last_values(series, [dict(row) for row in grouped])
     expression = {
         Aggregate.SUM: Sum("value"),
         Aggregate.MEAN: models.Avg("value"),
