@@ -17,3 +17,11 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An API token created in the portal or with create_api_token.",
         }
+
+
+class VerifiedSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "hub.portal.api_auth.VerifiedSessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}

@@ -1,0 +1,34 @@
+"""`manage.py check --deploy` is clean with production settings (a subprocess: settings load once)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "HUB_", "SECURE_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="hub.settings",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="p" * 20 + "-production-grade-secret-key-with-enough-entropy-42",
+        DJANGO_ALLOWED_HOSTS="hub.example.fr",
+        FIELD_ENCRYPTION_KEYS="aW7B8jsyH4Jz6wxBSMLdbTlZ7uQ2nUq0XJWSTjF8J6Q=",
+        HUB_SIMULATORS="false",
+        SMARTOA_API_URL="https://smartoa.example.fr/api",
+        SMARTOA_RESOURCE_PATH="/effacement",
+        HUB_VAR_DIR=str(tmp_path),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
