@@ -1,4 +1,4 @@
-"""`manage.py check --deploy` is clean with production settings (a subprocess: settings load once)."""
+"""`manage.py check --deploy` is clean with production settings (run as a subprocess)."""
 
 import os
 import subprocess
