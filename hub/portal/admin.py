@@ -10,26 +10,18 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hub.admin import ReadOnlyAdmin
 from hub.models import AuthFailure, Lockout
 from hub.netaddr import client_ip
 from hub.portal import lockout
 
 
 @admin.register(Lockout)
-class LockoutAdmin(admin.ModelAdmin):
+class LockoutAdmin(ReadOnlyAdmin):
     list_display = ["scope", "key", "started_at", "until", "lifted_at", "lifted_by"]
     list_filter = ["scope"]
     search_fields = ["key"]
     actions = ["unlock"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description=_("Lever le verrouillage"), permissions=["view"])
     def unlock(self, request: HttpRequest, queryset: QuerySet[Lockout]) -> None:
