@@ -22,5 +22,5 @@ urlpatterns = [
 ]
 
 if settings.HUB_SIMULATORS:
-    urlpatterns += []  # each app mounts its simulator under /sim/<app>/ as it gains one
+    # Each app mounts the fake of its external API under /sim/<app>/.
     urlpatterns += [path("sim/smartoa/", include("smartoa.sim_urls"))]

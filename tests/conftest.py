@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 from rest_framework.test import APIClient
 
 from hub.models import Membership, MeteringPoint, Organisation, Role, User
@@ -82,3 +85,17 @@ def operator_client(tenant: Tenant) -> APIClient:
     client = APIClient()
     client.force_authenticate(tenant.operator)
     return client
+
+
+@pytest.fixture
+def in_process_wsgi() -> Iterator[None]:
+    """Lets tests call the WSGI application directly (httpx WSGITransport, schemathesis).
+
+    The WSGI handler closes "old" connections around each request, which inside a test's
+    transaction would close it; Django's own test client unhooks the same signals.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 
 from hub.services.series import ensure_series
@@ -20,19 +18,7 @@ pytestmark = pytest.mark.django_db
 EXAMPLES_PER_OPERATION = 25
 
 
-@pytest.fixture
-def keep_test_connection():
-    # The WSGI handler closes "old" connections around each request; inside the test's
-    # transaction that would close it. Django's own test client unhooks the same signals.
-    signals = (request_started, request_finished)
-    for signal in signals:
-        signal.disconnect(close_old_connections)
-    yield
-    for signal in signals:
-        signal.connect(close_old_connections)
-
-
-def test_no_input_causes_a_server_error(tenant, keep_test_connection):
+def test_no_input_causes_a_server_error(tenant, in_process_wsgi):
     ensure_series(metering_point=tenant.point, quantity="p", unit="W", source="fuzz")
     token = create_token(organisation=tenant.organisation, name="fuzz").plaintext
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application)

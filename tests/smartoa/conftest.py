@@ -7,8 +7,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from django.core import signals
-from django.db import close_old_connections
 
 import hub.http.retry
 import hub.wsgi
@@ -59,17 +57,6 @@ def sim() -> Iterator[simulator.SimulatorState]:
 
 def wsgi_transport(remote_addr: str = "127.0.0.1") -> httpx.WSGITransport:
     return httpx.WSGITransport(app=hub.wsgi.application, remote_addr=remote_addr)
-
-
-@pytest.fixture
-def in_process_wsgi() -> Iterator[None]:
-    # The WSGI handler closes "old" connections around each request, which inside a test's
-    # transaction would poison it; Django's own test client unhooks the same signals.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
