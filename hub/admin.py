@@ -12,6 +12,7 @@ from hub.models import (
     AuditEvent,
     Membership,
     MeteringPoint,
+    Notification,
     Organisation,
     PollRun,
     ProviderCredential,
@@ -88,6 +89,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class PollRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "source", "target", "outcome", "items_received", "items_stored"]
     list_filter = ["source", "outcome"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "severity", "source", "title", "organisation", "resolved_at"]
+    list_filter = ["severity", "source", "organisation"]
+    search_fields = ["title", "dedupe_key"]
 
 
 @admin.register(AuditEvent)

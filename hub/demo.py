@@ -20,6 +20,7 @@ from hub.models import (
     User,
 )
 from hub.services.series import PointIn, ensure_series, upsert_points
+from hub.signals import demo_seeded
 
 DEMO_ORG_SLUG = "demo"
 DEMO_EMAIL = "demo@hub.example"
@@ -69,6 +70,8 @@ def seed_demo(*, today: dt.date) -> DemoSeed:
         )
         if kind == MeteringPointKind.ELEC_PRM:
             _seed_load_curve(point, today=today)
+    # Each domain app adds its own demo objects (contracts, rights, BACS, meters).
+    demo_seeded.send(sender=DemoSeed, organisation=organisation, today=today)
     return DemoSeed(organisation, user, created)
 
 

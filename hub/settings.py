@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "grdf_access",
     "smartoa",
     "flexready",
+    "flexready.market",
     "tic",
 ]
 

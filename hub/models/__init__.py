@@ -12,6 +12,7 @@ from hub.models.mfa import (
     RecoveryCode,
     RecoveryCodeDevice,
 )
+from hub.models.notifications import Notification, Severity
 from hub.models.polling import PollOutcome, PollRun
 from hub.models.series import Aggregate, Point, Quality, Series, SeriesKind
 from hub.models.tenancy import Membership, Organisation, Role
@@ -30,6 +31,7 @@ __all__ = [
     "Membership",
     "MeteringPoint",
     "MeteringPointKind",
+    "Notification",
     "Organisation",
     "Point",
     "PollOutcome",
@@ -41,6 +43,7 @@ __all__ = [
     "Role",
     "Series",
     "SeriesKind",
+    "Severity",
     "Site",
     "User",
 ]

@@ -7,6 +7,11 @@ app_name = "portal"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("organisation/", dashboard.switch_organisation, name="switch_organisation"),
+    path(
+        "notifications/<int:pk>/close/",
+        dashboard.close_notification,
+        name="close_notification",
+    ),
     path("accounts/login/", signin.login_view, name="login"),
     path("accounts/second-factor/", signin.second_factor, name="second_factor"),
     path("accounts/second-factor/enrol/", security.enrol, name="enrol"),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from hub.models import Membership, MeteringPoint, PollRun, Role
+from hub.models import Membership, MeteringPoint, Notification, PollRun, Role
 from hub.portal.access import (
     is_verified,
     membership_of,
@@ -18,6 +19,7 @@ from hub.tenancy import SESSION_KEY, memberships_of
 
 POINTS_SHOWN = 200
 RUNS_SHOWN = 20
+NOTIFICATIONS_SHOWN = 20
 
 
 @role_required(Role.VIEWER)
@@ -26,6 +28,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     organisation = membership.organisation
     points = MeteringPoint.objects.filter(organisation=organisation).select_related("site")
     runs = PollRun.objects.filter(organisation=organisation).order_by("-started_at")
+    notifications = Notification.objects.filter(organisation=organisation, resolved_at__isnull=True)
     return render(
         request,
         "portal/dashboard.html",
@@ -34,8 +37,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "points": points[:POINTS_SHOWN],
             "points_total": points.count(),
             "runs": runs[:RUNS_SHOWN],
+            "notifications": notifications[:NOTIFICATIONS_SHOWN],
+            "can_close": membership.allows(Role.OPERATOR),
         },
     )
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def close_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """An operator marks an alert as handled; the same condition may then be raised again."""
+    notification = get_object_or_404(
+        Notification, pk=pk, organisation=membership_of(request).organisation
+    )
+    if notification.resolved_at is None:
+        notification.resolved_at = timezone.now()
+        notification.save(update_fields=["resolved_at"])
+    if request.htmx:  # type: ignore[attr-defined]
+        return HttpResponse("")
+    return redirect("portal:dashboard")
 
 
 @require_POST

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class FlexreadyMarketConfig(AppConfig):
+    # A Django app of its own inside `flexready`: the signals half has its own tables and
+    # migrations, independent of the operator API's, so the two evolve without migration clashes.
+    name = "flexready.market"
+    label = "flexready_market"
+    verbose_name = "Flex Ready — signaux fournisseur et Ecowatt"
+    default_auto_field = "django.db.models.BigAutoField"
