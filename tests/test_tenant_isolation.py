@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from hub.models import MeteringPoint, Site
+from hub.services.notifications import notify
 from hub.services.series import ensure_series
 from hub.services.tokens import create_token
 from smartoa.services import create_contract
@@ -72,6 +74,13 @@ def _series(foreign: Tenant) -> dict[str, Any]:
     }
 
 
+def _notification(foreign: Tenant) -> dict[str, Any]:
+    notification = notify(
+        organisation=foreign.organisation, source="t", kind="k", title="theirs", now=timezone.now()
+    )
+    return {"pk": notification.pk}
+
+
 FOREIGN_KWARGS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     "sites": lambda f: {"pk": Site.objects.create(organisation=f.organisation, name="theirs").pk},
     "metering-points": lambda f: {"pk": f.point.pk},
@@ -79,6 +88,7 @@ FOREIGN_KWARGS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     "smartoa/contracts": _contract,
     "tokens": lambda f: {"pk": create_token(organisation=f.organisation, name="theirs").token.pk},
     "security/devices": lambda f: {"kind": "totp", "pk": enrol_totp(f.admin).pk},
+    "notifications": _notification,
 }
 
 
