@@ -4,8 +4,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from hub.models import (
     ApiToken,
@@ -51,6 +52,19 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        # Django redirects only once the new password is saved: audit that, and tell the owner.
+        if request.method == "POST" and response.status_code == 302:
+            from hub.portal.views.passwords import password_changed
+
+            user = self.get_object(request, unquote(id))
+            if user is not None:
+                password_changed(request, user, how="admin", actor=request.user)  # type: ignore[arg-type]
+        return response
 
 
 @admin.register(Site)

@@ -72,3 +72,21 @@ def test_password_reset_for_an_unknown_address_sends_nothing(client: Client, db)
     response = client.post("/accounts/password/reset/", {"email": "nobody@example.org"})
     assert response["Location"] == "/accounts/password/reset/done/"
     assert mail.outbox == []
+
+
+def test_password_set_from_the_admin_is_audited_and_told(client: Client, tenant) -> None:
+    staff = tenant.admin
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    sign_in(client, staff)
+    response = client.post(
+        f"/admin/hub/user/{tenant.viewer.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content[:500]
+    tenant.viewer.refresh_from_db()
+    assert tenant.viewer.check_password(NEW_PASSWORD)
+    event = AuditEvent.objects.get(action="auth.password_changed")
+    assert event.actor == staff and event.object_id == str(tenant.viewer.pk)
+    assert event.after == {"how": "admin"}
+    assert [m.to for m in mail.outbox] == [[tenant.viewer.email]]

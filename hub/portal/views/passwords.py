@@ -19,11 +19,13 @@ from hub.portal.access import verified_required
 from hub.services import audit
 
 
-def password_changed(request: HttpRequest, user: User, *, how: str) -> None:
+def password_changed(
+    request: HttpRequest, user: User, *, how: str, actor: User | None = None
+) -> None:
     """Audit the change and tell the account's owner, who may not be the one who did it."""
     audit.record(
         action="auth.password_changed",
-        actor=user,
+        actor=actor or user,
         target=user,
         after={"how": how},
         ip=client_ip(request),
