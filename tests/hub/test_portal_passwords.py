@@ -90,3 +90,28 @@ def test_password_set_from_the_admin_is_audited_and_told(client: Client, tenant)
     assert event.actor == staff and event.object_id == str(tenant.viewer.pk)
     assert event.after == {"how": "admin"}
     assert [m.to for m in mail.outbox] == [[tenant.viewer.email]]
+
+
+@pytest.fixture
+def fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_reset_mails_per_address_are_limited(client: Client, tenant, fresh_cache) -> None:
+    for _ in range(5):
+        response = client.post("/accounts/password/reset/", {"email": tenant.viewer.email})
+        assert response["Location"] == "/accounts/password/reset/done/"
+    assert len(mail.outbox) == 3
+
+
+def test_reset_requests_per_ip_are_limited(client: Client, db, fresh_cache) -> None:
+    codes = [
+        client.post("/accounts/password/reset/", {"email": f"n{i}@example.org"}).status_code
+        for i in range(11)
+    ]
+    assert codes[:10] == [302] * 10
+    assert codes[10] == 429
