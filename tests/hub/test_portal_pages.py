@@ -183,3 +183,11 @@ def test_api_session_authentication_wants_the_second_factor(tenant) -> None:
     sign_in(full, tenant.viewer, steps_ahead=1)
     user, _auth = _api_authenticate(full)
     assert user.pk == tenant.viewer.pk
+
+
+def test_error_pages_speak_french(client: Client, tenant) -> None:
+    sign_in(client, tenant.viewer)
+    missing = client.get("/no-such-page/")
+    assert missing.status_code == 404 and "Page introuvable" in missing.content.decode()
+    denied = client.get("/tokens/")  # viewers may not manage tokens
+    assert denied.status_code == 403 and "Accès refusé" in denied.content.decode()
