@@ -6,6 +6,7 @@ without an entry in FOREIGN_KWARGS fails the test until it is given one.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -90,6 +91,14 @@ FOREIGN_KWARGS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     "security/devices": lambda f: {"kind": "totp", "pk": enrol_totp(f.admin).pk},
     "notifications": _notification,
 }
+# Each domain app's tests may add their own routes' factories in ``tests/<app>/foreign_objects.py``
+# (a ``FOREIGN_KWARGS`` dict of the same shape), next to the code that knows those objects.
+for _app in ("grdf_access", "flexready", "tic", "smartoa"):
+    try:
+        _module = importlib.import_module(f"tests.{_app}.foreign_objects")
+    except ModuleNotFoundError:
+        continue
+    FOREIGN_KWARGS.update(_module.FOREIGN_KWARGS)
 
 
 def fill(route: str, kwargs: dict[str, Any]) -> str:
@@ -107,8 +116,10 @@ def fill(route: str, kwargs: dict[str, Any]) -> str:
 @pytest.mark.parametrize("route", routes_with_ids())
 @pytest.mark.django_db
 def test_foreign_object_answers_404(route, tenant, foreign, client):
-    factory = next((f for key, f in FOREIGN_KWARGS.items() if key in route), None)
-    assert factory is not None, f"{route} takes an id: add it to FOREIGN_KWARGS"
+    # The most specific key wins: "smartoa/contracts" before "tokens" for a contract's tokens.
+    keys = sorted((key for key in FOREIGN_KWARGS if key in route), key=len, reverse=True)
+    assert keys, f"{route} takes an id: add it to FOREIGN_KWARGS"
+    factory = FOREIGN_KWARGS[keys[0]]
     url = fill(route, factory(foreign))
     if route.startswith("api/"):
         api = APIClient()
