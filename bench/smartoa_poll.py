@@ -1,17 +1,21 @@
 """Polling Smart OA contracts: the hub's poll path against a bare httpx loop, same server, same run.
 
-    python bench/smartoa_poll.py [--contracts N] [--workers W]
+    python bench/smartoa_poll.py [--contracts N] [--workers W] [--threads T] [--batch B]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub python bench/smartoa_poll.py
 
-Serves the hub (and so the Smart OA simulator) with gunicorn on a free loopback port, creates N
-contracts (default 10,000) in a fresh test database, then, in this one process and one thread:
+Serves the Smart OA simulator with gunicorn on a free loopback port (its view alone, see
+``simulator_app``; ``--full-stack``: through the whole hub WSGI app), creates N contracts
+(default 10,000) in a fresh test database, then, in this one process:
 
-* bare: ``httpx.Client.get`` + ``.json()`` per contract with its token, nothing else;
-* hub: ``smartoa.services.poll_contract`` per contract: auth, retry and logging transports,
-  validation of the answer, a poll run, a new schedule version with its stop episodes and an
-  audit event, all written to the database.
+* bare: ``httpx.Client.get`` + ``.json()`` per contract with its token, one after the other,
+  nothing else;
+* hub: what a beat-driven poll task runs (``smartoa.polling.poll_contracts``): the contracts
+  loaded (tokens decrypted), the calls on a thread pool through the hub's client (auth, retry
+  and logging transports), every answer validated, then written in batches: one poll run per
+  contract, new versions with their stop episodes and audit events. Twice: a first pass where
+  every contract has a new version, then the steady state where the update date is unchanged.
 
-Prints contracts/s for both and the ratio hub / bare. The hub's log lines are produced (their
+Prints contracts/s for each and the ratio hub / bare. The hub's log lines are produced (their
 cost is real) but sent to /dev/null.
 """
 
@@ -25,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from _django import ROOT, setup
 
@@ -39,6 +44,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contracts", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=16, help="hub poll threads")
+    parser.add_argument("--batch", type=int, default=200, help="contracts per write batch")
+    parser.add_argument(
+        "--full-stack", action="store_true", help="serve the simulator through hub.wsgi"
+    )
     args = parser.parse_args()
     _silence_console_logs()
     setup_test_environment()
@@ -47,7 +57,7 @@ def main() -> None:
         connection.settings_dict["TEST"]["NAME"] = "test_hub_bench_smartoa"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     port = _free_port()
-    server = _serve(port, args.workers)
+    server = _serve(port, args.workers, full_stack=args.full_stack)
     try:
         _wait_until_up(port)
         run(args, base_url=f"http://127.0.0.1:{port}/sim/smartoa")
@@ -60,8 +70,8 @@ def main() -> None:
 def run(args: argparse.Namespace, *, base_url: str) -> None:
     from django.utils import timezone
 
-    from hub.models import Organisation
-    from smartoa import services, simulator
+    from hub.models import Organisation, PollRun
+    from smartoa import polling, simulator
     from smartoa.client import SmartOAClient
     from smartoa.models import Contract
 
@@ -75,32 +85,58 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
         )
         for i in range(args.contracts)
     )
-    contracts = list(Contract.objects.select_related("organisation").order_by("pk"))
-    credentials = [(c.contract_id, c.api_token) for c in contracts]
-    print(f"{len(contracts)} contracts, simulator at {base_url} ({args.workers} gunicorn workers)")
+    credentials = [c.api_token for c in Contract.objects.order_by("pk")]
+    print(
+        f"{len(credentials)} contracts, simulator at {base_url} ({args.workers} gunicorn "
+        f"workers); hub: {args.threads} threads, batches of {args.batch}"
+    )
 
     with httpx.Client(base_url=base_url, timeout=30) as bare:
         started = time.perf_counter()
-        for _contract_id, token in credentials:
+        for token in credentials:
             response = bare.get("/effacement", headers={"Authorization": f"Bearer {token}"})
             response.raise_for_status()
             response.json()
         bare_seconds = time.perf_counter() - started
+    bare_rate = len(credentials) / bare_seconds
+    print(f"database: {connection.vendor}")
+    print(f"bare httpx loop        : {bare_rate:8.1f} contracts/s ({bare_seconds:.1f} s)")
 
     with SmartOAClient(base_url=base_url, resource_path="/effacement") as client:
-        started = time.perf_counter()
-        outcomes: dict[str, int] = {}
-        for contract in contracts:
-            result = services.poll_contract(contract=contract, now=timezone.now(), client=client)
-            outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
-        hub_seconds = time.perf_counter() - started
+        for label in ("hub, new versions   ", "hub, unchanged      "):
+            started = time.perf_counter()
+            statements = _Counter()
+            with connection.execute_wrapper(statements):
+                contracts = list(Contract.objects.select_related("organisation").order_by("pk"))
+                results = polling.poll_contracts(
+                    contracts=contracts,
+                    now=timezone.now(),
+                    client=client,
+                    threads=args.threads,
+                    batch_size=args.batch,
+                )
+            seconds = time.perf_counter() - started
+            outcomes: dict[str, int] = {}
+            for result in results:
+                outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+            rate = len(results) / seconds
+            print(
+                f"{label}: {rate:8.1f} contracts/s ({seconds:.1f} s), ratio hub / bare "
+                f"{rate / bare_rate:.2f}; {outcomes}; "
+                f"{statements.count / len(results):.3f} SQL statements per contract"
+            )
+    print(f"poll runs: {PollRun.objects.count()}")
 
-    bare_rate = len(contracts) / bare_seconds
-    hub_rate = len(contracts) / hub_seconds
-    print(f"database: {connection.vendor}; hub outcomes: {outcomes}")
-    print(f"bare httpx loop : {bare_rate:8.1f} contracts/s ({bare_seconds:.1f} s)")
-    print(f"hub poll path   : {hub_rate:8.1f} contracts/s ({hub_seconds:.1f} s)")
-    print(f"ratio hub / bare: {hub_rate / bare_rate:.2f}")
+
+class _Counter:
+    """Counts the SQL statements this process sends (a connection execute wrapper)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        self.count += 1
+        return execute(sql, params, many, context)
 
 
 def _silence_console_logs() -> None:
@@ -116,10 +152,24 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _serve(port: int, workers: int) -> subprocess.Popen[bytes]:
+def simulator_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """The simulator's view alone, as a WSGI app: the same code (tokens, IP allow-list, the
+    scripted day) without the hub's URL resolution and middleware, which are the fake upstream's
+    cost, not the poller's (``--full-stack`` serves ``hub.wsgi`` instead)."""
+    from django.core.handlers.wsgi import WSGIRequest
+
+    from smartoa import simulator
+
+    response = simulator.effacement(WSGIRequest(environ))
+    start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+    return [response.content]
+
+
+def _serve(port: int, workers: int, *, full_stack: bool) -> subprocess.Popen[bytes]:
     # The same settings module as this process: the same SECRET_KEY, so the same tokens.
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    app = "hub.wsgi:application" if full_stack else "smartoa_poll:simulator_app"
     return subprocess.Popen(
         [
             str(gunicorn),
@@ -129,7 +179,9 @@ def _serve(port: int, workers: int) -> subprocess.Popen[bytes]:
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
-            "hub.wsgi:application",
+            "--pythonpath",
+            f"{ROOT},{ROOT / 'bench'}",
+            app,
         ],
         cwd=ROOT,
         env=env,

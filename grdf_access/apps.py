@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,19 @@ class GrdfAccessConfig(AppConfig):
     name = "grdf_access"
     verbose_name = "GRDF — accès aux données"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from grdf_access import read_guard
+        from grdf_access.sync import SOURCE
+        from hub.series_access import register_read_guard
+        from hub.signals import demo_seeded
+
+        demo_seeded.connect(_seed_demo, dispatch_uid="grdf_access.demo")
+        # hub's series API serves GRDF points only inside the consent, like this app's pages.
+        register_read_guard(source=SOURCE, guard=read_guard.refusal)
+
+
+def _seed_demo(sender: Any, *, organisation: Any, today: Any, **kwargs: Any) -> None:
+    from grdf_access.demo import seed
+
+    seed(organisation=organisation, today=today)

@@ -47,6 +47,9 @@ FIELD_ENCRYPTION_KEYS = [k for k in secret("FIELD_ENCRYPTION_KEYS").split(",") i
 
 HUB_SIMULATORS = env.bool("HUB_SIMULATORS", default=True)
 HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Webhook targets (Smart OA controllers, TIC receivers) on http:// or on loopback/private/
+# reserved addresses: only for local runs (hub.http.urlsafety).
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=HUB_SIMULATORS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -76,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "hub.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -315,7 +319,141 @@ else:
 SMARTOA_SIM_ALLOWED_NETWORKS = env.list(
     "SMARTOA_SIM_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"]
 )
+# Contracts per poll task, and concurrent upstream calls within one task.
+SMARTOA_POLL_BATCH = env.int("SMARTOA_POLL_BATCH", default=200)
+SMARTOA_POLL_THREADS = env.int("SMARTOA_POLL_THREADS", default=16)
 CELERY_BEAT_SCHEDULE["smartoa-poll-due-contracts"] = {
     "task": "smartoa.tasks.poll_due_contracts",
     "schedule": env.int("SMARTOA_FANOUT_SECONDS", default=60),
+}
+
+# --- GRDF ---
+# ADICT v2 and its OAuth2 token endpoint; on the embedded defaults, the in-process simulator
+# (which accepts the client id/secret below).
+if HUB_SIMULATORS:
+    GRDF_ADICT_URL = env.str("GRDF_ADICT_URL", default=f"{HUB_PUBLIC_URL}/sim/grdf/adict/v2")
+    GRDF_TOKEN_URL = env.str("GRDF_TOKEN_URL", default=f"{HUB_PUBLIC_URL}/sim/grdf/oauth2/token")
+    GRDF_CLIENT_ID = env.str("GRDF_CLIENT_ID", default="hub-simulator")
+    GRDF_CLIENT_SECRET = secret("GRDF_CLIENT_SECRET", default="hub-simulator-secret")
+else:
+    # GRDF's published production endpoints (reference grdf-adict.md §1.2).
+    GRDF_ADICT_URL = env.str("GRDF_ADICT_URL", default="https://api.grdf.fr/adict/v2")
+    GRDF_TOKEN_URL = env.str(
+        "GRDF_TOKEN_URL",
+        default="https://adict-connexion.grdf.fr/oauth2/aus5y2ta2uEHjCWIR417/v1/token",
+    )
+    GRDF_CLIENT_ID = env.str("GRDF_CLIENT_ID", default="")
+    GRDF_CLIENT_SECRET = secret("GRDF_CLIENT_SECRET")
+GRDF_SCOPE = env.str("GRDF_SCOPE", default="/adict/v2")
+# Requests per second and client credential; GRDF publishes no figure (ref §1.8).
+GRDF_REQUESTS_PER_SECOND = env.float("GRDF_REQUESTS_PER_SECOND", default=1.0)
+# The GRDF simulator's state (declared rights, counters): in Redis when there is one, else in a
+# file cache of its own that never culls (the default one drops entries beyond 300).
+CACHES["grdf_simulator"] = (
+    CACHES["default"]
+    if REDIS_URL
+    else {
+        "BACKEND": "grdf_access.simulator.filecache.SimulatorFileCache",
+        "LOCATION": str(VAR_DIR / "grdf-simulator"),
+    }
+)
+# Data whose consent ended longer ago than this are removed by `manage.py grdf_purge`.
+GRDF_RETENTION_DAYS = env.int("GRDF_RETENTION_DAYS", default=365)
+# Concurrent calls of one sync (they share the credential's rate limit) and first-sync depth.
+GRDF_SYNC_WORKERS = env.int("GRDF_SYNC_WORKERS", default=4)
+GRDF_INITIAL_HISTORY_DAYS = env.int("GRDF_INITIAL_HISTORY_DAYS", default=365)
+# Each sync plans only what each meter's frequency has made available (grdf_access.sync).
+CELERY_BEAT_SCHEDULE["grdf-sync-due"] = {
+    "task": "grdf_access.tasks.sync_due",
+    "schedule": env.int("GRDF_SYNC_SECONDS", default=3600),
+}
+CELERY_BEAT_SCHEDULE["grdf-purge-expired"] = {
+    "task": "grdf_access.tasks.purge_expired",
+    "schedule": 24 * 3600,
+}
+
+# --- Flex Ready ---
+# Operators' JWTs: the issuer (iss) to accept, an optional audience, and the keys: a shared
+# HS256 secret and/or the issuer's JWKS URL for asymmetric keys. OperatorIdentity rows (admin)
+# map an issuer/subject to an organisation. On the embedded defaults the HS256 secret is
+# derived from the secret key, so `manage.py flexready_jwt` can mint demo tokens.
+FLEXREADY_JWT_ISSUER = env.str("FLEXREADY_JWT_ISSUER", default="urn:supplier-data-hub:flexready")
+FLEXREADY_JWT_AUDIENCE = env.str("FLEXREADY_JWT_AUDIENCE", default="")
+FLEXREADY_JWT_HS256_SECRET = secret("FLEXREADY_JWT_HS256_SECRET")
+if not FLEXREADY_JWT_HS256_SECRET and HUB_SIMULATORS:
+    import hashlib as _hashlib
+
+    FLEXREADY_JWT_HS256_SECRET = _hashlib.sha256(f"flexready:{SECRET_KEY}".encode()).hexdigest()
+FLEXREADY_JWT_JWKS_URL = env.str("FLEXREADY_JWT_JWKS_URL", default="")
+FLEXREADY_JWT_ALGORITHMS = env.list("FLEXREADY_JWT_ALGORITHMS", default=["RS256", "ES256"])
+FLEXREADY_JWT_LEEWAY_SECONDS = env.int("FLEXREADY_JWT_LEEWAY_SECONDS", default=30)
+FLEXREADY_JWT_RATE = env.str("FLEXREADY_JWT_RATE", default="1200/min")
+# The annex's realisation and consumption examples carry no Authorization header: GETs of a
+# certification session may then read this organisation (the demo one on the embedded defaults).
+FLEXREADY_ANONYMOUS_READ_ORGANISATION = env.str(
+    "FLEXREADY_ANONYMOUS_READ_ORGANISATION", default="demo" if HUB_SIMULATORS else ""
+)
+FLEXREADY_NAIVE_TIMEZONE = env.str("FLEXREADY_NAIVE_TIMEZONE", default="Europe/Paris")
+# Realisation: meter series looked for (in order), baseline days, data grace, success ratio.
+FLEXREADY_METER_QUANTITIES = env.list(
+    "FLEXREADY_METER_QUANTITIES",
+    default=["active_energy_import", "active_power_import", "active_power"],
+)
+FLEXREADY_BASELINE_DAYS = env.int("FLEXREADY_BASELINE_DAYS", default=5)
+FLEXREADY_BASELINE_LOOKBACK_DAYS = env.int("FLEXREADY_BASELINE_LOOKBACK_DAYS", default=30)
+FLEXREADY_DATA_GRACE_SECONDS = env.int("FLEXREADY_DATA_GRACE_SECONDS", default=2 * 86400)
+FLEXREADY_REALISATION_MIN_RATIO = env.float("FLEXREADY_REALISATION_MIN_RATIO", default=0.5)
+CELERY_BEAT_SCHEDULE["flexready-advance-requests"] = {
+    "task": "flexready.tasks.advance_requests",
+    "schedule": env.int("FLEXREADY_ADVANCE_SECONDS", default=60),
+}
+
+# --- TIC ---
+# manage.py tic_read: alert when a meter's clock is further than this from ours (seconds).
+TIC_DRIFT_THRESHOLD_SECONDS = env.float("TIC_DRIFT_THRESHOLD_SECONDS", default=60.0)
+# No valid frame for this long: the port is probed again (02E Annex A: 10 s).
+TIC_SILENCE_SECONDS = env.float("TIC_SILENCE_SECONDS", default=10.0)
+# A meter's state row (portal, state API) is rewritten at most this often, at once on an event.
+TIC_STATE_INTERVAL_SECONDS = env.float("TIC_STATE_INTERVAL_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["tic-sweep-pending-deliveries"] = {
+    "task": "tic.tasks.sweep_pending_deliveries",
+    "schedule": 60,
+}
+
+# --- Flex Ready market signals ---
+# The supplier's price/CO2 signal (Flex Ready Annex 2) and RTE Ecowatt v5; on the embedded
+# defaults, the in-process simulators (which accept the credentials below).
+if HUB_SIMULATORS:
+    FLEXREADY_SUPPLIER_URL = env.str(
+        "FLEXREADY_SUPPLIER_URL", default=f"{HUB_PUBLIC_URL}/sim/flexready/supplier"
+    )
+    FLEXREADY_SUPPLIER_TOKEN = secret("FLEXREADY_SUPPLIER_TOKEN", default="hub-simulator")
+    ECOWATT_API_URL = env.str("ECOWATT_API_URL", default=f"{HUB_PUBLIC_URL}/sim/flexready/ecowatt")
+    ECOWATT_TOKEN_URL = env.str(
+        "ECOWATT_TOKEN_URL", default=f"{HUB_PUBLIC_URL}/sim/flexready/ecowatt/token/oauth/"
+    )
+    ECOWATT_CLIENT_ID = env.str("ECOWATT_CLIENT_ID", default="hub-simulator")
+    ECOWATT_CLIENT_SECRET = secret("ECOWATT_CLIENT_SECRET", default="hub-simulator-secret")
+else:
+    # Optional: without it the hub polls no supplier signal (Ecowatt still runs).
+    FLEXREADY_SUPPLIER_URL = env.str("FLEXREADY_SUPPLIER_URL", default="")
+    # The bearer token of the supplier API (Annex 2: a JWT from the TSG identity provider).
+    FLEXREADY_SUPPLIER_TOKEN = secret("FLEXREADY_SUPPLIER_TOKEN")
+    ECOWATT_API_URL = env.str("ECOWATT_API_URL", default="https://digital.iservices.rte-france.com")
+    ECOWATT_TOKEN_URL = env.str(
+        "ECOWATT_TOKEN_URL", default="https://digital.iservices.rte-france.com/token/oauth/"
+    )
+    ECOWATT_CLIENT_ID = env.str("ECOWATT_CLIENT_ID", default="")
+    ECOWATT_CLIENT_SECRET = secret("ECOWATT_CLIENT_SECRET")
+# The sandbox path answers fixed data without the 15-minute limit (for trials).
+ECOWATT_SANDBOX = env.bool("ECOWATT_SANDBOX", default=False)
+# Beat checks often; the service itself calls RTE at most once per 15 minutes, so a check that
+# comes a few seconds early does not push the call to the next quarter of an hour.
+CELERY_BEAT_SCHEDULE["flexready-ecowatt-poll"] = {
+    "task": "flexready.market.tasks.poll_ecowatt",
+    "schedule": env.int("ECOWATT_CHECK_SECONDS", default=60),
+}
+CELERY_BEAT_SCHEDULE["flexready-supplier-signal-poll"] = {
+    "task": "flexready.market.tasks.poll_supplier_feeds",
+    "schedule": env.int("FLEXREADY_SUPPLIER_POLL_SECONDS", default=3600),
 }

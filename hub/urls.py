@@ -14,13 +14,25 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("hub.api.urls")),
+    path("api/v1/", include("flexready.urls")),  # Flex Ready Annex 1 paths, after hub's
     path("api/v1/smartoa/", include("smartoa.urls")),
+    path("api/v1/grdf/", include("grdf_access.urls")),
+    path("api/v1/tic/", include("tic.api_urls")),
+    # Annex 2's CEMS check (/api/v1/sessions/{id}/cems/commodity/prices) and Ecowatt's last answer.
+    path("api/v1/", include("flexready.market.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("webauthn/", include("hub.portal.webauthn_urls")),
+    path("tic/", include("tic.urls")),
+    path("smartoa/", include("smartoa.portal_urls")),
+    path("flexready/signals/", include("flexready.market.portal_urls")),
+    path("flexready/", include("flexready.portal_urls")),
+    path("grdf/", include("grdf_access.portal_urls")),
     path("", include("hub.portal.urls")),
 ]
 
 if settings.HUB_SIMULATORS:
     # Each app mounts the fake of its external API under /sim/<app>/.
     urlpatterns += [path("sim/smartoa/", include("smartoa.sim_urls"))]
+    urlpatterns += [path("sim/grdf/", include("grdf_access.sim_urls"))]
+    urlpatterns += [path("sim/flexready/", include("flexready.market.sim_urls"))]

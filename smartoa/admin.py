@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +19,7 @@ from smartoa.models import (
     StopEpisode,
     WebhookDelivery,
     WebhookEndpoint,
+    validate_contacts,
 )
 
 
@@ -26,6 +28,27 @@ class ContractForm(forms.ModelForm):
     api_token = forms.CharField(
         label=_("Jeton Smart OA"), required=False, widget=forms.PasswordInput(render_value=False)
     )
+    contacts_text = forms.CharField(
+        label=_("Contacts prévenus par e-mail"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Une adresse par ligne."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["contacts_text"].initial = "\n".join(self.instance.contacts)
+
+    def clean_contacts_text(self) -> list[str]:
+        raw: str = self.cleaned_data.get("contacts_text") or ""
+        contacts = sorted({line.strip().lower() for line in raw.splitlines() if line.strip()})
+        try:
+            validate_contacts(contacts)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+        self.instance.contacts = contacts
+        return contacts
 
     class Meta:
         model = Contract

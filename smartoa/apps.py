@@ -5,3 +5,9 @@ class SmartoaConfig(AppConfig):
     name = "smartoa"
     verbose_name = "EDF OA — Smart OA"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from hub.signals import demo_seeded
+        from smartoa.demo import on_demo_seeded
+
+        demo_seeded.connect(on_demo_seeded, dispatch_uid="smartoa.demo")

@@ -5,15 +5,40 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from hub.fields import EncryptedTextField
+from hub.http.urlsafety import UnsafeWebhookURL, check_url
 from hub.identifiers import OA_CONTRACT_PATTERN
 from hub.models import ApiToken, MeteringPoint, Organisation, Site
 
 # The API's periods are minutes apart at the finest; polling faster than this only loads it.
 MIN_POLL_INTERVAL = 60
+MAX_CONTACTS = 20
+
+
+def validate_contacts(value: object) -> None:
+    """A list of at most MAX_CONTACTS e-mail addresses."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError(_("Une liste d'adresses e-mail est attendue."))
+    if len(value) > MAX_CONTACTS:
+        raise ValidationError(_("Au plus %(n)d contacts.") % {"n": MAX_CONTACTS})
+    for address in value:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(
+                _("Adresse e-mail invalide : %(address)s") % {"address": address}
+            ) from None
+
+
+def validate_webhook_url(value: str) -> None:
+    try:
+        check_url(value)
+    except UnsafeWebhookURL as exc:
+        raise ValidationError(exc.reason) from None
 
 
 class AuthScheme(models.TextChoices):
@@ -51,6 +76,10 @@ class Contract(models.Model):
         _("authentification"), max_length=8, choices=AuthScheme.choices, default=AuthScheme.BEARER
     )
     enabled = models.BooleanField(_("relève active"), default=True)
+    # Told by e-mail of every new or changed stop (besides the webhooks).
+    contacts = models.JSONField(
+        _("contacts (e-mails)"), default=list, blank=True, validators=[validate_contacts]
+    )
     poll_interval = models.PositiveIntegerField(_("intervalle de relève (s)"), default=300)
     # Null means due now. The fan-out task moves it forward when it enqueues a poll.
     next_poll_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -186,7 +215,7 @@ class WebhookEndpoint(models.Model):
     )
     # Empty: every contract of the organisation.
     contracts = models.ManyToManyField(Contract, blank=True, related_name="webhooks")
-    url = models.URLField(_("adresse"), max_length=500)
+    url = models.URLField(_("adresse"), max_length=500, validators=[validate_webhook_url])
     # Signs each body (HMAC-SHA256); shown once to whoever sets it, encrypted at rest.
     secret = EncryptedTextField(_("secret de signature"))
     enabled = models.BooleanField(_("actif"), default=True)

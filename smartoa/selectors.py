@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from hub.clock import local_day_of
-from hub.models import ApiToken, Organisation
+from hub.clock import PARIS, local_day_bounds, local_day_of
+from hub.models import ApiToken, Organisation, PollRun
 from smartoa.models import Contract, ControllerAccess, ScheduleVersion, StopEpisode
 from smartoa.schedule import Episode, Period, merge_touching, value_at
+from smartoa.services import POLL_SOURCE
 
 
 def visible_contracts(
@@ -74,3 +76,122 @@ def setpoint(*, contract: Contract, now: dt.datetime) -> Setpoint:
     current = next((e for e in episodes if e.contains(now)), None)
     upcoming = next((e for e in episodes if e.start > now), None)
     return Setpoint(now, value, current, upcoming, version)
+
+
+# --- Portal ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContractState:
+    """A contract as the portal lists it: what the plant must do now, the next stop, last poll."""
+
+    contract: Contract
+    value: float | None
+    current: Episode | None
+    next: Episode | None
+
+
+def with_last_poll(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
+    """Annotates ``last_run_at``, ``last_run_outcome``, ``last_run_error`` (one query in all)."""
+    runs = PollRun.objects.filter(
+        source=POLL_SOURCE,
+        organisation_id=OuterRef("organisation_id"),
+        target=OuterRef("contract_id"),
+    ).order_by("-started_at", "-pk")
+    return contracts.annotate(
+        last_run_at=Subquery(runs.values("started_at")[:1]),
+        last_run_outcome=Subquery(runs.values("outcome")[:1]),
+        last_run_error=Subquery(runs.values("error")[:1]),
+    )
+
+
+def states(*, contracts: Sequence[Contract], now: dt.datetime) -> list[ContractState]:
+    """The state of each contract now, from the versions in force yesterday, today, tomorrow.
+
+    Two queries whatever the number of contracts (versions, then their episodes).
+    """
+    today = local_day_of(now)
+    days = [today + dt.timedelta(days=offset) for offset in (-1, 0, 1)]
+    latest: dict[tuple[int, dt.date], ScheduleVersion] = {}
+    versions = (
+        ScheduleVersion.objects.filter(contract__in=[c.pk for c in contracts])
+        .filter(application_date__in=days)
+        .order_by("update_date")
+        .prefetch_related(Prefetch("episodes", queryset=StopEpisode.objects.order_by("start")))
+    )
+    for version in versions:
+        latest[(version.contract_id, version.application_date)] = version  # last one wins
+    result = []
+    for contract in contracts:
+        episodes: list[Episode] = []
+        for day in days:
+            of_day = latest.get((contract.pk, day))
+            if of_day is not None:
+                episodes.extend(Episode(e.start, e.end) for e in of_day.episodes.all())
+        merged = merge_touching(episodes)
+        in_force = latest.get((contract.pk, today))
+        value = None
+        if in_force is not None:
+            value = value_at((Period.from_json(p) for p in in_force.periods), now)
+        result.append(
+            ContractState(
+                contract=contract,
+                value=value,
+                current=next((e for e in merged if e.contains(now)), None),
+                next=next((e for e in merged if e.start > now), None),
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stop drawn on a day's timeline: offsets in percent of the day's length."""
+
+    episode: Episode
+    left: float
+    width: float
+
+
+@dataclass(frozen=True)
+class Timeline:
+    day: dt.date
+    version: ScheduleVersion | None
+    segments: list[Segment]
+    ticks: list[tuple[float, str]]  # (percent, "HH h"), every 3 hours of wall time
+    hours: int
+
+
+def timeline(*, contract: Contract, day: dt.date) -> Timeline:
+    """The day's stops as segments of its length (23, 24 or 25 hours)."""
+    start, end = local_day_bounds(day)
+    length = (end - start).total_seconds()
+    version = latest_version(contract=contract, day=day)
+    segments = []
+    if version is not None:
+        for stop in version.episodes.all():
+            clipped = Episode(stop.start, stop.end).clipped(start, end)
+            if clipped is None:
+                continue
+            left = (clipped.start - start).total_seconds() / length * 100
+            width = clipped.duration.total_seconds() / length * 100
+            segments.append(Segment(Episode(stop.start, stop.end), left, width))
+    ticks = []
+    instant = start
+    while instant < end:
+        local = instant.astimezone(PARIS)
+        if local.minute == 0 and local.hour % 3 == 0:
+            ticks.append(((instant - start).total_seconds() / length * 100, f"{local:%H} h"))
+        instant += dt.timedelta(hours=1)
+    return Timeline(day, version, segments, ticks, int(length // 3600))
+
+
+def history(*, contract: Contract, limit: int = 30) -> QuerySet[ScheduleVersion]:
+    """The latest published versions, newest first, with their episodes."""
+    return (
+        ScheduleVersion.objects.filter(contract=contract)
+        .order_by("-update_date", "-application_date")
+        .prefetch_related(Prefetch("episodes", queryset=StopEpisode.objects.order_by("start")))[
+            :limit
+        ]
+    )

@@ -12,12 +12,23 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 
 from hub.http import ProviderError
+from hub.http.urlsafety import UnsafeWebhookURL, check_url
 from hub.identifiers import InvalidIdentifier, normalise
-from hub.models import MeteringPoint, Organisation, Site
+from hub.models import ApiToken, MeteringPoint, Organisation, Site
 from hub.services import audit
 from hub.services.polling import poll_run
+from hub.services.tokens import IssuedToken, TokenSpecError, create_token, revoke_token
 from smartoa.client import Credentials, Schedule, SmartOAClient, SmartOAError
-from smartoa.models import MIN_POLL_INTERVAL, AuthScheme, Contract, ScheduleVersion, StopEpisode
+from smartoa.models import (
+    MIN_POLL_INTERVAL,
+    AuthScheme,
+    Contract,
+    ControllerAccess,
+    ScheduleVersion,
+    StopEpisode,
+    WebhookEndpoint,
+    validate_contacts,
+)
 from smartoa.schedule import Episode, diff_episodes
 
 POLL_SOURCE = "smartoa"
@@ -162,6 +173,7 @@ def _public_fields(contract: Contract) -> dict[str, Any]:
         "enabled": contract.enabled,
         "poll_interval": contract.poll_interval,
         "metering_point": contract.metering_point_id,
+        "contacts": list(contract.contacts),
     }
 
 
@@ -273,3 +285,138 @@ def claim_due_contracts(*, now: dt.datetime, limit: int = 5000) -> list[int]:
             next_poll_at=now + dt.timedelta(seconds=interval)
         )
     return [pk for pk, _interval in rows]
+
+
+# --- Portal actions: contacts, webhook target, controller tokens --------------------------------
+
+
+def set_contacts(
+    *, contract: Contract, contacts: list[str], actor: Any = None, ip: str | None = None
+) -> None:
+    """Replace the addresses told by e-mail of new or changed stops."""
+    cleaned = sorted({c.strip().lower() for c in contacts if c.strip()})
+    try:
+        validate_contacts(cleaned)
+    except ValidationError as exc:
+        raise ContractSpecError("contacts", "; ".join(exc.messages)) from exc
+    before = list(contract.contacts)
+    contract.contacts = cleaned
+    with transaction.atomic():
+        contract.save(update_fields=["contacts", "updated_at"])
+        audit.record(
+            action="smartoa.contract.contacts_changed",
+            actor=actor,
+            organisation=contract.organisation,
+            target=contract,
+            before={"contacts": before},
+            after={"contacts": cleaned},
+            ip=ip,
+        )
+
+
+def contract_webhook(*, contract: Contract) -> WebhookEndpoint | None:
+    """The endpoint dedicated to this contract (listening to it alone), if any."""
+    for endpoint in WebhookEndpoint.objects.filter(
+        organisation_id=contract.organisation_id, contracts=contract
+    ).prefetch_related("contracts"):
+        if [c.pk for c in endpoint.contracts.all()] == [contract.pk]:
+            return endpoint
+    return None
+
+
+def set_contract_webhook(
+    *,
+    contract: Contract,
+    url: str,
+    secret: str | None,
+    enabled: bool = True,
+    actor: Any = None,
+    ip: str | None = None,
+) -> WebhookEndpoint:
+    """Create or change the contract's own webhook; ``secret`` None keeps the stored one.
+
+    The URL is refused unless it is a public https address (``hub.http.urlsafety``).
+    """
+    try:
+        check_url(url)
+    except UnsafeWebhookURL as exc:
+        raise ContractSpecError("url", exc.reason) from exc
+    endpoint = contract_webhook(contract=contract)
+    if endpoint is None and not secret:
+        raise ContractSpecError("secret", "required")
+    before = None if endpoint is None else {"url": endpoint.url, "enabled": endpoint.enabled}
+    with transaction.atomic():
+        if endpoint is None:
+            endpoint = WebhookEndpoint(organisation_id=contract.organisation_id)
+        endpoint.url = url
+        endpoint.enabled = enabled
+        if secret:
+            endpoint.secret = secret
+        endpoint.save()
+        endpoint.contracts.set([contract])
+        audit.record(
+            action="smartoa.webhook.changed" if before else "smartoa.webhook.created",
+            actor=actor,
+            organisation=contract.organisation,
+            target=endpoint,
+            before=before,
+            after={"url": url, "enabled": enabled, "secret_changed": bool(secret)},
+            ip=ip,
+        )
+    return endpoint
+
+
+def grant_controller_token(
+    *,
+    contract: Contract,
+    name: str,
+    allowed_networks: list[str],
+    expires_at: dt.datetime | None = None,
+    actor: Any = None,
+    ip: str | None = None,
+) -> IssuedToken:
+    """A new read-only hub API token that sees this contract only, from these networks only.
+
+    The plaintext is in the result and nowhere else. Raises TokenSpecError (hub) on a bad spec.
+    """
+    if not allowed_networks:
+        raise TokenSpecError("allowed_networks", "required")
+    with transaction.atomic():
+        issued = create_token(
+            organisation=contract.organisation,
+            name=name,
+            allowed_networks=allowed_networks,
+            scopes=["read"],
+            expires_at=expires_at,
+            actor=actor,
+            ip=ip,
+        )
+        access = ControllerAccess.objects.create(token=issued.token, contract=contract)
+        audit.record(
+            action="smartoa.controller_access.granted",
+            actor=actor,
+            organisation=contract.organisation,
+            target=access,
+            after={"token": issued.token.prefix, "contract": contract.contract_id},
+            ip=ip,
+        )
+    return issued
+
+
+def controller_tokens(*, contract: Contract) -> list[ApiToken]:
+    return list(
+        ApiToken.objects.filter(
+            organisation_id=contract.organisation_id, smartoa_access__contract=contract
+        ).order_by("revoked_at", "name")
+    )
+
+
+def revoke_controller_token(
+    *, contract: Contract, token_pk: int, now: dt.datetime, actor: Any = None, ip: str | None = None
+) -> ApiToken:
+    """Revoke a token that has access to this contract; ApiToken.DoesNotExist otherwise."""
+    token = ApiToken.objects.get(
+        pk=token_pk, organisation_id=contract.organisation_id, smartoa_access__contract=contract
+    )
+    revoke_token(token=token, now=now, actor=actor, ip=ip)
+    return token

@@ -9,15 +9,13 @@ else is retried by the task with a growing delay, up to ``MAX_ATTEMPTS``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
 from typing import Any
 
 import httpx
 from django.db.models import Q
 
-from hub.http import build_client
+from hub.http import urlsafety
+from hub.http import webhooks as outgoing
 from smartoa.models import (
     DeliveryStatus,
     ScheduleVersion,
@@ -32,9 +30,7 @@ FIRST_DELAY = 30  # seconds, doubled at each failure
 MAX_DELAY = 3600
 
 
-def sign(*, secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"sha256={mac.hexdigest()}"
+sign = outgoing.sign  # kept here: receivers' docs and tests name it with the headers
 
 
 def retry_delay(attempts: int) -> int:
@@ -83,32 +79,34 @@ def create_deliveries(*, version: ScheduleVersion) -> list[WebhookDelivery]:
 
 
 def attempt(
-    *, delivery: WebhookDelivery, now: dt.datetime, transport: httpx.BaseTransport | None = None
+    *,
+    delivery: WebhookDelivery,
+    now: dt.datetime,
+    transport: httpx.BaseTransport | None = None,
+    resolver: urlsafety.Resolver | None = None,
 ) -> bool:
-    """POST the delivery once; records the outcome and returns whether it was acknowledged."""
+    """POST the delivery once; records the outcome and returns whether it was acknowledged.
+
+    The target is checked again after DNS resolution and the request goes to the checked
+    address (see ``hub.http.urlsafety``); a refused target counts as a failed attempt.
+    """
     endpoint = delivery.endpoint
-    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-    timestamp = int(now.timestamp())
-    headers = {
-        "Content-Type": "application/json",
-        TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: sign(secret=endpoint.secret, timestamp=timestamp, body=body),
-    }
     delivery.attempts += 1
     delivery.last_attempt_at = now
-    try:
-        # No transport-level retries: the task spaces the attempts out.
-        with build_client(
-            base_url=endpoint.url, provider="smartoa-webhook", retries=0, transport=transport
-        ) as client:
-            response = client.post("", content=body, headers=headers)
-        delivery.last_status_code = response.status_code
-        delivery.last_error = "" if response.is_success else response.reason_phrase[:300]
-        acknowledged = response.is_success
-    except httpx.HTTPError as exc:
-        delivery.last_status_code = None
-        delivery.last_error = f"{type(exc).__name__}: {exc}"[:300]
-        acknowledged = False
+    outcome = outgoing.post_signed(
+        url=endpoint.url,
+        secret=endpoint.secret,
+        payload=delivery.payload,
+        now=now,
+        provider="smartoa-webhook",
+        signature_header=SIGNATURE_HEADER,
+        timestamp_header=TIMESTAMP_HEADER,
+        transport=transport,
+        resolver=resolver,
+    )
+    delivery.last_status_code = outcome.status_code
+    delivery.last_error = outcome.error
+    acknowledged = outcome.acknowledged
     if acknowledged:
         delivery.status = DeliveryStatus.DELIVERED
         delivery.delivered_at = now

@@ -5,3 +5,9 @@ class TicConfig(AppConfig):
     name = "tic"
     verbose_name = "Télé-information client"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from hub.signals import demo_seeded
+        from tic.demo import seed_demo
+
+        demo_seeded.connect(seed_demo, dispatch_uid="tic-demo")

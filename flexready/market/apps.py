@@ -8,3 +8,9 @@ class FlexreadyMarketConfig(AppConfig):
     label = "flexready_market"
     verbose_name = "Flex Ready — signaux fournisseur et Ecowatt"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from flexready.market.demo import on_demo_seeded
+        from hub.signals import demo_seeded
+
+        demo_seeded.connect(on_demo_seeded, dispatch_uid="flexready_market_demo")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -18,6 +19,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         exc = exceptions.ValidationError(detail)
+    elif isinstance(exc, DataError):
+        # A value the database cannot hold (out of range, NUL byte in a JSON string...): the
+        # client's input, so a 400; the statement failed and stored nothing.
+        exc = exceptions.ValidationError({"non_field_errors": ["A value is not storable."]})
     elif isinstance(exc, NoOrganisation):
         exc = exceptions.PermissionDenied("You belong to no organisation.")
     field = getattr(exc, "field", None)

@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -17,6 +19,7 @@ from hub.api import serializers as api
 from hub.api.permissions import OrganisationRole
 from hub.models import Aggregate, MeteringPoint, Series, Site
 from hub.selectors.series import Step, read_points
+from hub.series_access import refusal
 from hub.services.series import PointIn, upsert_points
 from hub.tenancy import current_organisation
 
@@ -97,6 +100,14 @@ class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
         query.is_valid(raise_exception=True)
         step = Step(query.validated_data["step"])
         aggregate = query.validated_data.get("aggregate")
+        reason = refusal(
+            series=series,
+            start=query.validated_data["start"],
+            end=query.validated_data["end"],
+            now=timezone.now(),
+        )
+        if reason:
+            raise PermissionDenied(reason)
         buckets = read_points(
             series=series,
             start=query.validated_data["start"],

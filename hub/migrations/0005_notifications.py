@@ -5,35 +5,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('hub', '0004_mfa'),
+        ("hub", "0004_mfa"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.SlugField(max_length=64, verbose_name='source')),
-                ('kind', models.SlugField(max_length=64, verbose_name='type')),
-                ('severity', models.CharField(choices=[('info', 'information'), ('warning', 'avertissement'), ('critical', 'critique')], default='info', max_length=16, verbose_name='gravité')),
-                ('title', models.CharField(max_length=200, verbose_name='titre')),
-                ('body', models.TextField(blank=True, verbose_name='détail')),
-                ('link', models.CharField(blank=True, max_length=500, verbose_name='lien')),
-                ('dedupe_key', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(verbose_name='créée le')),
-                ('last_seen_at', models.DateTimeField(verbose_name='vue pour la dernière fois le')),
-                ('repeats', models.PositiveIntegerField(default=0)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='close le')),
-                ('emailed_to', models.JSONField(blank=True, default=list)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='hub.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("source", models.SlugField(max_length=64, verbose_name="source")),
+                ("kind", models.SlugField(max_length=64, verbose_name="type")),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("info", "information"),
+                            ("warning", "avertissement"),
+                            ("critical", "critique"),
+                        ],
+                        default="info",
+                        max_length=16,
+                        verbose_name="gravité",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="titre")),
+                ("body", models.TextField(blank=True, verbose_name="détail")),
+                ("link", models.CharField(blank=True, max_length=500, verbose_name="lien")),
+                ("dedupe_key", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(verbose_name="créée le")),
+                ("last_seen_at", models.DateTimeField(verbose_name="vue pour la dernière fois le")),
+                ("repeats", models.PositiveIntegerField(default=0)),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="close le"),
+                ),
+                ("emailed_to", models.JSONField(blank=True, default=list)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to="hub.organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification',
-                'ordering': ('-created_at',),
-                'indexes': [models.Index(fields=['organisation', '-created_at'], name='hub_notific_organis_0d3abb_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('resolved_at__isnull', True), models.Q(('dedupe_key', ''), _negated=True)), fields=('organisation', 'source', 'dedupe_key'), name='notification_one_open_per_key')],
+                "verbose_name": "notification",
+                "ordering": ("-created_at",),
+                "indexes": [
+                    models.Index(
+                        fields=["organisation", "-created_at"],
+                        name="hub_notific_organis_0d3abb_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("resolved_at__isnull", True),
+                            models.Q(("dedupe_key", ""), _negated=True),
+                        ),
+                        fields=("organisation", "source", "dedupe_key"),
+                        name="notification_one_open_per_key",
+                    )
+                ],
             },
         ),
     ]

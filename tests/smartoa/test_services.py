@@ -189,13 +189,13 @@ def test_fan_out_enqueues_after_commit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sent: list[dict[str, object]] = []
-    monkeypatch.setattr(tasks.poll_contract, "apply_async", lambda **options: sent.append(options))
+    monkeypatch.setattr(tasks.poll_contracts, "apply_async", lambda **options: sent.append(options))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert tasks.poll_due_contracts() == 1
     assert sent == []  # nothing leaves before the claim is committed
     for callback in callbacks:
         callback()
-    assert sent == [{"kwargs": {"contract_pk": contract.pk}}]
+    assert sent == [{"kwargs": {"contract_pks": [contract.pk]}}]
 
 
 def test_poll_task_polls_one_contract(

@@ -8,6 +8,7 @@ import json
 import httpx
 import pytest
 
+from hub.http import urlsafety
 from smartoa import simulator, tasks, webhooks
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract, DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -18,6 +19,20 @@ from .conftest import paris
 
 NOW = paris(2025, 9, 22, 8, 0)
 SECRET = "whsec-test"
+PUBLIC_ADDRESS = "93.184.216.34"
+
+
+@pytest.fixture(autouse=True)
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """plant.example resolves to a public address; no test needs real DNS."""
+    asked: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return [PUBLIC_ADDRESS]
+
+    monkeypatch.setattr(urlsafety, "system_resolver", resolve)
+    return asked
 
 
 @pytest.fixture

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from smartoa import services
+from smartoa import polling
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract
 from smartoa.tasks import notify_version
@@ -30,20 +31,26 @@ class Command(BaseCommand):
                 raise CommandError(f"no contract {options['contract']!r}")
         else:
             contracts = contracts.filter(enabled=True)
-        failed = 0
+        loaded = list(contracts)
         with SmartOAClient() as client:
-            for contract in contracts:
-                result = services.poll_contract(
-                    contract=contract, now=timezone.now(), client=client
-                )
-                if result.version is not None and result.outcome == "new_version":
-                    notify_version(version=result.version)
-                line = f"{contract.organisation.slug} {result.contract_id}: {result.outcome}"
-                if result.version is not None:
-                    line += f" ({result.version.application_date} @ {result.version.update_date})"
-                if result.error:
-                    failed += 1
-                    line += f" — {result.error}"
-                self.stdout.write(line)
+            # The same path as the poll tasks: parallel calls, batched writes.
+            results = polling.poll_contracts(
+                contracts=loaded,
+                now=timezone.now(),
+                client=client,
+                threads=settings.SMARTOA_POLL_THREADS,
+                batch_size=settings.SMARTOA_POLL_BATCH,
+            )
+        failed = 0
+        for contract, result in zip(loaded, results, strict=True):
+            if result.version is not None and result.outcome == "new_version":
+                notify_version(version=result.version)
+            line = f"{contract.organisation.slug} {result.contract_id}: {result.outcome}"
+            if result.version is not None:
+                line += f" ({result.version.application_date} @ {result.version.update_date})"
+            if result.error:
+                failed += 1
+                line += f" — {result.error}"
+            self.stdout.write(line)
         if failed:
             raise CommandError(f"{failed} poll(s) failed")

@@ -1,4 +1,8 @@
-"""``manage.py smartoa_seed_demo``: the demo organisation's OA contract, on the simulator."""
+"""``manage.py smartoa_seed_demo``: the demo organisation's OA contract, on the simulator.
+
+``seed_demo`` does the same through ``hub.signals.demo_seeded``; this command is for an
+organisation seeded before that existed.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from hub.models import MeteringPoint, MeteringPointKind, Organisation
-from smartoa import simulator
-from smartoa.models import Contract
-from smartoa.services import create_contract
+from hub.models import Organisation
+from smartoa.demo import seed_demo_contract
 
 DEMO_ORG_SLUG = "demo"
 
@@ -21,23 +23,10 @@ class Command(BaseCommand):
         organisation = Organisation.objects.filter(slug=DEMO_ORG_SLUG).first()
         if organisation is None:
             raise CommandError("no demo organisation: run `manage.py seed_demo` first")
-        point = MeteringPoint.objects.filter(
-            organisation=organisation, kind=MeteringPointKind.OA_SITE
-        ).first()
-        if point is None:
+        contract, created = seed_demo_contract(organisation=organisation)
+        if contract is None:
             raise CommandError("the demo organisation has no OA site metering point")
-        if Contract.objects.filter(
-            organisation=organisation, contract_id=point.identifier
-        ).exists():
-            self.stdout.write(f"{point.identifier}: already there")
-            return
-        create_contract(
-            organisation=organisation,
-            contract_id=point.identifier,
-            account_id=point.identifier,
-            api_token=simulator.token_for(point.identifier),
-            label=point.label,
-            site=point.site,
-            metering_point=point,
-        )
-        self.stdout.write(f"{point.identifier}: created, polled by the simulator's token")
+        if created:
+            self.stdout.write(f"{contract.contract_id}: created, polled by the simulator's token")
+        else:
+            self.stdout.write(f"{contract.contract_id}: already there")

@@ -1,0 +1,285 @@
+"""Throughput of the Flex Ready operator API (create + confirm) against a minimal DRF endpoint.
+
+Both run on the same gunicorn server (127.0.0.1, a free port) in the same run, on a PostgreSQL
+database of their own (``<DATABASE_URL's name>_flexready_bench``, created and migrated here),
+with the same JWT. N concurrent httpx clients hammer each side for DURATION seconds:
+
+- baseline: ``GET /api/v1/flexready/ping`` (JWT checked, organisation looked up, nothing else);
+- operator API: ``POST …/flexibilities/request`` then ``POST …/request/{id}/confirm``, each
+  client on its own asset, every request checked against the potential and audited.
+
+    DATABASE_URL=postgres://… python bench/flexready_api.py   [CLIENTS=8 DURATION=20 WORKERS=2]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = int(os.environ.get("CLIENTS", "8"))
+DURATION = float(os.environ.get("DURATION", "20"))
+WORKERS = int(os.environ.get("WORKERS", "2"))
+THREADS = int(os.environ.get("THREADS", "4"))
+SECRET = "bench-secret-" + uuid.uuid4().hex
+ISSUER = "urn:bench:flexready"
+
+
+def bench_database() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("DATABASE_URL must name a PostgreSQL database")
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/') or 'hub'}_flexready_bench"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "hub.settings",
+            "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+            "DJANGO_DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONWARNINGS": "ignore::UserWarning",  # whitenoise: no collected static here
+            "FLEXREADY_JWT_ISSUER": ISSUER,
+            "FLEXREADY_JWT_HS256_SECRET": SECRET,
+            # The bench measures the code, not the throttles.
+            "FLEXREADY_JWT_RATE": "100000000/min",
+            "API_USER_RATE": "100000000/min",
+        }
+    )
+    env.setdefault("HUB_VAR_DIR", tempfile.mkdtemp(prefix="flexready-bench-"))
+    env.setdefault("FIELD_ENCRYPTION_KEYS", "aW7B8jsyH4Jz6wxBSMLdbTlZ7uQ2nUq0XJWSTjF8J6Q=")
+    return env
+
+
+SETUP = """
+import datetime as dt, jwt
+from django.utils import timezone
+from hub.models import Organisation
+from flexready.models import Asset, Bacs, OperatorIdentity
+org, _ = Organisation.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+OperatorIdentity.objects.update_or_create(
+    issuer=%(issuer)r, subject="", defaults={"organisation": org})
+bacs, _ = Bacs.objects.get_or_create(
+    organisation=org, bacs_id="bench-bacs", defaults={"name": "Bench"})
+for i in range(%(clients)d):
+    Asset.objects.get_or_create(bacs=bacs, asset_id=f"asset-{i}", defaults=dict(
+        flex_product="WID", power_w=10**9, mobilisation_delay_s=0, max_duration_s=86400,
+        activations_per_day=32000))
+exp = int((timezone.now() + dt.timedelta(hours=1)).timestamp())
+print(jwt.encode({"iss": %(issuer)r, "sub": "bench", "exp": exp}, %(secret)r, algorithm="HS256"))
+"""
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit("gunicorn exited early")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    sys.exit("gunicorn did not answer within 30 s")
+
+
+def hammer(
+    name: str, work: Callable[[httpx.Client, int, list[float]], int], token: str, base: str
+) -> tuple[float, list[float], int]:
+    """Run ``work`` in CLIENTS threads for DURATION s; returns (requests/s, latencies, errors)."""
+    latencies: list[float] = []
+    counts = [0] * CLIENTS
+    errors = [0] * CLIENTS
+    stop = time.monotonic() + DURATION
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        mine: list[float] = []
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            n = 0
+            while time.monotonic() < stop:
+                try:
+                    counts[i] += work(client, i * 1_000_000 + n, mine)
+                except AssertionError:
+                    errors[i] += 1
+                n += 1
+        with lock:
+            latencies.extend(mine)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    rate = sum(counts) / elapsed
+    total, failed = sum(counts), sum(errors)
+    print(f"{name}: {total} requests in {elapsed:.1f} s = {rate:.0f} req/s, errors {failed}")
+    return rate, latencies, sum(errors)
+
+
+def timed(
+    client: httpx.Client, latencies: list[float], method: str, url: str, **kw: object
+) -> httpx.Response:
+    t0 = time.perf_counter()
+    response = client.request(method, url, **kw)  # type: ignore[arg-type]
+    latencies.append((time.perf_counter() - t0) * 1000)
+    return response
+
+
+def ping(client: httpx.Client, n: int, latencies: list[float]) -> int:
+    response = timed(client, latencies, "GET", "/api/v1/flexready/ping")
+    assert response.status_code == 200, response.text
+    return 1
+
+
+def create_and_confirm(client: httpx.Client, n: int, latencies: list[float]) -> int:
+    asset = f"asset-{n // 1_000_000}"
+    # Each request on its own future hour, so the day's activation count stays small.
+    start = dt.datetime(2030, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=n % 1_000_000)
+    power = [
+        {
+            "power": {"unit": "W", "multiplier": "k", "value": 50.0},
+            "start": start.isoformat(),
+            "end": (start + dt.timedelta(minutes=30)).isoformat(),
+        }
+    ]
+    base = f"/api/v1/operator/bacs/bench-bacs/assets/{asset}/flexibilities/request"
+    request_id = f"b-{RUN}-{n}"
+    created = timed(
+        client,
+        latencies,
+        "POST",
+        base,
+        json={"requestID": request_id, "flexProduct": "WID", "power": power},
+    )
+    assert created.status_code == 201, created.text
+    confirmed = timed(
+        client,
+        latencies,
+        "POST",
+        f"{base}/{request_id}/confirm",
+        json={"flexProduct": "WID", "power": power, "ackPrice": {"unit": "EUR/MWh", "value": 100}},
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    return 2
+
+
+RUN = uuid.uuid4().hex[:8]
+
+
+def percentiles(latencies: list[float]) -> str:
+    if not latencies:
+        return "-"
+    q = statistics.quantiles(latencies, n=20)
+    return f"p50 {statistics.median(latencies):.1f} ms, p95 {q[18]:.1f} ms"
+
+
+def main() -> None:
+    database_url = bench_database()
+    env = server_env(database_url)
+    t0 = time.monotonic()
+    manage(env, "migrate", "--no-input", "-v", "0")
+    token = (
+        manage(
+            env,
+            "shell",
+            "-c",
+            SETUP % {"issuer": ISSUER, "secret": SECRET, "clients": CLIENTS},
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    print(f"database ready in {time.monotonic() - t0:.1f} s ({urlsplit(database_url).path[1:]})")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "hub.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_ready(base, server)
+        print(
+            f"gunicorn {WORKERS} workers x {THREADS} threads on {base}; "
+            f"{CLIENTS} clients, {DURATION:.0f} s each side"
+        )
+        ping_rate, ping_lat, _ = hammer("baseline DRF ping", ping, token, base)
+        api_rate, api_lat, api_errors = hammer("create+confirm", create_and_confirm, token, base)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    print(f"baseline ping:   {ping_rate:8.0f} req/s  ({percentiles(ping_lat)})")
+    print(
+        f"create+confirm:  {api_rate:8.0f} req/s  = {api_rate / 2:.0f} requests created and "
+        f"confirmed per second  ({percentiles(api_lat)})"
+    )
+    print(f"ratio operator API / baseline: {api_rate / ping_rate:.2f}")
+    if api_errors:
+        sys.exit(f"{api_errors} failed calls")
+
+
+if __name__ == "__main__":
+    main()

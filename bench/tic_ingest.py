@@ -1,0 +1,204 @@
+"""TIC ingestion into PostgreSQL: simulated meters through decoder, use cases and batched writes.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub python bench/tic_ingest.py \
+        [--meters 2000] [--seconds 15]
+
+Each simulated PME-PMI meter (its own port) sends one frame per simulated second. The frames
+are built first (that is the meters' work, not ours); the timed part is what ``tic_read`` does
+with them: decode each port's bytes, compute the use cases, hand the results to the
+``Ingestor``, flush every 0.5 s of wall time (series points by COPY, events, energy per period,
+meter and port state). It prints the frames stored per second, sustained over the run, against
+the target (2,000 meters at one frame per second), and against a baseline measured in the same
+run: a bare binary COPY of the very same point rows into an unindexed table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import queue
+import threading
+import time
+
+from _django import setup
+
+setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+
+TARGET = 2000
+FLUSH_INTERVAL = 0.5
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--meters", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=8, help="simulated seconds per meter")
+    parser.add_argument(
+        "--state-interval", type=float, default=5.0, help="as TIC_STATE_INTERVAL_SECONDS"
+    )
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures COPY.")
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        run(args)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def run(args: argparse.Namespace) -> None:
+    from hub.models import MeteringPoint, Organisation
+    from tic import ingest
+    from tic.ingest import Ingestor, Received
+    from tic.models import TicPort
+    from tic.protocol import TicStreamDecoder
+    from tic.simulate import SimulatedPmePmi
+
+    organisation = Organisation.objects.create(slug="bench", name="Bench")
+    points = MeteringPoint.objects.bulk_create(
+        MeteringPoint(organisation=organisation, kind="tic_meter", identifier=f"04{i:010d}")
+        for i in range(args.meters)
+    )
+    ports = TicPort.objects.bulk_create(
+        TicPort(organisation=organisation, name=f"port {i}", url="loop://", metering_point=p)
+        for i, p in enumerate(points)
+    )
+    start = dt.datetime(2026, 1, 12, 8, 0, tzinfo=dt.UTC)
+    meters = [SimulatedPmePmi(ads=p.identifier) for p in points]
+    print(f"building {args.meters * args.seconds:,} frames of {args.meters:,} simulated meters…")
+    # Second by second, every meter: the order frames reach a multi-port reader.
+    wire = [
+        [
+            m.frame(at=start + dt.timedelta(seconds=s), power_va=20_000 + (i % 7) * 3_000)
+            for i, m in enumerate(meters)
+        ]
+        for s in range(args.seconds)
+    ]
+    size = sum(len(frame) for second in wire for frame in second)
+
+    stored_rows: list[tuple] = []
+    real_upsert = ingest.upsert_rows
+
+    def recording_upsert(*, rows: list) -> int:  # type: ignore[type-arg]
+        stored_rows.extend(rows)
+        return real_upsert(rows=rows)
+
+    ingest.upsert_rows = recording_upsert  # type: ignore[assignment]
+    ingestor = Ingestor(state_interval=args.state_interval)
+    decoders = [TicStreamDecoder() for _ in ports]
+    _create_series(points, meters[0], start)
+    # Warm-up outside the clock: first frames create the meters (once per meter ever).
+    for port, decoder, frame in zip(ports, decoders, wire[0], strict=True):
+        for decoded in decoder.feed(frame):
+            ingestor.handle(Received(port.pk, decoded, start, 9600))
+    ingestor.flush(now=start)
+    stored_rows.clear()
+
+    # As in tic_read: this thread decodes and computes, one writer thread stores the batches.
+    batches: queue.Queue = queue.Queue(maxsize=2)  # type: ignore[type-arg]
+    in_write = [0.0]
+
+    def writer() -> None:
+        while (batch := batches.get()) is not None:
+            began_writing = time.perf_counter()
+            ingestor.write(batch)
+            in_write[0] += time.perf_counter() - began_writing
+        connection.close()
+
+    frames = 0
+    flushes = 0
+    began = time.perf_counter()
+    thread = threading.Thread(target=writer)
+    thread.start()
+    next_flush = began + FLUSH_INTERVAL
+    for second, batch in enumerate(wire[1:], start=1):
+        at = start + dt.timedelta(seconds=second)
+        for port, decoder, frame in zip(ports, decoders, batch, strict=True):
+            for decoded in decoder.feed(frame):
+                ingestor.handle(Received(port.pk, decoded, at, 9600))
+                frames += 1
+            if time.perf_counter() >= next_flush:
+                batches.put(ingestor.collect(now=at))
+                flushes += 1
+                next_flush = time.perf_counter() + FLUSH_INTERVAL
+    # The last regular batch ends the clock; the shutdown flush (every meter's whole state at
+    # once) happens once per process, not per second, and is left out of a sustained rate.
+    batches.put(ingestor.collect(now=start + dt.timedelta(seconds=args.seconds)))
+    batches.put(None)
+    thread.join()
+    in_flush = in_write[0]
+    elapsed = time.perf_counter() - began
+    ingestor.flush(now=start + dt.timedelta(seconds=args.seconds))
+    ingest.upsert_rows = real_upsert  # type: ignore[assignment]
+    rate = frames / elapsed
+
+    baseline_seconds = _bare_copy(stored_rows)
+    baseline = frames / baseline_seconds
+    rows_per_frame = len(stored_rows) / frames
+    print(
+        f"meters {args.meters:,}, frames {frames:,} ({size / 1e6:.1f} MB on the wire), "
+        f"flushes {flushes + 1}"
+    )
+    print(f"points {len(stored_rows):,} ({rows_per_frame:.1f} per frame)")
+    print(
+        f"tic ingest      {rate:10,.0f} frames/s stored end to end   ({elapsed:.1f} s; writer busy "
+        f"{in_flush:.1f} s)"
+    )
+    print(f"bare COPY       {baseline:10,.0f} frames/s (same rows, unindexed table)")
+    print(
+        f"ratio           {rate / baseline:10.2f}   target {TARGET:,} frames/s: "
+        f"{'met' if rate >= TARGET else 'NOT met'}"
+    )
+
+
+def _create_series(points: list, meter: object, start: dt.datetime) -> None:  # type: ignore[type-arg]
+    """Every meter's series at once (what the first frames would create one by one)."""
+    from hub.models import Series, SeriesKind
+    from tic.protocol import TicStreamDecoder
+    from tic.usecases import MeterRuntime, process
+
+    runtime = MeterRuntime()
+    measures = {}
+    for second in range(60):  # long enough for the power over Td to appear
+        at = start - dt.timedelta(seconds=60 - second)
+        frame = meter.frame(at=at, power_va=20_000)  # type: ignore[attr-defined]
+        for decoded in TicStreamDecoder().feed(frame):
+            for measure in process(runtime, decoded, at=at).measures:
+                measures[measure.quantity] = measure
+    Series.objects.bulk_create(
+        Series(
+            metering_point=point,
+            quantity=m.quantity,
+            unit=m.unit,
+            kind=SeriesKind(m.kind),
+            source="tic",
+        )
+        for point in points
+        for m in measures.values()
+    )
+
+
+def _bare_copy(rows: list[tuple]) -> float:  # type: ignore[type-arg]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE UNLOGGED TABLE bench_tic_copy "
+            "(series_id bigint, ts timestamptz, value float8, quality smallint, provisional bool)"
+        )
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(
+            "COPY bench_tic_copy (series_id, ts, value, quality, provisional) FROM STDIN "
+            "(FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["int8", "timestamptz", "float8", "int2", "bool"])
+            for row in rows:
+                copy.write_row(row)
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()

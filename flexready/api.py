@@ -1,0 +1,493 @@
+"""The BACS-side flexibility API of Flex Ready's Annex 1 ("Opérateur de Flexibilité").
+
+Paths exist with and without the ``{session_id}`` segment and with and without ``/operator``
+(see ``urls.py``). Callers: an operator's JWT, a hub API token or a verified portal session; a
+BACS out of the caller's organisation answers 404. Calls that carry a session id are journalled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
+from rest_framework.views import APIView
+
+from flexready import journal, realisation, services
+from flexready import program as prog
+from flexready.auth import (
+    JwtAuthentication,
+    JwtIdentity,
+    JwtRateThrottle,
+    OperatorAccess,
+    caller_label,
+    organisation_of,
+)
+from flexready.models import Asset, Bacs, CertificationSession, FlexRequest
+from flexready.report import session_pdf
+from flexready.schema import ConfirmRequestBody, CreateRequestBody, FlexReadySchema
+from hub.api.auth import ApiTokenAuthentication, TokenRateThrottle
+from hub.clock import PARIS
+from hub.models import Organisation
+from hub.netaddr import client_ip
+from hub.portal.api_auth import VerifiedSessionAuthentication
+from hub.selectors.series import SeriesReadError, Step, read_points
+from hub.tenancy import NoOrganisation
+
+DETAILED_MAX = dt.timedelta(days=31)
+AGGREGATED_MAX = dt.timedelta(days=366)
+AGGREGATED_STEPS = {s.value: s for s in (Step.MIN15, Step.MIN30, Step.HOUR, Step.DAY, Step.MONTH)}
+
+
+def _now() -> dt.datetime:
+    return timezone.now()  # one seam, so tests pin "now"
+
+
+def _iso(instant: dt.datetime) -> str:
+    return instant.astimezone(PARIS).isoformat()
+
+
+def _duration(seconds: int) -> str:
+    """ISO 8601 duration, as OpenADR 3 writes them (``PT1M``)."""
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
+    return f"PT{parts or '0S'}"
+
+
+class PersonRateThrottle(UserRateThrottle):
+    """Hub's per-user (or per-IP) bucket, for people and anonymous readers; JWTs have theirs."""
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        if isinstance(request.auth, JwtIdentity):
+            return None
+        return super().get_cache_key(request, view)
+
+
+class FlexReadyView(APIView):
+    authentication_classes = [
+        JwtAuthentication,
+        ApiTokenAuthentication,
+        VerifiedSessionAuthentication,
+    ]
+    permission_classes = [OperatorAccess]
+    throttle_classes = [TokenRateThrottle, JwtRateThrottle, PersonRateThrottle]
+    schema = FlexReadySchema()
+
+    session: CertificationSession | None = None
+    # Calls with a session id are journalled in that session; a view may opt out.
+    journalled = True
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Read the body before DRF parses it, so the journal keeps it verbatim.
+        body = request.body if request.method in ("POST", "PUT", "PATCH") else b""
+        started_at, started = _now(), time.perf_counter()
+        response = super().dispatch(request, *args, **kwargs)
+        session = self.session
+        if (
+            session is None
+            and self.journalled
+            and kwargs.get("session_id")
+            and response.status_code != 401
+        ):
+            session = self._session_or_none(kwargs["session_id"])
+        if session is not None:
+            if hasattr(response, "render"):
+                response.render()
+            journal.record_call(
+                session=session,
+                at=started_at,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                request=request,
+                body=body,
+                caller=caller_label(self.request) if isinstance(self.request, Request) else "",
+                status=response.status_code,
+                response_body=getattr(response, "content", b""),
+                content_type=response.get("Content-Type", ""),
+            )
+        return response
+
+    def _session_or_none(self, session_id: str) -> CertificationSession | None:
+        # The call failed before the view ran (permission, throttle): journal it still, when
+        # the caller's organisation is known.
+        try:
+            organisation = organisation_of(self.request)
+            return journal.session_for(
+                organisation=organisation,
+                session_id=session_id,
+                now=_now(),
+                created_by=caller_label(self.request),
+            )
+        except (exceptions.APIException, journal.BadSessionId, NoOrganisation):
+            return None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.organisation = organisation_of(request)
+        if kwargs.get("session_id") and self.journalled:
+            self.session = journal.session_for(
+                organisation=self.organisation,
+                session_id=kwargs["session_id"],
+                now=_now(),
+                created_by=caller_label(request),
+            )
+
+    def caller(self) -> services.Caller:
+        user = self.request.user if not isinstance(self.request.auth, JwtIdentity) else None
+        return services.Caller(caller_label(self.request), client_ip(self.request._request), user)
+
+    def bacs(self, bacs_id: str) -> Bacs:
+        return get_object_or_404(Bacs, organisation=self.organisation, bacs_id=bacs_id)
+
+    def asset(self, bacs_id: str, asset_id: str) -> Asset:
+        return get_object_or_404(
+            Asset.objects.select_related(
+                "bacs__metering_point", "bacs__organisation"
+            ).prefetch_related("periods"),
+            bacs__organisation=self.organisation,
+            bacs__bacs_id=bacs_id,
+            asset_id=asset_id,
+        )
+
+    def flex_request(self, bacs_id: str, asset_id: str, request_id: str) -> FlexRequest:
+        return get_object_or_404(
+            FlexRequest.objects.select_related(
+                "asset__bacs__metering_point", "asset__bacs__organisation"
+            ),
+            asset__bacs__organisation=self.organisation,
+            asset__bacs__bacs_id=bacs_id,
+            asset__asset_id=asset_id,
+            request_id=request_id,
+        )
+
+    def json_body(self) -> dict[str, Any]:
+        data = self.request.data
+        if not isinstance(data, dict):
+            raise prog.ProgramError("body", "expected a JSON object")
+        return data
+
+
+def bacs_json(bacs: Bacs) -> dict[str, Any]:
+    return {"bacsID": bacs.bacs_id, "name": bacs.name, "description": bacs.description}
+
+
+def potential_json(asset: Asset) -> dict[str, Any]:
+    return {
+        "flexProduct": asset.flex_product,
+        "power": prog.format_power(asset.power_w, asset.power_multiplier),
+        "mobilizationDelay": _duration(asset.mobilisation_delay_s),
+        "maxDuration": _duration(asset.max_duration_s),
+        "activationPerDay": asset.activations_per_day,
+        "timePeriod": [{"start": _iso(p.start), "end": _iso(p.end)} for p in asset.periods.all()],
+    }
+
+
+def asset_json(asset: Asset) -> dict[str, Any]:
+    return {
+        "assetID": asset.asset_id,
+        "bacsID": asset.bacs.bacs_id,
+        "description": asset.description,
+        "flexProduct": asset.flex_product,
+        "potential": potential_json(asset),
+    }
+
+
+def request_json(request: FlexRequest) -> dict[str, Any]:
+    steps = [prog.ProgramStep.from_json(s) for s in request.program]
+    return {
+        "requestID": request.request_id,
+        "bacsID": request.asset.bacs.bacs_id,
+        "assetID": request.asset.asset_id,
+        "flexProduct": request.flex_product,
+        "status": request.status,
+        "power": [
+            {
+                "power": prog.format_power(s.power_w, s.multiplier),
+                "start": _iso(s.start),
+                "end": _iso(s.end),
+            }
+            for s in steps
+        ],
+        "ackPrice": request.ack_price,
+        "receivedAt": _iso(request.received_at),
+        "confirmedAt": _iso(request.confirmed_at) if request.confirmed_at else None,
+        "reasons": request.reasons,
+    }
+
+
+class BacsList(FlexReadyView):
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        rows = Bacs.objects.filter(organisation=self.organisation).order_by("bacs_id")
+        return Response([bacs_json(b) for b in rows])
+
+
+class BacsDetail(FlexReadyView):
+    def get(self, request: Request, bacs_id: str, **kwargs: Any) -> Response:
+        return Response(bacs_json(self.bacs(bacs_id)))
+
+
+class AssetList(FlexReadyView):
+    def get(self, request: Request, bacs_id: str, **kwargs: Any) -> Response:
+        bacs = self.bacs(bacs_id)
+        assets = bacs.assets.prefetch_related("periods").select_related("bacs")
+        return Response([asset_json(a) for a in assets])
+
+
+class AssetDetail(FlexReadyView):
+    def get(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
+        return Response(asset_json(self.asset(bacs_id, asset_id)))
+
+
+class Potential(FlexReadyView):
+    def get(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
+        asset = self.asset(bacs_id, asset_id)
+        return Response(
+            {"bacsID": bacs_id, "assetID": asset_id, "potential": potential_json(asset)}
+        )
+
+
+def _refusal(request: FlexRequest, reasons: list[prog.Reason]) -> Response:
+    body = request_json(request)
+    body["status"] = request.status
+    body["reasons"] = [r.as_json() for r in reasons]
+    return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+class CreateRequest(FlexReadyView):
+    request_body = CreateRequestBody
+
+    def post(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
+        asset = self.asset(bacs_id, asset_id)
+        data = self.json_body()
+        request_id = services.parse_request_id(data.get("requestID"))
+        product = services.parse_product(data.get("flexProduct"))
+        steps = prog.parse_program(data.get("power"))
+        try:
+            outcome = services.create_request(
+                asset=asset,
+                request_id=request_id,
+                flex_product=product,
+                steps=steps,
+                now=_now(),
+                caller=self.caller(),
+                session=self.session,
+                emulator_headers=journal.emulator_headers(request._request),
+            )
+        except services.DuplicateRequest:
+            return Response(
+                {"requestID": [f"{request_id!r} already exists for this asset"]},
+                status=status.HTTP_409_CONFLICT,
+            )
+        if outcome.refused:
+            return _refusal(outcome.request, outcome.reasons)
+        return Response(request_json(outcome.request), status=status.HTTP_201_CREATED)
+
+
+class RequestDetail(FlexReadyView):
+    def get(
+        self, request: Request, bacs_id: str, asset_id: str, request_id: str, **kwargs: Any
+    ) -> Response:
+        flex = self.flex_request(bacs_id, asset_id, request_id)
+        services.advance(request=flex, now=_now(), caller=self.caller())
+        return Response(request_json(flex))
+
+
+class ConfirmRequest(FlexReadyView):
+    request_body = ConfirmRequestBody
+
+    def post(
+        self, request: Request, bacs_id: str, asset_id: str, request_id: str, **kwargs: Any
+    ) -> Response:
+        flex = self.flex_request(bacs_id, asset_id, request_id)
+        data = self.json_body()
+        product = services.parse_product(data.get("flexProduct"))
+        steps = prog.parse_program(data.get("power"))
+        ack_price = services.parse_ack_price(data.get("ackPrice"))
+        try:
+            outcome = services.confirm_request(
+                request=flex,
+                flex_product=product,
+                steps=steps,
+                ack_price=ack_price,
+                now=_now(),
+                caller=self.caller(),
+            )
+        except services.WrongState as exc:
+            return Response(
+                {"status": [str(exc)], "requestID": request_id}, status=status.HTTP_409_CONFLICT
+            )
+        if outcome.refused:
+            return _refusal(outcome.request, outcome.reasons)
+        return Response(request_json(outcome.request))
+
+
+class RealiseRequest(FlexReadyView):
+    """The request's realisation: measured, baseline and delivered power per step, and totals."""
+
+    def get(
+        self, request: Request, bacs_id: str, asset_id: str, request_id: str, **kwargs: Any
+    ) -> Response:
+        flex = self.flex_request(bacs_id, asset_id, request_id)
+        now = _now()
+        flex = services.advance(request=flex, now=now, caller=self.caller())
+        result = realisation.realise(request=flex, now=now)
+        return Response(
+            {
+                "requestID": flex.request_id,
+                "bacsID": bacs_id,
+                "assetID": asset_id,
+                "status": flex.status,
+                **result.as_json(),
+            }
+        )
+
+
+def _range(
+    request: Request, *, default: dt.timedelta, limit: dt.timedelta, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    end_raw, start_raw = request.query_params.get("end"), request.query_params.get("start")
+    end = prog.parse_instant(end_raw, field="end") if end_raw else now
+    start = prog.parse_instant(start_raw, field="start") if start_raw else end - default
+    if end <= start:
+        raise prog.ProgramError("end", "must be after start")
+    if end - start > limit:
+        raise prog.ProgramError("start", f"at most {limit.days} days at once")
+    return start, end
+
+
+def _meter(asset: Asset) -> Any:
+    try:
+        return realisation.meter_series(asset.bacs.metering_point)
+    except realisation.NoMeter as exc:
+        raise exceptions.NotFound(str(exc)) from exc
+
+
+class Consumptions(FlexReadyView):
+    """Detailed consumption of the asset's building meter: mean power of each meter step.
+
+    The annex's example sends a JSON body with a GET; the path names the BACS and the asset, so
+    the body is ignored.
+    """
+
+    def get(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
+        asset = self.asset(bacs_id, asset_id)
+        series = _meter(asset)
+        start, end = _range(request, default=dt.timedelta(days=1), limit=DETAILED_MAX, now=_now())
+        try:
+            step, profile = realisation.power_profile(series=series, start=start, end=end)
+        except realisation.NoMeter as exc:
+            raise exceptions.NotFound(str(exc)) from exc
+        points = [
+            {
+                "start": _iso(ts),
+                "end": _iso(ts + dt.timedelta(seconds=step)),
+                "power": prog.format_power(watts),
+            }
+            for ts, watts in sorted(profile.items())
+            if start <= ts < end
+        ]
+        return Response(
+            {
+                "bacsID": bacs_id,
+                "assetID": asset_id,
+                "start": _iso(start),
+                "end": _iso(end),
+                "stepSeconds": step,
+                "consumptions": points,
+            }
+        )
+
+
+class AggregatedConsumptions(FlexReadyView):
+    """The meter's series resampled by the database (``step``: 15min, 30min, 1h, 1d, 1mo)."""
+
+    def get(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
+        asset = self.asset(bacs_id, asset_id)
+        series = _meter(asset)
+        step_raw = request.query_params.get("step", "1d")
+        if step_raw not in AGGREGATED_STEPS:
+            raise prog.ProgramError("step", f"one of {', '.join(AGGREGATED_STEPS)}")
+        start, end = _range(request, default=dt.timedelta(days=7), limit=AGGREGATED_MAX, now=_now())
+        try:
+            buckets = read_points(
+                series=series, start=start, end=end, step=AGGREGATED_STEPS[step_raw]
+            )
+        except SeriesReadError as exc:
+            raise prog.ProgramError(exc.field, exc.reason) from exc
+        base, factor = realisation.unit_factor(series.unit)
+        return Response(
+            {
+                "bacsID": bacs_id,
+                "assetID": asset_id,
+                "step": step_raw,
+                "aggregate": series.default_aggregate,
+                "consumptions": [
+                    {
+                        "start": _iso(b.ts),
+                        "value": {
+                            "unit": base,
+                            "multiplier": "k",
+                            "value": None
+                            if b.value is None
+                            else round(b.value * float(factor) / 1000, 6),
+                        },
+                        "count": b.count,
+                    }
+                    for b in buckets
+                ],
+            }
+        )
+
+
+class SessionCreate(FlexReadyView):
+    """``POST /sessions``: a new certification session (its id is also made on first use)."""
+
+    def post(self, request: Request, **kwargs: Any) -> Response:
+        import uuid
+
+        created = journal.session_for(
+            organisation=self.organisation,
+            session_id=str(uuid.uuid4()),
+            now=_now(),
+            created_by=caller_label(request),
+        )
+        return Response(
+            {
+                "session_id": created.session_id,
+                "created_at": _iso(created.created_at),
+                "emulator_module": request.query_params.get("emulator_module", "operator"),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class SessionReport(FlexReadyView):
+    """``POST /sessions/{session_id}/reports``: the session's journal and summary as a PDF."""
+
+    response_body = {(200, "application/pdf"): OpenApiTypes.BINARY}
+    journalled = False  # asking for the report is not a call of the session
+
+    def post(self, request: Request, session_id: str, **kwargs: Any) -> HttpResponse:
+        found = get_object_or_404(
+            CertificationSession, organisation=self.organisation, session_id=session_id
+        )
+        pdf = session_pdf(session=found, now=_now())
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="flexready-{found.pk}.pdf"'
+        return response
+
+
+class Ping(FlexReadyView):
+    """The smallest endpoint behind the same authentication: the benchmark's baseline."""
+
+    def get(self, request: Request, **kwargs: Any) -> Response:
+        organisation: Organisation = self.organisation
+        return Response({"ok": True, "organisation": organisation.slug})

@@ -1,0 +1,119 @@
+"""Certification sessions and their journal: every call with its request, response and time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from rest_framework.exceptions import NotFound
+
+from flexready.models import ID_MAX, CertificationSession, JournalEntry
+from hub.models import Organisation
+
+BODY_LIMIT = 64_000
+SECRET_HEADERS = ("authorization", "cookie", "x-csrftoken")
+
+
+class BadSessionId(ValueError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"session_id: {reason}")
+        self.field = "session_id"
+        self.reason = reason
+
+
+def session_for(
+    *, organisation: Organisation, session_id: str, now: dt.datetime, created_by: str
+) -> CertificationSession:
+    """The organisation's session with this id, created on first use; a session id is global
+    (like the emulator's UUIDs), so another organisation's raises ``NotFound``."""
+    if not session_id or len(session_id) > ID_MAX:
+        raise BadSessionId(f"1 to {ID_MAX} characters")
+    found = CertificationSession.objects.filter(session_id=session_id).first()
+    if found is None:
+        try:
+            with transaction.atomic():
+                found = CertificationSession.objects.create(
+                    organisation=organisation,
+                    session_id=session_id,
+                    created_at=now,
+                    created_by=created_by[:200],
+                )
+        except IntegrityError:  # created meanwhile by a concurrent first call
+            found = CertificationSession.objects.get(session_id=session_id)
+    if found.organisation_id != organisation.pk:
+        # Another organisation's session answers like a missing object.
+        raise NotFound("No such session.")
+    return found
+
+
+def header_items(request: HttpRequest) -> dict[str, str]:
+    """The request's headers, secrets masked (an ``EMULATOR_Authorization`` included)."""
+    headers = {}
+    for name, value in request.headers.items():
+        lowered = name.lower()
+        if any(secret in lowered for secret in SECRET_HEADERS):
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            value = f"{scheme} ***".strip()
+        headers[name] = value
+    return headers
+
+
+def emulator_headers(request: HttpRequest) -> dict[str, str]:
+    """``EMULATOR_*`` headers (WSGI turns them into ``HTTP_EMULATOR_*``), secrets masked."""
+    masked = header_items(request)
+    return {
+        name: value
+        for name, value in masked.items()
+        if name.lower().replace("-", "_").startswith("emulator_")
+    }
+
+
+def record_call(
+    *,
+    session: CertificationSession,
+    at: dt.datetime,
+    duration_ms: float,
+    request: HttpRequest,
+    body: bytes,
+    caller: str,
+    status: int,
+    response_body: bytes,
+    content_type: str,
+) -> JournalEntry:
+    shown = (
+        response_body[:BODY_LIMIT].decode("utf-8", errors="replace")
+        if content_type.startswith(("application/json", "text/", "application/problem"))
+        else f"<{content_type}, {len(response_body)} bytes>"
+    )
+    return JournalEntry.objects.create(
+        session=session,
+        at=at,
+        duration_ms=round(duration_ms, 3),
+        method=request.method or "",
+        path=request.get_full_path()[:500],
+        caller=caller[:200],
+        request_headers=header_items(request),
+        request_body=body[:BODY_LIMIT].decode("utf-8", errors="replace"),
+        status=status,
+        response_body=shown,
+    )
+
+
+def summary(session: CertificationSession) -> Mapping[str, object]:
+    entries = list(session.entries.all())
+    by_status: dict[str, int] = {}
+    for entry in entries:
+        family = f"{entry.status // 100}xx"
+        by_status[family] = by_status.get(family, 0) + 1
+    return {
+        "calls": len(entries),
+        "by_status": dict(sorted(by_status.items())),
+        "first": entries[0].at if entries else None,
+        "last": entries[-1].at if entries else None,
+        "requests": {
+            status: session.requests.filter(status=status).count()
+            for status in session.requests.values_list("status", flat=True).distinct()
+        },
+    }

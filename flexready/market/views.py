@@ -1,0 +1,116 @@
+"""Portal page of the market signals: Ecowatt and the supplier signals, today and three days on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from flexready.market import selectors
+from flexready.market.models import EcowattDay
+from flexready.market.services.supplier import FeedSpecError, follow_delivery_point
+from hub.clock import PARIS, local_day_of, local_midnight
+from hub.models import MeteringPoint, MeteringPointKind, Role
+from hub.portal.access import membership_of, role_required
+
+DAYS = 4
+LEVEL_LABELS = {0: "décarboné", 1: "normal", 2: "orange", 3: "rouge"}
+
+
+def _now() -> dt.datetime:
+    return timezone.now()  # one seam, so tests pin "now"
+
+
+def _label(instant: dt.datetime) -> str:
+    return instant.astimezone(PARIS).strftime("%d/%m %Hh%M")
+
+
+def _ecowatt_chart(days: list[EcowattDay]) -> dict[str, Any]:
+    hours = [h for d in days for h in d.hours.all()]
+    return {
+        "labels": [_label(h.start) for h in hours],
+        "levels": [h.level for h in hours],
+    }
+
+
+@role_required(Role.VIEWER)
+def signals(request: HttpRequest) -> HttpResponse:
+    organisation = membership_of(request).organisation
+    now = _now()
+    today = local_day_of(now)
+    start = local_midnight(today)
+    end = local_midnight(today + dt.timedelta(days=DAYS))
+    days = selectors.ecowatt_days(first=today, count=DAYS)
+    feeds = list(selectors.feeds_of(organisation))
+    # The delivery point shown: the one asked for, if it is one of this organisation's feeds.
+    asked = request.GET.get("dp", "")
+    feed = next((f for f in feeds if f.metering_point.identifier == asked), None)
+    feed = feed or (feeds[0] if feeds else None)
+    supplier_chart = None
+    if feed is not None:
+        held = selectors.held_signal(point=feed.metering_point, start=start, end=end)
+        supplier_chart = {
+            "labels": [_label(p.at) for p in held.points],
+            "price": [p.price_eur_per_kwh for p in held.points],
+            "co2": [p.co2_g_per_kwh for p in held.points],
+            "power": [p.power_kw for p in held.points],
+        }
+    return render(
+        request,
+        "flexready/market/signals.html",
+        {
+            "organisation": organisation,
+            "days": [
+                {
+                    "day": d.day,
+                    "level": d.level,
+                    "label": LEVEL_LABELS[d.level],
+                    "message": d.message,
+                }
+                for d in days
+            ],
+            "alert": selectors.ecowatt_alert(now=now, days=DAYS),
+            "state": selectors.ecowatt_state(),
+            "ecowatt_chart": _ecowatt_chart(days),
+            "feeds": feeds,
+            "feed": feed,
+            "supplier_chart": supplier_chart,
+            "may_follow": membership_of(request).allows(Role.OPERATOR),
+            "unfollowed": MeteringPoint.objects.filter(
+                organisation=organisation, kind=MeteringPointKind.ELEC_PRM
+            )
+            .exclude(supplier_feeds__organisation=organisation)
+            .order_by("identifier"),
+        },
+    )
+
+
+FIELD_LABELS = {"delivery_point": "Point de livraison", "session_id": "Session"}
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def follow(request: HttpRequest) -> HttpResponse:
+    """Start polling the supplier signal of one of the organisation's PRMs."""
+    organisation = membership_of(request).organisation
+    delivery_point = request.POST.get("delivery_point", "")
+    try:
+        feed = follow_delivery_point(
+            organisation=organisation,
+            delivery_point=delivery_point,
+            session_id=request.POST.get("session_id", "") or "default",
+        )
+    except FeedSpecError as exc:
+        label = FIELD_LABELS.get(exc.field, exc.field)
+        messages.error(request, f"{label} refusé : {exc.reason}.")
+        return redirect("flexready_market:signals")
+    messages.success(
+        request, f"Le signal fournisseur du PRM {feed.metering_point.identifier} sera relevé."
+    )
+    return redirect(f"{reverse('flexready_market:signals')}?dp={feed.metering_point.identifier}")

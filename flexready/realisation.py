@@ -1,0 +1,276 @@
+"""What a request delivered, measured on the building's meter against a baseline.
+
+Baseline ("mean of similar days"): for each step of the request, the mean power the meter saw
+at the same offset from the same local wall-clock start time on the ``FLEXREADY_BASELINE_DAYS``
+most recent similar days before it (Monday-Friday for a weekday, Saturday-Sunday for a weekend
+day), looking back at most ``FLEXREADY_BASELINE_LOOKBACK_DAYS``, skipping days with another
+request of the same asset and days whose data do not cover the window. Windows are placed in
+Paris wall time, so a 12:00 request after a clock change is compared with 12:00 (not 11:00 or
+13:00) on the days before it.
+
+Delivered flexibility = baseline - measured, per step and in total (energies in Wh).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+
+from hub.clock import PARIS, local_day_bounds, local_day_of
+from hub.models import Aggregate, MeteringPoint, Quality, Series, SeriesKind
+from hub.selectors.series import Step, read_points
+from hub.units import UnitError, canonical_unit, multiplier_factor
+
+if TYPE_CHECKING:
+    from flexready.models import FlexRequest
+
+IRREGULAR_STEP = 600  # irregular series (TIC frames) are averaged over 10-minute buckets
+HOUR = Decimal(3600)
+
+
+class NoMeter(Exception):
+    """The BACS has no metering point, or the point has no usable series."""
+
+
+def unit_factor(unit: str) -> tuple[str, Decimal]:
+    """``"kWh"`` -> ``("Wh", 1000)``: series store a unit string, possibly with a prefix.
+
+    hub.units knows base units and separate multipliers only; a prefixed unit is split here.
+    """
+    try:
+        return canonical_unit(unit), Decimal(1)
+    except UnitError:
+        if len(unit) > 1:
+            return canonical_unit(unit[1:]), multiplier_factor(unit[0])
+        raise
+
+
+def meter_series(point: MeteringPoint | None) -> Series:
+    if point is None:
+        raise NoMeter("the BACS has no building metering point")
+    candidates = {s.quantity: s for s in Series.objects.filter(metering_point=point)}
+    for quantity in settings.FLEXREADY_METER_QUANTITIES:
+        if quantity in candidates:
+            return candidates[quantity]
+    raise NoMeter(f"no series {settings.FLEXREADY_METER_QUANTITIES} on {point}")
+
+
+def power_profile(
+    *, series: Series, start: dt.datetime, end: dt.datetime
+) -> tuple[int, dict[dt.datetime, Decimal]]:
+    """Mean power (W) of each step of ``series`` overlapping ``[start, end)``, by step start."""
+    base, factor = unit_factor(series.unit)
+    if base not in ("W", "Wh"):
+        raise NoMeter(f"series {series.pk} holds {series.unit}, neither a power nor an energy")
+    if series.step_seconds:
+        step = series.step_seconds
+        buckets = read_points(
+            series=series, start=start - dt.timedelta(seconds=step), end=end, step=Step.RAW
+        )
+    else:
+        step = IRREGULAR_STEP
+        buckets = read_points(
+            series=series, start=start, end=end, step=Step.MIN10, aggregate=Aggregate.MEAN
+        )
+    energy = base == "Wh" and series.kind == SeriesKind.INTERVAL
+    profile: dict[dt.datetime, Decimal] = {}
+    for bucket in buckets:
+        if bucket.value is None or bucket.quality == Quality.MISSING:
+            continue
+        value = Decimal(str(bucket.value)) * factor
+        profile[bucket.ts.astimezone(dt.UTC)] = value * HOUR / step if energy else value
+    return step, profile
+
+
+def _floor(instant: dt.datetime, step: int) -> dt.datetime:
+    epoch = int(instant.timestamp())
+    return dt.datetime.fromtimestamp(epoch - epoch % step, tz=dt.UTC)
+
+
+def similar(day: dt.date, other: dt.date) -> bool:
+    return (day.weekday() >= 5) == (other.weekday() >= 5)
+
+
+def same_wall_time(instant: dt.datetime, day: dt.date) -> dt.datetime:
+    local = instant.astimezone(PARIS)
+    return dt.datetime.combine(day, local.time(), tzinfo=PARIS).astimezone(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Cell:
+    start: dt.datetime
+    end: dt.datetime
+    requested_w: Decimal
+    measured_w: Decimal | None
+    baseline_w: Decimal | None
+
+    @property
+    def hours(self) -> Decimal:
+        return Decimal(str((self.end - self.start).total_seconds())) / HOUR
+
+    @property
+    def delivered_w(self) -> Decimal | None:
+        if self.measured_w is None or self.baseline_w is None:
+            return None
+        return self.baseline_w - self.measured_w
+
+
+@dataclass(frozen=True)
+class Realisation:
+    cells: list[Cell]
+    baseline_days: list[dt.date]
+    step_seconds: int
+    series_id: int | None
+    complete: bool
+    note: str = ""
+    totals: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def requested_wh(self) -> Decimal:
+        return self.totals.get("requested", Decimal(0))
+
+    @property
+    def delivered_wh(self) -> Decimal:
+        return self.totals.get("delivered", Decimal(0))
+
+    def as_json(self) -> dict[str, Any]:
+        def power(w: Decimal | None) -> dict[str, Any] | None:
+            return None if w is None else {"unit": "W", "multiplier": "k", "value": _k(w)}
+
+        def energy(wh: Decimal) -> dict[str, Any]:
+            return {"unit": "Wh", "multiplier": "k", "value": _k(wh)}
+
+        return {
+            "complete": self.complete,
+            "note": self.note,
+            "seriesID": self.series_id,
+            "stepSeconds": self.step_seconds,
+            "baseline": {
+                "method": "mean of the same local window on similar previous days",
+                "days": [d.isoformat() for d in self.baseline_days],
+            },
+            "steps": [
+                {
+                    "start": c.start.astimezone(PARIS).isoformat(),
+                    "end": c.end.astimezone(PARIS).isoformat(),
+                    "requested": power(c.requested_w),
+                    "measured": power(c.measured_w),
+                    "baseline": power(c.baseline_w),
+                    "delivered": power(c.delivered_w),
+                }
+                for c in self.cells
+            ],
+            "total": {name: energy(value) for name, value in self.totals.items()},
+        }
+
+
+def _k(value: Decimal) -> float:
+    return round(float(value / 1000), 6)
+
+
+def _requested(program: Sequence[dict[str, Any]], start: dt.datetime, end: dt.datetime) -> Decimal:
+    """Mean requested power over ``[start, end)`` from the program's steps."""
+    total = Decimal(0)
+    for step in program:
+        s_start = dt.datetime.fromisoformat(step["start"])
+        s_end = dt.datetime.fromisoformat(step["end"])
+        overlap = (min(end, s_end) - max(start, s_start)).total_seconds()
+        if overlap > 0:
+            total += Decimal(step["power_w"]) * Decimal(str(overlap))
+    return total / Decimal(str((end - start).total_seconds()))
+
+
+def _reference_days(
+    *, request: FlexRequest, lookback: int, excluded: set[dt.date]
+) -> list[dt.date]:
+    day = local_day_of(request.start)
+    candidates = [day - dt.timedelta(days=i) for i in range(1, lookback + 1)]
+    return [d for d in candidates if similar(d, day) and d not in excluded]
+
+
+def realise(*, request: FlexRequest, now: dt.datetime) -> Realisation:
+    """Measured, baseline and delivered power for each meter step of the request's window."""
+    from flexready.models import FlexRequest as Model
+    from flexready.models import RequestStatus
+
+    try:
+        series = meter_series(request.asset.bacs.metering_point)
+    except NoMeter as exc:
+        return Realisation([], [], 0, None, complete=False, note=str(exc))
+    lookback = settings.FLEXREADY_BASELINE_LOOKBACK_DAYS
+    wanted = settings.FLEXREADY_BASELINE_DAYS
+    first_day = local_day_of(request.start) - dt.timedelta(days=lookback)
+    busy_since, _ = local_day_bounds(first_day)
+    excluded = {
+        local_day_of(start)
+        for start in Model.objects.filter(
+            asset=request.asset,
+            start__gte=busy_since,
+            status__in=[
+                RequestStatus.CONFIRMED,
+                RequestStatus.ACTIVE,
+                RequestStatus.REALISED,
+                RequestStatus.FAILED,
+            ],
+        )
+        .exclude(pk=request.pk)
+        .values_list("start", flat=True)
+    }
+    days = _reference_days(request=request, lookback=lookback, excluded=excluded)
+    window_end = min(request.end, now)
+    step, profile = power_profile(series=series, start=busy_since, end=request.end)
+    cells_bounds = []
+    cursor = request.start
+    while cursor < request.end:
+        cell_end = min(_floor(cursor, step) + dt.timedelta(seconds=step), request.end)
+        cells_bounds.append((cursor, cell_end))
+        cursor = cell_end
+
+    def at(instant: dt.datetime) -> Decimal | None:
+        return profile.get(_floor(instant, step))
+
+    used: list[dt.date] = []
+    baseline_sums = [Decimal(0)] * len(cells_bounds)
+    for day in days:
+        if len(used) == wanted:
+            break
+        origin = same_wall_time(request.start, day)
+        values = [at(origin + (c_start - request.start)) for c_start, _ in cells_bounds]
+        if any(v is None for v in values):
+            continue
+        used.append(day)
+        baseline_sums = [
+            acc + v for acc, v in zip(baseline_sums, values, strict=True) if v is not None
+        ]
+    cells = []
+    for (c_start, c_end), b_sum in zip(cells_bounds, baseline_sums, strict=True):
+        measured = at(c_start) if c_start < window_end else None
+        cells.append(
+            Cell(
+                c_start,
+                c_end,
+                _requested(request.program, c_start, c_end),
+                measured,
+                b_sum / len(used) if used else None,
+            )
+        )
+    complete = bool(used) and all(c.measured_w is not None for c in cells)
+    totals: dict[str, Decimal] = {
+        "requested": sum((c.requested_w * c.hours for c in cells), Decimal(0)),
+        "measured": sum(
+            (c.measured_w * c.hours for c in cells if c.measured_w is not None), Decimal(0)
+        ),
+        "baseline": sum(
+            (c.baseline_w * c.hours for c in cells if c.baseline_w is not None), Decimal(0)
+        ),
+        "delivered": sum(
+            (c.delivered_w * c.hours for c in cells if c.delivered_w is not None), Decimal(0)
+        ),
+    }
+    note = "" if complete else ("no similar day with data" if not used else "measurements pending")
+    return Realisation(cells, used, step, series.pk, complete, note, totals)

@@ -1,0 +1,304 @@
+"""Flexibility requests through their lifecycle; each step is one named action and one audit event.
+
+received -> accepted | refused -> confirmed -> active -> realised | failed
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from flexready import program as prog
+from flexready import realisation
+from flexready.models import Asset, CertificationSession, FlexRequest, RequestStatus
+from hub.clock import local_day_bounds, local_day_of
+from hub.services import audit
+from hub.units import UnitError, parse_triplet
+
+LIVE = (
+    RequestStatus.ACCEPTED,
+    RequestStatus.CONFIRMED,
+    RequestStatus.ACTIVE,
+    RequestStatus.REALISED,
+)
+
+
+class DuplicateRequest(Exception):
+    """The asset already holds a request with this requestID."""
+
+
+class WrongState(Exception):
+    """The action does not apply to the request in its current status."""
+
+    def __init__(self, status: str, action: str) -> None:
+        super().__init__(f"a {status} request cannot be {action}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Caller:
+    label: str
+    ip: str | None = None
+    user: Any = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    request: FlexRequest
+    reasons: list[prog.Reason]
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.reasons)
+
+
+def potential_of(asset: Asset) -> prog.Potential:
+    return prog.Potential(
+        flex_product=asset.flex_product,
+        power_w=asset.power_w,
+        mobilisation_delay=dt.timedelta(seconds=asset.mobilisation_delay_s),
+        max_duration=dt.timedelta(seconds=asset.max_duration_s),
+        activations_per_day=asset.activations_per_day,
+        periods=[(p.start, p.end) for p in asset.periods.all()],
+    )
+
+
+def _activations_that_day(asset: Asset, start: dt.datetime, *, exclude: int | None) -> int:
+    day_start, day_end = local_day_bounds(local_day_of(start))
+    live = FlexRequest.objects.filter(
+        asset=asset, status__in=LIVE, start__gte=day_start, start__lt=day_end
+    )
+    if exclude is not None:
+        live = live.exclude(pk=exclude)
+    return live.count()
+
+
+def _record(
+    request: FlexRequest, *, action: str, caller: Caller, now: dt.datetime, after: Mapping[str, Any]
+) -> None:
+    audit.record(
+        action=f"flexready.request.{action}",
+        actor=caller.user,
+        actor_label=caller.label,
+        organisation=request.asset.bacs.organisation,
+        target=request,
+        after=dict(after),
+        ip=caller.ip,
+        at=now,
+    )
+
+
+def parse_request_id(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise prog.ProgramError("requestID", "required (a non-empty string)")
+    if len(raw) > 100:
+        raise prog.ProgramError("requestID", "at most 100 characters")
+    return raw.strip()
+
+
+def parse_product(raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise prog.ProgramError("flexProduct", "required (a product code such as WID)")
+    return raw.strip()
+
+
+def create_request(
+    *,
+    asset: Asset,
+    request_id: str,
+    flex_product: str,
+    steps: Sequence[prog.ProgramStep],
+    now: dt.datetime,
+    caller: Caller,
+    session: CertificationSession | None = None,
+    emulator_headers: Mapping[str, str] | None = None,
+) -> Outcome:
+    """Receive a request, check it against the asset's potential, accept or refuse it.
+
+    A refused request is kept (with its reasons) so that the operator and the journal see it;
+    its requestID is then taken.
+    """
+    with transaction.atomic():
+        # One request at a time per asset, so two concurrent requests cannot both take the
+        # day's last activation.
+        Asset.objects.select_for_update().filter(pk=asset.pk).values_list("pk").first()
+        reasons = prog.check(
+            potential=potential_of(asset),
+            flex_product=flex_product,
+            steps=steps,
+            now=now,
+            activations_that_day=_activations_that_day(asset, steps[0].start, exclude=None),
+        )
+        try:
+            with transaction.atomic():
+                request = FlexRequest.objects.create(
+                    asset=asset,
+                    request_id=request_id,
+                    flex_product=flex_product,
+                    program=[s.as_json() for s in steps],
+                    start=steps[0].start,
+                    end=steps[-1].end,
+                    # Stored with its outcome at once; the trail still shows "received" first.
+                    status=RequestStatus.REFUSED if reasons else RequestStatus.ACCEPTED,
+                    reasons=[r.as_json() for r in reasons],
+                    caller=caller.label[:200],
+                    session=session,
+                    emulator_headers=dict(emulator_headers or {}),
+                    received_at=now,
+                )
+        except IntegrityError:
+            raise DuplicateRequest(request_id) from None
+        _record(
+            request,
+            action="received",
+            caller=caller,
+            now=now,
+            after={"request_id": request_id, "program": request.program},
+        )
+        _record(
+            request,
+            action=request.status,
+            caller=caller,
+            now=now,
+            after={"status": request.status, "reasons": request.reasons},
+        )
+    return Outcome(request, reasons)
+
+
+def parse_ack_price(raw: Any) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        quantity = parse_triplet(raw)
+    except UnitError as exc:
+        raise prog.ProgramError(f"ackPrice.{exc.field}", exc.reason) from None
+    return {"value": str(quantity.value), "unit": quantity.unit}
+
+
+def _against_request(request: FlexRequest, steps: Sequence[prog.ProgramStep]) -> list[prog.Reason]:
+    """A confirmation may keep or lower what was accepted, never ask for more or elsewhen."""
+    accepted = [prog.ProgramStep.from_json(s) for s in request.program]
+    reasons = []
+    for i, step in enumerate(steps):
+        covering = [a for a in accepted if a.start < step.end and step.start < a.end]
+        inside = request.start <= step.start and step.end <= request.end
+        if not inside:
+            reasons.append(
+                prog.Reason(
+                    f"power[{i}]",
+                    "outside_request",
+                    f"[{step.start.isoformat()}, {step.end.isoformat()}) is not inside the "
+                    f"accepted request [{request.start.isoformat()}, {request.end.isoformat()})",
+                )
+            )
+        elif any(step.power_w > a.power_w for a in covering):
+            reasons.append(
+                prog.Reason(
+                    f"power[{i}].power.value",
+                    "power_above_request",
+                    f"{step.power_w} W is more than the accepted request",
+                )
+            )
+    return reasons
+
+
+def confirm_request(
+    *,
+    request: FlexRequest,
+    flex_product: str,
+    steps: Sequence[prog.ProgramStep],
+    ack_price: Mapping[str, Any] | None,
+    now: dt.datetime,
+    caller: Caller,
+) -> Outcome:
+    """Confirm an accepted request; the confirmed program replaces the accepted one.
+
+    A confirmation that breaks a rule is refused with its reasons and the request stays
+    accepted, so the operator may confirm again correctly.
+    """
+    with transaction.atomic():
+        request = (
+            FlexRequest.objects.select_for_update(of=("self",))
+            .select_related("asset__bacs__organisation")
+            .prefetch_related("asset__periods")
+            .get(pk=request.pk)
+        )
+        if request.status != RequestStatus.ACCEPTED:
+            raise WrongState(request.status, "confirmed")
+        reasons = prog.check(
+            potential=potential_of(request.asset),
+            flex_product=flex_product,
+            steps=steps,
+            now=now,
+            activations_that_day=_activations_that_day(
+                request.asset, steps[0].start, exclude=request.pk
+            ),
+        ) + _against_request(request, steps)
+        if reasons:
+            _record(
+                request,
+                action="confirmation_refused",
+                caller=caller,
+                now=now,
+                after={"reasons": [r.as_json() for r in reasons]},
+            )
+            return Outcome(request, reasons)
+        request.program = [s.as_json() for s in steps]
+        request.start, request.end = steps[0].start, steps[-1].end
+        request.ack_price = dict(ack_price) if ack_price is not None else None
+        request.status = RequestStatus.CONFIRMED
+        request.confirmed_at = now
+        request.save(
+            update_fields=["program", "start", "end", "ack_price", "status", "confirmed_at"]
+        )
+        _record(
+            request,
+            action="confirmed",
+            caller=caller,
+            now=now,
+            after={"program": request.program, "ack_price": request.ack_price},
+        )
+    return Outcome(request, [])
+
+
+def advance(*, request: FlexRequest, now: dt.datetime, caller: Caller) -> FlexRequest:
+    """Move a confirmed request along the clock: active at its start, then realised or failed.
+
+    The end is judged on the building's meter once its data covers the request; without data
+    for ``FLEXREADY_DATA_GRACE`` after the end the request fails.
+    """
+    if request.status == RequestStatus.CONFIRMED and now >= request.start:
+        request.status = RequestStatus.ACTIVE
+        request.save(update_fields=["status"])
+        _record(request, action="active", caller=caller, now=now, after={"status": "active"})
+    if request.status != RequestStatus.ACTIVE or now < request.end:
+        return request
+    result = realisation.realise(request=request, now=now)
+    request.realisation = result.as_json()
+    grace = dt.timedelta(seconds=settings.FLEXREADY_DATA_GRACE_SECONDS)
+    if result.complete:
+        ratio = Decimal(str(settings.FLEXREADY_REALISATION_MIN_RATIO))
+        ok = result.requested_wh > 0 and result.delivered_wh >= ratio * result.requested_wh
+        request.status = RequestStatus.REALISED if ok else RequestStatus.FAILED
+    elif now >= request.end + grace:
+        request.status = RequestStatus.FAILED
+    request.save(update_fields=["status", "realisation"])
+    if request.status != RequestStatus.ACTIVE:
+        _record(
+            request,
+            action=request.status,
+            caller=caller,
+            now=now,
+            after={
+                "status": request.status,
+                "delivered_wh": str(result.delivered_wh),
+                "requested_wh": str(result.requested_wh),
+            },
+        )
+    return request

@@ -1,0 +1,194 @@
+"""Portal pages: BACS and assets with their potentials (operators edit them), the requests with
+their lifecycle on a timeline and their realisation chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from flexready import program as prog
+from flexready.models import AllowedPeriod, Asset, Bacs, FlexRequest
+from hub.clock import PARIS
+from hub.models import AuditEvent, Role
+from hub.netaddr import client_ip
+from hub.portal.access import membership_of, role_required
+from hub.services import audit
+
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+
+
+class PotentialForm(forms.Form):
+    flex_product = forms.CharField(label=gettext_lazy("Produit de flexibilité"), max_length=16)
+    power_kw = forms.DecimalField(
+        label=gettext_lazy("Puissance (kW)"), min_value=Decimal("0.001"), decimal_places=3
+    )
+    mobilisation_delay_s = forms.IntegerField(
+        label=gettext_lazy("Délai de mobilisation (s)"), min_value=0
+    )
+    max_duration_s = forms.IntegerField(label=gettext_lazy("Durée maximale (s)"), min_value=1)
+    activations_per_day = forms.IntegerField(
+        label=gettext_lazy("Activations par jour"), min_value=0, max_value=1000
+    )
+    periods = forms.CharField(
+        label=gettext_lazy("Périodes autorisées (heure de Paris)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy(
+            "Une période par ligne : « 2025-04-02T12:00 2025-04-02T14:00 ». Vide : toujours."
+        ),
+    )
+
+    def clean_periods(self) -> list[tuple[dt.datetime, dt.datetime]]:
+        periods = []
+        for n, line in enumerate(self.cleaned_data["periods"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = line.split()
+            try:
+                if len(parts) != 2:
+                    raise prog.ProgramError("periods", "two date-times expected")
+                start = prog.parse_instant(parts[0], field="start")
+                end = prog.parse_instant(parts[1], field="end")
+            except prog.ProgramError as exc:
+                raise forms.ValidationError(
+                    _("Ligne %(n)s : %(reason)s") % {"n": n, "reason": exc.reason}
+                ) from exc
+            if end <= start:
+                raise forms.ValidationError(_("Ligne %(n)s : la fin précède le début.") % {"n": n})
+            periods.append((start, end))
+        return periods
+
+
+def _snapshot(asset: Asset) -> dict[str, Any]:
+    return {
+        "flex_product": asset.flex_product,
+        "power_w": str(Decimal(asset.power_w).quantize(Decimal("0.001"))),
+        "mobilisation_delay_s": asset.mobilisation_delay_s,
+        "max_duration_s": asset.max_duration_s,
+        "activations_per_day": asset.activations_per_day,
+        "periods": [[p.start.isoformat(), p.end.isoformat()] for p in asset.periods.all()],
+    }
+
+
+def _local(instant: dt.datetime) -> str:
+    return instant.astimezone(PARIS).strftime(LOCAL_INPUT)
+
+
+@role_required(Role.VIEWER)
+def bacs_list(request: HttpRequest) -> HttpResponse:
+    membership = membership_of(request)
+    bacs = (
+        Bacs.objects.filter(organisation=membership.organisation)
+        .select_related("metering_point")
+        .prefetch_related("assets__periods")
+    )
+    recent = (
+        FlexRequest.objects.filter(asset__bacs__organisation=membership.organisation)
+        .select_related("asset__bacs")
+        .order_by("-received_at")[:50]
+    )
+    return render(
+        request,
+        "flexready/bacs_list.html",
+        {
+            "bacs_list": bacs,
+            "requests": recent,
+            "can_edit": membership.allows(Role.OPERATOR),
+        },
+    )
+
+
+@role_required(Role.OPERATOR)
+def asset_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = membership_of(request)
+    # Scoped by organisation: a foreign asset's id answers 404, like a missing one.
+    asset = get_object_or_404(
+        Asset.objects.select_related("bacs"), pk=pk, bacs__organisation=membership.organisation
+    )
+    initial = {
+        "flex_product": asset.flex_product,
+        "power_kw": asset.power_w / 1000,
+        "mobilisation_delay_s": asset.mobilisation_delay_s,
+        "max_duration_s": asset.max_duration_s,
+        "activations_per_day": asset.activations_per_day,
+        "periods": "\n".join(f"{_local(p.start)} {_local(p.end)}" for p in asset.periods.all()),
+    }
+    form = PotentialForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        before = _snapshot(asset)
+        with transaction.atomic():
+            asset.flex_product = data["flex_product"].strip()
+            asset.power_w = data["power_kw"] * 1000
+            asset.mobilisation_delay_s = data["mobilisation_delay_s"]
+            asset.max_duration_s = data["max_duration_s"]
+            asset.activations_per_day = data["activations_per_day"]
+            asset.save()
+            asset.periods.all().delete()
+            AllowedPeriod.objects.bulk_create(
+                AllowedPeriod(asset=asset, start=s, end=e) for s, e in data["periods"]
+            )
+            audit.record(
+                action="flexready.potential.changed",
+                actor=request.user,
+                organisation=membership.organisation,
+                target=asset,
+                before=before,
+                after=_snapshot(asset),
+                ip=client_ip(request),
+            )
+        messages.success(request, _("Potentiel de « %(asset)s » enregistré.") % {"asset": asset})
+        return redirect("flexready:bacs_list")
+    return render(request, "flexready/asset_edit.html", {"asset": asset, "form": form})
+
+
+def _chart(flex: FlexRequest) -> dict[str, Any] | None:
+    result = flex.realisation
+    if not result or not result.get("steps"):
+        return None
+
+    def values(key: str) -> list[float | None]:
+        return [s[key]["value"] if s.get(key) else None for s in result["steps"]]
+
+    return {
+        "labels": [s["start"][11:16] for s in result["steps"]],
+        "measured": values("measured"),
+        "baseline": values("baseline"),
+        "requested": values("requested"),
+        "delivered": values("delivered"),
+    }
+
+
+@role_required(Role.VIEWER)
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = membership_of(request)
+    flex = get_object_or_404(
+        FlexRequest.objects.select_related("asset__bacs"),
+        pk=pk,
+        asset__bacs__organisation=membership.organisation,
+    )
+    timeline = AuditEvent.objects.filter(
+        organisation=membership.organisation,
+        object_type=FlexRequest._meta.label,
+        object_id=str(flex.pk),
+    ).order_by("at", "id")
+    steps = [prog.ProgramStep.from_json(s) for s in flex.program]
+    return render(
+        request,
+        "flexready/request_detail.html",
+        {
+            "flex": flex,
+            "timeline": timeline,
+            "steps": steps,
+            "chart": _chart(flex),
+        },
+    )

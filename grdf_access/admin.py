@@ -1,0 +1,74 @@
+"""Back-office for GRDF access: read-mostly; rights change through the services (audited)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from grdf_access.models import AccessRight, Pce, Proof, Snapshot, Subscription, Threshold
+
+
+class ReadOnly(admin.ModelAdmin):
+    """Rights, proofs and snapshots mirror GRDF and the consent: edited only by the services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Pce)
+class PceAdmin(admin.ModelAdmin):
+    list_display = [
+        "metering_point",
+        "organisation",
+        "alias",
+        "site_label",
+        "client_name",
+        "frequency",
+    ]
+    list_filter = ["organisation", "frequency", "holder"]
+    search_fields = ["metering_point__identifier", "alias", "site_label", "client_name"]
+    readonly_fields = [
+        "organisation",
+        "metering_point",
+        "informative_polled_at",
+        "published_polled_at",
+    ]
+
+
+@admin.register(AccessRight)
+class AccessRightAdmin(ReadOnly):
+    list_display = [
+        "pce",
+        "organisation",
+        "state",
+        "role",
+        "consent_start",
+        "consent_end",
+        "proof_status",
+    ]
+    list_filter = ["organisation", "state", "proof_status", "role"]
+    search_fields = ["pce__metering_point__identifier", "grdf_id", "holder_company", "holder_name"]
+
+
+@admin.register(Snapshot)
+class SnapshotAdmin(ReadOnly):
+    list_display = ["pce", "kind", "fetched_at"]
+    list_filter = ["kind"]
+
+
+@admin.register(Proof)
+class ProofAdmin(ReadOnly):
+    list_display = ["right", "filename", "content_type", "size", "uploaded_at", "sent_at"]
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnly):
+    list_display = ["pce", "kind", "state", "start", "end"]
+
+
+@admin.register(Threshold)
+class ThresholdAdmin(ReadOnly):
+    list_display = ["pce", "frequency", "value_kwh", "notify_before", "notify_after", "enabled"]

@@ -1,0 +1,671 @@
+"""REST API of GRDF access, mounted under ``/api/v1/grdf/``.
+
+Scoped by the caller's organisation: another organisation's PCE, right or threshold answers
+404. Data outside the consent answer 403 with the reason. Bad input answers 400 naming the
+field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from grdf_access import csv_import, export, proofs, selectors, services, specs, thresholds
+from grdf_access.adict_gateway import gateway_for
+from grdf_access.gateway import GatewayError
+from grdf_access.models import AccessRight, DataType, Pce, Snapshot, Subscription, Threshold
+from grdf_access.sync import full_sync
+from hub.api.permissions import OrganisationRole
+from hub.clock import local_day_of
+from hub.models import Organisation, Role
+from hub.netaddr import client_ip
+from hub.tenancy import current_organisation
+
+
+def _now() -> dt.datetime:
+    return timezone.now()  # one seam, so tests pin "now"
+
+
+def _today() -> dt.date:
+    return local_day_of(_now())
+
+
+class PceSerializer(serializers.ModelSerializer[Pce]):
+    pce = serializers.CharField(source="metering_point.identifier", read_only=True)
+
+    class Meta:
+        model = Pce
+        fields = [
+            "pce",
+            "alias",
+            "site_label",
+            "client_name",
+            "postcode",
+            "holder",
+            "frequency",
+            "mes_date",
+            "informative_polled_at",
+            "published_polled_at",
+        ]
+
+
+class RightSerializer(serializers.ModelSerializer[AccessRight]):
+    pce = serializers.CharField(source="pce.identifier", read_only=True)
+    state_label = serializers.CharField(source="get_state_display", read_only=True)
+    types = serializers.ListField(source="granted_types", child=serializers.CharField())
+
+    class Meta:
+        model = AccessRight
+        fields = [
+            "id",
+            "pce",
+            "grdf_id",
+            "role",
+            "state",
+            "state_label",
+            "state_reason",
+            "holder_name",
+            "holder_company",
+            "holder_email",
+            "postcode",
+            "consent_start",
+            "consent_end",
+            "data_start",
+            "data_end",
+            "types",
+            "proof_status",
+            "proof_deadline",
+            "journey",
+            "created_at",
+            "last_synced_at",
+        ]
+
+
+def _text_fields(names: list[str]) -> dict[str, serializers.Field]:
+    return {n: serializers.CharField(required=False, allow_blank=True) for n in names}
+
+
+DeclareIn = inline_serializer(
+    "GrdfDeclareIn",
+    fields={
+        **_text_fields([c for c in csv_import.COLUMNS if c not in DataType.values]),
+        **{t: serializers.BooleanField(required=False) for t in DataType.values},
+    },
+)
+ModifyIn = inline_serializer(
+    "GrdfModifyIn",
+    fields={
+        "fin_consentement": serializers.DateField(required=False),
+        "debut_donnees": serializers.DateField(required=False),
+        "fin_donnees": serializers.DateField(required=False),
+        "types": serializers.ListField(
+            child=serializers.ChoiceField(choices=DataType.values), required=False
+        ),
+        "courriel_titulaire": serializers.EmailField(required=False),
+    },
+)
+
+
+class ModifyQuery(serializers.Serializer[Any]):
+    fin_consentement = serializers.DateField(required=False)
+    debut_donnees = serializers.DateField(required=False)
+    fin_donnees = serializers.DateField(required=False)
+    types = serializers.ListField(
+        child=serializers.ChoiceField(choices=DataType.values), required=False
+    )
+    courriel_titulaire = serializers.EmailField(required=False)
+
+
+CONSUMPTION_TYPES = [DataType.INFORMATIVE_DAILY, DataType.PUBLISHED, DataType.INFORMATIVE_HOURLY]
+
+
+class RangeQuery(serializers.Serializer[Any]):
+    start = serializers.DateField(input_formats=["%Y-%m-%d"])
+    end = serializers.DateField(input_formats=["%Y-%m-%d"])
+    step = serializers.ChoiceField(choices=selectors.STEPS, default="day")
+    type = serializers.ChoiceField(choices=CONSUMPTION_TYPES, default=DataType.INFORMATIVE_DAILY)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end"] <= attrs["start"]:
+            raise ValidationError({"end": ["la fin doit suivre le début"]})
+        return attrs
+
+
+class ExportQuery(serializers.Serializer[Any]):
+    pces = serializers.ListField(child=serializers.CharField(), min_length=1)
+    types = serializers.ListField(child=serializers.ChoiceField(choices=DataType.values))
+    start = serializers.DateField(input_formats=["%Y-%m-%d"])
+    end = serializers.DateField(input_formats=["%Y-%m-%d"])
+    format = serializers.ChoiceField(choices=["csv", "xlsx"], default="csv")
+
+
+class ThresholdSerializer(serializers.ModelSerializer[Threshold]):
+    pce = serializers.CharField(source="pce.identifier")
+    emails = serializers.ListField(
+        source="email_list", child=serializers.EmailField(), required=False
+    )
+
+    class Meta:
+        model = Threshold
+        fields = [
+            "id",
+            "pce",
+            "frequency",
+            "value_kwh",
+            "notify_before",
+            "before_percent",
+            "notify_after",
+            "emails",
+            "enabled",
+        ]
+        extra_kwargs = {
+            "value_kwh": {"min_value": 0.001},
+            "before_percent": {"min_value": 1, "max_value": 99},
+        }
+
+
+class GrdfView(APIView):
+    permission_classes = [OrganisationRole]
+
+    @property
+    def organisation(self) -> Organisation:
+        return current_organisation(self.request)
+
+    def pce(self, identifier: str) -> Pce:
+        try:
+            return selectors.pce(organisation=self.organisation, identifier=identifier)
+        except selectors.NotFound:
+            raise Http404 from None
+
+    def right(self, pk: int) -> AccessRight:
+        try:
+            return selectors.right(organisation=self.organisation, pk=pk)
+        except selectors.NotFound:
+            raise Http404 from None
+
+
+def _forbidden(exc: selectors.OutsideConsent) -> Response:
+    return Response({"detail": exc.reason, "code": "outside_consent"}, status=403)
+
+
+class PceList(GrdfView):
+    @extend_schema(responses={200: PceSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        found = selectors.pces(organisation=self.organisation)
+        return Response(PceSerializer(found, many=True).data)
+
+
+class PceDetail(GrdfView):
+    @extend_schema(responses={200: PceSerializer})
+    def get(self, request: Request, pce: str) -> Response:
+        found = self.pce(pce)
+        return Response(
+            {
+                **PceSerializer(found).data,
+                "rights": RightSerializer(found.rights.all(), many=True).data,
+            }
+        )
+
+
+class Consumption(GrdfView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", dt.date, required=True, description="first gas day"),
+            OpenApiParameter("end", dt.date, required=True, description="gas day after the last"),
+            OpenApiParameter("step", str, enum=list(selectors.STEPS)),
+            OpenApiParameter("type", str, enum=list(CONSUMPTION_TYPES)),
+        ],
+        responses={200: dict, 403: dict},
+    )
+    def get(self, request: Request, pce: str) -> Response:
+        found = self.pce(pce)
+        query = RangeQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        try:
+            bars = selectors.consumption(
+                pce=found,
+                start=q["start"],
+                end=q["end"],
+                step=q["step"],
+                today=_today(),
+                data_type=q["type"],
+            )
+        except selectors.OutsideConsent as exc:
+            return _forbidden(exc)
+        return Response(
+            {
+                "pce": found.identifier,
+                "type": q["type"],
+                "step": q["step"],
+                "unit": "kWh",
+                "values": [
+                    {
+                        "label": b.label,
+                        "start": b.start.isoformat(),
+                        "energy_kwh": b.energy_kwh,
+                        "volume_m3": b.volume_m3,
+                        "estimated": b.estimated,
+                        "missing": b.missing,
+                    }
+                    for b in bars
+                ],
+            }
+        )
+
+
+class Snapshots(GrdfView):
+    @extend_schema(responses={200: dict, 403: dict})
+    def get(self, request: Request, pce: str) -> Response:
+        found = self.pce(pce)
+        rights = list(found.rights.all())
+        result: list[dict[str, Any]] = []
+        for kind in (DataType.CONTRACTUAL, DataType.TECHNICAL):
+            decision = selectors.consent.decide_any(rights=rights, data_type=kind, today=_today())
+            if not decision.allowed:
+                continue  # never served outside the consent
+            result.extend(
+                {
+                    "kind": s.kind,
+                    "fetched_at": s.fetched_at.isoformat(),
+                    "data": s.data,
+                    "changes": s.changes,
+                }
+                for s in Snapshot.objects.filter(pce=found, kind=kind).order_by("-fetched_at")
+            )
+        return Response({"pce": found.identifier, "snapshots": result})
+
+
+class RightList(GrdfView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str),
+            OpenApiParameter("client", str),
+            OpenApiParameter("site_label", str),
+            OpenApiParameter("pce", str),
+        ],
+        responses={200: RightSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        found = selectors.rights(
+            organisation=self.organisation,
+            state=params.get("state", ""),
+            client=params.get("client", ""),
+            site_label=params.get("site_label", ""),
+            pce=params.get("pce", ""),
+        )
+        return Response(RightSerializer(found[:1000], many=True).data)
+
+    @extend_schema(request=DeclareIn, responses={201: RightSerializer, 400: dict})
+    def post(self, request: Request) -> Response:
+        raw = request.data if isinstance(request.data, dict) else {}
+        try:
+            spec = specs.validate(raw, today=_today())
+        except specs.SpecInvalid as exc:
+            raise ValidationError(_errors(exc.errors)) from exc
+        with gateway_for(self.organisation) as gateway:
+            try:
+                [right] = services.declare_rights(
+                    organisation=self.organisation,
+                    specs=[spec],
+                    gateway=gateway,
+                    now=_now(),
+                    actor=request.user,
+                    ip=client_ip(request._request),
+                )
+            except services.RightError as exc:
+                raise ValidationError({exc.field: [exc.reason]}) from exc
+        return Response(RightSerializer(right).data, status=status.HTTP_201_CREATED)
+
+
+def _errors(errors: list[specs.FieldError]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for error in errors:
+        grouped.setdefault(error.field, []).append(error.reason)
+    return grouped
+
+
+class RightDetail(GrdfView):
+    @extend_schema(responses={200: RightSerializer})
+    def get(self, request: Request, right_pk: int) -> Response:
+        return Response(RightSerializer(self.right(right_pk)).data)
+
+    @extend_schema(request=ModifyIn, responses={200: RightSerializer, 400: dict})
+    def patch(self, request: Request, right_pk: int) -> Response:
+        right = self.right(right_pk)
+        query = ModifyQuery(data=request.data)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        changes = services.RightChanges(
+            consent_end=q.get("fin_consentement"),
+            data_start=q.get("debut_donnees"),
+            data_end=q.get("fin_donnees"),
+            types=frozenset(q["types"]) if "types" in q else None,
+            holder_email=q.get("courriel_titulaire"),
+        )
+        with gateway_for(self.organisation) as gateway:
+            services.modify_right(
+                right=right,
+                changes=changes,
+                gateway=gateway,
+                now=_now(),
+                today=_today(),
+                actor=request.user,
+                ip=client_ip(request._request),
+            )
+        return Response(RightSerializer(right).data)
+
+
+class RightEnd(GrdfView):
+    action_name = "terminate"
+
+    @extend_schema(request=None, responses={200: RightSerializer, 400: dict})
+    def post(self, request: Request, right_pk: int) -> Response:
+        right = self.right(right_pk)
+        end = services.terminate_right if self.action_name == "terminate" else services.revoke_right
+        with gateway_for(self.organisation) as gateway:
+            end(
+                right=right,
+                gateway=gateway,
+                now=_now(),
+                today=_today(),
+                actor=request.user,
+                ip=client_ip(request._request),
+            )
+        return Response(RightSerializer(right).data)
+
+
+class RightTerminate(RightEnd):
+    action_name = "terminate"
+
+
+class RightRevoke(RightEnd):
+    action_name = "revoke"
+
+
+class RightProofs(GrdfView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "preuves": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                },
+            }
+        },
+        responses={201: dict, 400: dict},
+    )
+    def post(self, request: Request, right_pk: int) -> Response:
+        right = self.right(right_pk)
+        uploads = [
+            proofs.Upload(f.name or "preuve", f.read()) for f in request.FILES.getlist("preuves")
+        ]
+        with gateway_for(self.organisation) as gateway:
+            made = proofs.upload_proofs(
+                right=right,
+                uploads=uploads,
+                gateway=gateway,
+                now=_now(),
+                actor=request.user,
+                ip=client_ip(request._request),
+            )
+        return Response(
+            {
+                "proof_status": right.proof_status,
+                "files": [{"name": p.filename, "size": p.size, "sha256": p.sha256} for p in made],
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class RightImport(GrdfView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "dry_run": {"type": "boolean"},
+                },
+                "required": ["file"],
+            }
+        },
+        responses={200: dict, 201: dict, 400: dict},
+    )
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": ["fichier CSV obligatoire"]})
+        dry_run = str(request.POST.get("dry_run", "true")).lower() in ("1", "true", "oui", "on")
+        parsed = csv_import.parse(upload.read(), organisation=self.organisation, today=_today())
+        report = {
+            "rows": len(parsed.specs),
+            "errors": [e.as_json() for e in parsed.errors],
+            "dry_run": dry_run,
+        }
+        if parsed.errors:
+            return Response(report, status=status.HTTP_400_BAD_REQUEST)
+        if dry_run:
+            return Response(report)
+        with gateway_for(self.organisation) as gateway:
+            rights = services.declare_rights(
+                organisation=self.organisation,
+                specs=[s for _line, s in parsed.specs],
+                gateway=gateway,
+                now=_now(),
+                actor=request.user,
+                ip=client_ip(request._request),
+            )
+        return Response(
+            {**report, "rights": RightSerializer(rights, many=True).data},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ImportTemplate(GrdfView):
+    @extend_schema(responses={(200, "text/csv"): str})
+    def get(self, request: Request) -> HttpResponse:
+        response = HttpResponse(csv_import.template(today=_today()), content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="modele-droits-acces.csv"'
+        return response
+
+
+class Export(GrdfView):
+    write_role = Role.VIEWER  # a POST only to carry the choice of PCEs: exporting reads
+
+    @extend_schema(request=ExportQuery, responses={(200, "text/csv"): str, 403: dict})
+    def post(self, request: Request) -> HttpResponse | Response:
+        query = ExportQuery(data=request.data)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        found = list(
+            selectors.pces(organisation=self.organisation)
+            .filter(metering_point__identifier__in=[p.replace(" ", "").upper() for p in q["pces"]])
+            .prefetch_related("rights__pce")
+        )
+        if len(found) != len(set(q["pces"])):
+            raise Http404  # a PCE of another organisation is as good as unknown
+        return export_response(
+            pces=found, types=q["types"], start=q["start"], end=q["end"], fmt=q["format"]
+        )
+
+
+def export_response(
+    *, pces: list[Pce], types: list[str], start: dt.date, end: dt.date, fmt: str
+) -> HttpResponse | Response:
+    try:
+        if fmt == "xlsx":
+            body: bytes | str = export.to_xlsx(
+                pces=pces, types=types, start=start, end=end, today=_today()
+            )
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            body = export.to_csv(pces=pces, types=types, start=start, end=end, today=_today())
+            content_type = "text/csv; charset=utf-8"
+    except selectors.OutsideConsent as exc:
+        return _forbidden(exc)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="grdf-{start}-{end}.{fmt}"'
+    return response
+
+
+class ThresholdList(GrdfView):
+    @extend_schema(responses={200: ThresholdSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        found = Threshold.objects.filter(organisation=self.organisation).select_related(
+            "pce__metering_point"
+        )
+        return Response(ThresholdSerializer(found, many=True).data)
+
+    @extend_schema(request=ThresholdSerializer, responses={201: ThresholdSerializer})
+    def post(self, request: Request) -> Response:
+        data = ThresholdSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        pce = self.pce(v["pce"]["identifier"])
+        made = thresholds.save_threshold(
+            organisation=self.organisation,
+            pce=pce,
+            frequency=v["frequency"],
+            value_kwh=v["value_kwh"],
+            notify_before=v.get("notify_before", False),
+            before_percent=v.get("before_percent", 80),
+            notify_after=v.get("notify_after", True),
+            emails=v.get("email_list", []),
+            actor=request.user,
+            ip=client_ip(request._request),
+            now=_now(),
+        )
+        return Response(ThresholdSerializer(made).data, status=status.HTTP_201_CREATED)
+
+
+class ThresholdDetail(GrdfView):
+    @extend_schema(responses={200: ThresholdSerializer})
+    def get(self, request: Request, threshold_pk: int) -> Response:
+        found = get_object_or_404(Threshold, pk=threshold_pk, organisation=self.organisation)
+        return Response(ThresholdSerializer(found).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, threshold_pk: int) -> Response:
+        found = get_object_or_404(Threshold, pk=threshold_pk, organisation=self.organisation)
+        thresholds.delete_threshold(
+            threshold=found, actor=request.user, ip=client_ip(request._request), now=_now()
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
+    pce = serializers.CharField(source="pce.identifier")
+
+    class Meta:
+        model = Subscription
+        fields = ["id", "pce", "kind", "state", "start", "end", "grdf_id"]
+        read_only_fields = ["state", "grdf_id"]
+
+
+class SubscriptionList(GrdfView):
+    @extend_schema(responses={200: SubscriptionSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        found = Subscription.objects.filter(organisation=self.organisation).select_related(
+            "pce__metering_point"
+        )
+        return Response(SubscriptionSerializer(found, many=True).data)
+
+    @extend_schema(request=SubscriptionSerializer, responses={201: SubscriptionSerializer})
+    def post(self, request: Request) -> Response:
+        data = SubscriptionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        pce = self.pce(v["pce"]["identifier"])
+        with gateway_for(self.organisation) as gateway:
+            made = services.subscribe(
+                pce=pce,
+                kind=v["kind"],
+                start=v["start"],
+                end=v.get("end"),
+                gateway=gateway,
+                now=_now(),
+                today=_today(),
+                actor=request.user,
+                ip=client_ip(request._request),
+            )
+        return Response(SubscriptionSerializer(made).data, status=status.HTTP_201_CREATED)
+
+
+class SubscriptionCancel(GrdfView):
+    @extend_schema(request=None, responses={200: SubscriptionSerializer})
+    def post(self, request: Request, subscription_pk: int) -> Response:
+        found = get_object_or_404(Subscription, pk=subscription_pk, organisation=self.organisation)
+        with gateway_for(self.organisation) as gateway:
+            services.cancel_subscription(
+                subscription=found,
+                gateway=gateway,
+                now=_now(),
+                today=_today(),
+                actor=request.user,
+                ip=client_ip(request._request),
+            )
+        return Response(SubscriptionSerializer(found).data)
+
+
+class LongEstimated(GrdfView):
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        found = selectors.long_estimated(organisation=self.organisation, today=_today())
+        return Response(
+            [
+                {
+                    "pce": e.pce.identifier,
+                    "last_measured": e.last_measured.isoformat() if e.last_measured else None,
+                    "months_estimated": e.months_estimated,
+                    "consecutive_estimated": e.consecutive_estimated,
+                }
+                for e in found
+            ]
+        )
+
+
+class Sync(GrdfView):
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request: Request) -> Response:
+        pces = request.data.get("pces", []) if isinstance(request.data, dict) else []
+        if not isinstance(pces, list):
+            raise ValidationError({"pces": ["liste de PCE attendue"]})
+        try:
+            with gateway_for(self.organisation) as gateway:
+                report = full_sync(
+                    organisation=self.organisation,
+                    gateway=gateway,
+                    now=_now(),
+                    today=_today(),
+                    pces=[str(p) for p in pces],
+                    force=True,
+                )
+        except GatewayError as exc:
+            return Response({"detail": exc.reason}, status=status.HTTP_502_BAD_GATEWAY)
+        return Response(
+            {
+                "rights_seen": report.rights_seen,
+                "rights_changed": report.rights_changed,
+                "calls": report.data.tasks,
+                "failed": report.data.failed,
+                "points": report.data.points,
+                "warnings": report.data.warnings,
+            }
+        )

@@ -1,0 +1,602 @@
+"""Access rights: declare, modify, terminate, revoke, and follow their state at GRDF.
+
+Every change of a right is an audit event (``grdf.right.*``). A right is created locally first
+(state "À déclarer") and then declared; GRDF's answer sets its id and state. GRDF's state
+strings are normalised on the way in (accents and case vary between GRDF's documents,
+reference §1.6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from grdf_access import consent
+from grdf_access.gateway import Declaration, Gateway, GatewayError, RemoteRight
+from grdf_access.models import (
+    FINAL_STATES,
+    TYPE_FIELDS,
+    AccessRight,
+    DataType,
+    Pce,
+    ProofStatus,
+    RightState,
+    Role,
+    Subscription,
+    SubscriptionKind,
+    SubscriptionState,
+)
+from grdf_access.specs import RightSpec
+from hub.models import MeteringPoint, MeteringPointKind, Organisation
+from hub.services import audit
+
+
+class RightError(ValueError):
+    """A right cannot change as asked; ``field`` and ``reason`` say why (reason in French)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
+
+
+_STATES = {
+    "active": RightState.ACTIVE,
+    "actif": RightState.ACTIVE,
+    "a valider": RightState.TO_VALIDATE,
+    "a reverifier": RightState.TO_RECHECK,
+    "refusee": RightState.REFUSED,
+    "refuse": RightState.REFUSED,
+    "revoquee": RightState.REVOKED,
+    "revoque": RightState.REVOKED,
+    "obsolete": RightState.OBSOLETE,
+    "resiliee": RightState.TERMINATED,
+    "resilie": RightState.TERMINATED,
+}
+_PROOFS = {_plain(s.value): s for s in ProofStatus if s.value}
+
+
+def state_of(remote: str) -> RightState:
+    try:
+        return _STATES[_plain(remote)]
+    except KeyError:
+        raise GatewayError(f"état de droit inconnu : {remote!r}") from None
+
+
+def proof_status_of(remote: str) -> str:
+    return _PROOFS.get(_plain(remote), ProofStatus.NONE) if remote else ProofStatus.NONE
+
+
+def snapshot(right: AccessRight) -> dict[str, Any]:
+    """The audited fields of a right."""
+    return {
+        "pce": right.pce.identifier,
+        "grdf_id": right.grdf_id,
+        "role": right.role,
+        "state": right.state,
+        "consent_start": right.consent_start,
+        "consent_end": right.consent_end,
+        "data_start": right.data_start,
+        "data_end": right.data_end,
+        "types": right.granted_types,
+        "holder": right.holder_label,
+        "postcode": right.postcode,
+        "proof_status": right.proof_status,
+        "proof_deadline": right.proof_deadline,
+    }
+
+
+def declaration_of(right: AccessRight) -> Declaration:
+    return Declaration(
+        pce=right.pce.identifier,
+        role=right.role,
+        postcode=right.postcode,
+        consent_start=right.consent_start,
+        consent_end=right.consent_end,
+        data_start=right.data_start,
+        data_end=right.data_end,
+        published=right.published,
+        informative_daily=right.informative_daily,
+        informative_hourly=right.informative_hourly,
+        contractual=right.contractual,
+        technical=right.technical,
+        holder_name=right.holder_name,
+        holder_company=right.holder_company,
+        holder_email=right.holder_email,
+        holder_phone=right.holder_phone,
+    )
+
+
+def ensure_pce(
+    *,
+    organisation: Organisation,
+    identifier: str,
+    site_label: str = "",
+    alias: str = "",
+    client_name: str = "",
+    postcode: str = "",
+    holder: bool | None = None,
+) -> Pce:
+    """The organisation's PCE (and its metering point), created if new; labels filled if blank."""
+    point, _ = MeteringPoint.objects.get_or_create(
+        organisation=organisation,
+        kind=MeteringPointKind.GAS_PCE,
+        identifier=identifier,
+        defaults={"label": alias or site_label},
+    )
+    pce, created = Pce.objects.get_or_create(
+        metering_point=point,
+        defaults={
+            "organisation": organisation,
+            "site_label": site_label,
+            "alias": alias,
+            "client_name": client_name,
+            "postcode": postcode,
+            "holder": bool(holder),
+        },
+    )
+    if created:
+        audit.record(
+            action="grdf.pce.created",
+            organisation=organisation,
+            target=pce,
+            after={
+                "pce": identifier,
+                "site_label": site_label,
+                "alias": alias,
+                "client_name": client_name,
+                "holder": bool(holder),
+            },
+        )
+    else:
+        changed = []
+        for name, value in (
+            ("site_label", site_label),
+            ("alias", alias),
+            ("client_name", client_name),
+            ("postcode", postcode),
+        ):
+            if value and value != getattr(pce, name):
+                setattr(pce, name, value)
+                changed.append(name)
+        if holder is not None and pce.holder != holder:
+            pce.holder = holder
+            changed.append("holder")
+        if changed:
+            pce.save(update_fields=changed)
+    return pce
+
+
+def _new_right(*, organisation: Organisation, spec: RightSpec) -> AccessRight:
+    pce = ensure_pce(
+        organisation=organisation,
+        identifier=spec.pce,
+        site_label=spec.site_label,
+        alias=spec.alias,
+        client_name=spec.client_name,
+        postcode=spec.postcode,
+        holder=spec.holder,
+    )
+    if AccessRight.objects.filter(pce=pce).exclude(state__in=FINAL_STATES).exists():
+        raise RightError("pce", f"un droit d'accès en cours existe déjà pour {spec.pce}")
+    right = AccessRight(
+        organisation=organisation,
+        pce=pce,
+        role=spec.role,
+        holder_name=spec.holder_name,
+        holder_company=spec.holder_company,
+        holder_email=spec.holder_email,
+        holder_phone=spec.holder_phone,
+        postcode=spec.postcode,
+        consent_start=spec.consent_start,
+        consent_end=spec.consent_end,
+        data_start=spec.data_start,
+        data_end=spec.data_end,
+        state=RightState.DRAFT,
+        **{TYPE_FIELDS[t]: t in spec.types for t in TYPE_FIELDS},
+    )
+    right.save()
+    return right
+
+
+def create_rights(
+    *,
+    organisation: Organisation,
+    specs: Sequence[RightSpec],
+    now: dt.datetime,
+    actor: Any = None,
+    ip: str | None = None,
+) -> list[AccessRight]:
+    """Create local rights (state "À déclarer") for every spec, all or none."""
+    with transaction.atomic():
+        rights = []
+        for spec in specs:
+            right = _new_right(organisation=organisation, spec=spec)
+            audit.record(
+                action="grdf.right.created",
+                actor=actor,
+                organisation=organisation,
+                target=right,
+                after=snapshot(right),
+                ip=ip,
+                at=now,
+            )
+            rights.append(right)
+    return rights
+
+
+def send_declaration(
+    *,
+    right: AccessRight,
+    gateway: Gateway,
+    now: dt.datetime,
+    actor: Any = None,
+    ip: str | None = None,
+) -> AccessRight:
+    """Declare a local right to GRDF; a refusal leaves it "Rejetée" with GRDF's reason."""
+    if right.state != RightState.DRAFT:
+        raise RightError("state", "seul un droit à déclarer peut être déclaré")
+    before = snapshot(right)
+    try:
+        remote = gateway.declare(declaration=declaration_of(right))
+    except GatewayError as exc:
+        right.state = RightState.DECLARATION_FAILED
+        right.state_reason = exc.reason[:300]
+        right.state_changed_at = now
+        right.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+        audit.record(
+            action="grdf.right.declaration_failed",
+            actor=actor,
+            organisation=right.organisation,
+            target=right,
+            before=before,
+            after={**snapshot(right), "reason": exc.reason},
+            ip=ip,
+            at=now,
+        )
+        return right
+    right.grdf_id = remote.grdf_id
+    _apply_remote(right, remote, now=now)
+    right.last_synced_at = now
+    right.save()
+    audit.record(
+        action="grdf.right.declared",
+        actor=actor,
+        organisation=right.organisation,
+        target=right,
+        before=before,
+        after=snapshot(right),
+        ip=ip,
+        at=now,
+    )
+    return right
+
+
+def declare_rights(
+    *,
+    organisation: Organisation,
+    specs: Sequence[RightSpec],
+    gateway: Gateway,
+    now: dt.datetime,
+    actor: Any = None,
+    ip: str | None = None,
+) -> list[AccessRight]:
+    rights = create_rights(organisation=organisation, specs=specs, now=now, actor=actor, ip=ip)
+    return [send_declaration(right=r, gateway=gateway, now=now, actor=actor, ip=ip) for r in rights]
+
+
+@dataclass(frozen=True)
+class RightChanges:
+    consent_end: dt.date | None = None
+    data_start: dt.date | None = None
+    data_end: dt.date | None = None
+    types: frozenset[str] | None = None
+    holder_email: str | None = None
+
+
+def modify_right(
+    *,
+    right: AccessRight,
+    changes: RightChanges,
+    gateway: Gateway,
+    now: dt.datetime,
+    today: dt.date,
+    actor: Any = None,
+    ip: str | None = None,
+) -> AccessRight:
+    """Change the consent end, the data range or the types, at GRDF then here."""
+    if right.state in FINAL_STATES or right.state == RightState.DRAFT:
+        raise RightError("state", f"un droit {right.get_state_display()} ne se modifie pas")
+    before = snapshot(right)
+    consent_end = changes.consent_end or right.consent_end
+    data_start = changes.data_start or right.data_start
+    data_end = changes.data_end or right.data_end
+    if consent_end < today:
+        raise RightError("fin_consentement", "le consentement ne peut finir dans le passé")
+    if data_end > consent_end:
+        raise RightError("fin_donnees", "après la fin du consentement")
+    if data_end < data_start:
+        raise RightError("fin_donnees", "avant le début de la plage de données")
+    right.consent_end, right.data_start, right.data_end = consent_end, data_start, data_end
+    if changes.types is not None:
+        # What the role has by default stays part of the right (seed 000's table).
+        types = changes.types | consent.default_types(holder=right.role == Role.HOLDER)
+        for data_type, name in TYPE_FIELDS.items():
+            setattr(right, name, data_type in types)
+    if changes.holder_email is not None:
+        right.holder_email = changes.holder_email
+    try:
+        remote = gateway.modify(grdf_id=right.grdf_id, declaration=declaration_of(right))
+    except GatewayError as exc:
+        raise RightError("grdf", exc.reason) from exc
+    _apply_remote(right, remote, now=now)
+    right.last_synced_at = now
+    with transaction.atomic():
+        right.save()
+        audit.record(
+            action="grdf.right.modified",
+            actor=actor,
+            organisation=right.organisation,
+            target=right,
+            before=before,
+            after=snapshot(right),
+            ip=ip,
+            at=now,
+        )
+    return right
+
+
+def terminate_right(
+    *,
+    right: AccessRight,
+    gateway: Gateway,
+    now: dt.datetime,
+    today: dt.date,
+    actor: Any = None,
+    ip: str | None = None,
+) -> AccessRight:
+    """End the right today at the supplier's initiative (résiliation)."""
+    return _end_right(
+        right=right,
+        gateway=gateway,
+        now=now,
+        today=today,
+        state=RightState.TERMINATED,
+        action="grdf.right.terminated",
+        actor=actor,
+        ip=ip,
+    )
+
+
+def revoke_right(
+    *,
+    right: AccessRight,
+    gateway: Gateway,
+    now: dt.datetime,
+    today: dt.date,
+    actor: Any = None,
+    ip: str | None = None,
+) -> AccessRight:
+    """Revoke the right (the customer withdrew consent): nothing is fetched or shown after."""
+    return _end_right(
+        right=right,
+        gateway=gateway,
+        now=now,
+        today=today,
+        state=RightState.REVOKED,
+        action="grdf.right.revoked",
+        actor=actor,
+        ip=ip,
+    )
+
+
+def _end_right(
+    *,
+    right: AccessRight,
+    gateway: Gateway,
+    now: dt.datetime,
+    today: dt.date,
+    state: RightState,
+    action: str,
+    actor: Any,
+    ip: str | None,
+) -> AccessRight:
+    if right.state in FINAL_STATES:
+        raise RightError("state", f"le droit est déjà {right.get_state_display().lower()}")
+    before = snapshot(right)
+    if right.grdf_id:
+        try:
+            if state == RightState.REVOKED:
+                gateway.revoke(grdf_id=right.grdf_id)
+            else:
+                gateway.terminate(grdf_id=right.grdf_id)
+        except GatewayError as exc:
+            raise RightError("grdf", exc.reason) from exc
+    right.state = state
+    right.state_changed_at = now
+    # The consent ends today at the latest: the gate then refuses any later request.
+    right.consent_end = min(right.consent_end, today)
+    right.data_end = min(right.data_end, right.consent_end)
+    right.data_start = min(right.data_start, right.data_end)
+    with transaction.atomic():
+        right.save()
+        audit.record(
+            action=action,
+            actor=actor,
+            organisation=right.organisation,
+            target=right,
+            before=before,
+            after=snapshot(right),
+            ip=ip,
+            at=now,
+        )
+    return right
+
+
+def _apply_remote(right: AccessRight, remote: RemoteRight, *, now: dt.datetime) -> bool:
+    """Copy GRDF's view of a right onto ours; returns whether the state changed."""
+    state = state_of(remote.state)
+    changed = state != right.state
+    if changed:
+        right.state = state
+        right.state_changed_at = now
+        right.state_reason = remote.reason[:300]
+    right.proof_status = proof_status_of(remote.proof_status)
+    right.proof_deadline = remote.proof_deadline
+    if remote.journey:
+        right.journey = remote.journey
+    return changed
+
+
+@dataclass
+class RightsSyncReport:
+    seen: int = 0
+    changed: int = 0
+    unknown_at_grdf: int = 0
+
+
+def sync_rights(
+    *,
+    organisation: Organisation,
+    gateway: Gateway,
+    now: dt.datetime,
+    pces: Iterable[str] = (),
+) -> RightsSyncReport:
+    """Read every right's state at GRDF and record the changes (one audit event each)."""
+    wanted = list(pces)
+    rights = AccessRight.objects.filter(organisation=organisation).exclude(grdf_id="")
+    if wanted:
+        rights = rights.filter(pce__metering_point__identifier__in=wanted)
+    by_id = {r.grdf_id: r for r in rights.select_related("pce__metering_point")}
+    report = RightsSyncReport()
+    if not by_id:
+        return report
+    remote_rights = gateway.list_rights(pces=wanted)
+    for remote in remote_rights:
+        right = by_id.get(remote.grdf_id)
+        if right is None:
+            continue
+        report.seen += 1
+        before = snapshot(right)
+        state_changed = _apply_remote(right, remote, now=now)
+        right.last_synced_at = now
+        with transaction.atomic():
+            right.save()
+            if before != snapshot(right):
+                report.changed += 1
+                audit.record(
+                    action="grdf.right.state_changed" if state_changed else "grdf.right.updated",
+                    actor_label="GRDF",
+                    organisation=organisation,
+                    target=right,
+                    before=before,
+                    after={**snapshot(right), "reason": remote.reason},
+                    at=now,
+                )
+    report.unknown_at_grdf = len(by_id) - report.seen
+    return report
+
+
+# -- TJDC / PPH subscriptions (RSF, provisional at GRDF) ---------------------------------------
+
+# A subscription sends data of a type: the consent must cover it (seed 000, "WS abonnement").
+SUBSCRIPTION_TYPES = {
+    SubscriptionKind.TJDC: DataType.INFORMATIVE_DAILY,
+    SubscriptionKind.PPH: DataType.INFORMATIVE_HOURLY,
+}
+
+
+def subscribe(
+    *,
+    pce: Pce,
+    kind: str,
+    start: dt.date,
+    end: dt.date | None,
+    gateway: Gateway,
+    now: dt.datetime,
+    today: dt.date,
+    actor: Any = None,
+    ip: str | None = None,
+) -> Subscription:
+    if kind not in SubscriptionKind.values:
+        raise RightError("kind", f"une de {SubscriptionKind.values}")
+    if end is not None and end <= start:
+        raise RightError("end", "la fin doit suivre le début")
+    decision = consent.decide_any(
+        rights=pce.rights.all(), data_type=SUBSCRIPTION_TYPES[SubscriptionKind(kind)], today=today
+    )
+    if not decision.allowed:
+        raise RightError("kind", f"abonnement hors consentement : {decision.reason}")
+    if (
+        Subscription.objects.filter(pce=pce, kind=kind)
+        .exclude(state=SubscriptionState.CANCELLED)
+        .exists()
+    ):
+        raise RightError("kind", f"un abonnement {kind} est déjà ouvert pour ce PCE")
+    try:
+        grdf_id, _state = gateway.subscribe(pce=pce.identifier, kind=kind, start=start, end=end)
+    except GatewayError as exc:
+        raise RightError("grdf", exc.reason) from exc
+    with transaction.atomic():
+        made = Subscription.objects.create(
+            organisation=pce.organisation,
+            pce=pce,
+            kind=kind,
+            state=SubscriptionState.ACTIVE,
+            start=start,
+            end=end,
+            grdf_id=grdf_id,
+        )
+        audit.record(
+            action="grdf.subscription.created",
+            actor=actor,
+            organisation=pce.organisation,
+            target=made,
+            after={"pce": pce.identifier, "kind": kind, "start": start, "end": end},
+            ip=ip,
+            at=now,
+        )
+    return made
+
+
+def cancel_subscription(
+    *,
+    subscription: Subscription,
+    gateway: Gateway,
+    now: dt.datetime,
+    today: dt.date,
+    actor: Any = None,
+    ip: str | None = None,
+) -> Subscription:
+    if subscription.state == SubscriptionState.CANCELLED:
+        raise RightError("state", "l'abonnement est déjà résilié")
+    try:
+        gateway.cancel_subscription(grdf_id=subscription.grdf_id)
+    except GatewayError as exc:
+        raise RightError("grdf", exc.reason) from exc
+    before = {"state": subscription.state, "end": subscription.end}
+    subscription.state = SubscriptionState.CANCELLED
+    subscription.end = today
+    with transaction.atomic():
+        subscription.save(update_fields=["state", "end", "updated_at"])
+        audit.record(
+            action="grdf.subscription.cancelled",
+            actor=actor,
+            organisation=subscription.organisation,
+            target=subscription,
+            before=before,
+            after={"state": subscription.state, "end": subscription.end},
+            ip=ip,
+            at=now,
+        )
+    return subscription

@@ -1,0 +1,550 @@
+"""Fetching consumption, contractual and technical data inside the consent, and storing it.
+
+Three steps, so that the network part can run in threads while the database stays in one:
+
+1. ``plan``: for each PCE and data type that is due, the days the consent allows
+   (``grdf_access.consent``); nothing outside them is ever planned, so never asked for;
+2. ``fetch``: the calls, concurrently (a pool of threads sharing the client and its rate
+   limiter); no database access;
+3. ``store``: every point of the whole run in one series write (COPY on PostgreSQL), snapshots
+   when they changed, quality warnings on the poll run and as alerts, thresholds checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Prefetch
+
+from grdf_access import consent, quality
+from grdf_access.gateway import Gateway, GatewayError, ReadingBatch
+from grdf_access.models import (
+    AccessRight,
+    DataType,
+    Frequency,
+    Pce,
+    Snapshot,
+    SnapshotKind,
+)
+from hub.models import Organisation, PollOutcome, Quality, Series, SeriesKind, Severity
+from hub.services import audit
+from hub.services.notifications import notify
+from hub.services.polling import poll_run
+from hub.services.series import Row, upsert_rows
+
+SOURCE = "grdf"
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    quantity: str
+    unit: str
+    kind: str
+    step: int | None
+
+
+SERIES = {
+    "daily_energy": SeriesSpec("gas-energy-daily", "kWh", SeriesKind.INTERVAL, DAY),
+    "daily_volume": SeriesSpec("gas-volume-daily", "m3", SeriesKind.INTERVAL, DAY),
+    "daily_index": SeriesSpec("gas-index-daily", "m3", SeriesKind.INDEX, DAY),
+    "published_energy": SeriesSpec("gas-energy-published", "kWh", SeriesKind.INTERVAL, None),
+    "published_volume": SeriesSpec("gas-volume-published", "m3", SeriesKind.INTERVAL, None),
+    "published_index": SeriesSpec("gas-index-published", "m3", SeriesKind.INDEX, None),
+    "hourly_energy": SeriesSpec("gas-energy-hourly", "kWh", SeriesKind.INTERVAL, 3600),
+}
+# Which series each data type feeds (energy always first).
+FEEDS: dict[str, tuple[str, ...]] = {
+    DataType.INFORMATIVE_DAILY: ("daily_energy", "daily_volume", "daily_index"),
+    DataType.PUBLISHED: ("published_energy", "published_volume", "published_index"),
+    DataType.INFORMATIVE_HOURLY: ("hourly_energy",),
+}
+SERIES_TYPE = {key: data_type for data_type, keys in FEEDS.items() for key in keys}
+CONSUMPTION_TYPES = tuple(FEEDS)
+SNAPSHOT_TYPES = (DataType.CONTRACTUAL, DataType.TECHNICAL)
+
+# How far back each poll asks again: definitive values replace provisional ones within it
+# (informative M-1 becomes definitive after publication, reference §1.8).
+LOOKBACK_DAYS: dict[str, int] = {
+    DataType.INFORMATIVE_DAILY: 35,
+    DataType.PUBLISHED: 70,
+    DataType.INFORMATIVE_HOURLY: 7,
+}
+# GRDF keeps informative data 3 years and published data 5 (reference §1.3).
+HISTORY_DAYS: dict[str, int] = {
+    DataType.INFORMATIVE_DAILY: 3 * 365,
+    DataType.PUBLISHED: 5 * 365,
+    DataType.INFORMATIVE_HOURLY: 3 * 365,
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    pce_id: int
+    pce: str
+    data_type: str
+    start: dt.date | None = None  # None for undated (snapshot) types
+    end: dt.date | None = None
+
+
+@dataclass
+class Outcome:
+    task: Task
+    batch: ReadingBatch | None = None
+    snapshot: dict[str, Any] | None = None
+    error: str = ""
+
+
+@dataclass
+class SyncReport:
+    tasks: int = 0
+    failed: int = 0
+    points: int = 0
+    pces: int = 0
+    snapshots_changed: int = 0
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def initial_history_days() -> int:
+    return int(getattr(settings, "GRDF_INITIAL_HISTORY_DAYS", 365))
+
+
+def due_types(pce: Pce, *, now: dt.datetime, today: dt.date) -> set[str]:
+    """What is worth asking for now, given the meter's frequency (reference §1.8 cadence).
+
+    Daily informative data come every day for every communicating meter (1M, MM, JJ);
+    published data come daily for JJ, monthly for 1M/MM (asked daily over the first ten days
+    of the month, when M-1 is published, weekly otherwise), half-yearly for 6M (weekly).
+    """
+    due: set[str] = set()
+
+    def older_than(polled: dt.datetime | None, days: int) -> bool:
+        return polled is None or (now - polled) >= dt.timedelta(days=days) - dt.timedelta(hours=1)
+
+    if older_than(pce.informative_polled_at, 1):
+        due |= {DataType.INFORMATIVE_DAILY, DataType.INFORMATIVE_HOURLY}
+    if pce.frequency == Frequency.DAILY or (
+        pce.frequency in (Frequency.MONTHLY_1M, Frequency.MONTHLY_MM) and today.day <= 10
+    ):
+        published_every = 1
+    else:
+        published_every = 7
+    if older_than(pce.published_polled_at, published_every):
+        due.add(DataType.PUBLISHED)
+    if older_than(pce.snapshots_polled_at, 7):
+        due |= set(SNAPSHOT_TYPES)
+    return due
+
+
+def pces_with_rights(*, organisation: Organisation, identifiers: Sequence[str] = ()) -> list[Pce]:
+    pces = Pce.objects.filter(organisation=organisation).select_related("metering_point")
+    if identifiers:
+        pces = pces.filter(metering_point__identifier__in=identifiers)
+    return list(
+        pces.prefetch_related(
+            Prefetch("rights", queryset=AccessRight.objects.select_related("pce"))
+        ).order_by("pk")
+    )
+
+
+def plan(
+    pces: Iterable[Pce],
+    *,
+    now: dt.datetime,
+    today: dt.date,
+    types: set[str] | None = None,
+    force: bool = False,
+) -> list[Task]:
+    """The calls the consent allows among those due (all of them with ``force``)."""
+    tasks: list[Task] = []
+    for pce in pces:
+        wanted = set(types) if types is not None else None
+        if wanted is None:
+            wanted = set(DataType.values) if force else due_types(pce, now=now, today=today)
+        rights = list(pce.rights.all())
+        for data_type in DataType.values:
+            if data_type not in wanted:
+                continue
+            decision = consent.decide_any(rights=rights, data_type=data_type, today=today)
+            if not decision.allowed or decision.window is None:
+                continue
+            if data_type in SNAPSHOT_TYPES:
+                tasks.append(Task(pce.pk, pce.identifier, data_type))
+                continue
+            polled = (
+                pce.published_polled_at
+                if data_type == DataType.PUBLISHED
+                else pce.informative_polled_at
+            )
+            back = LOOKBACK_DAYS[data_type] if polled else initial_history_days()
+            start = max(
+                decision.window.start,
+                today - dt.timedelta(days=min(back, HISTORY_DAYS[data_type])),
+            )
+            # The gas day of today is not over: ask up to yesterday's.
+            end = min(decision.window.end, today)
+            if start < end:
+                tasks.append(Task(pce.pk, pce.identifier, data_type, start, end))
+    return tasks
+
+
+FETCHERS: dict[str, str] = {
+    DataType.INFORMATIVE_DAILY: "informative_daily",
+    DataType.PUBLISHED: "published",
+    DataType.INFORMATIVE_HOURLY: "informative_hourly",
+}
+
+
+def _fetch_one(gateway: Gateway, task: Task) -> Outcome:
+    try:
+        if task.data_type == DataType.CONTRACTUAL:
+            return Outcome(task, snapshot=gateway.contractual(pce=task.pce))
+        if task.data_type == DataType.TECHNICAL:
+            return Outcome(task, snapshot=gateway.technical(pce=task.pce))
+        assert task.start is not None and task.end is not None
+        fetch = getattr(gateway, FETCHERS[task.data_type])
+        return Outcome(task, batch=fetch(pce=task.pce, start=task.start, end=task.end))
+    except GatewayError as exc:
+        return Outcome(task, error=exc.reason)
+
+
+def fetch(tasks: Sequence[Task], *, gateway: Gateway, workers: int = 1) -> Iterator[Outcome]:
+    """Run the calls, yielding outcomes in order; a failed call is an outcome, not an exception.
+
+    With several workers the calls run ahead in threads while the caller stores what came
+    back, so network and database overlap.
+    """
+    if workers <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            yield _fetch_one(gateway, task)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grdf-fetch") as pool:
+        yield from pool.map(lambda t: _fetch_one(gateway, t), tasks)
+
+
+def _chunks(outcomes: Iterable[Outcome], size: int) -> Iterator[list[Outcome]]:
+    batch: list[Outcome] = []
+    for outcome in outcomes:
+        batch.append(outcome)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def series_ids(pce_ids: Iterable[int], keys: Iterable[str]) -> dict[tuple[int, str], int]:
+    """The series of (PCE, key) pairs, created in bulk when missing."""
+    pces = {p.pk: p.metering_point_id for p in Pce.objects.filter(pk__in=set(pce_ids))}
+    keys = set(keys)
+    by_quantity = {SERIES[k].quantity: k for k in keys}
+
+    def existing() -> dict[tuple[int, str], int]:
+        point_to_pce = {mp: pk for pk, mp in pces.items()}
+        found = Series.objects.filter(
+            metering_point_id__in=pces.values(), source=SOURCE, quantity__in=by_quantity
+        ).values_list("pk", "metering_point_id", "quantity")
+        return {(point_to_pce[mp], by_quantity[q]): pk for pk, mp, q in found}
+
+    ids = existing()
+    missing = [(pce, key) for pce in pces for key in keys if (pce, key) not in ids]
+    if missing:
+        Series.objects.bulk_create(
+            [
+                Series(
+                    metering_point_id=pces[pce],
+                    quantity=SERIES[key].quantity,
+                    unit=SERIES[key].unit,
+                    kind=SERIES[key].kind,
+                    step_seconds=SERIES[key].step,
+                    source=SOURCE,
+                )
+                for pce, key in missing
+            ],
+            ignore_conflicts=True,  # another worker may create the same series meanwhile
+        )
+        ids = existing()
+    return ids
+
+
+def _quality(estimated: bool, value: float | None) -> int:
+    if value is None:
+        return Quality.MISSING
+    return Quality.ESTIMATED if estimated else Quality.MEASURED
+
+
+def rows_of(outcome: Outcome, ids: dict[tuple[int, str], int]) -> list[Row]:
+    """Series rows of one outcome: each record at the start of its gas day, hour or period."""
+    assert outcome.batch is not None
+    task = outcome.task
+    rows: list[Row] = []
+    keys = FEEDS[task.data_type]
+    for r in outcome.batch.readings:
+        values = {
+            "daily_energy": (r.start, r.energy_kwh),
+            "hourly_energy": (r.start, r.energy_kwh),
+            "published_energy": (r.start, r.energy_kwh),
+            "daily_volume": (r.start, r.volume_m3),
+            "published_volume": (r.start, r.volume_m3),
+            # An index is read at the end of the period.
+            "daily_index": (r.end, r.index_end_m3),
+            "published_index": (r.end, r.index_end_m3),
+        }
+        for key in keys:
+            ts, value = values[key]
+            if value is None and key != keys[0]:
+                continue  # only the energy records a missing point; volumes are optional
+            rows.append(
+                (ids[(task.pce_id, key)], ts, value, _quality(r.estimated, value), r.provisional)
+            )
+    return rows
+
+
+def _digest(data: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        flat: dict[str, Any] = {}
+        for key, value in data.items():
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        return flat
+    return {prefix.rstrip("."): data}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    old, new = _flatten(before), _flatten(after)
+    return {
+        k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)
+    }
+
+
+def store_snapshot(
+    *, pce: Pce, kind: str, data: dict[str, Any], now: dt.datetime
+) -> Snapshot | None:
+    """Keep ``data`` if it differs from the last snapshot of its kind; returns the new row."""
+    digest = _digest(data)
+    last = Snapshot.objects.filter(pce=pce, kind=kind).order_by("-fetched_at").first()
+    if last is not None and last.digest == digest:
+        return None
+    snapshot, created = Snapshot.objects.get_or_create(
+        pce=pce,
+        kind=kind,
+        digest=digest,
+        defaults={
+            "fetched_at": now,
+            "data": data,
+            "changes": diff(last.data, data) if last is not None else {},
+        },
+    )
+    if not created:  # back to an older content: record it as current again
+        snapshot.fetched_at = now
+        snapshot.changes = diff(last.data, data) if last is not None else {}
+        snapshot.save(update_fields=["fetched_at", "changes"])
+    _learn_from_snapshot(pce, kind, data)
+    audit.record(
+        action="grdf.snapshot.changed",
+        actor_label="GRDF",
+        organisation=pce.organisation,
+        target=pce,
+        after={"kind": kind, "changes": snapshot.changes},
+        at=now,
+    )
+    return snapshot
+
+
+def _learn_from_snapshot(pce: Pce, kind: str, data: dict[str, Any]) -> None:
+    """The meter frequency and commissioning date steer polling and bound the data range."""
+    changed = []
+    if kind == SnapshotKind.TECHNICAL:
+        frequency = str(data.get("frequency") or "")
+        if frequency in Frequency.values and frequency != pce.frequency:
+            pce.frequency = frequency
+            changed.append("frequency")
+    if kind == SnapshotKind.CONTRACTUAL and data.get("commissioning_date"):
+        try:
+            mes = dt.date.fromisoformat(str(data["commissioning_date"]))
+        except ValueError:
+            mes = None
+        if mes and mes != pce.mes_date:
+            pce.mes_date = mes
+            changed.append("mes_date")
+    if changed:
+        pce.save(update_fields=changed)
+
+
+def store(
+    outcomes: Sequence[Outcome],
+    *,
+    organisation: Organisation,
+    now: dt.datetime,
+    today: dt.date,
+    report: SyncReport,
+) -> None:
+    """Write every outcome: points in one batch, snapshots, warnings, poll dates."""
+    consumption = [o for o in outcomes if o.batch is not None]
+    keys = {k for o in consumption for k in FEEDS[o.task.data_type]}
+    ids = series_ids({o.task.pce_id for o in consumption}, keys) if consumption else {}
+    rows: list[Row] = []
+    warnings_by_pce: dict[str, list[str]] = defaultdict(list)
+    for outcome in consumption:
+        rows.extend(rows_of(outcome, ids))
+        warnings_by_pce[outcome.task.pce].extend(_check(outcome, today=today))
+    pces = {
+        p.pk: p
+        for p in Pce.objects.filter(pk__in={o.task.pce_id for o in outcomes}).select_related(
+            "organisation", "metering_point"
+        )
+    }
+    with transaction.atomic():
+        report.points += upsert_rows(rows=rows)
+        for outcome in outcomes:
+            if outcome.snapshot is not None and store_snapshot(
+                pce=pces[outcome.task.pce_id],
+                kind=outcome.task.data_type,
+                data=outcome.snapshot,
+                now=now,
+            ):
+                report.snapshots_changed += 1
+        _mark_polled(outcomes, now=now)
+    for outcome in outcomes:
+        if outcome.error:
+            report.failed += 1
+            report.errors.append(f"{outcome.task.pce} {outcome.task.data_type}: {outcome.error}")
+    for pce, warnings in warnings_by_pce.items():
+        if warnings:
+            report.warnings.extend(f"{pce} : {w}" for w in warnings)
+            notify(
+                organisation=organisation,
+                source=SOURCE,
+                kind="data_quality",
+                title=f"GRDF : données incomplètes pour le PCE {pce}",
+                body="\n".join(warnings),
+                severity=Severity.WARNING,
+                dedupe_key=f"quality:{pce}",
+                link=f"/grdf/pce/{pce}/",
+                now=now,
+            )
+
+
+def _check(outcome: Outcome, *, today: dt.date) -> list[str]:
+    assert outcome.batch is not None
+    task, batch = outcome.task, outcome.batch
+    warnings = [f"GRDF : {note}" for note in batch.notes]
+    if task.data_type == DataType.INFORMATIVE_DAILY:
+        assert task.start is not None and task.end is not None
+        warnings += quality.check_daily(batch.readings, start=task.start, end=task.end, today=today)
+    elif task.data_type == DataType.INFORMATIVE_HOURLY:
+        warnings += quality.check_hourly(batch.readings)
+    return warnings
+
+
+def _mark_polled(outcomes: Sequence[Outcome], *, now: dt.datetime) -> None:
+    fields: dict[str, str] = {
+        DataType.INFORMATIVE_DAILY: "informative_polled_at",
+        DataType.INFORMATIVE_HOURLY: "informative_polled_at",
+        DataType.PUBLISHED: "published_polled_at",
+        DataType.CONTRACTUAL: "snapshots_polled_at",
+        DataType.TECHNICAL: "snapshots_polled_at",
+    }
+    by_field: dict[str, set[int]] = defaultdict(set)
+    for outcome in outcomes:
+        if not outcome.error:
+            by_field[fields[outcome.task.data_type]].add(outcome.task.pce_id)
+    for name, pce_ids in by_field.items():
+        Pce.objects.filter(pk__in=pce_ids).update(**{name: now})
+
+
+def sync_data(
+    *,
+    organisation: Organisation,
+    gateway: Gateway,
+    now: dt.datetime,
+    today: dt.date,
+    pces: Sequence[str] = (),
+    types: set[str] | None = None,
+    force: bool = False,
+    workers: int | None = None,
+    chunk: int = 500,
+) -> SyncReport:
+    """Fetch what is due (everything with ``force``) for the organisation's PCEs and store it.
+
+    One poll run records the whole sync; warnings make it "partial" and raise an alert.
+    """
+    from grdf_access.thresholds import evaluate  # thresholds read the series this writes
+
+    workers = workers or int(getattr(settings, "GRDF_SYNC_WORKERS", 4))
+    report = SyncReport()
+    target = ",".join(pces) if pces else "données"
+    with poll_run(source=SOURCE, target=target[:200], organisation=organisation, now=now) as run:
+        selected = pces_with_rights(organisation=organisation, identifiers=pces)
+        report.pces = len(selected)
+        tasks = plan(selected, now=now, today=today, types=types, force=force)
+        report.tasks = len(tasks)
+        # Each chunk is one series write, made while the next calls are still running.
+        for outcomes in _chunks(fetch(tasks, gateway=gateway, workers=workers), chunk):
+            run.items_received += sum(
+                len(o.batch.readings) if o.batch else int(o.snapshot is not None) for o in outcomes
+            )
+            store(outcomes, organisation=organisation, now=now, today=today, report=report)
+        run.items_stored = report.points + report.snapshots_changed
+        if report.warnings or report.errors:
+            run.outcome = PollOutcome.PARTIAL
+            run.error = "\n".join(
+                [f"Avertissement : {w}" for w in report.warnings]
+                + [f"Erreur : {e}" for e in report.errors]
+            )[:5000]
+        evaluate(
+            organisation=organisation,
+            pce_ids={t.pce_id for t in tasks if t.data_type in CONSUMPTION_TYPES},
+            now=now,
+            today=today,
+        )
+    return report
+
+
+@dataclass
+class FullSyncReport:
+    rights_seen: int
+    rights_changed: int
+    data: SyncReport
+
+
+def full_sync(
+    *,
+    organisation: Organisation,
+    gateway: Gateway,
+    now: dt.datetime,
+    today: dt.date,
+    pces: Sequence[str] = (),
+    force: bool = False,
+    workers: int | None = None,
+) -> FullSyncReport:
+    """Rights first (a revoked right must stop the data calls of the same run), then data."""
+    from grdf_access.services import sync_rights
+
+    with poll_run(source=SOURCE, target="droits", organisation=organisation, now=now) as run:
+        rights = sync_rights(organisation=organisation, gateway=gateway, now=now, pces=pces)
+        run.items_received = rights.seen
+        run.items_stored = rights.changed
+    data = sync_data(
+        organisation=organisation,
+        gateway=gateway,
+        now=now,
+        today=today,
+        pces=pces,
+        force=force,
+        workers=workers,
+    )
+    return FullSyncReport(rights.seen, rights.changed, data)

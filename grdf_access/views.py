@@ -1,0 +1,542 @@
+"""Portal pages of GRDF access: the Espace Client features of seed 004 inside the hub.
+
+Rights table (filters, full view), unit request and mass import, a PCE's consumption table and
+histogram, export, thresholds, security controls with proofs, long-estimated PCEs. Readers see;
+operators change. Everything is scoped by the current organisation: a foreign id is a 404.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from grdf_access import consent, csv_import, export, proofs, selectors, services, specs, thresholds
+from grdf_access.adict_gateway import gateway_for
+from grdf_access.forms import ExportForm, ImportForm, ModifyForm, RightForm, ThresholdForm
+from grdf_access.gateway import GatewayError
+from grdf_access.models import (
+    FINAL_STATES,
+    AccessRight,
+    DataType,
+    Pce,
+    RightState,
+    Snapshot,
+    Threshold,
+)
+from grdf_access.sync import CONSUMPTION_TYPES, full_sync
+from hub.clock import local_day_of
+from hub.models import Organisation, Role
+from hub.netaddr import client_ip
+from hub.portal.access import membership_of, role_required
+
+IMPORT_SESSION_KEY = "grdf_import"
+RIGHTS_SHOWN = 500
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def _today() -> dt.date:
+    return local_day_of(_now())
+
+
+def _organisation(request: HttpRequest) -> Organisation:
+    return membership_of(request).organisation
+
+
+def _may_change(request: HttpRequest) -> bool:
+    return membership_of(request).allows(Role.OPERATOR)
+
+
+def _right(request: HttpRequest, right_pk: int) -> AccessRight:
+    try:
+        return selectors.right(organisation=_organisation(request), pk=right_pk)
+    except selectors.NotFound:
+        raise Http404 from None
+
+
+def _pce(request: HttpRequest, identifier: str) -> Pce:
+    try:
+        return selectors.pce(organisation=_organisation(request), identifier=identifier)
+    except selectors.NotFound:
+        raise Http404 from None
+
+
+@role_required(Role.VIEWER)
+def rights_table(request: HttpRequest) -> HttpResponse:
+    organisation = _organisation(request)
+    filters = {k: request.GET.get(k, "").strip() for k in ("state", "client", "site_label", "pce")}
+    rights = selectors.rights(organisation=organisation, **filters)
+    return render(
+        request,
+        "grdf_access/rights.html",
+        {
+            "rights": rights[:RIGHTS_SHOWN],
+            "total": rights.count(),
+            "filters": filters,
+            "states": RightState.choices,
+            "full": request.GET.get("vue") == "complete",
+            "may_change": _may_change(request),
+            "summary": selectors.rights_summary(organisation=organisation),
+        },
+    )
+
+
+@role_required(Role.OPERATOR)
+def right_new(request: HttpRequest) -> HttpResponse:
+    today = _today()
+    form = RightForm(
+        request.POST or None,
+        initial={
+            "debut_consentement": today,
+            "fin_consentement": specs.shift_years(today, 1),
+            "debut_donnees": specs.shift_years(today, -1),
+            "fin_donnees": specs.shift_years(today, 1),
+            "types": [DataType.PUBLISHED, DataType.INFORMATIVE_DAILY, DataType.TECHNICAL],
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec = specs.validate(form.raw(), today=today)
+        except specs.SpecInvalid as exc:
+            for error in exc.errors:
+                name = error.field if error.field in form.fields else None
+                if error.field in DataType.values:
+                    name = "types"
+                form.add_error(name, error.reason)
+        else:
+            organisation = _organisation(request)
+            try:
+                with gateway_for(organisation) as gateway:
+                    [right] = services.declare_rights(
+                        organisation=organisation,
+                        specs=[spec],
+                        gateway=gateway,
+                        now=_now(),
+                        actor=request.user,
+                        ip=client_ip(request),
+                    )
+            except services.RightError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
+            else:
+                _declared_message(request, [right])
+                return redirect("grdf:right", right_pk=right.pk)
+    return render(request, "grdf_access/right_form.html", {"form": form})
+
+
+def _declared_message(request: HttpRequest, rights: list[AccessRight]) -> None:
+    failed = [r for r in rights if r.state == RightState.DECLARATION_FAILED]
+    if failed:
+        for right in failed:
+            messages.error(
+                request,
+                f"PCE {right.pce.identifier} : GRDF a refusé la demande ({right.state_reason}).",
+            )
+    declared = len(rights) - len(failed)
+    if declared:
+        messages.success(request, f"{declared} demande(s) de droit d'accès transmise(s) à GRDF.")
+
+
+@role_required(Role.VIEWER)
+def import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(csv_import.template(today=_today()), content_type="text/csv")
+    response["Content-Disposition"] = 'attachment; filename="modele-droits-acces.csv"'
+    return response
+
+
+@role_required(Role.OPERATOR)
+def rights_import(request: HttpRequest) -> HttpResponse:
+    """Dry run first (a line-numbered report); the import itself only after a clean run."""
+    organisation = _organisation(request)
+    form = ImportForm()
+    report: csv_import.ParsedFile | None = None
+    token = ""
+    if request.method == "POST" and "confirm" in request.POST:
+        stored = request.session.get(IMPORT_SESSION_KEY) or {}
+        if stored.get("token") != request.POST["confirm"]:
+            messages.error(request, "Simulation expirée : déposez le fichier à nouveau.")
+            return redirect("grdf:import")
+        content = base64.b64decode(stored["content"])
+        report = csv_import.parse(content, organisation=organisation, today=_today())
+        if report.ok:
+            del request.session[IMPORT_SESSION_KEY]
+            with gateway_for(organisation) as gateway:
+                rights = services.declare_rights(
+                    organisation=organisation,
+                    specs=[s for _line, s in report.specs],
+                    gateway=gateway,
+                    now=_now(),
+                    actor=request.user,
+                    ip=client_ip(request),
+                )
+            _declared_message(request, rights)
+            return redirect("grdf:rights")
+    elif request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            content = form.cleaned_data["file"].read()
+            report = csv_import.parse(content, organisation=organisation, today=_today())
+            if report.ok:
+                token = hashlib.sha256(content).hexdigest()[:32]
+                request.session[IMPORT_SESSION_KEY] = {
+                    "token": token,
+                    "content": base64.b64encode(content).decode(),
+                }
+    status = 400 if report is not None and report.errors else 200
+    return render(
+        request,
+        "grdf_access/import.html",
+        {"form": form, "report": report, "token": token},
+        status=status,
+    )
+
+
+@role_required(Role.VIEWER)
+def right_detail(request: HttpRequest, right_pk: int) -> HttpResponse:
+    right = _right(request, right_pk)
+    form = ModifyForm(
+        request.POST or None,
+        initial={
+            "fin_consentement": right.consent_end,
+            "debut_donnees": right.data_start,
+            "fin_donnees": right.data_end,
+            "types": right.granted_types,
+        },
+    )
+    if request.method == "POST":
+        if not _may_change(request):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            changes = services.RightChanges(
+                consent_end=data["fin_consentement"],
+                data_start=data["debut_donnees"],
+                data_end=data["fin_donnees"],
+                types=frozenset(data["types"]),
+            )
+            try:
+                with gateway_for(right.organisation) as gateway:
+                    services.modify_right(
+                        right=right,
+                        changes=changes,
+                        gateway=gateway,
+                        now=_now(),
+                        today=_today(),
+                        actor=request.user,
+                        ip=client_ip(request),
+                    )
+            except services.RightError as exc:
+                form.add_error(None, exc.reason)
+            else:
+                messages.success(request, "Droit d'accès modifié.")
+                return redirect("grdf:right", right_pk=right.pk)
+    return render(
+        request,
+        "grdf_access/right_detail.html",
+        {
+            "right": right,
+            "form": form,
+            "may_change": _may_change(request),
+            "final": right.state in FINAL_STATES,
+            "days_left": right.days_left_for_proofs(_today()),
+        },
+    )
+
+
+def _end(request: HttpRequest, right_pk: int, *, revoke: bool) -> HttpResponseBase:
+    right = _right(request, right_pk)
+    end = services.revoke_right if revoke else services.terminate_right
+    try:
+        with gateway_for(right.organisation) as gateway:
+            end(
+                right=right,
+                gateway=gateway,
+                now=_now(),
+                today=_today(),
+                actor=request.user,
+                ip=client_ip(request),
+            )
+    except services.RightError as exc:
+        messages.error(request, exc.reason)
+    else:
+        messages.success(request, "Droit d'accès révoqué." if revoke else "Droit d'accès résilié.")
+    return redirect("grdf:right", right_pk=right.pk)
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def right_terminate(request: HttpRequest, right_pk: int) -> HttpResponseBase:
+    return _end(request, right_pk, revoke=False)
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def right_revoke(request: HttpRequest, right_pk: int) -> HttpResponseBase:
+    return _end(request, right_pk, revoke=True)
+
+
+def _date_param(request: HttpRequest, name: str, default: dt.date) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.GET.get(name, "")[:10])
+    except ValueError:
+        return default
+
+
+@role_required(Role.VIEWER)
+def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
+    found = _pce(request, pce)
+    today = _today()
+    step = request.GET.get("pas", "day")
+    if step not in selectors.STEPS:
+        step = "day"
+    data_type = request.GET.get("type", DataType.INFORMATIVE_DAILY)
+    if data_type not in CONSUMPTION_TYPES:
+        data_type = DataType.INFORMATIVE_DAILY
+    decision = consent.decide_any(rights=found.rights.all(), data_type=data_type, today=today)
+    default_start = today - dt.timedelta(days=30)
+    if decision.window is not None:
+        default_start = max(default_start, decision.window.start)
+    start = _date_param(request, "debut", default_start)
+    end = _date_param(request, "fin", today)
+    refusal = ""
+    bars: list[selectors.Bar] = []
+    if end <= start:
+        refusal = "La fin doit suivre le début."
+    else:
+        try:
+            bars = selectors.consumption(
+                pce=found, start=start, end=end, step=step, today=today, data_type=data_type
+            )
+        except selectors.OutsideConsent as exc:
+            refusal = f"Données non affichées : {exc.reason}."
+    snapshots: list[Snapshot] = []
+    for kind in (DataType.CONTRACTUAL, DataType.TECHNICAL):
+        if consent.decide_any(rights=found.rights.all(), data_type=kind, today=today).allowed:
+            latest = Snapshot.objects.filter(pce=found, kind=kind).order_by("-fetched_at")[:5]
+            snapshots.extend(latest)
+    chart = {
+        "labels": [b.label for b in bars],
+        "energy": [b.energy_kwh for b in bars],
+        "estimated": [b.estimated for b in bars],
+    }
+    return render(
+        request,
+        "grdf_access/pce.html",
+        {
+            "pce": found,
+            "rights": found.rights.all(),
+            "bars": bars,
+            "chart": chart,
+            "step": step,
+            "data_type": data_type,
+            "types": [(t, DataType(t).label) for t in CONSUMPTION_TYPES],
+            "start": start,
+            "end": end,
+            "refusal": refusal,
+            "snapshots": snapshots,
+            "thresholds": found.thresholds.all(),
+            "window": decision.window,
+        },
+        status=403 if refusal and end > start else 200,
+    )
+
+
+@role_required(Role.VIEWER)
+def export_view(request: HttpRequest) -> HttpResponse:
+    organisation = _organisation(request)
+    identifiers = list(
+        selectors.pces(organisation=organisation).values_list(
+            "metering_point__identifier", flat=True
+        )
+    )
+    today = _today()
+    form = ExportForm(
+        request.POST or None,
+        pces=identifiers,
+        initial={"start": today - dt.timedelta(days=30), "end": today, "format": "xlsx"},
+    )
+    refusal = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        chosen = list(
+            selectors.pces(organisation=organisation)
+            .filter(metering_point__identifier__in=data["pces"])
+            .prefetch_related("rights__pce")
+        )
+        try:
+            if data["format"] == "xlsx":
+                body: bytes | str = export.to_xlsx(
+                    pces=chosen,
+                    types=data["types"],
+                    start=data["start"],
+                    end=data["end"],
+                    today=today,
+                )
+                content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            else:
+                body = export.to_csv(
+                    pces=chosen,
+                    types=data["types"],
+                    start=data["start"],
+                    end=data["end"],
+                    today=today,
+                )
+                content_type = "text/csv; charset=utf-8"
+        except selectors.OutsideConsent as exc:
+            refusal = f"Export refusé : {exc.reason}."
+        except export.ExportError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
+        else:
+            response = HttpResponse(body, content_type=content_type)
+            name = f"grdf-{data['start']}-{data['end']}.{data['format']}"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+    return render(
+        request,
+        "grdf_access/export.html",
+        {"form": form, "refusal": refusal},
+        status=403 if refusal else 200,
+    )
+
+
+@role_required(Role.VIEWER)
+def thresholds_view(request: HttpRequest) -> HttpResponse:
+    organisation = _organisation(request)
+    identifiers = list(
+        selectors.pces(organisation=organisation).values_list(
+            "metering_point__identifier", flat=True
+        )
+    )
+    form = ThresholdForm(request.POST or None, pces=identifiers)
+    if request.method == "POST":
+        if not _may_change(request):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                thresholds.save_threshold(
+                    organisation=organisation,
+                    pce=_pce(request, data["pce"]),
+                    frequency=data["frequency"],
+                    value_kwh=data["value_kwh"],
+                    notify_before=data["notify_before"],
+                    before_percent=data["before_percent"],
+                    notify_after=data["notify_after"],
+                    emails=data["emails"],
+                    actor=request.user,
+                    ip=client_ip(request),
+                    now=_now(),
+                )
+            except thresholds.ThresholdError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
+            else:
+                messages.success(request, "Seuil enregistré.")
+                return redirect("grdf:thresholds")
+    found = Threshold.objects.filter(organisation=organisation).select_related(
+        "pce__metering_point"
+    )
+    checks = {t.pk: thresholds.check(t) for t in found}
+    return render(
+        request,
+        "grdf_access/thresholds.html",
+        {
+            "form": form,
+            "thresholds": [(t, checks[t.pk]) for t in found],
+            "may_change": _may_change(request),
+        },
+    )
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def threshold_delete(request: HttpRequest, threshold_pk: int) -> HttpResponseBase:
+    found = get_object_or_404(Threshold, pk=threshold_pk, organisation=_organisation(request))
+    thresholds.delete_threshold(
+        threshold=found, actor=request.user, ip=client_ip(request), now=_now()
+    )
+    messages.success(request, "Seuil supprimé.")
+    return redirect("grdf:thresholds")
+
+
+@role_required(Role.VIEWER)
+def controls(request: HttpRequest) -> HttpResponse:
+    organisation = _organisation(request)
+    today = _today()
+    rows = [
+        (r, r.days_left_for_proofs(today))
+        for r in selectors.under_control(organisation=organisation)
+    ]
+    return render(
+        request,
+        "grdf_access/controls.html",
+        {
+            "rows": rows,
+            "counts": selectors.control_counts(organisation=organisation),
+            "may_change": _may_change(request),
+            "max_files": proofs.MAX_FILES,
+        },
+    )
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def proofs_upload(request: HttpRequest, right_pk: int) -> HttpResponseBase:
+    right = _right(request, right_pk)
+    uploads = [
+        proofs.Upload(f.name or "preuve", f.read()) for f in request.FILES.getlist("preuves")
+    ]
+    try:
+        with gateway_for(right.organisation) as gateway:
+            proofs.upload_proofs(
+                right=right,
+                uploads=uploads,
+                gateway=gateway,
+                now=_now(),
+                actor=request.user,
+                ip=client_ip(request),
+            )
+    except proofs.ProofError as exc:
+        messages.error(request, f"PCE {right.pce.identifier} : {exc.reason}.")
+    else:
+        messages.success(request, f"PCE {right.pce.identifier} : preuves transmises à GRDF.")
+    return redirect("grdf:controls")
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def sync_now(request: HttpRequest) -> HttpResponseBase:
+    """Rights then data, now, for the organisation (what beat does every hour)."""
+    organisation = _organisation(request)
+    try:
+        with gateway_for(organisation) as gateway:
+            report = full_sync(
+                organisation=organisation, gateway=gateway, now=_now(), today=_today(), force=True
+            )
+    except GatewayError as exc:
+        messages.error(request, f"Synchronisation impossible : {exc.reason}")
+    else:
+        data = report.data
+        messages.success(
+            request,
+            f"Synchronisation : {report.rights_seen} droit(s) lu(s), {report.rights_changed} "
+            f"changé(s) ; {data.points} valeur(s) enregistrée(s)"
+            + (f", {len(data.warnings)} avertissement(s)" if data.warnings else "")
+            + ".",
+        )
+    return redirect("grdf:rights")
+
+
+@role_required(Role.VIEWER)
+def long_estimated(request: HttpRequest) -> HttpResponse:
+    found = selectors.long_estimated(organisation=_organisation(request), today=_today())
+    return render(request, "grdf_access/estimated.html", {"rows": found})

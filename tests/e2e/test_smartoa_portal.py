@@ -1,0 +1,76 @@
+"""The Smart OA contract page in a real browser: the day's timeline and the compliance chart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+from django.utils import timezone
+
+from hub.clock import local_day_of
+from hub.models import Membership, MeteringPoint, Organisation, Role, User
+from smartoa import simulator
+from smartoa.client import parse_schedule
+from smartoa.services import create_contract, record_schedule
+from tests.conftest import PASSWORD
+from tests.hub.test_portal_support import enrol_totp, totp_code
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CONTRACT_ID = "BOA-2025-000042"
+
+
+def test_contract_page_shows_the_timeline_and_the_chart(page) -> None:
+    organisation = Organisation.objects.create(slug="e2e-oa", name="Producteur E2E")
+    user = User.objects.create_user("oa@e2e.example", PASSWORD)
+    Membership.objects.create(user=user, organisation=organisation, role=Role.VIEWER)
+    device = enrol_totp(user)
+    point = MeteringPoint.objects.create(
+        organisation=organisation, kind="oa_site", identifier=CONTRACT_ID
+    )
+    contract = create_contract(
+        organisation=organisation,
+        contract_id=CONTRACT_ID,
+        account_id=CONTRACT_ID,
+        api_token="upstream",
+        metering_point=point,
+    )
+    today = local_day_of(timezone.now())
+    body = simulator.body_for(
+        contract_id=CONTRACT_ID,
+        day=today,
+        update_date=timezone.now() - dt.timedelta(hours=1),
+        stops=((dt.time(11, 55), dt.time(18, 0)),),
+    )
+    record_schedule(
+        contract=contract,
+        schedule=parse_schedule(json.dumps(body), expected_id=CONTRACT_ID),
+        fetched_at=timezone.now(),
+    )
+
+    page.goto("/")
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
+    page.fill("input[name=code]", totp_code(device))
+    page.click("#code-submit")
+    page.wait_for_selector("#dashboard-title")
+
+    page.click("text=Smart OA")
+    page.click(f"text={CONTRACT_ID}")
+    page.wait_for_selector("#contract-title")
+    timeline = page.locator(f"#timeline-{today.isoformat()}")
+    segment = timeline.locator(".stop-segment")
+    assert segment.count() == 1
+    box, bar = segment.bounding_box(), timeline.bounding_box()
+    assert box is not None and bar is not None
+    # 11:55 → 18:00 sits right of the middle of the day and spans about a quarter of it.
+    assert 0.45 < (box["x"] - bar["x"]) / bar["width"] < 0.55
+    assert 0.2 < box["width"] / bar["width"] < 0.3
+    page.wait_for_selector("#compliance-chart[data-ready=true]")
+    steps = page.evaluate("document.getElementById('compliance-chart').chart.data.labels.length")
+    assert steps in (276, 288, 300)
+    assert page.evaluate("typeof Chart") == "function"

@@ -1,0 +1,23 @@
+"""NUL bytes in a request's path or query answer 400 naming where, before any view runs."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/sites/?name=a%00b", "name"),
+        ("/api/v1/sites/?a%00b=1", "query"),
+        ("/api/v1/sites%00/", "path"),
+    ],
+)
+def test_nul_bytes_answer_400(client, db, url, field):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_ordinary_requests_pass(client, db):
+    assert client.get("/healthz").status_code == 200

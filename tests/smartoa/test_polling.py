@@ -1,0 +1,159 @@
+"""Polling many contracts at once: parallel calls, batched writes, failures kept apart."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from hub.models import AuditEvent, PollOutcome, PollRun
+from smartoa import polling, simulator, tasks
+from smartoa.client import SmartOAClient
+from smartoa.models import Contract, ScheduleVersion, StopEpisode
+from smartoa.services import create_contract
+from tests.conftest import Tenant
+
+from .conftest import paris
+
+NOW = paris(2025, 9, 22, 8, 0)
+LATER = paris(2025, 9, 22, 9, 35)
+
+
+@pytest.fixture
+def contracts(tenant: Tenant, sim: simulator.SimulatorState) -> list[Contract]:
+    made = [
+        create_contract(
+            organisation=tenant.organisation,
+            contract_id=f"BOA-2025-{i:06d}",
+            account_id=f"BOA-2025-{i:06d}",
+            api_token=simulator.token_for(f"BOA-2025-{i:06d}"),
+        )
+        for i in range(6)
+    ]
+    return list(Contract.objects.select_related("organisation").filter(pk__in=[c.pk for c in made]))
+
+
+def _poll(contracts: list[Contract], client: SmartOAClient, now=NOW, batch_size: int = 4):
+    return polling.poll_contracts(
+        contracts=contracts, now=now, client=client, threads=3, batch_size=batch_size
+    )
+
+
+def test_first_poll_stores_every_contract_in_batches(
+    contracts: list[Contract], oa_client: SmartOAClient
+) -> None:
+    results = _poll(contracts, oa_client)
+    # Written in the order the calls complete, returned in the order asked.
+    assert [r.contract_id for r in results] == [c.contract_id for c in contracts]
+    assert {r.outcome for r in results} == {"new_version"}
+    assert ScheduleVersion.objects.count() == 6
+    assert StopEpisode.objects.count() == 6  # the seed's one stop per version
+    assert AuditEvent.objects.filter(action="smartoa.schedule.published").count() == 6
+    runs = PollRun.objects.filter(source="smartoa")
+    assert runs.count() == 6  # one poll run per contract
+    assert {(r.outcome, r.items_received, r.items_stored) for r in runs} == {
+        (PollOutcome.SUCCESS, 3, 1)
+    }
+    assert set(Contract.objects.values_list("last_success_at", flat=True)) == {NOW}
+
+
+def test_unchanged_update_date_writes_only_poll_runs(
+    contracts: list[Contract], oa_client: SmartOAClient
+) -> None:
+    _poll(contracts, oa_client)
+    with CaptureQueriesContext(connection) as queries:
+        results = _poll(contracts, oa_client, batch_size=100)
+    assert {r.outcome for r in results} == {"unchanged"}
+    assert ScheduleVersion.objects.count() == 6
+    writes = [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+    # One batch: the poll runs in one INSERT, the contracts' timestamps in one UPDATE.
+    assert len(writes) == 2, writes
+
+
+def test_changed_schedule_gets_its_diff_in_a_batch(
+    contracts: list[Contract], oa_client: SmartOAClient, sim: simulator.SimulatorState
+) -> None:
+    _poll(contracts, oa_client)
+    sim.clock = lambda: LATER
+    results = _poll(contracts, oa_client, now=LATER)
+    assert {r.outcome for r in results} == {"new_version"}
+    version = ScheduleVersion.objects.filter(contract=contracts[0]).latest("update_date")
+    assert version.diff is not None
+    assert version.diff["added"] == [
+        {"start": "2025-09-22T17:00:00Z", "end": "2025-09-22T18:00:00Z"}
+    ]
+    assert version.diff["moved"] == [
+        {
+            "before": {"start": "2025-09-22T09:55:00Z", "end": "2025-09-22T16:00:00Z"},
+            "after": {"start": "2025-09-22T09:55:00Z", "end": "2025-09-22T14:00:00Z"},
+        }
+    ]
+
+
+def test_one_contract_failing_leaves_the_others_polled(
+    contracts: list[Contract], oa_client: SmartOAClient, sim: simulator.SimulatorState
+) -> None:
+    _poll(contracts, oa_client)
+    sim.clock = lambda: LATER
+    sim.faults[contracts[2].contract_id] = simulator.MALFORMED
+    results = {r.contract_id: r for r in _poll(contracts, oa_client, now=LATER)}
+    assert results[contracts[2].contract_id].outcome == "failed"
+    assert "not JSON" in results[contracts[2].contract_id].error
+    assert sum(r.outcome == "new_version" for r in results.values()) == 5
+    # The failing contract keeps its last good schedule.
+    assert ScheduleVersion.objects.filter(contract=contracts[2]).count() == 1
+    failed = PollRun.objects.get(target=contracts[2].contract_id, outcome=PollOutcome.FAILED)
+    assert "not JSON" in failed.error
+    contracts[2].refresh_from_db()
+    assert (contracts[2].last_polled_at, contracts[2].last_success_at) == (LATER, NOW)
+
+
+def test_a_batch_that_cannot_commit_is_written_one_by_one(
+    contracts: list[Contract], oa_client: SmartOAClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another worker stored the same version of one contract meanwhile: the batch's insert
+    # collides, and each contract is then written on its own.
+    from django.db import IntegrityError
+
+    def collide(*args: object, **kwargs: object) -> None:
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(polling, "_store_versions", collide)
+    results = _poll(contracts, oa_client, batch_size=100)
+    assert {r.outcome for r in results} == {"new_version"}
+    assert ScheduleVersion.objects.count() == 6
+    assert PollRun.objects.filter(outcome=PollOutcome.SUCCESS).count() == 6
+
+
+def test_batch_task_notifies_new_versions(
+    contracts: list[Contract],
+    oa_client: SmartOAClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tasks, "_client", lambda: oa_client)
+    told: list[int] = []
+    monkeypatch.setattr(tasks, "notify_version", lambda *, version: told.append(version.pk))
+    Contract.objects.filter(pk=contracts[0].pk).update(enabled=False)
+    outcomes = tasks.poll_contracts(contract_pks=[c.pk for c in contracts])
+    assert outcomes == {"new_version": 5}
+    assert sorted(told) == sorted(ScheduleVersion.objects.values_list("pk", flat=True))
+
+
+def test_fan_out_enqueues_batches_of_the_configured_size(
+    contracts: list[Contract],
+    settings,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    settings.SMARTOA_POLL_BATCH = 4
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(tasks.poll_contracts, "apply_async", lambda **o: sent.append(o))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.poll_due_contracts() == 6
+    pks = [c.pk for c in sorted(contracts, key=lambda c: c.pk)]
+    assert sent == [
+        {"kwargs": {"contract_pks": pks[:4]}},
+        {"kwargs": {"contract_pks": pks[4:]}},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.poll_due_contracts() == 0  # all claimed until their next due time

@@ -1,0 +1,111 @@
+"""TIC API: meters, state, events, energy; tenant scoping and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.conftest import Tenant
+from tic import api
+from tic.ingest import Ingestor
+from tic.models import TicMeter, TicPort
+from tic.simulate import SimulatedPmePmi
+
+from .conftest import feed
+
+pytestmark = pytest.mark.django_db
+T0 = dt.datetime(2026, 3, 29, 8, 0, 3, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def meter(tic_port: TicPort) -> TicMeter:
+    ingestor = Ingestor()
+    sim = SimulatedPmePmi(ads="041436028024")
+    for second in range(0, 120, 10):
+        at = T0 + dt.timedelta(seconds=second)
+        period = "HPE" if second < 60 else "HCE"
+        feed(ingestor, tic_port, sim.frame(at=at, power_va=40_000, period=period), at)
+    ingestor.flush(now=T0 + dt.timedelta(minutes=2))
+    return TicMeter.objects.get()
+
+
+def test_list_and_state(token_client: APIClient, meter: TicMeter) -> None:
+    listed = token_client.get("/api/v1/tic/meters/")
+    assert listed.status_code == 200
+    [row] = listed.json()["results"]
+    assert row["identifier"] == "041436028024" and row["preavis_active"] is True
+    state = token_client.get(f"/api/v1/tic/meters/{meter.pk}/state")
+    assert state.status_code == 200
+    body = state.json()
+    assert body["tariff_periods"] == {"distributeur": "HCE", "fournisseur": "HCE"}
+    assert body["preavis"]["active"] is True
+    assert body["power"]["subscribed"] == 42_000 and body["power"]["unit"] == "VA"
+    assert abs(body["clock_drift_seconds"]) < 1
+    assert body["values"]["PREAVIS"] == "DEP"
+    assert body["counters"]["valid"] == 12
+    series = body["series"]
+    assert {"index-eap-s", "power-td", "ps-share", "clock-drift"} <= set(series)
+    points = token_client.get(
+        f"/api/v1/series/{series['ps-share']}/points/",
+        {"start": "2026-03-29T00:00:00Z", "end": "2026-03-30T00:00:00Z"},
+    )
+    assert points.status_code == 200 and points.json()["points"]
+
+
+def test_tariff_changes_through_events(token_client: APIClient, meter: TicMeter) -> None:
+    response = token_client.get(f"/api/v1/tic/meters/{meter.pk}/events", {"kind": "tariff_change"})
+    assert response.status_code == 200
+    changes = response.json()["results"]
+    assert {(c["calendar"], c["previous"], c["current"]) for c in changes} == {
+        ("distributeur", "HPE", "HCE"),
+        ("fournisseur", "HPE", "HCE"),
+    }
+    preavis = token_client.get(f"/api/v1/tic/meters/{meter.pk}/events", {"kind": "preavis_start"})
+    assert [e["kind"] for e in preavis.json()["results"]] == ["preavis_start"]
+
+
+def test_energy_per_period_on_the_dst_day(
+    token_client: APIClient, meter: TicMeter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api, "_now", lambda: T0)
+    response = token_client.get(f"/api/v1/tic/meters/{meter.pk}/energy")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["end"] == "2026-03-30"
+    periods = {(r["day"], r["calendar"], r["period"]) for r in body["results"]}
+    assert ("2026-03-29", "distributeur", "HPE") in periods
+    assert ("2026-03-29", "distributeur", "HCE") in periods
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("energy", {"start": "2026-13-01"}, "start"),
+        ("energy", {"start": "2026-03-02", "end": "2026-03-01"}, "end"),
+        ("events", {"kind": "nope"}, "kind"),
+        ("events", {"start": "yesterday"}, "start"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(
+    token_client: APIClient, meter: TicMeter, path: str, query: dict, field: str
+) -> None:
+    response = token_client.get(f"/api/v1/tic/meters/{meter.pk}/{path}", query)
+    assert response.status_code == 400
+    assert field in response.content.decode()
+
+
+def test_foreign_meter_is_404(meter: TicMeter, foreign: Tenant) -> None:
+    from hub.services.tokens import create_token
+
+    token = create_token(organisation=foreign.organisation, name="x").plaintext
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/api/v1/tic/meters/").json()["results"] == []
+    for path in ("state", "events", "energy"):
+        assert client.get(f"/api/v1/tic/meters/{meter.pk}/{path}").status_code == 404
+
+
+def test_anonymous_is_refused(api_client: APIClient, meter: TicMeter) -> None:
+    assert api_client.get(f"/api/v1/tic/meters/{meter.pk}/state").status_code in (401, 403)

@@ -1,0 +1,163 @@
+"""The use cases computed from frames, without a database (tic.usecases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tic.protocol import Frame, TicStreamDecoder, encode_frame
+from tic.simulate import PARIS, SimulatedPmePmi, linky_standard_frame
+from tic.usecases import MeterRuntime, process, slug
+
+T0 = dt.datetime(2026, 3, 10, 9, 0, 3, tzinfo=dt.UTC)
+
+
+def _frames(data: bytes) -> list[Frame]:
+    return TicStreamDecoder().feed(data)
+
+
+def _run(
+    meter: SimulatedPmePmi,
+    runtime: MeterRuntime,
+    *,
+    seconds: int,
+    power: float,
+    start=T0,
+    period="HPE",
+):
+    outcomes = []
+    for second in range(0, seconds, 10):
+        at = start + dt.timedelta(seconds=second)
+        (frame,) = _frames(meter.frame(at=at, power_va=power, period=period))
+        assert frame.valid, frame.errors
+        outcomes.append((at, process(runtime, frame, at=at)))
+    return outcomes
+
+
+def test_slug_keeps_labels_apart() -> None:
+    assert slug("EAp1SD") == "eap1sd"
+    assert slug("ER+P_s") != slug("ER-P_s")
+    assert slug("EAP_s2") == "eap-s2"
+
+
+def test_power_over_td_as_share_of_ps_from_apparent_energy() -> None:
+    runtime = MeterRuntime(td_minutes=10)
+    outcomes = _run(SimulatedPmePmi(ads="041436028024"), runtime, seconds=900, power=21_000)
+    assert runtime.subscribed_power == 42_000 and runtime.power_unit == "VA"
+    # EAPP_s is in whole VAh: the mean over 10 minutes is exact to well under 1 %.
+    assert abs(runtime.power - 21_000) < 210
+    assert abs(runtime.power_share - 50) < 0.5
+    quantities = {m.quantity for _at, o in outcomes for m in o.measures}
+    assert {"power-td", "ps-share", "subscribed-power", "td-eapp-s", "index-eap-s"} <= quantities
+    assert not any(e.kind.startswith("preavis") for _at, o in outcomes for e in o.events)
+
+
+def test_preavis_start_and_end_are_events() -> None:
+    runtime = MeterRuntime()
+    meter = SimulatedPmePmi(ads="041436028024")
+    _run(meter, runtime, seconds=60, power=20_000)
+    high = _run(meter, runtime, seconds=60, power=40_000, start=T0 + dt.timedelta(minutes=1))
+    assert [e.kind for _at, o in high for e in o.events] == ["preavis_start"]
+    assert runtime.preavis and runtime.preavis_since == high[0][0]
+    low = _run(meter, runtime, seconds=30, power=10_000, start=T0 + dt.timedelta(minutes=2))
+    assert [e.kind for _at, o in low for e in o.events] == ["preavis_end"]
+    assert not runtime.preavis
+
+
+def test_clock_drift_alert_past_threshold_and_cleared() -> None:
+    runtime = MeterRuntime(drift_threshold=60)
+    late = SimulatedPmePmi(ads="041436028024", drift=dt.timedelta(seconds=-95))
+    (_at, outcome), *_ = _run(late, runtime, seconds=10, power=1000)
+    assert [e.kind for e in outcome.events] == ["drift_alert"]
+    assert -96 <= runtime.drift <= -94
+    fixed = SimulatedPmePmi(ads="041436028024", drift=dt.timedelta(seconds=2))
+    (_, cleared), *_ = _run(fixed, runtime, seconds=10, power=1000)
+    assert [e.kind for e in cleared.events] == ["drift_cleared"]
+
+
+def test_drift_accounts_for_the_wire_time_after_the_date_group() -> None:
+    meter = SimulatedPmePmi(ads="041436028024")
+    (frame,) = _frames(meter.frame(at=T0, power_va=0))
+    wire = (len(frame.raw) - frame.raw.find(b"\nDATE")) * 10 / 1200
+    runtime = MeterRuntime()
+    # Received once the whole frame is in, at 1200 Bd: without the correction it looks late.
+    process(runtime, frame, at=T0 + dt.timedelta(seconds=wire), baud=1200)
+    assert abs(runtime.drift) < 0.01
+
+
+def test_tariff_changes_and_energy_per_period_per_day_on_a_dst_day() -> None:
+    # 2026-03-29 (Paris, 23 h): frames from 21:50 UTC on the 28th (22:50 local) to past midnight.
+    runtime = MeterRuntime()
+    meter = SimulatedPmePmi(ads="041436028024")
+    start = dt.datetime(2026, 3, 28, 22, 50, tzinfo=dt.UTC)
+    energy: dict = {}
+    events = []
+    for second in range(0, 1200, 10):
+        at = start + dt.timedelta(seconds=second)
+        period = "HPE" if at < dt.datetime(2026, 3, 28, 23, 0, tzinfo=dt.UTC) else "HCE"
+        (frame,) = _frames(meter.frame(at=at, power_va=36_000, period=period))
+        outcome = process(runtime, frame, at=at)
+        events += outcome.events
+        for key, wh in outcome.energy.items():
+            energy[key] = energy.get(key, 0) + wh
+    changes = [(e.calendar, e.previous, e.current) for e in events if e.kind == "tariff_change"]
+    assert changes == [("distributeur", "HPE", "HCE"), ("fournisseur", "HPE", "HCE")]
+    days = {day for day, _cal, _period in energy}
+    # 23:00 UTC is midnight in Paris: the energy after it belongs to the 29th.
+    assert days == {dt.date(2026, 3, 28), dt.date(2026, 3, 29)}
+    total = sum(wh for (day, cal, _p), wh in energy.items() if cal == "distributeur")
+    assert abs(total - 36_000 * 0.9 * (1190 / 3600)) < 40  # whole-Wh counters
+
+
+def test_linky_standard_power_and_reference_power() -> None:
+    runtime = MeterRuntime()
+    (frame,) = _frames(linky_standard_frame(adsc="061961361253", at=T0, east=1000, sinsts=1500))
+    outcome = process(runtime, frame, at=T0)
+    assert runtime.subscribed_power == 6000 and runtime.power == 1500
+    assert runtime.power_share == 25.0
+    assert runtime.tariff_periods == {"fournisseur": "BASE"}
+    assert any(m.quantity == "index-east" and m.value == 1000 for m in outcome.measures)
+
+
+def _saphir(groups: list[tuple[str, str]]) -> Frame:
+    (frame,) = _frames(encode_frame(groups, mode=2, separator="\t"))
+    assert frame.valid, frame.errors
+    return frame
+
+
+def test_saphir_subscribed_power_is_kept_between_long_frames() -> None:
+    runtime = MeterRuntime()
+    head = [("ADS", "041436028024"), ("DATE", "10/03/26 10/00/03")]
+    long = _saphir(
+        [("LG_TRM", "TRM_LONGUE"), *head, ("TD", "10"), ("EAS", "0Wh"), ("PTCOURD", "HPH"),
+         ("PSp1", "250kW"), ("PSp2", "300kW"), ("LIB_p1D", "P  "), ("LIB_p2D", "HPH")]
+    )  # fmt: skip
+    process(runtime, long, at=T0)
+    assert runtime.subscribed_power == 300_000 and runtime.power_unit == "W"
+    for step in range(1, 8):
+        at = T0 + dt.timedelta(seconds=10 * step)
+        short = _saphir(
+            [("LG_TRM", "TRM_COURTE"), *head, ("EAS", f"{step * 500}Wh"), ("PTCOURD", "HPH")]
+        )
+        process(runtime, short, at=at)
+    assert runtime.subscribed_power == 300_000
+    # 500 Wh every 10 s is 180 kW: 60 % of PSp2.
+    assert abs(runtime.power_share - 60) < 0.1
+
+
+def test_paris_offset_of_simulated_frames() -> None:
+    meter = SimulatedPmePmi(ads="041436028024")
+    (frame,) = _frames(meter.frame(at=T0, power_va=0))
+    assert frame.value("DATE") == T0.astimezone(PARIS).replace(microsecond=0)
+
+
+def test_drift_on_the_repeated_october_hour_is_not_an_hour_off() -> None:
+    # 2026-10-25 01:30 UTC is 02:30 local on the second pass (UTC+1); a PME-PMI date says only
+    # "25/10/26 02:30:00", which the decoder reads as the first pass (UTC+2).
+    runtime = MeterRuntime(drift_threshold=60)
+    at = dt.datetime(2026, 10, 25, 1, 30, 5, tzinfo=dt.UTC)
+    meter = SimulatedPmePmi(ads="041436028024")
+    (frame,) = _frames(meter.frame(at=at, power_va=0))
+    assert frame.groups["DATE"].ambiguous
+    outcome = process(runtime, frame, at=at)
+    assert abs(runtime.drift) < 1
+    assert not [e for e in outcome.events if e.kind == "drift_alert"]

@@ -1,0 +1,552 @@
+"""Storing what the readers receive: series in batches, meter state, events, counters.
+
+Readers (one thread per port, ``tic.reader``) hand ``Received`` frames and ``PortStatus``
+changes to one ``Ingestor``, which keeps everything in memory and writes it every
+``flush_interval`` seconds in one transaction: all series points of the batch through
+``hub.services.series.upsert_rows`` (binary COPY on PostgreSQL), the events, the energy per
+tariff period per day (incremented in the database), the meters' state (at most every
+``state_interval`` seconds per meter, at once when an event happened) and the ports' state.
+
+Counters are written as absolute values from memory: a port is read by one ``tic_read``
+process at a time (the command's own lock, see its docstring).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import DatabaseError, connection, transaction
+
+from hub.models import MeteringPoint, MeteringPointKind, Series, SeriesKind
+from hub.services.series import Row, SeriesWriteError, ensure_series, upsert_rows
+from tic import alerts
+from tic.models import PortState, TicEvent, TicMeter, TicPort
+from tic.protocol import Frame
+from tic.usecases import MeterRuntime, identifier_of, process, summary
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "tic"
+# A value stored on change only is still stored this often, so charts need not look far back.
+KEEPALIVE = dt.timedelta(minutes=5)
+# Rows kept across failed flushes (database away) before the oldest are dropped.
+MAX_PENDING_ROWS = 500_000
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    port_id: int
+    frame: Frame
+    at: dt.datetime  # UTC, when the frame's ETX (or its interruption) was read
+    baud: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PortStatus:
+    port_id: int
+    state: str
+    at: dt.datetime
+    baud: int | None = None
+    error: str = ""
+
+
+@dataclass(slots=True)
+class _Counters:
+    frames: int = 0
+    valid: int = 0
+    invalid: int = 0
+    interrupted: int = 0
+    bad_groups: int = 0
+    last_frame_at: dt.datetime | None = None
+
+    def count(self, frame: Frame, at: dt.datetime) -> None:
+        self.frames += 1
+        if frame.valid:
+            self.valid += 1
+            self.last_frame_at = at
+        else:
+            self.invalid += 1
+        if frame.interrupted:
+            self.interrupted += 1
+        self.bad_groups += frame.bad_groups
+
+    @classmethod
+    def of(cls, row: TicPort | TicMeter) -> _Counters:
+        return cls(
+            row.frames, row.valid, row.invalid, row.interrupted, row.bad_groups, row.last_frame_at
+        )
+
+
+@dataclass(slots=True)
+class _Port:
+    row: TicPort
+    counters: _Counters
+    meter: _Meter | None = None
+    dirty: bool = False
+    urgent: bool = False
+    saved_at: float = -1e9
+
+
+@dataclass(slots=True)
+class _Meter:
+    row: TicMeter
+    counters: _Counters
+    runtime: MeterRuntime
+    series: dict[str, int] = field(default_factory=dict)
+    # Step-like quantities: last value stored and when (see Measure.on_change).
+    stored: dict[str, tuple[float, dt.datetime]] = field(default_factory=dict)
+    dirty: bool = False
+    frames_dirty: bool = False
+    urgent: bool = False
+    saved_at: float = -1e9
+    frames_saved_at: float = -1e9
+
+
+@dataclass(slots=True)
+class FlushStats:
+    rows: int = 0
+    frames: int = 0
+    events: int = 0
+    meters: int = 0
+
+
+class Ingestor:
+    def __init__(
+        self,
+        *,
+        drift_threshold: float = 60.0,
+        state_interval: float = 5.0,
+        frames_interval: float = 10.0,
+        energy_interval: float = 10.0,
+        clock: object = time.monotonic,
+    ) -> None:
+        self.drift_threshold = drift_threshold
+        self.state_interval = state_interval
+        # The values and last frames of a frame are most of a meter's row (JSON, ~1-4 KB): they
+        # are rewritten less often than the use cases' columns (power, PS, drift, PREAVIS…).
+        self.frames_interval = max(frames_interval, state_interval)
+        # Energy per period per day is a daily figure: summed in memory a little longer.
+        self.energy_interval = energy_interval
+        self._energy_due = 0.0
+        self._clock = clock
+        self._ports: dict[int, _Port] = {}
+        self._meters: dict[tuple[int, str], _Meter] = {}
+        self._rows: list[Row] = []
+        self._events: list[tuple[_Meter, TicEvent]] = []
+        self._energy: dict[tuple[int, dt.date, str, str], float] = defaultdict(float)
+        self._frames = 0
+        self._retry: list[Batch] = []
+
+    # -- receiving (no database access but the first sight of a port, meter or series) --
+
+    def handle(self, item: Received | PortStatus) -> None:
+        if isinstance(item, PortStatus):
+            self._status(item)
+        else:
+            self._received(item)
+
+    def _status(self, status: PortStatus) -> None:
+        port = self._port(status.port_id)
+        if port is None:
+            return
+        row = port.row
+        if row.state != status.state:
+            row.state_since = status.at
+        row.state = status.state
+        row.current_baud = status.baud
+        if status.error or status.state == PortState.READING:
+            row.last_error = status.error[:300]
+        port.dirty = port.urgent = True
+
+    def _received(self, item: Received) -> None:
+        port = self._port(item.port_id)
+        if port is None:
+            return
+        frame, at = item.frame, item.at
+        self._frames += 1
+        port.counters.count(frame, at)
+        port.dirty = True
+        identifier = identifier_of(frame) if frame.valid else None
+        meter = self._meter(port, identifier, frame) if identifier else port.meter
+        if meter is None:
+            return
+        port.meter = meter
+        meter.counters.count(frame, at)
+        meter.dirty = meter.frames_dirty = True
+        if not frame.valid:
+            meter.runtime.recent.appendleft(summary(frame, at))
+            return
+        outcome = process(meter.runtime, frame, at=at, baud=item.baud)
+        for measure in outcome.measures:
+            if measure.on_change:
+                last = meter.stored.get(measure.quantity)
+                if last is not None and last[0] == measure.value and at - last[1] < KEEPALIVE:
+                    continue
+                meter.stored[measure.quantity] = (measure.value, at)
+            series_id = meter.series.get(measure.quantity)
+            if series_id is None:
+                series_id = self._series(meter, measure.quantity, measure.unit, measure.kind)
+            self._rows.append((series_id, at, measure.value, 0, False))
+        for event in outcome.events:
+            meter.urgent = True
+            self._events.append(
+                (
+                    meter,
+                    TicEvent(
+                        organisation_id=meter.row.organisation_id,
+                        meter_id=meter.row.pk,
+                        kind=event.kind,
+                        at=event.at,
+                        calendar=event.calendar,
+                        previous=event.previous,
+                        current=event.current,
+                        value=event.value,
+                    ),
+                )
+            )
+        for (day, calendar, period), wh in outcome.energy.items():
+            self._energy[(meter.row.pk, day, calendar, period)] += wh
+
+    def _port(self, port_id: int) -> _Port | None:
+        port = self._ports.get(port_id)
+        if port is None:
+            row = TicPort.objects.select_related("metering_point").filter(pk=port_id).first()
+            if row is None:
+                return None
+            port = self._ports[port_id] = _Port(row, _Counters.of(row))
+        return port
+
+    def _meter(self, port: _Port, identifier: str, frame: Frame) -> _Meter:
+        key = (port.row.pk, identifier)
+        meter = self._meters.get(key)
+        if meter is not None:
+            return meter
+        row = TicMeter.objects.filter(port=port.row, identifier=identifier).first()
+        if row is None:
+            point = port.row.metering_point
+            if point is None:
+                point, _created = MeteringPoint.objects.get_or_create(
+                    organisation_id=port.row.organisation_id,
+                    kind=MeteringPointKind.TIC_METER,
+                    identifier=identifier,
+                )
+            row = TicMeter.objects.create(
+                organisation_id=port.row.organisation_id,
+                port=port.row,
+                metering_point=point,
+                identifier=identifier,
+                family=frame.meter.value,
+                mode=frame.mode,
+            )
+        runtime = MeterRuntime(
+            td_minutes=port.row.integration_minutes,
+            drift_threshold=self.drift_threshold,
+            tariff_periods=dict(row.tariff_periods),
+            preavis=row.preavis_active,
+            preavis_since=row.preavis_since,
+            drift_alert=(
+                row.clock_drift_seconds is not None
+                and abs(row.clock_drift_seconds) > self.drift_threshold
+            ),
+        )
+        runtime.last_values.update(row.last_values)
+        meter = self._meters[key] = _Meter(row, _Counters.of(row), runtime)
+        # One query for the meter's series, instead of one get_or_create per quantity.
+        known = Series.objects.filter(metering_point_id=row.metering_point_id, source=SOURCE)
+        meter.series.update(known.values_list("quantity", "pk"))
+        return meter
+
+    def _series(self, meter: _Meter, quantity: str, unit: str, kind: str) -> int:
+        series = ensure_series(
+            metering_point=meter.row.metering_point,
+            quantity=quantity,
+            unit=unit,
+            source=SOURCE,
+            kind=SeriesKind(kind),
+        )
+        meter.series[quantity] = series.pk
+        return series.pk
+
+    # -- writing --
+
+    @property
+    def pending_rows(self) -> int:
+        return len(self._rows)
+
+    def flush(self, *, now: dt.datetime) -> FlushStats:
+        """Write what was received since the last flush (``collect`` then ``write``)."""
+        return self.write(self.collect(now=now, final=True))
+
+    def collect(self, *, now: dt.datetime, final: bool = False) -> Batch:
+        """Take what is due out of memory, in the thread that handles frames; no database."""
+        meters, with_frames = self._due_meters(force=final)
+        clock = self._clock() if callable(self._clock) else 0.0
+        energy: dict[tuple[int, dt.date, str, str], float] = {}
+        if clock >= self._energy_due or final:
+            energy, self._energy = dict(self._energy), defaultdict(float)
+            self._energy_due = clock + self.energy_interval
+        batch = Batch(
+            now=now,
+            rows=self._rows,
+            events=self._events,
+            energy=energy,
+            frames=self._frames,
+            meters=[_meter_values(m, now=now, with_frames=m.row.pk in with_frames) for m in meters],
+            ports=self._due_ports(force=final),
+        )
+        self._rows, self._events, self._frames = [], [], 0
+        return batch
+
+    def write(self, batch: Batch) -> FlushStats:
+        """Store a batch in one transaction; from any one thread (``tic_read``'s writer).
+
+        When the database is away the batch is kept and written before the next one, so a
+        restart of PostgreSQL loses nothing that was received meanwhile (up to a bound).
+        """
+        stats = FlushStats()
+        queue = [*self._retry, batch]
+        for index, pending in enumerate(queue):
+            try:
+                with transaction.atomic():
+                    _write(pending)
+            except SeriesWriteError:
+                logger.exception("tic: batch refused, dropped (%d rows)", len(pending.rows))
+                continue
+            except DatabaseError:
+                logger.exception("tic: database unavailable, batch kept for the next flush")
+                if connection.connection is not None and not connection.is_usable():
+                    connection.close()
+                self._retry = self._keep(queue[index:])
+                return stats
+            stats.rows += len(pending.rows)
+            stats.frames += pending.frames
+            stats.events += len(pending.events)
+            stats.meters += len(pending.meters)
+        self._retry = []
+        return stats
+
+    @staticmethod
+    def _keep(batches: list[Batch]) -> list[Batch]:
+        # Bound the memory held while the database is away: the newest rows are kept.
+        while len(batches) > 1 and sum(len(b.rows) for b in batches) > MAX_PENDING_ROWS:
+            batches.pop(0)
+        return batches
+
+    def _due_meters(self, *, force: bool = False) -> tuple[list[_Meter], set[int]]:
+        """Meters whose state is due, and the ids of those whose values and frames are due."""
+        clock = self._clock() if callable(self._clock) else 0.0
+        due, with_frames = [], set()
+        for meter in self._meters.values():
+            now_due = force or meter.urgent
+            state = meter.dirty and (now_due or clock - meter.saved_at >= self.state_interval)
+            frames = meter.frames_dirty and (
+                now_due or clock - meter.frames_saved_at >= self.frames_interval
+            )
+            if not (state or frames):
+                continue
+            due.append(meter)
+            if frames:
+                with_frames.add(meter.row.pk)
+                meter.frames_saved_at = clock
+                meter.frames_dirty = False
+            meter.dirty = meter.urgent = False
+            meter.saved_at = clock
+        return due, with_frames
+
+    def _due_ports(self, *, force: bool = False) -> list[dict[str, Any]]:
+        # Counters at the state's pace; a change of state (down, probing…) at once.
+        clock = self._clock() if callable(self._clock) else 0.0
+        found = []
+        for port in self._ports.values():
+            due = force or port.urgent or clock - port.saved_at >= self.state_interval
+            if not port.dirty or not due:
+                continue
+            port.dirty = port.urgent = False
+            port.saved_at = clock
+            row, counters = port.row, port.counters
+            found.append(
+                {
+                    "id": row.pk,
+                    **_counter_values(counters),
+                    "state": row.state,
+                    "state_since": row.state_since,
+                    "current_baud": row.current_baud,
+                    "last_error": row.last_error,
+                }
+            )
+        return found
+
+
+@dataclass(slots=True)
+class Batch:
+    now: dt.datetime
+    rows: list[Row]
+    events: list[tuple[_Meter, TicEvent]]
+    energy: dict[tuple[int, dt.date, str, str], float]
+    frames: int
+    meters: list[dict[str, Any]]
+    ports: list[dict[str, Any]]
+
+
+def _counter_values(counters: _Counters) -> dict[str, Any]:
+    return {
+        "frames": counters.frames,
+        "valid": counters.valid,
+        "invalid": counters.invalid,
+        "interrupted": counters.interrupted,
+        "bad_groups": counters.bad_groups,
+        "last_frame_at": counters.last_frame_at,
+    }
+
+
+def _meter_values(meter: _Meter, *, now: dt.datetime, with_frames: bool) -> dict[str, Any]:
+    runtime, row = meter.runtime, meter.row
+    # The row object follows too: alerts and webhooks read it when an event is written.
+    row.family = runtime.family or row.family
+    row.mode = runtime.mode or row.mode
+    row.tariff_periods = dict(runtime.tariff_periods)
+    row.preavis_active = runtime.preavis
+    row.preavis_since = runtime.preavis_since
+    row.clock_drift_seconds = runtime.drift
+    row.subscribed_power = runtime.subscribed_power
+    row.power_unit = runtime.power_unit
+    row.power = runtime.power
+    row.power_share = runtime.power_share
+    values = {
+        "id": row.pk,
+        **_counter_values(meter.counters),
+        "family": row.family,
+        "mode": row.mode,
+        "tariff_periods": row.tariff_periods,
+        "preavis_active": row.preavis_active,
+        "preavis_since": row.preavis_since,
+        "clock_drift_seconds": row.clock_drift_seconds,
+        "subscribed_power": row.subscribed_power,
+        "power_unit": row.power_unit,
+        "power": row.power,
+        "power_share": row.power_share,
+        "updated_at": now,
+    }
+    if with_frames:
+        values["recent_frames"] = list(runtime.recent)
+        values["last_values"] = dict(runtime.last_values)
+    return values
+
+
+def _write(batch: Batch) -> None:
+    if batch.rows:
+        upsert_rows(rows=batch.rows)
+    if batch.events:
+        TicEvent.objects.bulk_create([event for _meter, event in batch.events])
+    if batch.energy:
+        _add_energy(batch.energy)
+    framed = [m for m in batch.meters if "recent_frames" in m]
+    if framed:
+        _bulk_set(TicMeter, framed, [*METER_FIELDS, "recent_frames", "last_values"])
+    rest = [m for m in batch.meters if "recent_frames" not in m]
+    if rest:
+        _bulk_set(TicMeter, rest, METER_FIELDS)
+    if batch.ports:
+        _bulk_set(TicPort, batch.ports, PORT_FIELDS)
+    for meter, event in batch.events:
+        alerts.raise_event(event=event, meter=meter.row, now=batch.now)
+
+
+METER_FIELDS = [
+    "frames",
+    "valid",
+    "invalid",
+    "interrupted",
+    "bad_groups",
+    "last_frame_at",
+    "family",
+    "mode",
+    "tariff_periods",
+    "preavis_active",
+    "preavis_since",
+    "clock_drift_seconds",
+    "subscribed_power",
+    "power_unit",
+    "power",
+    "power_share",
+    "updated_at",
+]
+PORT_FIELDS = [
+    "frames",
+    "valid",
+    "invalid",
+    "interrupted",
+    "bad_groups",
+    "last_frame_at",
+    "state",
+    "state_since",
+    "current_baud",
+    "last_error",
+]
+
+
+def _bulk_set(
+    model: type[TicMeter] | type[TicPort], rows: list[dict[str, Any]], names: list[str]
+) -> None:
+    """Write ``names`` of many rows at once.
+
+    On PostgreSQL: one ``UPDATE … FROM unnest(arrays)``, a statement whose size does not grow
+    with the number of rows (Django's ``bulk_update`` builds a CASE per field and row, which
+    for 2,000 meters costs more in Python than the whole batch of points). Elsewhere, Django's.
+    """
+    if connection.vendor != "postgresql":
+        manager: Any = model.objects
+        manager.bulk_update([model(**row) for row in rows], names, batch_size=500)
+        return
+    fields: list[Any] = [model._meta.get_field(name) for name in names]
+    columns, arrays, casts, sets = ["id"], [[row["id"] for row in rows]], ["bigint[]"], []
+    for model_field in fields:
+        column = model_field.column
+        values = [row[model_field.attname] for row in rows]
+        if model_field.get_internal_type() == "JSONField":
+            arrays.append([json.dumps(v) for v in values])
+            casts.append("text[]")
+            sets.append(f'"{column}" = v."{column}"::jsonb')
+        else:
+            arrays.append(values)
+            casts.append(f"{model_field.db_type(connection)}[]")
+            sets.append(f'"{column}" = v."{column}"')
+    unnest = ", ".join(f"%s::{cast}" for cast in casts)
+    names_sql = ", ".join(f'"{c}"' for c in columns + [f.column for f in fields])
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" AS t SET {", ".join(sets)} '
+            f"FROM unnest({unnest}) AS v({names_sql}) WHERE t.id = v.id",
+            arrays,
+        )
+
+
+def _add_energy(energy: dict[tuple[int, dt.date, str, str], float]) -> None:
+    """Add to each day's energy per period (one statement; SQLite and PostgreSQL alike)."""
+    from tic.models import DailyEnergy
+
+    table = DailyEnergy._meta.db_table
+    rows = [(m, d, c, p, wh) for (m, d, c, p), wh in energy.items()]
+    conflict = (
+        "ON CONFLICT (meter_id, day, calendar, period) "
+        f"DO UPDATE SET energy_wh = {table}.energy_wh + EXCLUDED.energy_wh"
+    )
+    columns = "(meter_id, day, calendar, period, energy_wh)"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} {columns} SELECT * FROM unnest(%s::bigint[], %s::date[], "
+                f"%s::varchar[], %s::varchar[], %s::float8[]) {conflict}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} {columns} VALUES (%s, %s, %s, %s, %s) {conflict}", rows
+            )

@@ -1,0 +1,319 @@
+"""TIC data: serial ports configured in the admin, the meters read on them, their events.
+
+Measured values go to ``hub`` series (see ``tic.ingest``); these tables hold what the reader
+needs to run (ports), what the portal and API show at a glance (each meter's last state and
+counters), the use cases' events (PREAVIS, tariff period changes, clock drift), the energy per
+tariff period per day, and outgoing webhooks.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from hub.fields import EncryptedTextField
+from hub.http.urlsafety import UnsafeWebhookURL, check_url
+from hub.models import MeteringPoint, MeteringPointKind, Organisation
+
+
+class Family(models.TextChoices):
+    # Values are tic.protocol.MeterFamily's, so a port's family feeds the decoder as is.
+    AUTO = "auto", _("détection automatique")
+    PMEPMI = "pmepmi", _("PME-PMI")
+    SAPHIR = "saphir", _("SAPHIR")
+    LINKY_HISTORIQUE = "linky-historique", _("Linky, mode historique")
+    LINKY_STANDARD = "linky-standard", _("Linky, mode standard")
+    CBE = "cbe", _("compteur bleu électronique")
+
+
+class Baud(models.TextChoices):
+    AUTO = "auto", _("automatique (sondage)")
+    B1200 = "1200", "1200"
+    B2400 = "2400", "2400"
+    B4800 = "4800", "4800"
+    B9600 = "9600", "9600"
+    B19200 = "19200", "19200"
+
+
+class PortState(models.TextChoices):
+    STOPPED = "stopped", _("arrêté")
+    OPENING = "opening", _("ouverture")
+    PROBING = "probing", _("recherche de la vitesse")
+    READING = "reading", _("lecture")
+    SILENT = "silent", _("aucune trame valide")
+    DOWN = "down", _("port indisponible")
+
+
+class Counted(models.Model):
+    """Frame counters shared by ports and meters (02E Annex A: a receiver reports errors)."""
+
+    frames = models.PositiveBigIntegerField(_("trames"), default=0)
+    valid = models.PositiveBigIntegerField(_("valides"), default=0)
+    invalid = models.PositiveBigIntegerField(_("invalides"), default=0)
+    interrupted = models.PositiveBigIntegerField(_("interrompues"), default=0)
+    bad_groups = models.PositiveBigIntegerField(_("groupes erronés"), default=0)
+    last_frame_at = models.DateTimeField(_("dernière trame"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def counters(self) -> dict[str, int]:
+        return {
+            "frames": self.frames,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "interrupted": self.interrupted,
+            "bad_groups": self.bad_groups,
+        }
+
+
+class TicPort(Counted):
+    """One TIC input: a serial device or a network bridge, read by ``manage.py tic_read``."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="tic_ports"
+    )
+    name = models.CharField(_("nom"), max_length=100)
+    # Anything pyserial's serial_for_url opens: /dev/ttyUSB0, socket://host:port,
+    # rfc2217://host:port, loop://.
+    url = models.CharField(_("adresse du port"), max_length=300)
+    family = models.CharField(
+        _("famille de compteur"), max_length=20, choices=Family.choices, default=Family.AUTO
+    )
+    baud = models.CharField(_("vitesse"), max_length=8, choices=Baud.choices, default=Baud.AUTO)
+    # The meter behind the port, when known in advance; else one is created from the address
+    # (ADCO/ADSC/ADS) the first frames carry.
+    metering_point = models.ForeignKey(
+        MeteringPoint,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tic_ports",
+        limit_choices_to={"kind": MeteringPointKind.TIC_METER},
+        verbose_name=_("point de comptage"),
+    )
+    # Td: the integration period of EA_s/EAPP_s (PME-PMI frames do not carry it; SAPHIR long
+    # frames do, as TD, and override this).
+    integration_minutes = models.PositiveSmallIntegerField(
+        _("temps d'intégration Td (min)"), default=10
+    )
+    enabled = models.BooleanField(_("actif"), default=True)
+    state = models.CharField(
+        _("état"), max_length=16, choices=PortState.choices, default=PortState.STOPPED
+    )
+    state_since = models.DateTimeField(_("depuis"), null=True, blank=True)
+    current_baud = models.PositiveIntegerField(_("vitesse en cours"), null=True, blank=True)
+    last_error = models.CharField(_("dernière erreur"), max_length=300, blank=True)
+    noise_bytes = models.PositiveBigIntegerField(_("octets hors trame"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("port TIC")
+        verbose_name_plural = _("ports TIC")
+        ordering = ("organisation", "name")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="tic_port_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(family__in=Family.values), name="tic_port_family_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(baud__in=Baud.values), name="tic_port_baud_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(integration_minutes__gte=1, integration_minutes__lte=60),
+                name="tic_port_integration_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        point = self.metering_point if self.metering_point_id else None
+        if point is None:
+            return
+        if point.organisation_id != self.organisation_id:
+            raise ValidationError(
+                {"metering_point": _("Le point de comptage appartient à une autre organisation.")}
+            )
+        if point.kind != MeteringPointKind.TIC_METER:
+            raise ValidationError(
+                {"metering_point": _("Choisissez un point de type compteur TIC.")}
+            )
+
+
+class TicMeter(Counted):
+    """A meter seen on a port, with the state the use cases need, as of its last frame."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="tic_meters"
+    )
+    port = models.ForeignKey(TicPort, on_delete=models.CASCADE, related_name="meters")
+    metering_point = models.ForeignKey(
+        MeteringPoint, on_delete=models.PROTECT, related_name="tic_meters"
+    )
+    identifier = models.CharField(_("adresse (ADCO/ADSC/ADS)"), max_length=12)
+    family = models.CharField(_("famille"), max_length=20)
+    mode = models.CharField(_("mode"), max_length=12, blank=True)
+    # Label → value as received (raw text), from the last valid frame; long-frame-only labels
+    # (SAPHIR TLG) are kept until the next long frame replaces them.
+    last_values = models.JSONField(_("dernières valeurs"), default=dict, blank=True)
+    # The last few frames, newest first: {"at", "valid", "interrupted", "errors", "groups"}.
+    recent_frames = models.JSONField(_("dernières trames"), default=list, blank=True)
+    # Calendar → current tariff period, e.g. {"distributeur": "HPE", "fournisseur": "HPE"}.
+    tariff_periods = models.JSONField(_("périodes tarifaires"), default=dict, blank=True)
+    preavis_active = models.BooleanField(_("préavis de dépassement"), default=False)
+    preavis_since = models.DateTimeField(null=True, blank=True)
+    clock_drift_seconds = models.FloatField(_("dérive d'horloge (s)"), null=True, blank=True)
+    subscribed_power = models.FloatField(_("puissance souscrite"), null=True, blank=True)
+    power_unit = models.CharField(max_length=4, blank=True)  # "W" (HTA, SAPHIR) or "VA"
+    power = models.FloatField(_("puissance sur Td"), null=True, blank=True)
+    power_share = models.FloatField(_("part de PS (%)"), null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("compteur TIC")
+        verbose_name_plural = _("compteurs TIC")
+        ordering = ("organisation", "identifier")
+        constraints = [
+            models.UniqueConstraint(fields=["port", "identifier"], name="tic_meter_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class EventKind(models.TextChoices):
+    PREAVIS_START = "preavis_start", _("début de préavis de dépassement")
+    PREAVIS_END = "preavis_end", _("fin de préavis de dépassement")
+    TARIFF_CHANGE = "tariff_change", _("changement de période tarifaire")
+    DRIFT_ALERT = "drift_alert", _("dérive d'horloge hors seuil")
+    DRIFT_CLEARED = "drift_cleared", _("dérive d'horloge revenue sous le seuil")
+
+
+class TicEvent(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="tic_events"
+    )
+    meter = models.ForeignKey(TicMeter, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    at = models.DateTimeField(_("reçu le"))
+    calendar = models.CharField(max_length=20, blank=True)
+    previous = models.CharField(max_length=40, blank=True)
+    current = models.CharField(max_length=40, blank=True)
+    value = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("événement TIC")
+        verbose_name_plural = _("événements TIC")
+        ordering = ("-at", "-pk")
+        indexes = [models.Index(fields=["meter", "-at"], name="tic_event_meter_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=EventKind.values), name="tic_event_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meter} · {self.kind} · {self.at:%Y-%m-%d %H:%M:%S}"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.pk,
+            "meter": self.meter.identifier,
+            "kind": self.kind,
+            "at": self.at.isoformat(),
+            "calendar": self.calendar,
+            "previous": self.previous,
+            "current": self.current,
+            "value": self.value,
+        }
+
+
+class DailyEnergy(models.Model):
+    """Active energy drawn in one tariff period of one calendar on one Paris local day."""
+
+    meter = models.ForeignKey(TicMeter, on_delete=models.CASCADE, related_name="daily_energy")
+    day = models.DateField(_("jour"))
+    calendar = models.CharField(_("calendrier"), max_length=20)
+    period = models.CharField(_("période tarifaire"), max_length=40)
+    energy_wh = models.FloatField(_("énergie (Wh)"), default=0)
+
+    class Meta:
+        verbose_name = _("énergie par période tarifaire et par jour")
+        ordering = ("meter", "-day", "calendar", "period")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meter", "day", "calendar", "period"], name="tic_daily_energy_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.meter_id} · {self.day} · {self.calendar} {self.period}"
+
+
+class TicWebhook(models.Model):
+    """Where an event (PREAVIS, drift) is POSTed, signed with HMAC-SHA256."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="tic_webhooks"
+    )
+    # Empty: every meter of the organisation.
+    meter = models.ForeignKey(
+        TicMeter, on_delete=models.CASCADE, null=True, blank=True, related_name="webhooks"
+    )
+    url = models.URLField(_("adresse"), max_length=500)
+    secret = EncryptedTextField(_("secret de signature"))
+    enabled = models.BooleanField(_("actif"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook TIC")
+        verbose_name_plural = _("webhooks TIC")
+
+    def __str__(self) -> str:
+        return self.url
+
+    def clean(self) -> None:
+        # A customer-typed URL: no loopback, private or metadata addresses, https only.
+        try:
+            check_url(self.url)
+        except UnsafeWebhookURL as exc:
+            raise ValidationError({"url": exc.reason}) from None
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("en attente")
+    DELIVERED = "delivered", _("acquitté")
+    FAILED = "failed", _("abandonné")
+
+
+class TicWebhookDelivery(models.Model):
+    webhook = models.ForeignKey(TicWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey(TicEvent, on_delete=models.CASCADE, related_name="deliveries")
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("envoi de webhook TIC")
+        verbose_name_plural = _("envois de webhook TIC")
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "event"], name="tic_delivery_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeliveryStatus.values),
+                name="tic_delivery_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.webhook} · {self.event_id} · {self.status}"

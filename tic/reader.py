@@ -1,0 +1,201 @@
+"""Reading one TIC port: open, find the rate, decode, hand frames over, reopen when it vanishes.
+
+No Django here: ``PortReader`` takes an ``opener`` (``open_serial`` in production, anything
+with ``read``/``close``/``baudrate`` in tests) and a ``sink`` it calls with ``Received`` frames
+and ``PortStatus`` changes (``tic.ingest``'s types, plain dataclasses).
+
+* The line is 7E1 (02E §1.5.1); the decoder also cuts bytes to 7 bits for links read as 8N1.
+* With a fixed rate the reader reads; with ``auto`` it probes the rates the spec allows for the
+  family (PME-PMI 1200 to 19200, SAPHIR 1200/9600, Linky 1200/9600) until a valid frame arrives,
+  and probes again after ``silence`` seconds without one (02E §3.5.2 and Annex A: a receiver of
+  PME-PMI and SAPHIR meters must probe the rates; no correct frame for 10 s is a fault).
+* A port that fails (device unplugged, bridge closed the connection) is closed, reported
+  ``down`` and reopened with exponential backoff; the frame cut by the failure is reported as
+  interrupted, nothing else is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+import serial
+
+from tic.ingest import PortStatus, Received
+from tic.models import PortState
+from tic.protocol import MeterFamily, TicStreamDecoder
+
+RATES: dict[str, tuple[int, ...]] = {
+    "pmepmi": (1200, 2400, 4800, 9600, 19200),  # 02E §1.4.2
+    "saphir": (1200, 9600),  # 02E §2.10.1 « Vitesse de transmission »
+    "linky-historique": (1200, 9600),  # 54E §5.2: 1200 historique, 9600 standard
+    "linky-standard": (9600, 1200),
+    "cbe": (1200,),
+    "auto": (1200, 9600, 19200, 4800, 2400),
+}
+
+
+class SerialLike(Protocol):
+    baudrate: int
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+Opener = Callable[[str, int], SerialLike]
+Sink = Callable[[Received | PortStatus], None]
+
+
+def open_serial(url: str, baud: int, *, timeout: float = 0.1) -> SerialLike:
+    """pyserial's ``serial_for_url``: device paths, ``socket://``, ``rfc2217://``, ``loop://``."""
+    link: SerialLike = serial.serial_for_url(
+        url,
+        baudrate=baud,
+        bytesize=serial.SEVENBITS,
+        parity=serial.PARITY_EVEN,
+        stopbits=serial.STOPBITS_ONE,
+        timeout=timeout,
+    )
+    return link
+
+
+def default_probe_window(rate: int) -> float:
+    """Long enough to see one whole frame of ~1,000 characters at ``rate`` (10 bits each)."""
+    return 1.0 + 12_000 / rate
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    silence: float = 10.0  # seconds without a valid frame before probing again
+    probe_window: Callable[[int], float] = default_probe_window
+    backoff_start: float = 1.0
+    backoff_max: float = 30.0
+    chunk: int = 4096
+
+
+DEFAULT_TIMING = Timing()
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class PortReader:
+    def __init__(
+        self,
+        *,
+        port_id: int,
+        url: str,
+        family: str,
+        baud: int | None,
+        opener: Opener,
+        sink: Sink,
+        stop: threading.Event,
+        timing: Timing = DEFAULT_TIMING,
+        now: Callable[[], dt.datetime] = _utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.port_id = port_id
+        self.url = url
+        self.family = family
+        self.fixed_baud = baud
+        self.rates = (baud,) if baud else RATES.get(family, RATES["auto"])
+        self.opener = opener
+        self.sink = sink
+        self.stop = stop
+        self.timing = timing
+        self.now = now
+        self.monotonic = monotonic
+        self.locked: int | None = baud
+        self.state = ""
+
+    def run(self) -> None:
+        delay = self.timing.backoff_start
+        while not self.stop.is_set():
+            try:
+                if self._session():
+                    delay = self.timing.backoff_start
+            except (serial.SerialException, OSError) as exc:
+                self._status(PortState.DOWN, error=f"{type(exc).__name__}: {exc}")
+                if self.stop.wait(delay):
+                    break
+                delay = min(delay * 2, self.timing.backoff_max)
+            else:
+                if not self.stop.is_set():  # the link ended without an error: try again soon
+                    self.stop.wait(self.timing.backoff_start)
+        self._status(PortState.STOPPED)
+
+    def _decoder(self) -> TicStreamDecoder:
+        # A Linky switches between historique and standard (Enedis does it remotely): let the
+        # decoder tell them apart from the labels rather than hold it to the configured mode.
+        hinted = self.family in ("pmepmi", "saphir", "cbe")
+        return TicStreamDecoder(MeterFamily(self.family) if hinted else None)
+
+    def _session(self) -> bool:
+        """Read until stopped or the link fails; whether a valid frame was seen."""
+        rate = self.locked or self.rates[0]
+        self._status(PortState.OPENING, baud=rate)
+        link = self.opener(self.url, rate)
+        seen_valid = False
+        decoder = self._decoder()
+        probing = self.fixed_baud is None and self.locked is None
+        if probing:
+            self._status(PortState.PROBING, baud=rate)
+        deadline = self.monotonic() + self.timing.probe_window(rate)
+        last_valid = self.monotonic()
+        try:
+            while not self.stop.is_set():
+                try:
+                    chunk = link.read(self.timing.chunk)
+                except (serial.SerialException, OSError):
+                    self._forward_unfinished(decoder, rate, probing)
+                    raise
+                clock = self.monotonic()
+                for frame in decoder.feed(chunk) if chunk else ():
+                    if frame.valid:
+                        last_valid = clock
+                        seen_valid = True
+                        if probing or self.state != PortState.READING:
+                            probing = False
+                            self.locked = rate
+                            self._status(PortState.READING, baud=rate)
+                    if not probing:  # garbage seen while probing is not the meter's
+                        self.sink(Received(self.port_id, frame, self.now(), rate))
+                if probing and clock >= deadline:
+                    rate = self._next_rate(rate)
+                    link.baudrate = rate
+                    decoder = self._decoder()
+                    deadline = clock + self.timing.probe_window(rate)
+                    self._status(PortState.PROBING, baud=rate)
+                elif not probing and clock - last_valid >= self.timing.silence:
+                    if self.fixed_baud is None:
+                        probing = True
+                        self.locked = None
+                        rate = self._next_rate(rate)
+                        link.baudrate = rate
+                        decoder = self._decoder()
+                        deadline = clock + self.timing.probe_window(rate)
+                        self._status(PortState.PROBING, baud=rate)
+                    elif self.state != PortState.SILENT:
+                        self._status(PortState.SILENT, baud=rate)
+        finally:
+            link.close()
+        return seen_valid
+
+    def _next_rate(self, rate: int) -> int:
+        index = self.rates.index(rate) if rate in self.rates else -1
+        return self.rates[(index + 1) % len(self.rates)]
+
+    def _forward_unfinished(self, decoder: TicStreamDecoder, rate: int, probing: bool) -> None:
+        frame = decoder.flush()
+        if frame is not None and not probing:
+            self.sink(Received(self.port_id, frame, self.now(), rate))
+
+    def _status(self, state: str, *, baud: int | None = None, error: str = "") -> None:
+        self.state = state
+        self.sink(PortStatus(self.port_id, state, self.now(), baud, error))

@@ -1,0 +1,162 @@
+"""The reading service behind ``manage.py tic_read``: one thread per port, one writer.
+
+Reader threads only read and decode; the calling thread drains their queue into an
+``Ingestor`` and, every ``flush_interval`` seconds, hands what is due to one writer thread, so
+that computing and writing overlap (the writer mostly waits on PostgreSQL) and what is stored
+is at most about one second behind the wire. The hand-over queue is short: a database slower
+than the wire slows the handling down instead of filling memory. The enabled ports are looked
+up again every ``reload_interval`` seconds: a port added, changed or disabled in the admin is
+picked up without a restart. One port's failure stays in its own thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+
+from tic.ingest import Batch, FlushStats, Ingestor, PortStatus, Received
+from tic.models import TicPort
+from tic.reader import DEFAULT_TIMING, Opener, PortReader, Timing, open_serial
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Config:
+    url: str
+    family: str
+    baud: int | None
+
+
+@dataclass(slots=True)
+class _Running:
+    config: _Config
+    stop: threading.Event
+    thread: threading.Thread
+
+
+def _config(port: TicPort) -> _Config:
+    return _Config(port.url, port.family, None if port.baud == "auto" else int(port.baud))
+
+
+class ReaderService:
+    def __init__(
+        self,
+        *,
+        ingestor: Ingestor,
+        opener: Opener = open_serial,
+        timing: Timing = DEFAULT_TIMING,
+        flush_interval: float = 0.5,
+        reload_interval: float = 30.0,
+        port_ids: Iterable[int] | None = None,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.ingestor = ingestor
+        self.opener = opener
+        self.timing = timing
+        self.flush_interval = flush_interval
+        self.reload_interval = reload_interval
+        self.port_ids = set(port_ids) if port_ids is not None else None
+        self.now = now
+        self.queue: queue.SimpleQueue[Received | PortStatus] = queue.SimpleQueue()
+        self.running: dict[int, _Running] = {}
+        self.stats = FlushStats()
+
+    def run(self, stop: threading.Event) -> None:
+        next_reload = 0.0
+        next_flush = time.monotonic() + self.flush_interval
+        batches: queue.Queue[Batch | None] = queue.Queue(maxsize=2)
+        writer = threading.Thread(target=self._write, args=(batches,), name="tic-writer")
+        writer.start()
+        try:
+            while not stop.is_set():
+                clock = time.monotonic()
+                if clock >= next_reload:
+                    self._reload()
+                    next_reload = clock + self.reload_interval
+                self._drain(timeout=max(0.0, next_flush - time.monotonic()))
+                if time.monotonic() >= next_flush:
+                    batches.put(self.ingestor.collect(now=self.now()))
+                    next_flush = time.monotonic() + self.flush_interval
+        finally:
+            self._stop_all()
+            self._drain(timeout=0)
+            batches.put(self.ingestor.collect(now=self.now(), final=True))
+            batches.put(None)
+            writer.join()
+
+    def _write(self, batches: queue.Queue[Batch | None]) -> None:
+        try:
+            while (batch := batches.get()) is not None:
+                stats = self.ingestor.write(batch)
+                self.stats.rows += stats.rows
+                self.stats.frames += stats.frames
+                self.stats.events += stats.events
+        finally:
+            close_old_connections()
+
+    def _drain(self, *, timeout: float) -> None:
+        try:
+            item = self.queue.get(timeout=timeout) if timeout > 0 else self.queue.get_nowait()
+        except queue.Empty:
+            return
+        self.ingestor.handle(item)
+        while True:
+            try:
+                self.ingestor.handle(self.queue.get_nowait())
+            except queue.Empty:
+                return
+
+    def _reload(self) -> None:
+        ports = TicPort.objects.filter(enabled=True)
+        if self.port_ids is not None:
+            ports = ports.filter(pk__in=self.port_ids)
+        wanted = {port.pk: _config(port) for port in ports}
+        for pk, running in list(self.running.items()):
+            if wanted.get(pk) != running.config or not running.thread.is_alive():
+                running.stop.set()
+                running.thread.join(timeout=5)
+                del self.running[pk]
+        for pk, config in wanted.items():
+            if pk not in self.running:
+                self._start(pk, config)
+
+    def _start(self, port_id: int, config: _Config) -> None:
+        stop = threading.Event()
+        reader = PortReader(
+            port_id=port_id,
+            url=config.url,
+            family=config.family,
+            baud=config.baud,
+            opener=self.opener,
+            sink=self.queue.put,
+            stop=stop,
+            timing=self.timing,
+            now=self.now,
+        )
+        thread = threading.Thread(target=self._guarded, args=(reader,), name=f"tic-port-{port_id}")
+        thread.daemon = True
+        thread.start()
+        self.running[port_id] = _Running(config, stop, thread)
+        logger.info("tic: reading port %s (%s)", port_id, config.url)
+
+    @staticmethod
+    def _guarded(reader: PortReader) -> None:
+        try:
+            reader.run()
+        except Exception:  # a bug in one port's thread must not stop the others
+            logger.exception("tic: reader of port %s stopped", reader.port_id)
+
+    def _stop_all(self) -> None:
+        for running in self.running.values():
+            running.stop.set()
+        for running in self.running.values():
+            running.thread.join(timeout=5)
+        self.running.clear()

@@ -1,0 +1,326 @@
+"""What one decoded frame means for the Flex Ready TIC use cases (seed 003 §2.4.3, critère 2).
+
+Pure Python over ``tic.protocol``: a ``MeterRuntime`` per meter keeps, in memory, what the
+derived values need (energy since the Td top of the previous frame, a short history for the
+power over the last Td minutes, the subscribed power from SAPHIR long frames, the current tariff
+periods, PREAVIS and drift flags), so that storing a frame never reads anything back.
+
+* Clock synchronisation: meter ``DATE`` minus the time the DATE group left the meter
+  (reception time less the wire time of the bytes after it), in seconds; alert past a
+  threshold.
+* Subscribed-power servo: power averaged over the last Td minutes from ``EA_s``/``EAPP_s``
+  (PME-PMI; apparent energy when PS is in kVA, 02E §2.9.3) or ``EAS`` (SAPHIR), as a share of
+  ``PS``/``PSpx``; ``PREAVIS`` start and end as events.
+* Tariff piloting: current period per calendar (``PTCOUR1/2``, ``PTCOURD/F``, ``LTARF``,
+  ``PTEC``) and its changes.
+* Consumption tracking: active energy drawn per tariff period per Paris local day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from tic.protocol import Frame, MeterFamily
+from tic.protocol import saphir as saphir_layout
+
+PARIS = ZoneInfo("Europe/Paris")
+IDENTIFIER_LABELS = ("ADS", "ADSC", "ADCO")
+
+# Energy since the last Td top (reset at each top): label → unit.
+TD_ENERGY = {"EA_s": "Wh", "EAPP_s": "VAh", "EA_i": "Wh", "EAS": "Wh", "EAI": "Wh"}
+# Calendars whose current period the frame names: label → calendar.
+TARIFF_LABELS = {
+    "PTCOUR1": "distributeur",
+    "PTCOURD": "distributeur",
+    "PTCOUR2": "fournisseur",
+    "PTCOURF": "fournisseur",
+    "LTARF": "fournisseur",
+    "PTEC": "fournisseur",
+}
+PREAVIS_LABELS = ("PREAVIS", "ADPS")
+# Tariff periods as numbers, so a series can carry them (02E §2.9.3 (N), §2.10.3 (M);
+# 01/54E PTEC). The portal and the API show the text; the series is for charts and joins.
+PERIOD_CODES = {
+    "P": 1, "PM": 2, "HH": 3, "HP": 4, "HC": 5, "HPH": 6, "HCH": 7, "HPE": 8, "HCE": 9,
+    "HPD": 10, "HCD": 11, "JA": 12, "TH..": 20, "HC..": 21, "HP..": 22, "HN..": 23, "PM..": 24,
+    "HCJB": 30, "HPJB": 31, "HCJW": 32, "HPJW": 33, "HCJR": 34, "HPJR": 35, "BASE": 40,
+}  # fmt: skip
+# Previous-period (P-1) values are fixed for a month: not worth a series.
+_PREVIOUS_PERIOD = re.compile(r"-1|(SD|SF|ID)1$")
+# Keep one point of the power history every few seconds: enough for a 5-10 minute window.
+HISTORY_STEP = dt.timedelta(seconds=5)
+# Below this, "the last Td minutes" are too short to give a meaningful mean power.
+MIN_WINDOW = dt.timedelta(seconds=30)
+RECENT_FRAMES = 3
+
+
+@cache
+def slug(label: str) -> str:
+    """A series quantity for a label: ``EAp1SD`` → ``eap1sd``, ``ER+P_s`` → ``er-plus-p-s``."""
+    text = label.lower().replace("+", "-plus-").replace("_", "-")
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text)).strip("-")
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    quantity: str
+    unit: str
+    kind: str  # hub SeriesKind value: "index", "interval" or "instant"
+    value: float
+    # A step-like value (PS, tariff period): stored when it changes, and now and then.
+    on_change: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: str  # tic.models.EventKind value
+    at: dt.datetime
+    calendar: str = ""
+    previous: str = ""
+    current: str = ""
+    value: float | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    measures: list[Measure] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    # (Paris day, calendar, period) → Wh drawn since the previous frame.
+    energy: dict[tuple[dt.date, str, str], float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MeterRuntime:
+    """In-memory state of one meter between frames."""
+
+    td_minutes: int = 10
+    drift_threshold: float = 60.0
+    last_values: dict[str, str] = field(default_factory=dict)
+    typed: dict[str, object] = field(default_factory=dict)
+    tariff_periods: dict[str, str] = field(default_factory=dict)
+    preavis: bool = False
+    preavis_since: dt.datetime | None = None
+    drift_alert: bool = False
+    drift: float | None = None
+    subscribed_power: float | None = None
+    power_unit: str = ""
+    power: float | None = None
+    power_share: float | None = None
+    family: str = ""
+    mode: str = ""
+    recent: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
+    _td_energy: float | None = None
+    _apparent: int | None = None  # last EAPP_s
+    _total_energy: float | None = None  # Linky/blue: sum of the indexes, for daily energy
+    _cumulative: float = 0.0  # energy summed over frames (the servo's time base)
+    _history: deque[tuple[dt.datetime, float]] = field(default_factory=deque)
+
+
+def identifier_of(frame: Frame) -> str | None:
+    for label in IDENTIFIER_LABELS:
+        value = frame.value(label)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def summary(frame: Frame, at: dt.datetime) -> dict[str, object]:
+    """A frame as the portal lists it: labels and raw data, never the bytes."""
+    return {
+        "at": at.isoformat(),
+        "valid": frame.valid,
+        "interrupted": frame.interrupted,
+        "bad_groups": frame.bad_groups,
+        "errors": frame.errors[:5],
+        # Pairs, not an object: a JSONB object would not keep the frame's order.
+        "groups": [[label, group.raw] for label, group in frame.groups.items()],
+    }
+
+
+def process(
+    runtime: MeterRuntime, frame: Frame, *, at: dt.datetime, baud: int | None = None
+) -> Outcome:
+    """Update ``runtime`` with a valid ``frame`` received at ``at`` (UTC); return what to store."""
+    outcome = Outcome()
+    runtime.recent.appendleft(summary(frame, at))
+    runtime.family = frame.meter.value
+    runtime.mode = frame.mode
+    # SAPHIR long-frame labels stay known between long frames (02E §2.10.1).
+    runtime.last_values.update({label: g.raw for label, g in frame.groups.items()})
+    runtime.typed.update({label: g.value for label, g in frame.groups.items()})
+    if isinstance(td := frame.value("TD"), int) and td > 0:
+        runtime.td_minutes = td
+    _indexes(frame, outcome)
+    _clock(runtime, frame, outcome, at=at, baud=baud)
+    drawn = _drawn_energy(runtime, frame, outcome)
+    _servo(runtime, frame, outcome, at=at, drawn=drawn)
+    _tariffs(runtime, frame, outcome, at=at)
+    if drawn:
+        day = at.astimezone(PARIS).date()
+        periods = runtime.tariff_periods or {"total": "total"}
+        for calendar, period in periods.items():
+            key = (day, calendar, period)
+            outcome.energy[key] = outcome.energy.get(key, 0.0) + drawn
+    return outcome
+
+
+def _indexes(frame: Frame, outcome: Outcome) -> None:
+    for label, group in frame.groups.items():
+        if group.unit != "Wh" or label in TD_ENERGY or _PREVIOUS_PERIOD.search(label):
+            continue
+        if isinstance(group.value, int):
+            outcome.measures.append(Measure(f"index-{slug(label)}", "Wh", "index", group.value))
+
+
+def _clock(
+    runtime: MeterRuntime, frame: Frame, outcome: Outcome, *, at: dt.datetime, baud: int | None
+) -> None:
+    meter_time = frame.value("DATE")
+    if not isinstance(meter_time, dt.datetime):
+        return
+    sent = at
+    if baud and frame.raw:
+        # The DATE group left the meter before the rest of the frame: at 1200 Bd a PME-PMI
+        # frame takes 7 s on the wire (10 bits per character, 02E §1.5.1).
+        position = frame.raw.find(b"\nDATE")
+        if position >= 0:
+            sent = at - dt.timedelta(seconds=(len(frame.raw) - position) * 10 / baud)
+    drift = (meter_time - sent).total_seconds()
+    if frame.groups["DATE"].ambiguous:
+        # PME-PMI and SAPHIR dates carry no season (02E §2.9.3, §2.10.3): on the repeated
+        # October hour the decoder took the first pass; the second is one hour later. The
+        # reading closer to our clock is the one the meter meant.
+        second_pass = drift + 3600
+        drift = second_pass if abs(second_pass) < abs(drift) else drift
+    runtime.drift = round(drift, 3)
+    outcome.measures.append(Measure("clock-drift", "s", "instant", runtime.drift))
+    beyond = abs(drift) > runtime.drift_threshold
+    if beyond != runtime.drift_alert:
+        runtime.drift_alert = beyond
+        kind = "drift_alert" if beyond else "drift_cleared"
+        outcome.events.append(Event(kind, at, value=runtime.drift))
+
+
+def _drawn_energy(runtime: MeterRuntime, frame: Frame, outcome: Outcome) -> float:
+    """Active energy drawn since the previous frame (Wh), from the Td counter or the indexes."""
+    td_label = next((label for label in ("EA_s", "EAS") if label in frame.groups), None)
+    for label, unit in TD_ENERGY.items():
+        value = frame.value(label)
+        if isinstance(value, int):
+            outcome.measures.append(Measure(f"td-{slug(label)}", unit, "instant", value))
+    if td_label is not None:
+        value = frame.value(td_label)
+        if not isinstance(value, int):
+            return 0.0
+        previous, runtime._td_energy = runtime._td_energy, float(value)
+        if previous is None:
+            return 0.0
+        # The counter restarts at each Td top: what was drawn since is the new value.
+        return float(value) - previous if value >= previous else float(value)
+    if isinstance(total := frame.value("EAST"), int):
+        current = float(total)
+    else:
+        indexes = [m.value for m in outcome.measures if m.kind == "index"]
+        if not indexes:
+            return 0.0
+        current = float(sum(indexes))
+    previous, runtime._total_energy = runtime._total_energy, current
+    if previous is None or current < previous:
+        return 0.0
+    return current - previous
+
+
+def _subscribed_power(runtime: MeterRuntime, frame: Frame) -> tuple[float | None, str]:
+    if isinstance(ps := frame.value("PS"), int):  # PME-PMI: kVA (BT > 36 kVA) or kW (HTA)
+        return float(ps), frame.groups["PS"].unit or ""
+    if frame.meter is MeterFamily.SAPHIR:
+        period = runtime.tariff_periods.get("distributeur") or frame.value("PTCOURD")
+        if isinstance(period, str):
+            number = saphir_layout.period_number(period, runtime.typed)
+            value = runtime.typed.get(f"PSp{number}") if number else None
+            if isinstance(value, int):
+                return float(value), "W"
+        return runtime.subscribed_power, runtime.power_unit
+    if isinstance(pref := frame.value("PREF"), int):  # Linky standard, VA
+        return float(pref), "VA"
+    if isinstance(isousc := frame.value("ISOUSC"), int):  # historique: 200 VA per ampere
+        return float(isousc * 200), "VA"
+    return None, ""
+
+
+def _servo(
+    runtime: MeterRuntime, frame: Frame, outcome: Outcome, *, at: dt.datetime, drawn: float
+) -> None:
+    ps, unit = _subscribed_power(runtime, frame)
+    runtime.subscribed_power, runtime.power_unit = ps, unit
+    if ps is not None:
+        outcome.measures.append(Measure("subscribed-power", unit, "instant", ps, on_change=True))
+    power = _power_over_td(runtime, frame, at=at, drawn=drawn, unit=unit)
+    if power is None:
+        for label in ("SINSTS", "PAPP"):  # Linky and blue meters give the power directly
+            if isinstance(value := frame.value(label), int):
+                power = float(value)
+                break
+    runtime.power = power
+    if power is not None:
+        outcome.measures.append(Measure("power-td", unit or "W", "instant", round(power, 3)))
+    runtime.power_share = round(100 * power / ps, 2) if power is not None and ps else None
+    if runtime.power_share is not None:
+        outcome.measures.append(Measure("ps-share", "%", "instant", runtime.power_share))
+    active = any(label in frame.groups for label in PREAVIS_LABELS)
+    if active != runtime.preavis:
+        runtime.preavis = active
+        runtime.preavis_since = at if active else None
+        kind = "preavis_start" if active else "preavis_end"
+        outcome.events.append(Event(kind, at, value=runtime.power_share))
+
+
+def _power_over_td(
+    runtime: MeterRuntime, frame: Frame, *, at: dt.datetime, drawn: float, unit: str
+) -> float | None:
+    """Mean power over the last Td minutes (or since the first frame, if shorter)."""
+    # With PS in kVA the overrun is on apparent power (02E §2.9.3 (I)): follow EAPP_s then.
+    label = "EAPP_s" if unit == "VA" and "EAPP_s" in frame.groups else None
+    if label is None and not any(name in frame.groups for name in ("EA_s", "EAS")):
+        return None
+    if label is not None:
+        value = frame.value(label)
+        if not isinstance(value, int):
+            return None
+        previous, runtime._apparent = runtime._apparent, value
+        drawn = 0.0 if previous is None else float(value - previous if value >= previous else value)
+    runtime._cumulative += drawn
+    history = runtime._history
+    if not history or at - history[-1][0] >= HISTORY_STEP:
+        history.append((at, runtime._cumulative))
+    window = dt.timedelta(minutes=runtime.td_minutes)
+    while len(history) > 1 and at - history[1][0] >= window:
+        history.popleft()
+    start, energy_then = history[0]
+    span = at - start
+    if span < MIN_WINDOW:
+        return None
+    return (runtime._cumulative - energy_then) * 3600 / span.total_seconds()
+
+
+def _tariffs(runtime: MeterRuntime, frame: Frame, outcome: Outcome, *, at: dt.datetime) -> None:
+    for label, calendar in TARIFF_LABELS.items():
+        value = frame.value(label)
+        if not isinstance(value, str) or not value.strip():
+            continue
+        period = value.strip()
+        code = PERIOD_CODES.get(period)
+        if code is not None:
+            outcome.measures.append(
+                Measure(f"tariff-{calendar}", "", "instant", code, on_change=True)
+            )
+        previous = runtime.tariff_periods.get(calendar)
+        if previous != period:
+            runtime.tariff_periods[calendar] = period
+            if previous is not None:
+                outcome.events.append(Event("tariff_change", at, calendar, previous, period))

@@ -1,0 +1,86 @@
+"""Portal pages: the organisation's TIC meters and one meter's live page (htmx + Chart.js)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from hub.models import Role, Series
+from hub.portal.access import membership_of, role_required
+from hub.selectors.series import read_points
+from tic import selectors
+from tic.models import TicMeter
+
+CHART_WINDOW = dt.timedelta(minutes=30)
+LAST_EVENTS = 20
+
+
+def _meter(request: HttpRequest, pk: int) -> TicMeter:
+    # Scoped by organisation: a foreign meter's id answers 404, exactly like a missing one.
+    organisation = membership_of(request).organisation
+    return get_object_or_404(selectors.meters(organisation=organisation), pk=pk)
+
+
+@role_required(Role.VIEWER)
+def meter_list(request: HttpRequest) -> HttpResponse:
+    organisation = membership_of(request).organisation
+    return render(
+        request,
+        "tic/meter_list.html",
+        {
+            "meters": selectors.meters(organisation=organisation),
+            "ports": selectors.ports(organisation=organisation),
+        },
+    )
+
+
+def _context(meter: TicMeter) -> dict[str, object]:
+    return {
+        "meter": meter,
+        "port": meter.port,
+        "state": selectors.state(meter=meter),
+        "events": list(selectors.events(meter=meter)[:LAST_EVENTS]),
+        "now": timezone.now(),
+    }
+
+
+@role_required(Role.VIEWER)
+def meter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "tic/meter_detail.html", _context(_meter(request, pk)))
+
+
+@role_required(Role.VIEWER)
+def meter_live(request: HttpRequest, pk: int) -> HttpResponse:
+    """The part of the meter page that htmx refreshes every 2 seconds."""
+    return render(request, "tic/_live.html", _context(_meter(request, pk)))
+
+
+@role_required(Role.VIEWER)
+def meter_chart(request: HttpRequest, pk: int) -> JsonResponse:
+    """Power over Td and the subscribed power over the last 30 minutes, for Chart.js."""
+    meter = _meter(request, pk)
+    end = timezone.now()
+    start = end - CHART_WINDOW
+    data: dict[str, list[dict[str, object]]] = {}
+    series = Series.objects.filter(
+        metering_point_id=meter.metering_point_id,
+        source="tic",
+        quantity__in=["power-td", "subscribed-power"],
+    )
+    for row in series:
+        points = read_points(series=row, start=start, end=end)
+        data[row.quantity] = [{"x": p.ts.isoformat(), "y": p.value} for p in points]
+    subscribed = data.get("subscribed-power", [])
+    if subscribed and meter.subscribed_power is not None:
+        # PS is stored when it changes: carry the step on to now.
+        subscribed.append({"x": end.isoformat(), "y": meter.subscribed_power})
+    return JsonResponse(
+        {
+            "unit": meter.power_unit or "W",
+            "power": data.get("power-td", []),
+            "subscribed": subscribed,
+        }
+    )
