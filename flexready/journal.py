@@ -92,13 +92,21 @@ def record_call(
         at=at,
         duration_ms=round(duration_ms, 3),
         method=request.method or "",
-        path=request.get_full_path()[:500],
-        caller=caller[:200],
-        request_headers=header_items(request),
-        request_body=body[:BODY_LIMIT].decode("utf-8", errors="replace"),
+        path=_storable(request.get_full_path()[:500]),
+        caller=_storable(caller[:200]),
+        request_headers={
+            _storable(name): _storable(value) for name, value in header_items(request).items()
+        },
+        request_body=_storable(body[:BODY_LIMIT].decode("utf-8", errors="replace")),
         status=status,
-        response_body=shown,
+        response_body=_storable(shown),
     )
+
+
+def _storable(text: str) -> str:
+    # The journal keeps what was sent, even a NUL byte a client put in a body; PostgreSQL text
+    # cannot hold it, so it is kept as U+FFFD rather than losing the whole entry.
+    return text.replace("\x00", "\ufffd")
 
 
 def summary(session: CertificationSession) -> Mapping[str, object]:

@@ -195,6 +195,11 @@ if not DEBUG:
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": [
+        "hub.api.parsers.StorableJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "hub.api.auth.ApiTokenAuthentication",
         # A browser session counts only once its second factor is verified.

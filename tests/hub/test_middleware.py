@@ -21,3 +21,19 @@ def test_nul_bytes_answer_400(client, db, url, field):
 
 def test_ordinary_requests_pass(client, db):
     assert client.get("/healthz").status_code == 200
+
+
+def test_nul_characters_in_json_bodies_answer_400(tenant):
+    from rest_framework.test import APIClient
+
+    from hub.services.tokens import create_token
+
+    api = APIClient()
+    token = create_token(organisation=tenant.organisation, name="w").plaintext
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = api.post(
+        "/api/v1/sites/", data='{"name": "a\\u0000b"}', content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.json()["detail"]
+    assert api.post("/api/v1/sites/", {"name": "Lyon"}, format="json").status_code == 201
