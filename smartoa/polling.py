@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from hub.models import AuditEvent, PollOutcome, PollRun
+from hub.models import PollOutcome, PollRun
 from hub.services import audit
 from smartoa.client import Credentials, Schedule, SmartOAClient
 from smartoa.models import Contract, ScheduleVersion, StopEpisode
@@ -185,27 +185,21 @@ def _store_versions(
     )
     # One INSERT for the batch's audit events: these are the poller's publications, not a
     # person's change, and one row at a time was most of the cost of a first poll.
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                at=now,
-                actor_label="smartoa poller",
-                organisation_id=item.contract.organisation_id,
-                action="smartoa.schedule.published",
-                object_type=ScheduleVersion._meta.label,
-                object_id=str(version.pk),
-                object_repr=str(version)[:300],
-                after=audit.redact(
-                    {
-                        "application_date": version.application_date,
-                        "update_date": version.update_date,
-                        "episodes": [e.as_json() for e in episodes],
-                        "diff": version.diff,
-                    }
-                ),
-            )
-            for item, version, episodes in new
-        ]
+    audit.record_many(
+        audit.build(
+            at=now,
+            actor_label="smartoa poller",
+            organisation=item.contract.organisation,
+            action="smartoa.schedule.published",
+            target=version,
+            after={
+                "application_date": version.application_date,
+                "update_date": version.update_date,
+                "episodes": [e.as_json() for e in episodes],
+                "diff": version.diff,
+            },
+        )
+        for item, version, episodes in new
     )
 
 
