@@ -24,7 +24,7 @@ from django.conf import settings
 from hub.clock import PARIS, local_day_bounds, local_day_of
 from hub.models import Aggregate, MeteringPoint, Quality, Series, SeriesKind
 from hub.selectors.series import Step, read_points
-from hub.units import UnitError, canonical_unit, multiplier_factor
+from hub.units import prefixed_unit
 
 if TYPE_CHECKING:
     from flexready.models import FlexRequest
@@ -35,19 +35,6 @@ HOUR = Decimal(3600)
 
 class NoMeter(Exception):
     """The BACS has no metering point, or the point has no usable series."""
-
-
-def unit_factor(unit: str) -> tuple[str, Decimal]:
-    """``"kWh"`` -> ``("Wh", 1000)``: series store a unit string, possibly with a prefix.
-
-    hub.units knows base units and separate multipliers only; a prefixed unit is split here.
-    """
-    try:
-        return canonical_unit(unit), Decimal(1)
-    except UnitError:
-        if len(unit) > 1:
-            return canonical_unit(unit[1:]), multiplier_factor(unit[0])
-        raise
 
 
 def meter_series(point: MeteringPoint | None) -> Series:
@@ -64,7 +51,7 @@ def power_profile(
     *, series: Series, start: dt.datetime, end: dt.datetime
 ) -> tuple[int, dict[dt.datetime, Decimal]]:
     """Mean power (W) of each step of ``series`` overlapping ``[start, end)``, by step start."""
-    base, factor = unit_factor(series.unit)
+    base, factor = prefixed_unit(series.unit)
     if base not in ("W", "Wh"):
         raise NoMeter(f"series {series.pk} holds {series.unit}, neither a power nor an energy")
     if series.step_seconds:

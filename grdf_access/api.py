@@ -28,6 +28,7 @@ from grdf_access.models import AccessRight, DataType, Pce, Snapshot, Subscriptio
 from grdf_access.sync import full_sync
 from hub.api.permissions import OrganisationRole
 from hub.clock import local_day_of
+from hub.identifiers import InvalidIdentifier, normalise
 from hub.models import Organisation, Role
 from hub.netaddr import client_ip
 from hub.tenancy import current_organisation
@@ -494,12 +495,17 @@ class Export(GrdfView):
         query = ExportQuery(data=request.data)
         query.is_valid(raise_exception=True)
         q = query.validated_data
+        try:
+            # The hub's own PCE rules: "gi123456" and "GI 123456" are one PCE, asked once.
+            identifiers = {normalise("gas_pce", p) for p in q["pces"]}
+        except InvalidIdentifier as exc:
+            raise ValidationError({"pces": [exc.reason]}) from None
         found = list(
             selectors.pces(organisation=self.organisation)
-            .filter(metering_point__identifier__in=[p.replace(" ", "").upper() for p in q["pces"]])
+            .filter(metering_point__identifier__in=identifiers)
             .prefetch_related("rights__pce")
         )
-        if len(found) != len(set(q["pces"])):
+        if len(found) != len(identifiers):
             raise Http404  # a PCE of another organisation is as good as unknown
         return export_response(
             pces=found, types=q["types"], start=q["start"], end=q["end"], fmt=q["format"]

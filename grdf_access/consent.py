@@ -51,10 +51,6 @@ class Window:
     def contains(self, start: dt.date, end: dt.date) -> bool:
         return self.start <= start and end <= self.end
 
-    def clip(self, start: dt.date, end: dt.date) -> Window | None:
-        lo, hi = max(self.start, start), min(self.end, end)
-        return Window(lo, hi) if lo < hi else None
-
     def as_json(self) -> dict[str, str]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 

@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass
 
 from grdf_access.models import FINAL_STATES, AccessRight
-from grdf_access.specs import FieldError, RightSpec, SpecInvalid, shift_years, validate
+from grdf_access.specs import RightSpec, SpecInvalid, shift_years, validate
 from hub.models import Organisation
 
 COLUMNS = [
@@ -167,7 +167,3 @@ def parse(content: bytes, *, organisation: Organisation, today: dt.date) -> Pars
     if not specs and not errors:
         errors.append(RowError(2, "fichier", "aucune ligne de données"))
     return ParsedFile(specs, errors)
-
-
-def field_errors(errors: list[FieldError]) -> list[dict[str, str]]:
-    return [{"field": e.field, "reason": e.reason} for e in errors]

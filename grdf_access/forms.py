@@ -114,7 +114,3 @@ class ThresholdForm(forms.Form):
         for email in emails:
             validator.clean(email)
         return emails
-
-
-class ProofForm(forms.Form):
-    preuves = forms.FileField(label=_("Preuves (PDF, JPEG ou PNG, 3 fichiers de 4 Mo au plus)"))

@@ -89,6 +89,21 @@ def multiplier_factor(multiplier: str | None) -> Decimal:
         raise UnitError("multiplier", f"unknown multiplier {multiplier!r}") from None
 
 
+def prefixed_unit(unit: str) -> tuple[str, Decimal]:
+    """A unit written with its prefix, as series store it: ``"kWh"`` -> ``("Wh", 1000)``."""
+    try:
+        return canonical_unit(unit), Decimal(1)
+    except UnitError:
+        if len(unit) > 1:
+            return canonical_unit(unit[1:]), multiplier_factor(unit[0])
+        raise
+
+
+def triplet(value: float, unit: str, multiplier: str = "") -> dict[str, Any]:
+    """A ``{value, unit, multiplier}`` triplet as the annexes write it (no conversion)."""
+    return {"value": value, "unit": unit, "multiplier": multiplier}
+
+
 def parse_triplet(data: Mapping[str, Any]) -> Quantity:
     """``{"value": 12, "unit": "W", "multiplier": "k"}`` -> Quantity(12000, "W")."""
     if not isinstance(data, Mapping):

@@ -47,13 +47,9 @@ class Fetched:
     error: str = ""
 
 
-def fetch(*, client: SmartOAClient, contract_id: str, credentials: Credentials) -> Schedule:
-    return client.fetch_schedule(credentials=credentials, contract_id=contract_id)
-
-
 def _fetch_one(client: SmartOAClient, contract: Contract, credentials: Credentials) -> Fetched:
     try:
-        schedule = fetch(client=client, contract_id=contract.contract_id, credentials=credentials)
+        schedule = client.fetch_schedule(credentials=credentials, contract_id=contract.contract_id)
     except Exception as exc:  # any fault of one contract stays that contract's failed poll
         return Fetched(contract, None, f"{type(exc).__name__}: {exc}"[:2000])
     return Fetched(contract, schedule)

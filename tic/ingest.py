@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +125,7 @@ class Ingestor:
         state_interval: float = 5.0,
         frames_interval: float = 10.0,
         energy_interval: float = 10.0,
-        clock: object = time.monotonic,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.drift_threshold = drift_threshold
         self.state_interval = state_interval
@@ -286,7 +287,7 @@ class Ingestor:
     def collect(self, *, now: dt.datetime, final: bool = False) -> Batch:
         """Take what is due out of memory, in the thread that handles frames; no database."""
         meters, with_frames = self._due_meters(force=final)
-        clock = self._clock() if callable(self._clock) else 0.0
+        clock = self._clock()
         energy: dict[tuple[int, dt.date, str, str], float] = {}
         if clock >= self._energy_due or final:
             energy, self._energy = dict(self._energy), defaultdict(float)
@@ -340,7 +341,7 @@ class Ingestor:
 
     def _due_meters(self, *, force: bool = False) -> tuple[list[_Meter], set[int]]:
         """Meters whose state is due, and the ids of those whose values and frames are due."""
-        clock = self._clock() if callable(self._clock) else 0.0
+        clock = self._clock()
         due, with_frames = [], set()
         for meter in self._meters.values():
             now_due = force or meter.urgent
@@ -361,7 +362,7 @@ class Ingestor:
 
     def _due_ports(self, *, force: bool = False) -> list[dict[str, Any]]:
         # Counters at the state's pace; a change of state (down, probing…) at once.
-        clock = self._clock() if callable(self._clock) else 0.0
+        clock = self._clock()
         found = []
         for port in self._ports.values():
             due = force or port.urgent or clock - port.saved_at >= self.state_interval

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
+from hub.clock import PARIS
 from tic.protocol import encode_frame
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 def linky_standard_frame(*, adsc: str, at: dt.datetime, east: int, sinsts: int = 900) -> bytes:

@@ -23,12 +23,11 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from functools import cache
-from zoneinfo import ZoneInfo
 
+from hub.clock import local_day_of
 from tic.protocol import Frame, MeterFamily
 from tic.protocol import saphir as saphir_layout
 
-PARIS = ZoneInfo("Europe/Paris")
 IDENTIFIER_LABELS = ("ADS", "ADSC", "ADCO")
 
 # Energy since the last Td top (reset at each top): label → unit.
@@ -161,7 +160,7 @@ def process(
     _servo(runtime, frame, outcome, at=at, drawn=drawn)
     _tariffs(runtime, frame, outcome, at=at)
     if drawn:
-        day = at.astimezone(PARIS).date()
+        day = local_day_of(at)
         periods = runtime.tariff_periods or {"total": "total"}
         for calendar, period in periods.items():
             key = (day, calendar, period)

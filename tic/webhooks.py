@@ -24,9 +24,6 @@ FIRST_DELAY = 10  # seconds, doubled at each failure: a PREAVIS is urgent
 MAX_DELAY = 1800
 
 
-sign = outgoing.sign  # kept here: receivers' docs and tests name it with the headers
-
-
 def retry_delay(attempts: int) -> int:
     """Seconds to wait after ``attempts`` failed attempts."""
     return int(min(FIRST_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY))

@@ -110,9 +110,9 @@ class EcowattAlert:
     hours: list[dt.datetime]  # starts (UTC) of the hours at that level
 
 
-def ecowatt_alert(*, now: dt.datetime, days: int = 4) -> EcowattAlert | None:
-    """The first day from today on with an orange or red day or hour, if any."""
-    for day in ecowatt_days(first=local_day_of(now), count=days):
+def ecowatt_alert(*, days: list[EcowattDay]) -> EcowattAlert | None:
+    """The first of ``days`` (from ``ecowatt_days``) with an orange or red day or hour, if any."""
+    for day in days:
         hours = list(day.hours.all())
         worst = max([day.level, *(h.level for h in hours)])
         if worst >= ORANGE:

@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from hub.clock import PARIS
 from hub.http import build_client, raise_for_provider
-from hub.units import UnitError, parse_triplet
+from hub.units import UnitError, parse_triplet, triplet
 
 PROVIDER = "flexready-supplier"
 PRICES_PATH = "/sessions/{session_id}/suppliers/commodity/prices"
@@ -141,14 +141,10 @@ def signal_json(points: list[SignalPoint] | tuple[SignalPoint, ...]) -> dict[str
     return {
         "step": list(range(1, len(points) + 1)),
         "horodate": [p.at.astimezone(PARIS).isoformat() for p in points],
-        "power": [_triplet(p.power_kw, "W", "k") for p in points],
-        "cost": [_triplet(p.price_eur_per_kwh, "€/kWh", "") for p in points],
-        "co2": [_triplet(p.co2_g_per_kwh, "gCO2eq/kWh", "") for p in points],
+        "power": [triplet(p.power_kw, "W", "k") for p in points],
+        "cost": [triplet(p.price_eur_per_kwh, "€/kWh", "") for p in points],
+        "co2": [triplet(p.co2_g_per_kwh, "gCO2eq/kWh", "") for p in points],
     }
-
-
-def _triplet(value: float, unit: str, multiplier: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "multiplier": multiplier}
 
 
 class SupplierClient:

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 from flexready.market.models import SimulatedSignal
 from flexready.market.supplier_client import SupplierSignalError, parse_signal
 from hub.clock import PARIS
+from hub.units import triplet
 
 STEP = dt.timedelta(minutes=15)
 MAX_WINDOW = dt.timedelta(days=31)
@@ -124,15 +125,11 @@ def default_signal(*, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
         night = 1 if hour < 6 else 0
         steps["step"].append(len(steps["step"]) + 1)
         steps["horodate"].append(local.isoformat())
-        steps["power"].append(_triplet(round(120 - 40 * night, 1), "W", "k"))
-        steps["cost"].append(_triplet(round(0.11 + 0.14 * peak - 0.03 * night, 4), "€/kWh", ""))
-        steps["co2"].append(_triplet(round(32 + 48 * peak - 8 * night, 1), "gCO2eq/kWh", ""))
+        steps["power"].append(triplet(round(120 - 40 * night, 1), "W", "k"))
+        steps["cost"].append(triplet(round(0.11 + 0.14 * peak - 0.03 * night, 4), "€/kWh", ""))
+        steps["co2"].append(triplet(round(32 + 48 * peak - 8 * night, 1), "gCO2eq/kWh", ""))
         at += STEP
     return steps
-
-
-def _triplet(value: float, unit: str, multiplier: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "multiplier": multiplier}
 
 
 @csrf_exempt

@@ -75,7 +75,7 @@ def signals(request: HttpRequest) -> HttpResponse:
                 }
                 for d in days
             ],
-            "alert": selectors.ecowatt_alert(now=now, days=DAYS),
+            "alert": selectors.ecowatt_alert(days=days),
             "state": selectors.ecowatt_state(),
             "ecowatt_chart": _ecowatt_chart(days),
             "feeds": feeds,

@@ -225,6 +225,12 @@ def test_export_csv_and_xlsx_inside_consent_only(sim, tenant, gateway, viewer_cl
     )
     assert hourly.status_code == 403
 
+    # One PCE spelled twice is one PCE; a malformed one is the caller's mistake.
+    spelled = {**body, "pces": [PCE_ID, PCE_ID.lower()], "format": "csv"}
+    assert viewer_client.post("/api/v1/grdf/export", spelled, format="json").status_code == 200
+    bad = viewer_client.post("/api/v1/grdf/export", {**body, "pces": ["GI12"]}, format="json")
+    assert bad.status_code == 400 and "pces" in bad.json()
+
 
 def test_thresholds_api(sim, tenant, operator_client, viewer_client) -> None:
     active_right(tenant)

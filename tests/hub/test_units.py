@@ -59,3 +59,12 @@ def test_bad_triplets_name_the_bad_field(triplet, field):
 def test_converting_between_different_units_is_refused():
     with pytest.raises(UnitError, match="cannot convert"):
         parse_triplet({"value": 1, "unit": "W"}).to("Wh")
+
+
+def test_prefixed_units_as_series_store_them():
+    from hub.units import prefixed_unit
+
+    assert prefixed_unit("kWh") == ("Wh", Decimal(1000))
+    assert prefixed_unit("W") == ("W", Decimal(1))
+    with pytest.raises(UnitError):
+        prefixed_unit("xWh")
