@@ -32,6 +32,8 @@ POWER_UNIT = "W"
 COST_UNIT = "EUR/kWh"
 CO2_UNIT = "gCO2eq/kWh"
 ARRAYS = ("step", "horodate", "power", "cost", "co2")
+# Integers of the signal (step numbers, horizon) beyond this are mistakes, not data.
+INT_MAX = 1_000_000
 
 
 class SupplierSignalError(ValueError):
@@ -76,8 +78,8 @@ def parse_signal(body: bytes | str | Mapping[str, Any]) -> SupplierSignal:
         shown = ", ".join(f"{name}={n}" for name, n in lengths.items())
         raise SupplierSignalError("step", f"arrays of unequal length ({shown})")
     horizon = data.get("horizon")
-    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int)):
-        raise SupplierSignalError("horizon", "not an integer")
+    if horizon is not None:
+        horizon = _step(horizon, "horizon")
     points: list[SignalPoint] = []
     for i in range(lengths["step"]):
         at = _instant(arrays["horodate"][i], f"horodate[{i}]")
@@ -110,6 +112,8 @@ def _load(body: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
 def _step(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise SupplierSignalError(where, "not an integer")
+    if not 0 <= value <= INT_MAX:
+        raise SupplierSignalError(where, f"out of range [0, {INT_MAX}]")
     return value
 
 

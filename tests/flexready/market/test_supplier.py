@@ -180,7 +180,7 @@ def test_an_invalid_signal_is_recorded_and_keeps_the_held_values(feed: SupplierF
     good = json.loads(APPENDIX)
     answers = [json.dumps(good)]
     bad = json.loads(APPENDIX)
-    bad["cost"][1]["unit"] = "€/MWh"
+    bad["cost"][1]["unit"] = "gCO2eq/kWh"
     answers.append(json.dumps(bad))
     unequal = json.loads(APPENDIX)
     unequal["power"].pop()
