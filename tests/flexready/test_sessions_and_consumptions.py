@@ -37,13 +37,31 @@ def test_unknown_session_report_is_404(jwt_client: APIClient) -> None:
     assert not CertificationSession.objects.filter(session_id="never-used").exists()
 
 
-def test_another_organisations_session_is_404(jwt_client: APIClient, foreign: Any) -> None:
-    session_for(
+def test_another_organisations_session_id_is_like_an_unknown_one(
+    jwt_client: APIClient, foreign: Any
+) -> None:
+    """A session id belongs to one organisation: another organisation using the same id gets
+    what an unknown id gets (its own session, made on first use) and never the first one's."""
+    theirs = session_for(
         organisation=foreign.organisation, session_id="theirs", now=paris(2026, 1, 1), created_by=""
     )
-    assert jwt_client.get("/api/v1/theirs/operator/bacs").status_code == 404
+    JournalEntry.objects.create(
+        session=theirs, at=paris(2026, 1, 1), duration_ms=1, method="GET", path="/x", status=200
+    )
+    # The report of an id this organisation never used: 404, as for "never-used".
     assert jwt_client.post("/api/v1/sessions/theirs/reports").status_code == 404
-    assert not JournalEntry.objects.exists()
+    assert jwt_client.post("/api/v1/sessions/never-used/reports").status_code == 404
+    for session_id in ("theirs", "never-seen"):
+        response = jwt_client.get(f"/api/v1/{session_id}/operator/bacs")
+        assert response.status_code == 200
+    ours = CertificationSession.objects.exclude(organisation=foreign.organisation)
+    assert set(ours.values_list("session_id", flat=True)) == {"theirs", "never-seen"}
+    # The other organisation's session and journal are untouched.
+    theirs.refresh_from_db()
+    assert theirs.organisation == foreign.organisation
+    assert list(theirs.entries.values_list("path", flat=True)) == ["/x"]
+    report = jwt_client.post("/api/v1/sessions/theirs/reports")
+    assert report.status_code == 200
 
 
 def test_refused_calls_are_journalled_too(annex: Any) -> None:
