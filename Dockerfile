@@ -10,3 +10,4 @@ COPY tic ./tic
 RUN pip install --no-cache-dir .
 COPY . .
 USER nobody
+CMD ["gunicorn", "hub.wsgi", "-c", "gunicorn.conf.py"]
