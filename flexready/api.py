@@ -53,7 +53,8 @@ def _now() -> dt.datetime:
 
 
 def _iso(instant: dt.datetime) -> str:
-    return instant.astimezone(PARIS).isoformat()
+    # Whole seconds, Paris offset: the annex's own precision.
+    return instant.astimezone(PARIS).isoformat(timespec="seconds")
 
 
 def _duration(seconds: int) -> str:
@@ -217,7 +218,7 @@ def request_json(request: FlexRequest) -> dict[str, Any]:
             }
             for s in steps
         ],
-        "ackPrice": request.ack_price,
+        "ackPrice": services.ack_price_triplet(request.ack_price),
         "receivedAt": _iso(request.received_at),
         "confirmedAt": _iso(request.confirmed_at) if request.confirmed_at else None,
         "reasons": request.reasons,
@@ -297,7 +298,7 @@ class RequestDetail(FlexReadyView):
         self, request: Request, bacs_id: str, asset_id: str, request_id: str, **kwargs: Any
     ) -> Response:
         flex = self.flex_request(bacs_id, asset_id, request_id)
-        services.advance(request=flex, now=_now(), caller=self.caller())
+        flex = services.advance(request=flex, now=_now(), caller=self.caller())
         return Response(request_json(flex))
 
 

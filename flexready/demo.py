@@ -164,7 +164,7 @@ def _demo_request(*, organisation: Organisation, point: MeteringPoint, today: dt
         request=outcome.request,
         flex_product="WID",
         steps=steps,
-        ack_price={"value": "120", "unit": "EUR/MWh"},
+        ack_price=services.parse_ack_price({"value": 120, "unit": "EUR/MWh", "multiplier": ""}),
         now=received + dt.timedelta(minutes=5),
         caller=caller,
     )

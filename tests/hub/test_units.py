@@ -102,3 +102,10 @@ def test_bounded_numbers():
         with pytest.raises(UnitError) as info:
             parse_number(raw, field="x", minimum=Decimal(0), maximum=Decimal(3))
         assert info.value.field == "x"
+
+
+def test_vanishing_values_are_refused_but_zero_is_a_number():
+    assert parse_triplet({"value": 0, "unit": "W"}).value == 0
+    with pytest.raises(UnitError) as info:
+        parse_triplet({"value": "1e-999999", "unit": "W", "multiplier": "G"})
+    assert info.value.field == "value"
