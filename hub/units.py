@@ -53,8 +53,10 @@ UNIT_FACTORS: dict[str, Decimal] = {"EUR/MWh": Decimal("0.001"), "€/MWh": Deci
 # Any value (after its multiplier) beyond this is a mistake; it also keeps the Decimal
 # arithmetic away from its overflow (``1e999999`` times a multiplier) and fits a JSON float.
 MAX_MAGNITUDE = Decimal(10) ** 15
-# A number written with more characters than this is refused before it is parsed.
+# A number written with more characters than this is refused before it is parsed; a non-zero
+# one smaller than this in magnitude is a mistake too (and ``1e-999999`` is no measurement).
 MAX_NUMBER_CHARS = 64
+MIN_MAGNITUDE = Decimal(10) ** -12
 
 
 class UnitError(ValueError):
@@ -153,6 +155,8 @@ def parse_number(
     # Compared before any arithmetic: 1e999999 is a valid Decimal that overflows when scaled.
     if value < low or value > high:
         raise UnitError(field, f"out of range [{low}, {high}]: {text}")
+    if value and abs(value) < MIN_MAGNITUDE:
+        raise UnitError(field, f"too small (a non-zero value is at least {MIN_MAGNITUDE:.0e})")
     return value
 
 
