@@ -432,7 +432,15 @@ if HUB_SIMULATORS:
     FLEXREADY_SUPPLIER_URL = env.str(
         "FLEXREADY_SUPPLIER_URL", default=f"{HUB_PUBLIC_URL}/sim/flexready/supplier"
     )
-    FLEXREADY_SUPPLIER_TOKEN = secret("FLEXREADY_SUPPLIER_TOKEN", default="hub-simulator")
+    FLEXREADY_SUPPLIER_TOKEN = secret("FLEXREADY_SUPPLIER_TOKEN", default="")
+    FLEXREADY_SUPPLIER_TOKEN_URL = env.str(
+        "FLEXREADY_SUPPLIER_TOKEN_URL",
+        default=f"{HUB_PUBLIC_URL}/sim/flexready/supplier/auth/token",
+    )
+    FLEXREADY_SUPPLIER_CLIENT_ID = env.str("FLEXREADY_SUPPLIER_CLIENT_ID", default="hub-simulator")
+    FLEXREADY_SUPPLIER_CLIENT_SECRET = secret(
+        "FLEXREADY_SUPPLIER_CLIENT_SECRET", default="hub-simulator-secret"
+    )
     ECOWATT_API_URL = env.str("ECOWATT_API_URL", default=f"{HUB_PUBLIC_URL}/sim/flexready/ecowatt")
     ECOWATT_TOKEN_URL = env.str(
         "ECOWATT_TOKEN_URL", default=f"{HUB_PUBLIC_URL}/sim/flexready/ecowatt/token/oauth/"
@@ -442,7 +450,11 @@ if HUB_SIMULATORS:
 else:
     # Optional: without it the hub polls no supplier signal (Ecowatt still runs).
     FLEXREADY_SUPPLIER_URL = env.str("FLEXREADY_SUPPLIER_URL", default="")
-    # The bearer token of the supplier API (Annex 2: a JWT from the TSG identity provider).
+    # Annex 2: a JWT from the TSG identity provider (OIDC), obtained by the client-credentials
+    # grant at its token endpoint and renewed before expiry; a fixed token only without them.
+    FLEXREADY_SUPPLIER_TOKEN_URL = env.str("FLEXREADY_SUPPLIER_TOKEN_URL", default="")
+    FLEXREADY_SUPPLIER_CLIENT_ID = env.str("FLEXREADY_SUPPLIER_CLIENT_ID", default="")
+    FLEXREADY_SUPPLIER_CLIENT_SECRET = secret("FLEXREADY_SUPPLIER_CLIENT_SECRET")
     FLEXREADY_SUPPLIER_TOKEN = secret("FLEXREADY_SUPPLIER_TOKEN")
     ECOWATT_API_URL = env.str("ECOWATT_API_URL", default="https://digital.iservices.rte-france.com")
     ECOWATT_TOKEN_URL = env.str(

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from hub.clock import PARIS
-from hub.http import build_client, raise_for_provider
+from hub.http import ClientCredentials, build_client, raise_for_provider
 from hub.units import UnitError, parse_triplet, triplet
 
 PROVIDER = "flexready-supplier"
@@ -151,18 +151,43 @@ def signal_json(points: list[SignalPoint] | tuple[SignalPoint, ...]) -> dict[str
     }
 
 
+def configured_credentials() -> ClientCredentials | None:
+    """The supplier's OIDC client-credentials login from the settings, if configured.
+
+    Annex 2: "The needed JWT token will be provided during user authentication using the TSG
+    authentication provider (OIDC compliant)". A polling server has no browser for the
+    ``/auth/login`` redirect, so it uses the provider's token endpoint with its client id and
+    secret; the token is cached and asked for again ``early_expiry`` seconds before it expires
+    (and once more on a 401).
+    """
+    token_url = settings.FLEXREADY_SUPPLIER_TOKEN_URL
+    client_id = settings.FLEXREADY_SUPPLIER_CLIENT_ID
+    client_secret = settings.FLEXREADY_SUPPLIER_CLIENT_SECRET
+    if not (token_url and client_id and client_secret):
+        return None
+    return ClientCredentials(token_url=token_url, client_id=client_id, client_secret=client_secret)
+
+
 class SupplierClient:
-    """Fetches a delivery point's signal; close it (or use it as a context manager) when done."""
+    """Fetches a delivery point's signal; close it (or use it as a context manager) when done.
+
+    Authentication: ``credentials`` (default: :func:`configured_credentials`), else a fixed
+    ``token`` (default ``FLEXREADY_SUPPLIER_TOKEN``, e.g. one copied from a browser login).
+    """
 
     def __init__(
         self,
         *,
         base_url: str | None = None,
         token: str | None = None,
+        credentials: ClientCredentials | None = None,
         transport: httpx.BaseTransport | None = None,
         retries: int = 3,
     ) -> None:
-        token = settings.FLEXREADY_SUPPLIER_TOKEN if token is None else token
+        if credentials is None and token is None:
+            credentials = configured_credentials()
+        if credentials is None and token is None:
+            token = settings.FLEXREADY_SUPPLIER_TOKEN
         base_url = base_url or settings.FLEXREADY_SUPPLIER_URL
         if not base_url:
             raise ImproperlyConfigured("FLEXREADY_SUPPLIER_URL is not set")
@@ -171,8 +196,9 @@ class SupplierClient:
             provider=PROVIDER,
             transport=transport,
             retries=retries,
+            auth=credentials,
             headers={"Accept": "application/json"}
-            | ({"Authorization": f"Bearer {token}"} if token else {}),
+            | ({"Authorization": f"Bearer {token}"} if token and credentials is None else {}),
         )
 
     def __enter__(self) -> SupplierClient:
