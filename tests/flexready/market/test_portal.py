@@ -192,3 +192,29 @@ def test_upload_refuses_bad_files_other_roles_and_foreign_feeds(
     sign_in(client, tenant.operator)
     assert _upload(client, feed.metering_point.identifier, APPENDIX).status_code == 403
     assert not Point.objects.exists()
+
+
+def test_the_hubs_admin_uploads_a_signal_for_a_feed(
+    client: Client, tenant: Tenant, feed: SupplierFeed
+) -> None:
+    """The same upload from the hub's back-office (staff), on the feed's page."""
+    import io
+
+    from hub.models import AuditEvent, Point
+
+    staff = tenant.admin
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    sign_in(client, staff)
+    change = client.get(f"/admin/flexready_market/supplierfeed/{feed.pk}/change/")
+    url = f"/admin/flexready_market/supplierfeed/{feed.pk}/upload-signal/"
+    assert url in change.content.decode()
+    bad = APPENDIX.replace('"unit": "€/kWh"', '"unit": "W"', 1)
+    response = client.post(url, {"signal_file": io.BytesIO(bad.encode())})
+    assert response.status_code == 200 and "cost[0].unit" in response.content.decode()
+    response = client.post(url, {"signal_file": io.BytesIO(APPENDIX.encode())})
+    assert response.status_code == 302
+    assert Point.objects.filter(series__metering_point=feed.metering_point).count() == 12
+    assert AuditEvent.objects.filter(
+        action="flexready.supplier_signal.uploaded", actor=staff
+    ).exists()
