@@ -144,7 +144,7 @@ def signal_json(points: list[SignalPoint] | tuple[SignalPoint, ...]) -> dict[str
     """Points in the annex's own format (steps renumbered from 1), local ISO 8601 offsets."""
     return {
         "step": list(range(1, len(points) + 1)),
-        "horodate": [p.at.astimezone(PARIS).isoformat() for p in points],
+        "horodate": [p.at.astimezone(PARIS).isoformat(timespec="seconds") for p in points],
         "power": [triplet(p.power_kw, "W", "k") for p in points],
         "cost": [triplet(p.price_eur_per_kwh, "€/kWh", "") for p in points],
         "co2": [triplet(p.co2_g_per_kwh, "gCO2eq/kWh", "") for p in points],
