@@ -1,8 +1,8 @@
 """An in-process fake of EDF OA's Smart OA API, mounted under ``/sim/smartoa/``.
 
-Faithful to the seed (``shared/seeds/002``): one account and one token per contract, an IP
-allow-list (403 outside it), the ``Effacement`` resource without parameters, answering
-``{id, update_date, application_date, data: [{start_date, end_date, value}]}`` with local
+Faithful to EDF OA's Smart OA presentation to producers (webinar, 2025): one account and one token
+per contract, an IP allow-list (403 outside it), the ``Effacement`` resource without parameters,
+answering ``{id, update_date, application_date, data: [{start_date, end_date, value}]}`` with local
 ISO 8601 offsets.
 
 Its days follow a fixed script, so that a poller sees every situation within one day:

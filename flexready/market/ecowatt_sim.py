@@ -1,6 +1,6 @@
 """An in-process fake of RTE's Ecowatt v5 API, under ``/sim/flexready/ecowatt/``.
 
-Faithful to the reference (shared/reference/ecowatt-openadr-smartoa.md §1): a token endpoint
+Faithful to RTE's Ecowatt v5 API documentation: a token endpoint
 taking the client credentials as HTTP Basic (``token/oauth/``), answering
 ``{access_token, token_type: "Bearer", expires_in: 7199}``; ``open_api/ecowatt/v5/signals``
 answering four local days (today to D+3) in an unordered list, ``jour`` at local midnight with
