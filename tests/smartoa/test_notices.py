@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 
 from hub.models import Notification
-from smartoa import notices, services, simulator, tasks
+from smartoa import notices, services, simulator, tasks, versions
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract
-from smartoa.services import ContractSpecError, poll_contract
+from smartoa.polling import poll_contract
+from smartoa.services import ContractSpecError
 
 from .conftest import paris
 
@@ -35,13 +36,14 @@ def test_new_and_changed_stops_mail_the_contacts(
     )
     with django_capture_on_commit_callbacks(execute=True):
         first = poll_contract(contract=contract, now=NOW, client=oa_client)
-        assert first.version is not None
-        tasks.notify_version(version=first.version)
+        assert first.outcome == "new_version"
         sim.clock = lambda: paris(2025, 9, 22, 9, 35)
         changed = poll_contract(contract=contract, now=paris(2025, 9, 22, 9, 35), client=oa_client)
         assert changed.version is not None
-        tasks.notify_version(version=changed.version)
-        tasks.notify_version(version=changed.version)  # polled again: not mailed twice
+        # Polled again: the version is known, nothing is stored or told twice.
+        again = poll_contract(contract=contract, now=paris(2025, 9, 22, 9, 40), client=oa_client)
+        assert again.outcome == "unchanged"
+        versions.distribute(version=changed.version, now=paris(2025, 9, 22, 9, 41))
     assert len(mailoutbox) == 2
     assert mailoutbox[0].to == ["astreinte@plant.example", "exploit@plant.example"]
     assert "Arrêt Smart OA : BOA-2025-000042 le 22/09/2025" in mailoutbox[0].subject

@@ -13,7 +13,8 @@ from hub.services.tokens import create_token
 from smartoa import selectors, simulator, tasks, views
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract, ControllerAccess, WebhookEndpoint
-from smartoa.services import create_contract, poll_contract
+from smartoa.polling import poll_contract
+from smartoa.services import create_contract
 from tests.conftest import Tenant
 from tests.hub.test_portal_support import sign_in
 
