@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hub.clock import PARIS, local_day_of
+from hub.clock import format_local, local_day_of
 from hub.models import ApiToken, Role
 from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
@@ -71,7 +71,8 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 
 def _chart(result: billing.BillingDay) -> dict[str, Any]:
     return {
-        "labels": [f"{s.start.astimezone(PARIS):%H:%M}" for s in result.steps],
+        # On the 25-hour day 02:00-02:55 come twice: the offset tells them apart.
+        "labels": [format_local(s.start, "%H:%M") for s in result.steps],
         "energies": [s.energy for s in result.steps],
         "states": [s.state.value for s in result.steps],
         "colours": [STATE_COLOURS[s.state.value] for s in result.steps],
@@ -149,7 +150,7 @@ def fetch_now(request: HttpRequest, contract_id: str) -> HttpResponse:
     transaction.on_commit(
         partial(tasks.poll_contract.apply_async, kwargs={"contract_pk": contract.pk})
     )
-    text = _("Relève demandée à %(time)s.") % {"time": f"{_now().astimezone(PARIS):%H:%M:%S}"}
+    text = _("Relève demandée à %(time)s.") % {"time": format_local(_now(), "%H:%M:%S")}
     if getattr(request, "htmx", False):
         return HttpResponse(f'<span id="fetch-status" role="status">{text}</span>')
     messages.success(request, text)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from django.db.models import Q
 
+from hub.clock import PARIS, format_local
 from hub.http import urlsafety
 from hub.http import webhooks as outgoing
 from smartoa.models import (
@@ -39,17 +40,41 @@ def retry_delay(attempts: int) -> int:
 
 
 def payload_for(version: ScheduleVersion) -> dict[str, Any]:
+    """The body: instants in UTC, each also in Paris time with its offset, and a French text.
+
+    ``text`` is for receivers that show it to a person (a chat channel, an SMS gateway): its
+    times carry their UTC offset on the days the clocks change (``hub.clock.format_local``).
+    """
+    episodes = list(version.episodes.order_by("start"))
+    stops = [f"{format_local(e.start)} → {format_local(e.end)}" for e in episodes]
+    day = f"{version.application_date:%d/%m/%Y}"
+    text = (
+        f"Contrat {version.contract.contract_id}, journée du {day} : "
+        + ("arrêts " + ", ".join(stops) if stops else "aucun arrêt")
+        + " (heure de Paris)."
+    )
     return {
         "event": "smartoa.schedule.changed" if version.diff else "smartoa.schedule.published",
         "contract_id": version.contract.contract_id,
         "application_date": version.application_date.isoformat(),
         "update_date": version.update_date.isoformat(),
+        "source": version.source,
         "episodes": [
-            {"start": e.start.isoformat(), "end": e.end.isoformat()}
-            for e in version.episodes.order_by("start")
+            {
+                "start": e.start.isoformat(),
+                "end": e.end.isoformat(),
+                "start_local": _paris_iso(e.start),
+                "end_local": _paris_iso(e.end),
+            }
+            for e in episodes
         ],
         "diff": version.diff,
+        "text": text,
     }
+
+
+def _paris_iso(instant: dt.datetime) -> str:
+    return instant.astimezone(PARIS).isoformat(timespec="seconds")
 
 
 def needs_notice(version: ScheduleVersion) -> bool:
