@@ -32,6 +32,7 @@ from smartoa.models import (
 from smartoa.schedule import Episode
 
 POLL_SOURCE = "smartoa"
+ALREADY_KNOWN = "cette version de la journée (même date de mise à jour) est déjà enregistrée"
 # What a poll may meet and survive: the poll run records it, the last good schedule stays.
 POLL_ERRORS: tuple[type[Exception], ...] = (SmartOAError, ProviderError, httpx.HTTPError)
 
@@ -270,7 +271,9 @@ def enter_schedule(
     that version (same day, same update date) is already known.
     """
     if schedule.contract_id != contract.contract_id:
-        raise ContractSpecError("schedule", f"id {schedule.contract_id!r} is not this contract")
+        raise ContractSpecError(
+            "stops", f"l'identifiant {schedule.contract_id!r} n'est pas celui de ce contrat"
+        )
     try:
         with transaction.atomic():
             [stored] = versions.store(
@@ -282,14 +285,10 @@ def enter_schedule(
                 now=now,
             )
             if stored.version is None:
-                raise ContractSpecError(
-                    "update_date", "this version of the day (same update date) is already known"
-                )
+                raise ContractSpecError("update_date", ALREADY_KNOWN)
             versions.distribute(version=stored.version, now=now)
     except IntegrityError as exc:
-        raise ContractSpecError(
-            "update_date", "this version of the day (same update date) is already known"
-        ) from exc
+        raise ContractSpecError("update_date", ALREADY_KNOWN) from exc
     return stored.version
 
 
