@@ -171,6 +171,18 @@ def billing_json(result: billing.BillingDay) -> dict[str, Any]:
         "non_compliant_energy": result.non_compliant_energy,
         "neutralised_energy": result.neutralised_energy,
         "compliant": result.compliant,
+        "back_at_full_power": result.back_at_full_power,
+        "returns": [
+            {
+                "stop_end": r.stop_end.isoformat(),
+                "step": r.step.isoformat(),
+                "energy": r.energy,
+                "reference": r.reference,
+                "status": r.status.value,
+                "reason": r.reason,
+            }
+            for r in result.returns
+        ],
         "episodes": [e.as_json() for e in result.episodes],
         "steps": [
             {"start": s.start.isoformat(), "state": s.state.value, "energy": s.energy}

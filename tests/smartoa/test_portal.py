@@ -445,3 +445,23 @@ def test_oversized_upload_is_refused_without_storing(
     assert response.status_code == 400
     assert "trop volumineux" in response.content.decode()
     assert not Series.objects.filter(source="smartoa-csv").exists()
+
+
+def test_late_return_after_the_stop_is_reported_on_the_page(
+    client: Client, tenant: Tenant, seeded: Contract
+) -> None:
+    """Seed: « Le producteur doit être à pleine puissance à partir de 18h. »"""
+    sign_in(client, tenant.operator)
+    rows = ["start;energy_kwh"] + [
+        f"2025-09-22T{time}:00+02:00;{energy}"
+        for time, energy in (("18:00", "0,2"), ("18:05", "1"), ("18:10", "1"), ("18:15", "1"))
+    ]
+    upload = SimpleUploadedFile("courbe.csv", "\n".join(rows).encode(), content_type="text/csv")
+    response = client.post(PAGE + "load-curve/", {"file": upload})
+    page = client.get(response["Location"])
+    [check] = page.context["billing"].returns
+    assert check.status == "late"
+    html = page.content.decode()
+    returns = html[html.index('id="returns"') :][:400]
+    assert "18:00" in returns and "20 % de la production" in returns, returns
+    assert page.context["billing"].compliant is False
