@@ -70,6 +70,7 @@ def _version(version: ScheduleVersion) -> dict[str, Any]:
         "application_date": version.application_date.isoformat(),
         "update_date": version.update_date.isoformat(),
         "fetched_at": version.fetched_at.isoformat(),
+        "source": version.source,  # "api", or "manual" when entered by an operator
         "periods": version.periods,
         "episodes": [_episode(Episode(e.start, e.end)) for e in version.episodes.all()],
         "diff": version.diff,
@@ -118,6 +119,7 @@ class Setpoint(ContractScopedMixin, APIView):
                         "application_date": version.application_date.isoformat(),
                         "update_date": version.update_date.isoformat(),
                         "fetched_at": version.fetched_at.isoformat(),
+                        "source": version.source,
                     }
                     if version is not None
                     else None

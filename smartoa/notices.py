@@ -22,7 +22,7 @@ from hub.http import ProviderError
 from hub.models import Notification, Severity
 from hub.services.notifications import notify, resolve
 from smartoa.models import Contract, ScheduleVersion, VersionSource
-from smartoa.webhooks import needs_notice
+from smartoa.webhooks import episodes_of, needs_notice
 
 SOURCE = "smartoa"
 
@@ -46,7 +46,7 @@ def body_of(version: ScheduleVersion) -> str:
     if version.source == VersionSource.MANUAL:
         lines.append("Saisi à la main depuis le portail Smart OA (API indisponible).")
     lines.append("")
-    episodes = list(version.episodes.order_by("start"))
+    episodes = episodes_of(version)
     if episodes:
         lines.append("Arrêts demandés :")
         lines += [f"  • {_local(e.start)} → {_local(e.end)}" for e in episodes]

@@ -16,11 +16,12 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 
 from hub.services import audit
 from smartoa import notices, webhooks
 from smartoa.client import Schedule
-from smartoa.models import Contract, ScheduleVersion, StopEpisode, VersionSource
+from smartoa.models import Contract, ScheduleVersion, StopEpisode, VersionSource, WebhookEndpoint
 from smartoa.schedule import Episode, diff_episodes
 
 logger = logging.getLogger(__name__)
@@ -153,20 +154,39 @@ def _insert(
     )
 
 
-def distribute(*, version: ScheduleVersion, now: dt.datetime) -> None:
+def distribute(
+    *,
+    version: ScheduleVersion,
+    now: dt.datetime,
+    endpoints: list[WebhookEndpoint] | None = None,
+) -> None:
     """Tell of a new or changed stop: the notice e-mailed to the contract's contacts, and a
     webhook delivery per listening endpoint, sent once the version is committed."""
+    if not webhooks.needs_notice(version):
+        return
     notices.notify_contacts(version=version, now=now)
-    for delivery in webhooks.create_deliveries(version=version):
+    for delivery in webhooks.create_deliveries(version=version, endpoints=endpoints):
         transaction.on_commit(partial(enqueue_delivery, delivery_pk=delivery.pk))
 
 
 def distribute_all(*, versions: Sequence[ScheduleVersion], now: dt.datetime) -> None:
-    """:func:`distribute` each version on its own: a failing notice touches no other."""
-    for version in versions:
+    """:func:`distribute` each version on its own (a failing notice touches no other), with
+    their stops and the organisations' endpoints loaded once for all."""
+    if not versions:
+        return
+    prefetch_related_objects(
+        list(versions), Prefetch("episodes", queryset=StopEpisode.objects.order_by("start"))
+    )
+    told = [v for v in versions if webhooks.needs_notice(v)]
+    endpoints = (
+        webhooks.listening_endpoints(organisation_ids={v.contract.organisation_id for v in told})
+        if told
+        else []
+    )
+    for version in told:
         try:
             with transaction.atomic():
-                distribute(version=version, now=now)
+                distribute(version=version, now=now, endpoints=endpoints)
         except Exception:
             logger.exception(
                 "smartoa notice failed", extra={"contract": version.contract.contract_id}

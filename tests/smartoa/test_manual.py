@@ -83,6 +83,8 @@ def test_operator_types_the_day_and_it_is_stored_audited_and_told(
     assert point.value == 1.0
     page = client.get(f"/smartoa/contracts/{CONTRACT_ID}/").content.decode()
     assert "saisie manuelle" in page
+    api = client.get(f"/api/v1/smartoa/contracts/{CONTRACT_ID}/schedules", {"date": "2025-09-22"})
+    assert [v["source"] for v in api.json()["versions"]] == ["manual"]
 
 
 def test_the_api_answer_can_be_pasted_whole(
