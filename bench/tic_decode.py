@@ -1,7 +1,7 @@
-"""Throughput of the TIC decoder on the shared captures, against a naive split-only parser.
+"""Throughput of the TIC decoder on the real captures, against a naive split-only parser.
 
 Run from the repository root: ``python bench/tic_decode.py``. ``TIC_FIXTURES`` points at the
-captures (default ``../shared/fixtures/tic`` from the repository root). Each capture is repeated
+captures (default ``tests/fixtures/tic``). Each capture is repeated
 until one decoder pass takes about 0.5 s, the best of three passes is kept (1-2 s of work per
 capture with the baseline). The decoder is fed in 4 KiB chunks, as from a serial port. The
 baseline splits on STX/ETX, LF and the separator and checks nothing: no checksum, no parity,
@@ -27,7 +27,7 @@ PASSES = 3
 
 
 def fixtures_dir() -> Path:
-    return Path(os.environ.get("TIC_FIXTURES", REPO.parent / "shared" / "fixtures" / "tic"))
+    return Path(os.environ.get("TIC_FIXTURES", REPO / "tests" / "fixtures" / "tic"))
 
 
 def decode(data: bytes) -> int:

@@ -1,8 +1,8 @@
 """An in-process fake of EDF OA's Smart OA API, mounted under ``/sim/smartoa/``.
 
-Faithful to the seed (``shared/seeds/002``): one account and one token per contract, an IP
-allow-list (403 outside it), the ``Effacement`` resource without parameters, answering
-``{id, update_date, application_date, data: [{start_date, end_date, value}]}`` with local
+Faithful to EDF OA's Smart OA presentation to producers (webinar, 2025): one account and one token
+per contract, an IP allow-list (403 outside it), the ``Effacement`` resource without parameters,
+answering ``{id, update_date, application_date, data: [{start_date, end_date, value}]}`` with local
 ISO 8601 offsets.
 
 Its days follow a fixed script, so that a poller sees every situation within one day:
@@ -131,7 +131,12 @@ def effacement(request: HttpRequest) -> HttpResponse:
     if networks is None:
         networks = settings.SMARTOA_SIM_ALLOWED_NETWORKS
     if not address_allowed(client_ip(request), networks):
-        return JsonResponse({"error": "forbidden", "detail": "IP address not allowed"}, status=403)
+        # Guess: the seed gives no error body. A French message, JSON-escaped as Django's
+        # JsonResponse (and many servers) write it, so the poller has to decode it.
+        return JsonResponse(
+            {"error": "forbidden", "detail": "Adresse IP non autorisée pour ce contrat"},
+            status=403,
+        )
     fault = STATE.faults.get(account_id)
     if fault == SERVER_ERROR:
         return JsonResponse({"error": "unavailable"}, status=503)

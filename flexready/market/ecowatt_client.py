@@ -1,14 +1,13 @@
 """RTE's Ecowatt v5 API: the national grid signal for today and the next three days.
 
-Facts (public Ecowatt v5 clients: openHAB's ecowatt binding, kamaradclimber/rte-ecowatt):
-OAuth2 client credentials, the client authenticating to the token URL with HTTP Basic;
-``GET /open_api/ecowatt/v5/signals`` (or ``/open_api/ecowatt/v5/sandbox/signals``) without
-parameters answers
-``{"signals": [{GenerationFichier, jour, dvalue, message, values: [{pas, hvalue}]}]}``. The list
-is not ordered, ``jour`` is local midnight with its offset, ``pas`` is the hour of the local day
-(matched by value, not by position) and some days carry fewer values than hours. ``hvalue`` is 0
-(low-carbon), 1 (normal), 2 (orange) or 3 (red); ``dvalue`` is the day's level. One call per
-15 minutes: more answers 429 with ``Retry-After``.
+Facts (RTE's Ecowatt v5 API documentation on data.rte-france.com): OAuth2 client credentials, the
+client authenticating to the token URL with HTTP Basic; ``GET /open_api/ecowatt/v5/signals`` (or
+``/open_api/ecowatt/v5/sandbox/signals``) without parameters answers ``{"signals":
+[{GenerationFichier, jour, dvalue, message, values: [{pas, hvalue}]}]}``. The list is not ordered,
+``jour`` is local midnight with its offset, ``pas`` is the hour of the local day (matched by value,
+not by position) and some days carry fewer values than hours. ``hvalue`` is 0 (low-carbon), 1
+(normal), 2 (orange) or 3 (red); ``dvalue`` is the day's level. One call per 15 minutes: more
+answers 429 with ``Retry-After``.
 
 Pure Python on the hub's HTTP factory: no ORM, typed results, typed errors.
 """

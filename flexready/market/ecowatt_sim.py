@@ -1,7 +1,7 @@
 """An in-process fake of RTE's Ecowatt v5 API, under ``/sim/flexready/ecowatt/``.
 
-Faithful to public Ecowatt v5 clients (openHAB's ecowatt binding, kamaradclimber/rte-ecowatt):
-a token endpoint taking the client credentials as HTTP Basic (``token/oauth/``), answering
+Faithful to RTE's Ecowatt v5 API documentation: a token endpoint
+taking the client credentials as HTTP Basic (``token/oauth/``), answering
 ``{access_token, token_type: "Bearer", expires_in: 7199}``; ``open_api/ecowatt/v5/signals``
 answering four local days (today to D+3) in an unordered list, ``jour`` at local midnight with
 its offset and one ``{pas, hvalue}`` per hour of the local day (23 or 25 on DST days); a second

@@ -2,8 +2,10 @@
 
 Pure Python on the hub's HTTP factory (``hub.http.build_client``): OAuth2 client credentials,
 retries with backoff on 429/5xx, one log line per attempt. No ORM: every method returns the typed
-objects defined here. Facts come from ``shared/reference/grdf-adict.md`` (cited as "ref §x.y")
-and the RSF announcement (``shared/seeds/000``).
+objects defined here. Facts come from GRDF's published ADICT v2 Swagger ("API B2B ADICT V2"),
+its sandbox data set and the public clients built on it (cited as "ref §x.y": 1.2 authentication,
+1.3-1.5 endpoints, bodies and answers, 1.6 statuses, 1.7 errors, 1.8 limits, 1.9 sandbox PCEs,
+1.10 RSF, 3.x data semantics), and GRDF's RSF announcement to suppliers (December 2025).
 
 What the client smooths over (ref §1.5, §1.6, §3.5):
 

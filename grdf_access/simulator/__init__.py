@@ -1,10 +1,10 @@
 """An in-process fake of GRDF ADICT v2 (+ provisional RSF), mounted under ``/sim/grdf/``.
 
-Faithful to ``shared/reference/grdf-adict.md``: OAuth2 token endpoint, access-right declaration
-and life cycle, consent enforcement answering like GRDF (HTTP 200 + ``statut_restitution``),
-deterministic consumption data with the real shapes (``generator``), the sandbox PCE scenarios
-of ref §1.9 (``sandbox``), proof limits. Its state lives in Django's cache (``state``), so
-every web process and the test process agree; nothing is stored in the database.
+Faithful to GRDF's published ADICT v2 documentation (see ``grdf_access.client``): OAuth2 token
+endpoint, access-right declaration and life cycle, consent enforcement answering like GRDF (HTTP 200
++ ``statut_restitution``), deterministic consumption data with the real shapes (``generator``), the
+sandbox PCE scenarios of ref §1.9 (``sandbox``), proof limits. Its state lives in Django's cache
+(``state``), so every web process and the test process agree; nothing is stored in the database.
 
 Hooks for tests and the portal demo (each also has an HTTP twin under ``/sim/grdf/_sim/``):
 

@@ -1,5 +1,5 @@
 # ruff: noqa: E501 - the annex's lines, kept as they are
-"""Annex 1's curl examples, copied verbatim from the annex (../shared/seeds/003_*.txt).
+"""Flex Ready® Annex 1 (flexibility-operator API): its curl examples, verbatim.
 
 The annex reached us through a PDF extraction: URLs broken across lines and the page stamp
 "PROVISOIRE" inside two examples. Only those breaks are joined here; the text is otherwise

@@ -1,4 +1,4 @@
-"""Where the shared TIC captures live (``TIC_FIXTURES`` overrides the default)."""
+"""TIC test fixtures: the real captures in ``tests/fixtures/tic`` (``TIC_FIXTURES`` overrides)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "tic"
+DEFAULT_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tic"
 
 
 def fixtures_dir() -> Path:

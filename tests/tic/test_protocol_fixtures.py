@@ -1,4 +1,4 @@
-"""Every shared capture decodes as its SOURCES.md entry says."""
+"""Every capture in tests/fixtures/tic decodes as its PROVENANCE.md entry says."""
 
 from __future__ import annotations
 

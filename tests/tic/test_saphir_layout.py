@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import csv
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,8 @@ from tic.protocol import saphir
 
 from .test_protocol_saphir import LONG, SHORT
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "reference" / "enedis" / "NOI-CPT_02E.txt"
+# Our transcription of 02E Tableau 12, with its citation in the file's header.
+TABLE = Path(__file__).resolve().parent / "data" / "saphir_tableau12.csv"
 
 
 def test_short_consumer_frame_has_only_short_frame_labels() -> None:
@@ -42,38 +43,35 @@ def test_producer_long_only_labels() -> None:
     assert saphir.layout(["PA1I"], "TRM_LONGUE").unexpected == ("PA1I",)
 
 
-def _spec_rows() -> dict[str, str]:
-    """Label → the presence cells as extracted, e.g. ``'  X  X'`` (see saphir's docstring)."""
-    lines = SPEC.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if "Tableau 12 : Codage" in line)
+def _table_rows() -> dict[str, str]:
+    """Label → which of the four columns (consumer TCT/TLG, producer TCT/TLG) are marked."""
     rows = {}
-    for line in lines[start : start + 200]:
-        match = re.search(r"((?: +X)+) \( [A-Z]", line)
-        if match and not line.startswith(("kvar", "Valeur")):
-            rows[line.split()[0]] = match.group(1)
+    with TABLE.open(encoding="utf-8") as handle:
+        lines = (line for line in handle if not line.startswith("#"))
+        for row in csv.DictReader(lines):
+            rows[row["label"]] = "".join(
+                "X" if row[column] == "X" else "."
+                for column in ("consumer_tct", "consumer_tlg", "producer_tct", "producer_tlg")
+            )
     return rows
 
 
-def test_table_matches_the_specification_text() -> None:
-    """Every row of Tableau 12 with a readable label lands in the set its X pattern says."""
-    if not SPEC.is_file():
-        pytest.fail(f"specification text not found at {SPEC}")
+def test_table_matches_the_specification() -> None:
+    """Every row of 02E Tableau 12 (our transcription) lands in the set its columns say."""
+    kinds = {"XXXX": "every", "...X": "producer_long", "..XX": "producer", ".X.X": "long"}
+    sets = {
+        "every": saphir.EVERY_FRAME,
+        "long": saphir.LONG_ONLY,
+        "producer": saphir.PRODUCER,
+        "producer_long": saphir.PRODUCER_LONG_ONLY,
+    }
     checked = 0
-    for label, cells in _spec_rows().items():
-        marks = cells.strip()
-        # Four cells filled; one (producer TLG); two side by side (producer TCT and TLG); two
-        # with an empty cell between them (TLG of both profiles).
-        kind = {"X X X X": "every", "X": "producer_long", "X X": "producer", "X  X": "long"}[marks]
+    for label, cells in _table_rows().items():
+        kind = kinds[cells]
         concrete = label.replace("px", "p1").replace("X", "1")
         concrete = {"PAXS": "PA1S", "PAXI": "PA1I", "UMOYX": "UMOY1", "DATEPAX": "DATEPA1"}.get(
             label, concrete
         )
-        sets = {
-            "every": saphir.EVERY_FRAME,
-            "long": saphir.LONG_ONLY,
-            "producer": saphir.PRODUCER,
-            "producer_long": saphir.PRODUCER_LONG_ONLY,
-        }
         assert concrete in sets[kind], (label, cells, kind)
         checked += 1
-    assert checked >= 55
+    assert checked == 58
