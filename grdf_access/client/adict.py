@@ -62,6 +62,7 @@ from grdf_access.client.wire import (
 from grdf_access.ndjson import LineProblem, parse_ndjson
 from hub.http import ClientCredentials, build_client, raise_for_provider
 from hub.http import retry as http_retry
+from hub.http.oauth import AuthMethod
 
 
 class AdictClient:
@@ -82,6 +83,7 @@ class AdictClient:
         client_id: str | None = None,
         client_secret: str | None = None,
         scope: str | None = None,
+        auth_method: AuthMethod | None = None,
         rate_limiter: RateLimiter | None = None,
         requests_per_second: float | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -106,6 +108,8 @@ class AdictClient:
             client_id=client_id,
             client_secret=client_secret or settings.GRDF_CLIENT_SECRET,
             scope=scope or settings.GRDF_SCOPE,
+            auth_method=auth_method or settings.GRDF_TOKEN_AUTH_METHOD,
+            auth_method_setting="GRDF_TOKEN_AUTH_METHOD",
         )
         self._http = build_client(
             base_url=self.base_url,

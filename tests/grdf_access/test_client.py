@@ -450,7 +450,11 @@ def test_5xx_is_retried_then_a_provider_error(no_waits: list[float]) -> None:
     assert len(no_waits) == 2
 
 
-def test_token_refused_is_an_authentication_error() -> None:
+def test_token_refused_is_an_authentication_error_naming_method_and_setting() -> None:
+    """Reference grdf-adict.md §1.2: the token request is a form-urlencoded POST of
+    "grant_type=client_credentials, client_id, client_secret, scope". A refusal must say how the
+    credentials were sent and which setting changes it."""
+
     def refuse(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"error": "invalid_client"})
 
@@ -458,18 +462,36 @@ def test_token_refused_is_an_authentication_error() -> None:
         base_url=BASE, token_url=TOKEN_URL, client_id="bad", client_secret="bad",
         transport=httpx.MockTransport(refuse), rate_limiter=RateLimiter(1000),
     )  # fmt: skip
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(AuthenticationError) as caught:
         client.list_access_rights()
+    message = str(caught.value)
+    assert "client_secret_post" in message
+    assert "GRDF_TOKEN_AUTH_METHOD=basic" in message
 
 
-def test_token_request_carries_scope_and_credentials() -> None:
+def test_token_request_carries_credentials_in_the_form_body() -> None:
+    """Reference grdf-adict.md §1.2: "POST form-urlencoded: grant_type=client_credentials,
+    client_id, client_secret, scope=<api path>" — no Basic header."""
     client, recorder = make(lambda request: ndjson(STATUS_OK), scope="/adict/bas/v6")
     client.list_access_rights()
     [token_call] = recorder.token_calls
+    assert token_call.headers["Content-Type"] == "application/x-www-form-urlencoded"
     form = dict(httpx.QueryParams(token_call.content.decode()))
     assert form["grant_type"] == "client_credentials"
     assert form["scope"] == "/adict/bas/v6"
+    assert form["client_id"] == client.client_id
+    assert form["client_secret"]
+    assert "Authorization" not in token_call.headers
+
+
+def test_basic_auth_method_on_request() -> None:
+    """For a provider that wants HTTP Basic, ``auth_method="basic"`` sends only the header."""
+    client, recorder = make(lambda request: ndjson(STATUS_OK), auth_method="basic")
+    client.list_access_rights()
+    [token_call] = recorder.token_calls
     assert token_call.headers["Authorization"].startswith("Basic ")
+    form = dict(httpx.QueryParams(token_call.content.decode()))
+    assert "client_secret" not in form and "client_id" not in form
 
 
 # -- proofs ----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from grdf_access.client import (
     ScopeError,
 )
 from grdf_access.simulator.filecache import SimulatorFileCache
+from hub.http import clear_token_cache
 
 from .adict_fixtures import (  # noqa: F401 - fixtures
     NOW,
@@ -388,6 +389,20 @@ def test_wrong_secret_or_scope_is_refused(sim: None, in_process_wsgi: None) -> N
         client.list_access_rights()
     with make_client(scope="/adict/v1") as client, pytest.raises(AuthenticationError):
         client.list_access_rights()
+
+
+def test_token_endpoint_takes_the_credentials_in_the_form_body(
+    sim: None, in_process_wsgi: None
+) -> None:
+    """Reference grdf-adict.md §1.2: "POST form-urlencoded: grant_type=client_credentials,
+    client_id, client_secret, scope=<api path>". The same credentials in a Basic header are
+    refused as invalid_client, and the client's error says which setting to change."""
+    with make_client() as client:
+        assert client.list_access_rights().items == ()
+    clear_token_cache()
+    with make_client(auth_method="basic") as client, pytest.raises(AuthenticationError) as caught:
+        client.list_access_rights()
+    assert "GRDF_TOKEN_AUTH_METHOD=post" in str(caught.value)
 
 
 def sim_http() -> httpx.Client:
