@@ -226,6 +226,34 @@ class AccessRight(models.Model):
         return (self.proof_deadline - today).days
 
 
+class FetchBackoff(models.Model):
+    """A data call GRDF refused or that failed: not asked again before ``next_attempt_at``.
+
+    Without it a failed call stays due and is repeated by every sync (each hour); with it the
+    wait doubles after each failure (see ``grdf_access.sync.backoff_delay``). A success, or a
+    change of the PCE's rights at GRDF, clears it.
+    """
+
+    pce = models.ForeignKey(Pce, on_delete=models.CASCADE, related_name="backoffs")
+    data_type = models.CharField(max_length=32, choices=DataType.choices)
+    failures = models.PositiveIntegerField(default=0)
+    # Refused by GRDF (a functional answer about the right or the call) rather than failed.
+    refused = models.BooleanField(default=False)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("appel différé")
+        verbose_name_plural = _("appels différés")
+        constraints = [
+            models.UniqueConstraint(fields=["pce", "data_type"], name="grdf_backoff_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pce} {self.data_type} → {self.next_attempt_at:%Y-%m-%d %H:%M}"
+
+
 class SubscriptionKind(models.TextChoices):
     TJDC = "TJDC", _("TJDC (transmission journalière des données de consommation)")
     PPH = "PPH", _("PPH (publication des pas horaires)")

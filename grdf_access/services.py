@@ -23,6 +23,7 @@ from grdf_access.models import (
     TYPE_FIELDS,
     AccessRight,
     DataType,
+    FetchBackoff,
     Pce,
     ProofStatus,
     RightState,
@@ -494,6 +495,8 @@ def sync_rights(
             right.save()
             if before != snapshot(right):
                 report.changed += 1
+                # What GRDF refused under the old right may be allowed now: ask again.
+                FetchBackoff.objects.filter(pce_id=right.pce_id).delete()
                 audit.record(
                     action="grdf.right.state_changed" if state_changed else "grdf.right.updated",
                     actor_label="GRDF",

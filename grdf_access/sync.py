@@ -30,6 +30,7 @@ from grdf_access.gateway import Gateway, GatewayError, ReadingBatch
 from grdf_access.models import (
     AccessRight,
     DataType,
+    FetchBackoff,
     Frequency,
     Pce,
     Snapshot,
@@ -79,14 +80,6 @@ LOOKBACK_DAYS: dict[str, int] = {
     DataType.PUBLISHED: 70,
     DataType.INFORMATIVE_HOURLY: 7,
 }
-# GRDF keeps informative data 3 years and published data 5 (reference §1.3).
-HISTORY_DAYS: dict[str, int] = {
-    DataType.INFORMATIVE_DAILY: 3 * 365,
-    DataType.PUBLISHED: 5 * 365,
-    DataType.INFORMATIVE_HOURLY: 3 * 365,
-}
-
-
 @dataclass(frozen=True)
 class Task:
     pce_id: int
@@ -102,6 +95,7 @@ class Outcome:
     batch: ReadingBatch | None = None
     snapshot: dict[str, Any] | None = None
     error: str = ""
+    refused: bool = False  # GRDF answered with a refusal (vs. a failure to answer)
 
 
 @dataclass
@@ -111,8 +105,25 @@ class SyncReport:
     points: int = 0
     pces: int = 0
     snapshots_changed: int = 0
+    deferred: int = 0  # due calls not made: GRDF refused or failed them recently
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+# Statuses of a refusal: GRDF answered about the right or the call (functional 200, 400, 403,
+# 404, 409). Anything else (401, 429 and 5xx left after retries, no answer) is a failure.
+REFUSAL_STATUSES = frozenset({200, 400, 403, 404, 409})
+BACKOFF_FIRST: dict[bool, dt.timedelta] = {
+    True: dt.timedelta(days=1),  # refused: the right must change first; rights sync clears it
+    False: dt.timedelta(hours=2),  # failed: GRDF or the network may be back soon
+}
+BACKOFF_MAX = dt.timedelta(days=7)
+
+
+def backoff_delay(*, failures: int, refused: bool) -> dt.timedelta:
+    """How long a call that failed ``failures`` times in a row waits: doubling, capped."""
+    delay: dt.timedelta = BACKOFF_FIRST[refused] * 2 ** max(failures - 1, 0)
+    return min(delay, BACKOFF_MAX)
 
 
 def initial_history_days() -> int:
@@ -152,7 +163,7 @@ def pces_with_rights(*, organisation: Organisation, identifiers: Sequence[str] =
         pces = pces.filter(metering_point__identifier__in=identifiers)
     return list(
         pces.prefetch_related(
-            Prefetch("rights", queryset=AccessRight.objects.select_related("pce"))
+            Prefetch("rights", queryset=AccessRight.objects.select_related("pce")), "backoffs"
         ).order_by("pk")
     )
 
@@ -164,16 +175,26 @@ def plan(
     today: dt.date,
     types: set[str] | None = None,
     force: bool = False,
+    deferred: list[tuple[str, str]] | None = None,
 ) -> list[Task]:
-    """The calls the consent allows among those due (all of them with ``force``)."""
+    """The calls the consent allows among those due (all of them with ``force``).
+
+    A call GRDF refused or failed recently waits for its back-off, even with ``force``; it is
+    added to ``deferred`` when given.
+    """
     tasks: list[Task] = []
     for pce in pces:
         wanted = set(types) if types is not None else None
         if wanted is None:
             wanted = set(DataType.values) if force else due_types(pce, now=now, today=today)
         rights = list(pce.rights.all())
+        waiting = {b.data_type for b in pce.backoffs.all() if b.next_attempt_at > now}
         for data_type in DataType.values:
             if data_type not in wanted:
+                continue
+            if data_type in waiting:
+                if deferred is not None:
+                    deferred.append((pce.identifier, data_type))
                 continue
             decision = consent.decide_any(rights=rights, data_type=data_type, today=today)
             if not decision.allowed or decision.window is None:
@@ -187,14 +208,16 @@ def plan(
                 else pce.informative_polled_at
             )
             back = LOOKBACK_DAYS[data_type] if polled else initial_history_days()
-            start = max(
-                decision.window.start,
-                today - dt.timedelta(days=min(back, HISTORY_DAYS[data_type])),
+            assert decision.right is not None
+            bounds = consent.request_bounds(
+                data_type=data_type,
+                data_start=decision.window.start,
+                data_end=decision.right.data_end,
+                today=today,
+                since=today - dt.timedelta(days=back),
             )
-            # The gas day of today is not over: ask up to yesterday's.
-            end = min(decision.window.end, today)
-            if start < end:
-                tasks.append(Task(pce.pk, pce.identifier, data_type, start, end))
+            if bounds is not None:
+                tasks.append(Task(pce.pk, pce.identifier, data_type, *bounds))
     return tasks
 
 
@@ -215,7 +238,7 @@ def _fetch_one(gateway: Gateway, task: Task) -> Outcome:
         fetch = getattr(gateway, FETCHERS[task.data_type])
         return Outcome(task, batch=fetch(pce=task.pce, start=task.start, end=task.end))
     except GatewayError as exc:
-        return Outcome(task, error=exc.reason)
+        return Outcome(task, error=exc.reason, refused=exc.status in REFUSAL_STATUSES)
 
 
 def fetch(tasks: Sequence[Task], *, gateway: Gateway, workers: int = 1) -> Iterator[Outcome]:
@@ -451,6 +474,7 @@ def _check(outcome: Outcome, *, today: dt.date) -> list[str]:
 
 
 def _mark_polled(outcomes: Sequence[Outcome], *, now: dt.datetime) -> None:
+    """Poll dates of what succeeded (their back-offs cleared); back-offs for what did not."""
     fields: dict[str, str] = {
         DataType.INFORMATIVE_DAILY: "informative_polled_at",
         DataType.INFORMATIVE_HOURLY: "informative_polled_at",
@@ -459,11 +483,36 @@ def _mark_polled(outcomes: Sequence[Outcome], *, now: dt.datetime) -> None:
         DataType.TECHNICAL: "snapshots_polled_at",
     }
     by_field: dict[str, set[int]] = defaultdict(set)
+    succeeded: dict[str, set[int]] = defaultdict(set)
+    failed = [o for o in outcomes if o.error]
     for outcome in outcomes:
         if not outcome.error:
             by_field[fields[outcome.task.data_type]].add(outcome.task.pce_id)
+            succeeded[outcome.task.data_type].add(outcome.task.pce_id)
     for name, pce_ids in by_field.items():
         Pce.objects.filter(pk__in=pce_ids).update(**{name: now})
+    for data_type, pce_ids in succeeded.items():
+        FetchBackoff.objects.filter(data_type=data_type, pce_id__in=pce_ids).delete()
+    if not failed:
+        return
+    known = {
+        (b.pce_id, b.data_type): b
+        for b in FetchBackoff.objects.filter(
+            pce_id__in={o.task.pce_id for o in failed},
+            data_type__in={o.task.data_type for o in failed},
+        )
+    }
+    for outcome in failed:
+        key = (outcome.task.pce_id, outcome.task.data_type)
+        backoff = known.get(key) or FetchBackoff(pce_id=key[0], data_type=key[1])
+        backoff.failures += 1
+        backoff.refused = outcome.refused
+        backoff.last_error = outcome.error[:300]
+        backoff.next_attempt_at = now + backoff_delay(
+            failures=backoff.failures, refused=outcome.refused
+        )
+        backoff.save()
+        known[key] = backoff
 
 
 def sync_data(
@@ -490,8 +539,12 @@ def sync_data(
     with poll_run(source=SOURCE, target=target[:200], organisation=organisation, now=now) as run:
         selected = pces_with_rights(organisation=organisation, identifiers=pces)
         report.pces = len(selected)
-        tasks = plan(selected, now=now, today=today, types=types, force=force)
+        deferred: list[tuple[str, str]] = []
+        tasks = plan(
+            selected, now=now, today=today, types=types, force=force, deferred=deferred
+        )
         report.tasks = len(tasks)
+        report.deferred = len(deferred)
         # Each chunk is one series write, made while the next calls are still running.
         for outcomes in _chunks(fetch(tasks, gateway=gateway, workers=workers), chunk):
             run.items_received += sum(

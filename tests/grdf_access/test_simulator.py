@@ -303,15 +303,30 @@ def test_every_kind_of_request_outside_consent_is_refused_and_counted(adict: Adi
     assert [e["pce"] for e in counters["outside_consent_log"]][-2:] == [PRO_PCE, PCE]
 
 
-def test_data_range_ends_with_the_consent(adict: AdictClient) -> None:
+def test_a_day_outside_the_data_range_is_refused_and_counted(adict: AdictClient) -> None:
+    """Reference grdf-adict.md §1.3: "date_debut < date_fin; date_fin ≤ today"; §1.4: the
+    right's window is perim_donnees_conso_debut/_fin ("fin ≤ date_fin_droit_acces"). A call
+    whose date_fin passes perim_donnees_conso_fin, or whose date_debut precedes
+    perim_donnees_conso_debut, asks for a day outside the consent: GRDF refuses it."""
     adict.declare_access(
         declaration=declaration(
             role=Role.HOLDER_SUPPLY, data_start=dt.date(2026, 10, 1), data_end=dt.date(2026, 10, 31)
         )
     )
-    assert october(adict) == 31  # the range's end day is included
+    inside = adict.informative_consumption(
+        pce=PCE, start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31)
+    )
+    assert len(inside) == 30  # gas days [date_debut, date_fin)
+    assert simulator.counters()["outside_consent"] == 0
+    with pytest.raises(ScopeError):  # one day past perim_donnees_conso_fin
+        adict.informative_consumption(pce=PCE, start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 1))
+    with pytest.raises(ScopeError):  # one day before perim_donnees_conso_debut
+        adict.informative_consumption(pce=PCE, start=dt.date(2026, 9, 30), end=dt.date(2026, 10, 31))
     with pytest.raises(ScopeError):
-        adict.informative_consumption(pce=PCE, start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 2))
+        adict.published_consumption(pce=PCE, start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 1))
+    counters = simulator.counters()
+    assert counters["outside_consent"] == 3
+    assert counters["outside_consent_by_reason"]["outside_data_range"] == 3
 
 
 def test_bad_parameters_are_400s(adict: AdictClient) -> None:
