@@ -156,11 +156,11 @@ def request_bounds(
 
     ADICT's rule for a data call (reference grdf-adict.md §1.3, from the v2 Swagger's parameter
     descriptions): "``date_debut`` < ``date_fin``; ``date_fin`` ≤ today; ``date_debut`` ≥
-    today − 5 y (publiées, injections) or − 3 y (informatives)". The right's data range
+    today - 5 y (publiées, injections) or - 3 y (informatives)". The right's data range
     (``perim_donnees_conso_debut``/``_fin``, §1.4) bounds the call too: GRDF refuses a call
     whose dates leave it, so ``date_debut`` ≥ the range's start and ``date_fin`` ≤ its end.
 
-    Hence ``date_debut = max(data_start, today − N years, since)`` and
+    Hence ``date_debut = max(data_start, today - N years, since)`` and
     ``date_fin = min(data_end, today)``, and no call at all when ``date_debut ≥ date_fin``:
     a range starting in the future (or today), or one ending before ADICT's history begins.
     ``since`` is how far back the caller wants to go (look-back, backfill); ``data_start``

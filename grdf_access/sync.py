@@ -72,6 +72,8 @@ FEEDS: dict[str, tuple[str, ...]] = {
 SERIES_TYPE = {key: data_type for data_type, keys in FEEDS.items() for key in keys}
 CONSUMPTION_TYPES = tuple(FEEDS)
 SNAPSHOT_TYPES = (DataType.CONTRACTUAL, DataType.TECHNICAL)
+# Data only RSF serves (ADICT v2 has no hourly endpoint, reference §3.4): asked only with it.
+RSF_TYPES = frozenset({DataType.INFORMATIVE_HOURLY})
 
 # How far back each poll asks again: definitive values replace provisional ones within it
 # (informative M-1 becomes definitive after publication, reference §1.8).
@@ -80,6 +82,8 @@ LOOKBACK_DAYS: dict[str, int] = {
     DataType.PUBLISHED: 70,
     DataType.INFORMATIVE_HOURLY: 7,
 }
+
+
 @dataclass(frozen=True)
 class Task:
     pce_id: int
@@ -190,7 +194,7 @@ def plan(
         rights = list(pce.rights.all())
         waiting = {b.data_type for b in pce.backoffs.all() if b.next_attempt_at > now}
         for data_type in DataType.values:
-            if data_type not in wanted:
+            if data_type not in wanted or (data_type in RSF_TYPES and not settings.GRDF_RSF):
                 continue
             if data_type in waiting:
                 if deferred is not None:
@@ -540,9 +544,7 @@ def sync_data(
         selected = pces_with_rights(organisation=organisation, identifiers=pces)
         report.pces = len(selected)
         deferred: list[tuple[str, str]] = []
-        tasks = plan(
-            selected, now=now, today=today, types=types, force=force, deferred=deferred
-        )
+        tasks = plan(selected, now=now, today=today, types=types, force=force, deferred=deferred)
         report.tasks = len(tasks)
         report.deferred = len(deferred)
         # Each chunk is one series write, made while the next calls are still running.

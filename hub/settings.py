@@ -353,6 +353,9 @@ GRDF_SCOPE = env.str("GRDF_SCOPE", default="/adict/v2")
 # How the token endpoint takes the client id and secret: "post" (form body, as GRDF's Okta
 # endpoint does, reference grdf-adict.md §1.2) or "basic" (HTTP Basic header).
 GRDF_TOKEN_AUTH_METHOD = env.str("GRDF_TOKEN_AUTH_METHOD", default="post")
+# Whether GRDF's RSF API (announced, not public yet) is configured: only then are its fields
+# (hourly informative data) declared and its operations called; ADICT v2 alone otherwise.
+GRDF_RSF = env.bool("GRDF_RSF", default=False)
 # Requests per second and client credential; GRDF publishes no figure (ref §1.8).
 GRDF_REQUESTS_PER_SECOND = env.float("GRDF_REQUESTS_PER_SECOND", default=1.0)
 # The GRDF simulator's state (declared rights, counters): in Redis when there is one, else in a

@@ -5,28 +5,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('grdf_access', '0001_initial'),
+        ("grdf_access", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FetchBackoff',
+            name="FetchBackoff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('data_type', models.CharField(choices=[('publiees', 'Publiées'), ('informatives_journalieres', 'Informatives journalières'), ('informatives_horaires', 'Informatives horaires'), ('contractuelles', 'Contractuelles'), ('techniques', 'Techniques')], max_length=32)),
-                ('failures', models.PositiveIntegerField(default=0)),
-                ('refused', models.BooleanField(default=False)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('next_attempt_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('pce', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='backoffs', to='grdf_access.pce')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "data_type",
+                    models.CharField(
+                        choices=[
+                            ("publiees", "Publiées"),
+                            ("informatives_journalieres", "Informatives journalières"),
+                            ("informatives_horaires", "Informatives horaires"),
+                            ("contractuelles", "Contractuelles"),
+                            ("techniques", "Techniques"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("failures", models.PositiveIntegerField(default=0)),
+                ("refused", models.BooleanField(default=False)),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                ("next_attempt_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "pce",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="backoffs",
+                        to="grdf_access.pce",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'appel différé',
-                'verbose_name_plural': 'appels différés',
-                'constraints': [models.UniqueConstraint(fields=('pce', 'data_type'), name='grdf_backoff_unique')],
+                "verbose_name": "appel différé",
+                "verbose_name_plural": "appels différés",
+                "constraints": [
+                    models.UniqueConstraint(fields=("pce", "data_type"), name="grdf_backoff_unique")
+                ],
             },
         ),
     ]

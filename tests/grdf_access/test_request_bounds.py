@@ -17,7 +17,9 @@ DATED = (DataType.PUBLISHED, DataType.INFORMATIVE_DAILY)
 
 
 def bounds(data_type: str, start: dt.date, end: dt.date, **kwargs: dt.date):
-    return request_bounds(data_type=data_type, data_start=start, data_end=end, today=TODAY, **kwargs)
+    return request_bounds(
+        data_type=data_type, data_start=start, data_end=end, today=TODAY, **kwargs
+    )
 
 
 @pytest.mark.parametrize("data_type", DATED)
@@ -60,14 +62,14 @@ def test_a_range_starting_yesterday_asks_one_gas_day(data_type: str) -> None:
 
 
 def test_published_history_is_five_years_and_informative_three() -> None:
-    """§1.3: "date_debut ≥ today − 5 y (publiées, injections) or − 3 y (informatives)"."""
+    """§1.3: "date_debut ≥ today - 5 y (publiées, injections) or - 3 y (informatives)"."""
     start, end = dt.date(2019, 1, 1), dt.date(2027, 6, 30)
     assert bounds(DataType.PUBLISHED, start, end) == (dt.date(2021, 11, 2), TODAY)
     assert bounds(DataType.INFORMATIVE_DAILY, start, end) == (dt.date(2023, 11, 2), TODAY)
 
 
 def test_a_range_ended_before_the_history_asks_nothing_of_that_type() -> None:
-    """§1.3: informative data go back 3 years, published 5: a range of 2021–2022 still has
+    """§1.3: informative data go back 3 years, published 5: a range of 2021-2022 still has
     published data but no informative data."""
     start, end = dt.date(2021, 1, 1), dt.date(2022, 12, 31)
     assert bounds(DataType.INFORMATIVE_DAILY, start, end) is None
@@ -106,7 +108,7 @@ def test_every_call_obeys_adict_rules(
     data_type: str, start: dt.date, length: int, today: dt.date, since: dt.date | None
 ) -> None:
     """§1.3 and §1.4 together, for any range and any day: date_debut < date_fin ≤ today,
-    date_fin ≤ perim_fin, date_debut ≥ perim_debut and ≥ today − 5 y / 3 y; and a call is made
+    date_fin ≤ perim_fin, date_debut ≥ perim_debut and ≥ today - 5 y / 3 y; and a call is made
     whenever such dates exist."""
     end = start + dt.timedelta(days=length)
     answer = request_bounds(

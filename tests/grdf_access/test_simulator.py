@@ -321,7 +321,9 @@ def test_a_day_outside_the_data_range_is_refused_and_counted(adict: AdictClient)
     with pytest.raises(ScopeError):  # one day past perim_donnees_conso_fin
         adict.informative_consumption(pce=PCE, start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 1))
     with pytest.raises(ScopeError):  # one day before perim_donnees_conso_debut
-        adict.informative_consumption(pce=PCE, start=dt.date(2026, 9, 30), end=dt.date(2026, 10, 31))
+        adict.informative_consumption(
+            pce=PCE, start=dt.date(2026, 9, 30), end=dt.date(2026, 10, 31)
+        )
     with pytest.raises(ScopeError):
         adict.published_consumption(pce=PCE, start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 1))
     counters = simulator.counters()

@@ -79,9 +79,7 @@ def test_a_range_starting_in_the_future_asks_no_data(tenant, gateway) -> None:
     assert counters()["outside_consent"] == 0
 
 
-def test_a_range_ended_yesterday_with_a_running_consent_repeats_no_refusal(
-    tenant, gateway
-) -> None:
+def test_a_range_ended_yesterday_with_a_running_consent_repeats_no_refusal(tenant, gateway) -> None:
     """The case seen against an independent ADICT: hourly syncs of a right whose range ended
     before today. Every call stays within §1.3/§1.4, so nothing is refused, sync after sync."""
     active_right(
@@ -157,3 +155,15 @@ def test_back_off_doubles_and_is_capped() -> None:
     ]
     assert backoff_delay(failures=10, refused=False) == dt.timedelta(days=7)
     assert backoff_delay(failures=10, refused=True) == dt.timedelta(days=7)
+
+
+def test_hourly_data_are_asked_only_with_rsf(tenant, gateway, settings) -> None:
+    """Reference grdf-adict.md §3.4: "ADICT v2 Swagger (1.6) exposes no hourly endpoint"."""
+    active_right(tenant, types=("informatives",), hourly=True)
+    recording = Recording(gateway)
+    sync(tenant, recording, force=True)
+    assert {c[0] for c in recording.calls} == {"informative_daily"}
+    settings.GRDF_RSF = True
+    recording = Recording(gateway)
+    sync(tenant, recording, now=NOW + HOUR, force=True)
+    assert "informative_hourly" in {c[0] for c in recording.calls}
