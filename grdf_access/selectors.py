@@ -132,6 +132,12 @@ def _label(day: dt.date, step: str) -> str:
     return {"day": f"{day:%d/%m/%Y}", "month": f"{day:%m/%Y}", "year": f"{day:%Y}"}[step]
 
 
+def readable_window(*, pce: Pce, data_type: str, today: dt.date) -> consent.Window | None:
+    """The gas days of ``data_type`` the PCE's consent lets us show today (None: none)."""
+    decision = consent.decide_any(rights=pce.rights.all(), data_type=data_type, today=today)
+    return decision.window if decision.allowed else None
+
+
 def allowed(
     *, pce: Pce, data_type: str, start: dt.date, end: dt.date, today: dt.date
 ) -> consent.Decision:
@@ -275,9 +281,22 @@ def long_estimated(
         )
     }
     found = []
-    for item in pces(organisation=organisation).filter(metering_point_id__in=series):
+    candidates = (
+        pces(organisation=organisation)
+        .filter(metering_point_id__in=series)
+        .prefetch_related(Prefetch("rights", queryset=AccessRight.objects.select_related("pce")))
+    )
+    for item in candidates:
+        # Only readings the consent still lets us show: an active right, its days.
+        window = readable_window(pce=item, data_type=DataType.PUBLISHED, today=today)
+        if window is None:
+            continue
+        first, _ = gas_day_bounds(window.start)
+        last, _ = gas_day_bounds(window.end)
         readings = list(
-            Point.objects.filter(series_id=series[item.metering_point_id])
+            Point.objects.filter(
+                series_id=series[item.metering_point_id], ts__gte=first, ts__lt=last
+            )
             .order_by("-ts")
             .values_list("ts", "quality")
         )

@@ -442,10 +442,12 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Seuil enregistré.")
                 return redirect("grdf:thresholds")
-    found = Threshold.objects.filter(organisation=organisation).select_related(
-        "pce__metering_point"
+    found = (
+        Threshold.objects.filter(organisation=organisation)
+        .select_related("pce__metering_point")
+        .prefetch_related("pce__rights__pce")
     )
-    checks = {t.pk: thresholds.check(t) for t in found}
+    checks = {t.pk: thresholds.check(t, today=_today()) for t in found}
     return render(
         request,
         "grdf_access/thresholds.html",
