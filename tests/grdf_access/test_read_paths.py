@@ -25,7 +25,7 @@ from tests.hub.test_portal_support import sign_in
 
 pytestmark = pytest.mark.django_db
 
-DAYS = [dt.date(2026, 10, 1) + dt.timedelta(days=n) for n in range(26)]  # gas days 1–26 Oct
+DAYS = [dt.date(2026, 10, 1) + dt.timedelta(days=n) for n in range(26)]  # gas days 1 to 26 Oct
 MONTHS = [dt.date(2025 + (9 + n) // 12, (9 + n) % 12 + 1, 1) for n in range(13)]  # 10/2025…
 RANGE = {"start": "2026-10-01", "end": "2026-10-27"}
 
