@@ -270,8 +270,11 @@ def _chunks(outcomes: Iterable[Outcome], size: int) -> Iterator[list[Outcome]]:
         yield batch
 
 
-def series_ids(pce_ids: Iterable[int], keys: Iterable[str]) -> dict[tuple[int, str], int]:
-    """The series of (PCE, key) pairs, created in bulk when missing."""
+def series_ids(
+    pce_ids: Iterable[int], keys: Iterable[str], *, only: set[tuple[int, str]] | None = None
+) -> dict[tuple[int, str], int]:
+    """The series of (PCE, key) pairs, created in bulk when missing (only the ``only`` pairs
+    when given: a series exists only for a type the PCE's consent let us fetch)."""
     pces = {p.pk: p.metering_point_id for p in Pce.objects.filter(pk__in=set(pce_ids))}
     keys = set(keys)
     by_quantity = {SERIES[k].quantity: k for k in keys}
@@ -284,7 +287,12 @@ def series_ids(pce_ids: Iterable[int], keys: Iterable[str]) -> dict[tuple[int, s
         return {(point_to_pce[mp], by_quantity[q]): pk for pk, mp, q in found}
 
     ids = existing()
-    missing = [(pce, key) for pce in pces for key in keys if (pce, key) not in ids]
+    missing = [
+        (pce, key)
+        for pce in pces
+        for key in keys
+        if (pce, key) not in ids and (only is None or (pce, key) in only)
+    ]
     if missing:
         Series.objects.bulk_create(
             [
@@ -420,14 +428,22 @@ def store(
     report: SyncReport,
 ) -> None:
     """Write every outcome: points in one batch, snapshots, warnings, poll dates."""
-    consumption = [o for o in outcomes if o.batch is not None]
-    keys = {k for o in consumption for k in FEEDS[o.task.data_type]}
-    ids = series_ids({o.task.pce_id for o in consumption}, keys) if consumption else {}
+    # Only outcomes with records: a series is made for what the consent let us fetch and
+    # GRDF sent, never for a type of another PCE of the same run.
+    consumption = [o for o in outcomes if o.batch is not None and o.batch.readings]
+    pairs = {(o.task.pce_id, k) for o in consumption for k in FEEDS[o.task.data_type]}
+    ids = (
+        series_ids({pce for pce, _ in pairs}, {key for _, key in pairs}, only=pairs)
+        if pairs
+        else {}
+    )
     rows: list[Row] = []
     warnings_by_pce: dict[str, list[str]] = defaultdict(list)
     for outcome in consumption:
         rows.extend(rows_of(outcome, ids))
-        warnings_by_pce[outcome.task.pce].extend(_check(outcome, today=today))
+    for outcome in outcomes:
+        if outcome.batch is not None:
+            warnings_by_pce[outcome.task.pce].extend(_check(outcome, today=today))
     pces = {
         p.pk: p
         for p in Pce.objects.filter(pk__in={o.task.pce_id for o in outcomes}).select_related(

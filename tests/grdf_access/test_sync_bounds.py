@@ -10,8 +10,9 @@ import pytest
 from grdf_access import simulator
 from grdf_access.gateway import GatewayError
 from grdf_access.models import FetchBackoff
-from grdf_access.sync import backoff_delay, full_sync, sync_data
+from grdf_access.sync import SERIES, backoff_delay, full_sync, sync_data
 from hub.clock import PARIS
+from hub.models import Series
 from tests.grdf_access.conftest import NOW, PCE_ID, TODAY, active_right, counters
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +168,20 @@ def test_hourly_data_are_asked_only_with_rsf(tenant, gateway, settings) -> None:
     recording = Recording(gateway)
     sync(tenant, recording, now=NOW + HOUR, force=True)
     assert "informative_hourly" in {c[0] for c in recording.calls}
+
+
+def test_series_exist_only_for_the_types_each_consent_allows(tenant, gateway) -> None:
+    """Seed 000 ("Conformité réglementaire & RGPD"): data of a type are reached only when
+    the right grants it. A PCE whose right grants published data only gets no daily series,
+    even when another PCE of the same sync has daily data."""
+    active_right(tenant, types=("publiees", "informatives"))
+    active_right(tenant, pce="GI999001", types=("publiees",))
+    sync(tenant, gateway, force=True)
+    quantities = {
+        pce: set(
+            Series.objects.filter(metering_point__identifier=pce).values_list("quantity", flat=True)
+        )
+        for pce in (PCE_ID, "GI999001")
+    }
+    assert SERIES["daily_energy"].quantity in quantities[PCE_ID]
+    assert quantities["GI999001"] and all("daily" not in q for q in quantities["GI999001"])
