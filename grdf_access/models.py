@@ -166,6 +166,8 @@ class AccessRight(models.Model):
     )
     proof_deadline = models.DateField(_("date limite des preuves"), null=True, blank=True)
     journey = models.CharField(_("parcours"), max_length=20, blank=True)
+    # Declared outside the hub (GRDF's portal, another tool on the same credential), imported.
+    external = models.BooleanField(_("déclaré hors du hub"), default=False)
     state_changed_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(_("dernière synchronisation"), null=True, blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)

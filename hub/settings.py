@@ -356,6 +356,10 @@ GRDF_TOKEN_AUTH_METHOD = env.str("GRDF_TOKEN_AUTH_METHOD", default="post")
 # Whether GRDF's RSF API (announced, not public yet) is configured: only then are its fields
 # (hourly informative data) declared and its operations called; ADICT v2 alone otherwise.
 GRDF_RSF = env.bool("GRDF_RSF", default=False)
+# The organisation whose rights are those of the settings' credential (shared by every
+# organisation without a credential of its own): rights declared outside the hub are imported
+# into it only. An organisation's own stored credential imports into that organisation.
+GRDF_EXTERNAL_RIGHTS_ORGANISATION = env.str("GRDF_EXTERNAL_RIGHTS_ORGANISATION", default="")
 # Requests per second and client credential; GRDF publishes no figure (ref §1.8).
 GRDF_REQUESTS_PER_SECOND = env.float("GRDF_REQUESTS_PER_SECOND", default=1.0)
 # The GRDF simulator's state (declared rights, counters): in Redis when there is one, else in a
