@@ -88,6 +88,7 @@ class RightSerializer(serializers.ModelSerializer[AccessRight]):
             "proof_status",
             "proof_deadline",
             "journey",
+            "external",
             "created_at",
             "last_synced_at",
         ]

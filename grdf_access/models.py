@@ -109,6 +109,11 @@ class Pce(models.Model):
     informative_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
     published_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
     snapshots_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # First gas day fetched of each dated type, without a gap up to the last poll (None:
+    # never fetched); a range starting earlier is then fetched back to its start.
+    informative_fetched_from = models.DateField(null=True, blank=True, editable=False)
+    published_fetched_from = models.DateField(null=True, blank=True, editable=False)
+    hourly_fetched_from = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

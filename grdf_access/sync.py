@@ -23,7 +23,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Value
+from django.db.models.functions import Coalesce, Least
 
 from grdf_access import consent, quality
 from grdf_access.gateway import Gateway, GatewayError, ReadingBatch
@@ -36,6 +37,7 @@ from grdf_access.models import (
     Snapshot,
     SnapshotKind,
 )
+from hub.clock import local_day_of
 from hub.models import Organisation, PollOutcome, Quality, Series, SeriesKind, Severity
 from hub.services import audit
 from hub.services.notifications import notify
@@ -130,8 +132,36 @@ def backoff_delay(*, failures: int, refused: bool) -> dt.timedelta:
     return min(delay, BACKOFF_MAX)
 
 
-def initial_history_days() -> int:
-    return int(getattr(settings, "GRDF_INITIAL_HISTORY_DAYS", 365))
+POLLED_FIELDS: dict[str, str] = {
+    DataType.INFORMATIVE_DAILY: "informative_polled_at",
+    DataType.INFORMATIVE_HOURLY: "informative_polled_at",
+    DataType.PUBLISHED: "published_polled_at",
+    DataType.CONTRACTUAL: "snapshots_polled_at",
+    DataType.TECHNICAL: "snapshots_polled_at",
+}
+FETCHED_FROM_FIELDS: dict[str, str] = {
+    DataType.INFORMATIVE_DAILY: "informative_fetched_from",
+    DataType.INFORMATIVE_HOURLY: "hourly_fetched_from",
+    DataType.PUBLISHED: "published_fetched_from",
+}
+# One call covers at most this many days; a longer range is asked chunk by chunk (the calls
+# go through the credential's rate limiter). Published periods (a month, six months) must not
+# be cut by a chunk boundary: their whole history (5 years) is one call.
+CHUNK_DAYS: dict[str, int] = {
+    DataType.INFORMATIVE_DAILY: 366,
+    DataType.INFORMATIVE_HOURLY: 31,
+    DataType.PUBLISHED: 5 * 366 + 1,
+}
+
+
+def chunks(start: dt.date, end: dt.date, days: int) -> list[tuple[dt.date, dt.date]]:
+    """``[start, end)`` cut into consecutive pieces of at most ``days`` days."""
+    pieces = []
+    while start < end:
+        stop = min(end, start + dt.timedelta(days=days))
+        pieces.append((start, stop))
+        start = stop
+    return pieces
 
 
 def due_types(pce: Pce, *, now: dt.datetime, today: dt.date) -> set[str]:
@@ -180,11 +210,14 @@ def plan(
     types: set[str] | None = None,
     force: bool = False,
     deferred: list[tuple[str, str]] | None = None,
+    backfill: bool = False,
+    backfill_since: dt.date | None = None,
 ) -> list[Task]:
     """The calls the consent allows among those due (all of them with ``force``).
 
     A call GRDF refused or failed recently waits for its back-off, even with ``force``; it is
-    added to ``deferred`` when given.
+    added to ``deferred`` when given. With ``backfill`` every dated type is asked over the
+    whole range the consent allows (from ``backfill_since`` when given).
     """
     tasks: list[Task] = []
     for pce in pces:
@@ -206,23 +239,37 @@ def plan(
             if data_type in SNAPSHOT_TYPES:
                 tasks.append(Task(pce.pk, pce.identifier, data_type))
                 continue
-            polled = (
-                pce.published_polled_at
-                if data_type == DataType.PUBLISHED
-                else pce.informative_polled_at
-            )
-            back = LOOKBACK_DAYS[data_type] if polled else initial_history_days()
             assert decision.right is not None
             bounds = consent.request_bounds(
                 data_type=data_type,
                 data_start=decision.window.start,
                 data_end=decision.right.data_end,
                 today=today,
-                since=today - dt.timedelta(days=back),
             )
-            if bounds is not None:
-                tasks.append(Task(pce.pk, pce.identifier, data_type, *bounds))
+            if bounds is None:
+                continue
+            first, end = bounds
+            start = first if backfill else _routine_start(pce, data_type, first, today=today)
+            if backfill_since is not None:
+                start = max(start, backfill_since)
+            if start < end:
+                tasks.append(Task(pce.pk, pce.identifier, data_type, start, end))
     return tasks
+
+
+def _routine_start(pce: Pce, data_type: str, first: dt.date, *, today: dt.date) -> dt.date:
+    """Where a routine call starts, ``first`` being the earliest day the consent allows.
+
+    The whole consented history when it was never fetched, or when the range now starts
+    earlier than what was fetched (a widened range); else the look-back before the last
+    successful poll, so that an outage longer than the look-back leaves no hole.
+    """
+    polled: dt.datetime | None = getattr(pce, POLLED_FIELDS[data_type])
+    fetched_from: dt.date | None = getattr(pce, FETCHED_FROM_FIELDS[data_type])
+    if polled is None or fetched_from is None or first < fetched_from:
+        return first
+    last = min(local_day_of(polled), today)
+    return max(first, last - dt.timedelta(days=LOOKBACK_DAYS[data_type]))
 
 
 FETCHERS: dict[str, str] = {
@@ -240,7 +287,13 @@ def _fetch_one(gateway: Gateway, task: Task) -> Outcome:
             return Outcome(task, snapshot=gateway.technical(pce=task.pce))
         assert task.start is not None and task.end is not None
         fetch = getattr(gateway, FETCHERS[task.data_type])
-        return Outcome(task, batch=fetch(pce=task.pce, start=task.start, end=task.end))
+        batch = ReadingBatch(readings=[])
+        # Chunk after chunk: one failed chunk fails the task (and nothing is marked fetched).
+        for start, end in chunks(task.start, task.end, CHUNK_DAYS[task.data_type]):
+            part = fetch(pce=task.pce, start=start, end=end)
+            batch.readings.extend(part.readings)
+            batch.notes.extend(part.notes)
+        return Outcome(task, batch=batch)
     except GatewayError as exc:
         return Outcome(task, error=exc.reason, refused=exc.status in REFUSAL_STATUSES)
 
@@ -495,13 +548,7 @@ def _check(outcome: Outcome, *, today: dt.date) -> list[str]:
 
 def _mark_polled(outcomes: Sequence[Outcome], *, now: dt.datetime) -> None:
     """Poll dates of what succeeded (their back-offs cleared); back-offs for what did not."""
-    fields: dict[str, str] = {
-        DataType.INFORMATIVE_DAILY: "informative_polled_at",
-        DataType.INFORMATIVE_HOURLY: "informative_polled_at",
-        DataType.PUBLISHED: "published_polled_at",
-        DataType.CONTRACTUAL: "snapshots_polled_at",
-        DataType.TECHNICAL: "snapshots_polled_at",
-    }
+    fields = POLLED_FIELDS
     by_field: dict[str, set[int]] = defaultdict(set)
     succeeded: dict[str, set[int]] = defaultdict(set)
     failed = [o for o in outcomes if o.error]
@@ -511,6 +558,16 @@ def _mark_polled(outcomes: Sequence[Outcome], *, now: dt.datetime) -> None:
             succeeded[outcome.task.data_type].add(outcome.task.pce_id)
     for name, pce_ids in by_field.items():
         Pce.objects.filter(pk__in=pce_ids).update(**{name: now})
+    # How far back each type is now fetched without a gap.
+    starts: dict[tuple[str, dt.date], set[int]] = defaultdict(set)
+    for outcome in outcomes:
+        task = outcome.task
+        if not outcome.error and task.start is not None:
+            starts[(FETCHED_FROM_FIELDS[task.data_type], task.start)].add(task.pce_id)
+    for (name, start), pce_ids in starts.items():
+        Pce.objects.filter(pk__in=pce_ids).update(
+            **{name: Least(Coalesce(F(name), Value(start)), Value(start))}
+        )
     for data_type, pce_ids in succeeded.items():
         FetchBackoff.objects.filter(data_type=data_type, pce_id__in=pce_ids).delete()
     if not failed:
@@ -546,10 +603,13 @@ def sync_data(
     force: bool = False,
     workers: int | None = None,
     chunk: int = 500,
+    backfill: bool = False,
+    backfill_since: dt.date | None = None,
 ) -> SyncReport:
     """Fetch what is due (everything with ``force``) for the organisation's PCEs and store it.
 
-    One poll run records the whole sync; warnings make it "partial" and raise an alert.
+    One poll run records the whole sync; warnings make it "partial" and raise an alert. With
+    ``backfill``, the whole range each consent allows (from ``backfill_since``) is asked again.
     """
     from grdf_access.thresholds import evaluate  # thresholds read the series this writes
 
@@ -560,7 +620,16 @@ def sync_data(
         selected = pces_with_rights(organisation=organisation, identifiers=pces)
         report.pces = len(selected)
         deferred: list[tuple[str, str]] = []
-        tasks = plan(selected, now=now, today=today, types=types, force=force, deferred=deferred)
+        tasks = plan(
+            selected,
+            now=now,
+            today=today,
+            types=types,
+            force=force or backfill,
+            deferred=deferred,
+            backfill=backfill,
+            backfill_since=backfill_since,
+        )
         report.tasks = len(tasks)
         report.deferred = len(deferred)
         # Each chunk is one series write, made while the next calls are still running.

@@ -374,9 +374,8 @@ CACHES["grdf_simulator"] = (
 )
 # Data whose consent ended longer ago than this are removed by `manage.py grdf_purge`.
 GRDF_RETENTION_DAYS = env.int("GRDF_RETENTION_DAYS", default=365)
-# Concurrent calls of one sync (they share the credential's rate limit) and first-sync depth.
+# Concurrent calls of one sync (they share the credential's rate limit).
 GRDF_SYNC_WORKERS = env.int("GRDF_SYNC_WORKERS", default=4)
-GRDF_INITIAL_HISTORY_DAYS = env.int("GRDF_INITIAL_HISTORY_DAYS", default=365)
 # Each sync plans only what each meter's frequency has made available (grdf_access.sync).
 CELERY_BEAT_SCHEDULE["grdf-sync-due"] = {
     "task": "grdf_access.tasks.sync_due",
