@@ -14,7 +14,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from hub.models import MeteringPoint, Organisation
+from hub.models import MeteringPoint, Organisation, Quality, Series
 
 
 class DataType(models.TextChoices):
@@ -259,6 +259,29 @@ class FetchBackoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pce} {self.data_type} → {self.next_attempt_at:%Y-%m-%d %H:%M}"
+
+
+class Revision(models.Model):
+    """A definitive value GRDF replaced ("renvoi des données corrigées"): the value it had,
+    and when it was replaced; the series holds the new one."""
+
+    pce = models.ForeignKey(Pce, on_delete=models.CASCADE, related_name="revisions")
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="grdf_revisions")
+    ts = models.DateTimeField(_("instant"))
+    previous_value = models.FloatField(_("valeur remplacée"), null=True)
+    previous_quality = models.PositiveSmallIntegerField(choices=Quality.choices)
+    value = models.FloatField(_("nouvelle valeur"), null=True)
+    quality = models.PositiveSmallIntegerField(choices=Quality.choices)
+    replaced_at = models.DateTimeField(_("remplacée le"))
+
+    class Meta:
+        verbose_name = _("révision")
+        verbose_name_plural = _("révisions")
+        ordering = ("series", "ts", "replaced_at")
+        indexes = [models.Index(fields=["pce", "ts"], name="grdf_revision_pce_ts")]
+
+    def __str__(self) -> str:
+        return f"{self.series_id} {self.ts:%Y-%m-%d %H:%M} {self.previous_value} → {self.value}"
 
 
 class SubscriptionKind(models.TextChoices):

@@ -34,11 +34,20 @@ from grdf_access.models import (
     FetchBackoff,
     Frequency,
     Pce,
+    Revision,
     Snapshot,
     SnapshotKind,
 )
 from hub.clock import local_day_of
-from hub.models import Organisation, PollOutcome, Quality, Series, SeriesKind, Severity
+from hub.models import (
+    Organisation,
+    Point,
+    PollOutcome,
+    Quality,
+    Series,
+    SeriesKind,
+    Severity,
+)
 from hub.services import audit
 from hub.services.notifications import notify
 from hub.services.polling import poll_run
@@ -504,6 +513,8 @@ def store(
         )
     }
     with transaction.atomic():
+        # Read what a correction replaces before writing it.
+        Revision.objects.bulk_create(_revisions(rows, ids=ids, now=now))
         report.points += upsert_rows(rows=rows)
         for outcome in outcomes:
             if outcome.snapshot is not None and store_snapshot(
@@ -532,6 +543,46 @@ def store(
                 link=f"/grdf/pce/{pce}/",
                 now=now,
             )
+
+
+def _revisions(
+    rows: Sequence[Row], *, ids: dict[tuple[int, str], int], now: dt.datetime
+) -> list[Revision]:
+    """The definitive stored values these definitive rows change (GRDF's corrected data).
+
+    A provisional value replaced by the definitive one is the normal course, not a
+    correction; a provisional row never replaces a definitive point (``hub.services.series``).
+    """
+    definitive = [row for row in rows if not row[4]]
+    if not definitive:
+        return []
+    pce_of = {series_id: pce_id for (pce_id, _key), series_id in ids.items()}
+    stored = {
+        (series_id, ts): (value, quality)
+        for series_id, ts, value, quality in Point.objects.filter(
+            series_id__in={row[0] for row in definitive},
+            ts__gte=min(row[1] for row in definitive),
+            ts__lte=max(row[1] for row in definitive),
+            provisional=False,
+        ).values_list("series_id", "ts", "value", "quality")
+    }
+    revisions = []
+    for series_id, ts, value, new_quality, _provisional in definitive:
+        before = stored.get((series_id, ts))
+        if before is not None and before[0] != value:
+            revisions.append(
+                Revision(
+                    pce_id=pce_of[series_id],
+                    series_id=series_id,
+                    ts=ts,
+                    previous_value=before[0],
+                    previous_quality=before[1],
+                    value=value,
+                    quality=new_quality,
+                    replaced_at=now,
+                )
+            )
+    return revisions
 
 
 def _check(outcome: Outcome, *, today: dt.date) -> list[str]:

@@ -344,6 +344,7 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
             "end": end,
             "refusal": refusal,
             "snapshots": snapshots,
+            "revisions": selectors.revisions(pce=found, today=today)[:50],
             "thresholds": found.thresholds.all(),
             "window": decision.window,
         },
