@@ -611,6 +611,37 @@ SUBSCRIPTION_TYPES = {
 }
 
 
+def check_subscription(
+    *, pce: Pce, kind: str, start: dt.date, end: dt.date | None, today: dt.date
+) -> None:
+    """Raise ``RightError`` unless the subscription may be asked: a known kind, ordered dates
+    within the consent's dates, the type it sends granted, none of its kind already open."""
+    if kind not in SubscriptionKind.values:
+        raise RightError("kind", f"une de {SubscriptionKind.values}")
+    if end is not None and end <= start:
+        raise RightError("end", "la fin doit suivre le début")
+    decision = consent.decide_any(
+        rights=pce.rights.all(), data_type=SUBSCRIPTION_TYPES[SubscriptionKind(kind)], today=today
+    )
+    if not decision.allowed:
+        raise RightError("kind", f"abonnement hors consentement : {decision.reason}")
+    assert decision.right is not None
+    if end is not None and end > decision.right.consent_end + dt.timedelta(days=1):
+        raise RightError(
+            "end", f"après la fin du consentement ({decision.right.consent_end:%d/%m/%Y})"
+        )
+    if start < decision.right.consent_start:
+        raise RightError(
+            "start", f"avant le début du consentement ({decision.right.consent_start:%d/%m/%Y})"
+        )
+    if (
+        Subscription.objects.filter(pce=pce, kind=kind)
+        .exclude(state=SubscriptionState.CANCELLED)
+        .exists()
+    ):
+        raise RightError("kind", f"un abonnement {kind} est déjà ouvert pour ce PCE")
+
+
 def subscribe(
     *,
     pce: Pce,
@@ -623,21 +654,7 @@ def subscribe(
     actor: Any = None,
     ip: str | None = None,
 ) -> Subscription:
-    if kind not in SubscriptionKind.values:
-        raise RightError("kind", f"une de {SubscriptionKind.values}")
-    if end is not None and end <= start:
-        raise RightError("end", "la fin doit suivre le début")
-    decision = consent.decide_any(
-        rights=pce.rights.all(), data_type=SUBSCRIPTION_TYPES[SubscriptionKind(kind)], today=today
-    )
-    if not decision.allowed:
-        raise RightError("kind", f"abonnement hors consentement : {decision.reason}")
-    if (
-        Subscription.objects.filter(pce=pce, kind=kind)
-        .exclude(state=SubscriptionState.CANCELLED)
-        .exists()
-    ):
-        raise RightError("kind", f"un abonnement {kind} est déjà ouvert pour ce PCE")
+    check_subscription(pce=pce, kind=kind, start=start, end=end, today=today)
     try:
         grdf_id, _state = gateway.subscribe(pce=pce.identifier, kind=kind, start=start, end=end)
     except GatewayError as exc:
