@@ -8,10 +8,12 @@ its own. Tests isolate themselves with :func:`clear_token_cache`.
 
 On top of it, :class:`ClientCredentialsAuth` discards the token and retries once when the API
 answers 401 (a token revoked or rotated before its announced expiry), and sends the client
-credentials the way the provider's token endpoint expects them (RFC 6749 §2.3.1): in the form
-body (``post``, "client_secret_post", the default) or as an HTTP Basic header (``basic``,
-"client_secret_basic", httpx-auth's own way). A refusal of the credentials (``invalid_client``)
-raises :class:`ClientAuthenticationError`, naming the method used and the setting that picks it.
+credentials the way the provider's token endpoint expects them (RFC 6749 §2.3.1): as an HTTP
+Basic header (``basic``, "client_secret_basic", which every server must support, e.g. RTE's) or
+in the form body (``post``, "client_secret_post", GRDF's documented way). Each provider chooses
+with a setting of its own (GRDF: ``GRDF_TOKEN_AUTH_METHOD``, ``post`` by default). A refusal of
+the credentials (``invalid_client``) raises :class:`ClientAuthenticationError`, naming the
+method used and the setting that picks it.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class ClientCredentials:
     early_expiry: float = 60
     # How the token endpoint takes the client credentials, and the setting that chooses it
     # (named in the error when the endpoint refuses them).
-    auth_method: AuthMethod = "post"
+    auth_method: AuthMethod = "basic"
     auth_method_setting: str = ""
 
     def __post_init__(self) -> None:

@@ -356,7 +356,24 @@ def test_token_is_fetched_once_and_reused() -> None:
     token_request = provider.token_requests[0]
     assert token_request.method == "POST"
     form = parse_qs(token_request.content.decode())
-    # client_secret_post by default (RFC 6749 §2.3.1; GRDF's endpoint, reference §1.2).
+    # client_secret_basic unless the provider says otherwise (RFC 6749 §2.3.1: servers MUST
+    # support it).
+    assert form == {"grant_type": ["client_credentials"], "scope": ["/adict/v2"]}
+    basic = base64.b64encode(f"hub-client:{CLIENT_SECRET}".encode()).decode()
+    assert token_request.headers["Authorization"] == f"Basic {basic}"
+    assert token_request.headers["User-Agent"] == USER_AGENT
+
+
+def test_post_method_sends_the_credentials_in_the_form_body_only() -> None:
+    """GRDF's token endpoint (reference grdf-adict.md §1.2): "POST form-urlencoded:
+    grant_type=client_credentials, client_id, client_secret, scope"."""
+    provider = FakeProvider()
+    client = client_for(provider, auth=credentials(scope="/adict/v2", auth_method="post"))
+
+    assert client.get("/meters").status_code == 200
+
+    [token_request] = provider.token_requests
+    form = parse_qs(token_request.content.decode())
     assert form == {
         "grant_type": ["client_credentials"],
         "scope": ["/adict/v2"],
@@ -364,20 +381,6 @@ def test_token_is_fetched_once_and_reused() -> None:
         "client_secret": [CLIENT_SECRET],
     }
     assert "Authorization" not in token_request.headers
-    assert token_request.headers["User-Agent"] == USER_AGENT
-
-
-def test_basic_method_sends_the_credentials_as_a_basic_header_only() -> None:
-    provider = FakeProvider()
-    client = client_for(provider, auth=credentials(scope="/adict/v2", auth_method="basic"))
-
-    assert client.get("/meters").status_code == 200
-
-    [token_request] = provider.token_requests
-    form = parse_qs(token_request.content.decode())
-    assert form == {"grant_type": ["client_credentials"], "scope": ["/adict/v2"]}
-    basic = base64.b64encode(f"hub-client:{CLIENT_SECRET}".encode()).decode()
-    assert token_request.headers["Authorization"] == f"Basic {basic}"
 
 
 def test_an_unknown_auth_method_is_refused() -> None:
@@ -581,9 +584,12 @@ def test_transport_errors_are_logged(hub_logs: HubLogs) -> None:
     )
 
 
-def test_no_secret_reaches_any_log(caplog: pytest.LogCaptureFixture, hub_logs: HubLogs) -> None:
+@pytest.mark.parametrize("method", ["basic", "post"])
+def test_no_secret_reaches_any_log(
+    caplog: pytest.LogCaptureFixture, hub_logs: HubLogs, method: str
+) -> None:
     provider = FakeProvider()
-    client = client_for(provider, auth=credentials())
+    client = client_for(provider, auth=credentials(auth_method=method))
     client.get("/meters")
     provider.revoked.add("tok-1")
     client.get("/meters")  # 401, renewal, replay
