@@ -88,6 +88,7 @@ class RightSerializer(serializers.ModelSerializer[AccessRight]):
             "proof_status",
             "proof_deadline",
             "journey",
+            "external",
             "created_at",
             "last_synced_at",
         ]
@@ -261,6 +262,45 @@ class Consumption(GrdfView):
                         "missing": b.missing,
                     }
                     for b in bars
+                ],
+            }
+        )
+
+
+class Revisions(GrdfView):
+    """Definitive values GRDF corrected: the replaced value and when, inside the consent."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)],
+        responses={200: dict},
+    )
+    def get(self, request: Request, pce: str) -> Response:
+        found = self.pce(pce)
+        bounds: dict[str, dt.date | None] = {}
+        for name in ("start", "end"):
+            text = request.query_params.get(name, "")
+            try:
+                bounds[name] = dt.date.fromisoformat(text) if text else None
+            except ValueError:
+                raise ValidationError({name: ["date AAAA-MM-JJ attendue"]}) from None
+        rows = selectors.revisions(pce=found, today=_today(), **bounds)
+        return Response(
+            {
+                "pce": found.identifier,
+                "revisions": [
+                    {
+                        "type": r.data_type,
+                        "quantity": r.quantity,
+                        "unit": r.unit,
+                        "start": r.start.isoformat(),
+                        "gas_day": r.gas_day.isoformat(),
+                        "previous_value": r.previous_value,
+                        "previous_quality": r.previous_quality,
+                        "value": r.value,
+                        "quality": r.quality,
+                        "replaced_at": r.replaced_at.isoformat(),
+                    }
+                    for r in rows
                 ],
             }
         )

@@ -19,9 +19,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from grdf_access import consent, csv_import, export, proofs, selectors, services, specs, thresholds
+from grdf_access import (
+    consent,
+    csv_import,
+    export,
+    proofs,
+    selectors,
+    services,
+    specs,
+    subscription_import,
+    thresholds,
+)
 from grdf_access.adict_gateway import gateway_for
-from grdf_access.forms import ExportForm, ImportForm, ModifyForm, RightForm, ThresholdForm
+from grdf_access.forms import (
+    ExportForm,
+    ImportForm,
+    ModifyForm,
+    RightForm,
+    SubscriptionForm,
+    ThresholdForm,
+)
 from grdf_access.gateway import GatewayError
 from grdf_access.models import (
     FINAL_STATES,
@@ -30,6 +47,7 @@ from grdf_access.models import (
     Pce,
     RightState,
     Snapshot,
+    Subscription,
     Threshold,
 )
 from grdf_access.sync import CONSUMPTION_TYPES, full_sync
@@ -39,6 +57,7 @@ from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 
 IMPORT_SESSION_KEY = "grdf_import"
+SUBSCRIPTION_IMPORT_SESSION_KEY = "grdf_subscription_import"
 RIGHTS_SHOWN = 500
 
 
@@ -344,6 +363,7 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
             "end": end,
             "refusal": refusal,
             "snapshots": snapshots,
+            "revisions": selectors.revisions(pce=found, today=today)[:50],
             "thresholds": found.thresholds.all(),
             "window": decision.window,
         },
@@ -442,10 +462,12 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Seuil enregistré.")
                 return redirect("grdf:thresholds")
-    found = Threshold.objects.filter(organisation=organisation).select_related(
-        "pce__metering_point"
+    found = (
+        Threshold.objects.filter(organisation=organisation)
+        .select_related("pce__metering_point")
+        .prefetch_related("pce__rights__pce")
     )
-    checks = {t.pk: thresholds.check(t) for t in found}
+    checks = {t.pk: thresholds.check(t, today=_today()) for t in found}
     return render(
         request,
         "grdf_access/thresholds.html",
@@ -540,3 +562,145 @@ def sync_now(request: HttpRequest) -> HttpResponseBase:
 def long_estimated(request: HttpRequest) -> HttpResponse:
     found = selectors.long_estimated(organisation=_organisation(request), today=_today())
     return render(request, "grdf_access/estimated.html", {"rows": found})
+
+
+# -- TJDC / PPH subscriptions -------------------------------------------------------------------
+
+
+@role_required(Role.VIEWER)
+def subscriptions_view(request: HttpRequest) -> HttpResponse:
+    """The organisation's subscriptions; an operator subscribes a PCE inside its consent."""
+    organisation = _organisation(request)
+    identifiers = list(
+        selectors.pces(organisation=organisation).values_list(
+            "metering_point__identifier", flat=True
+        )
+    )
+    form = SubscriptionForm(request.POST or None, pces=identifiers)
+    status = 200
+    if request.method == "POST":
+        if not _may_change(request):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            pce = _pce(request, data["pce"])
+            try:
+                with gateway_for(organisation) as gateway:
+                    services.subscribe(
+                        pce=pce,
+                        kind=data["kind"],
+                        start=data["start"],
+                        end=data["end"],
+                        gateway=gateway,
+                        now=_now(),
+                        today=_today(),
+                        actor=request.user,
+                        ip=client_ip(request),
+                    )
+            except services.RightError as exc:
+                field = {"kind": "kind", "start": "start", "end": "end"}.get(exc.field)
+                form.add_error(field, exc.reason)
+            else:
+                messages.success(request, "Abonnement souscrit.")
+                return redirect("grdf:subscriptions")
+        status = 400
+    found = (
+        Subscription.objects.filter(organisation=organisation)
+        .select_related("pce__metering_point")
+        .order_by("pce__metering_point__identifier", "kind", "-created_at")
+    )
+    return render(
+        request,
+        "grdf_access/subscriptions.html",
+        {"form": form, "subscriptions": found, "may_change": _may_change(request)},
+        status=status,
+    )
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def subscription_cancel(request: HttpRequest, subscription_pk: int) -> HttpResponse:
+    found = get_object_or_404(Subscription, pk=subscription_pk, organisation=_organisation(request))
+    try:
+        with gateway_for(found.organisation) as gateway:
+            services.cancel_subscription(
+                subscription=found,
+                gateway=gateway,
+                now=_now(),
+                today=_today(),
+                actor=request.user,
+                ip=client_ip(request),
+            )
+    except services.RightError as exc:
+        messages.error(request, f"Résiliation impossible : {exc.reason}")
+    else:
+        messages.success(request, "Abonnement résilié.")
+    return redirect("grdf:subscriptions")
+
+
+@role_required(Role.VIEWER)
+def subscriptions_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        subscription_import.template(today=_today()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="grdf-abonnements.csv"'
+    return response
+
+
+@role_required(Role.OPERATOR)
+def subscriptions_import(request: HttpRequest) -> HttpResponse:
+    """Mass subscription: a dry run first (a line-numbered report), then the subscriptions."""
+    organisation = _organisation(request)
+    form = ImportForm()
+    report: subscription_import.ParsedSubscriptions | None = None
+    token = ""
+    failures: list[str] = []
+    if request.method == "POST" and "confirm" in request.POST:
+        stored = request.session.get(SUBSCRIPTION_IMPORT_SESSION_KEY) or {}
+        if stored.get("token") != request.POST["confirm"]:
+            messages.error(request, "Simulation expirée : déposez le fichier à nouveau.")
+            return redirect("grdf:subscriptions_import")
+        content = base64.b64decode(stored["content"])
+        report = subscription_import.parse(content, organisation=organisation, today=_today())
+        if report.ok:
+            del request.session[SUBSCRIPTION_IMPORT_SESSION_KEY]
+            made = 0
+            with gateway_for(organisation) as gateway:
+                for line, item in report.items:
+                    try:
+                        services.subscribe(
+                            pce=item.pce,
+                            kind=item.kind,
+                            start=item.start,
+                            end=item.end,
+                            gateway=gateway,
+                            now=_now(),
+                            today=_today(),
+                            actor=request.user,
+                            ip=client_ip(request),
+                        )
+                        made += 1
+                    except services.RightError as exc:
+                        failures.append(f"ligne {line} : {exc.reason}")
+            messages.success(request, f"{made} abonnement(s) souscrit(s).")
+            for failure in failures:
+                messages.error(request, f"GRDF a refusé {failure}")
+            return redirect("grdf:subscriptions")
+    elif request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            content = form.cleaned_data["file"].read()
+            report = subscription_import.parse(content, organisation=organisation, today=_today())
+            if report.ok:
+                token = hashlib.sha256(content).hexdigest()[:32]
+                request.session[SUBSCRIPTION_IMPORT_SESSION_KEY] = {
+                    "token": token,
+                    "content": base64.b64encode(content).decode(),
+                }
+    status = 400 if report is not None and report.errors else 200
+    return render(
+        request,
+        "grdf_access/subscriptions_import.html",
+        {"form": form, "report": report, "token": token},
+        status=status,
+    )

@@ -350,6 +350,16 @@ else:
     GRDF_CLIENT_ID = env.str("GRDF_CLIENT_ID", default="")
     GRDF_CLIENT_SECRET = secret("GRDF_CLIENT_SECRET")
 GRDF_SCOPE = env.str("GRDF_SCOPE", default="/adict/v2")
+# How the token endpoint takes the client id and secret: "post" (form body, as GRDF's Okta
+# endpoint does, reference grdf-adict.md §1.2) or "basic" (HTTP Basic header).
+GRDF_TOKEN_AUTH_METHOD = env.str("GRDF_TOKEN_AUTH_METHOD", default="post")
+# Whether GRDF's RSF API (announced, not public yet) is configured: only then are its fields
+# (hourly informative data) declared and its operations called; ADICT v2 alone otherwise.
+GRDF_RSF = env.bool("GRDF_RSF", default=False)
+# The organisation whose rights are those of the settings' credential (shared by every
+# organisation without a credential of its own): rights declared outside the hub are imported
+# into it only. An organisation's own stored credential imports into that organisation.
+GRDF_EXTERNAL_RIGHTS_ORGANISATION = env.str("GRDF_EXTERNAL_RIGHTS_ORGANISATION", default="")
 # Requests per second and client credential; GRDF publishes no figure (ref §1.8).
 GRDF_REQUESTS_PER_SECOND = env.float("GRDF_REQUESTS_PER_SECOND", default=1.0)
 # The GRDF simulator's state (declared rights, counters): in Redis when there is one, else in a
@@ -364,9 +374,8 @@ CACHES["grdf_simulator"] = (
 )
 # Data whose consent ended longer ago than this are removed by `manage.py grdf_purge`.
 GRDF_RETENTION_DAYS = env.int("GRDF_RETENTION_DAYS", default=365)
-# Concurrent calls of one sync (they share the credential's rate limit) and first-sync depth.
+# Concurrent calls of one sync (they share the credential's rate limit).
 GRDF_SYNC_WORKERS = env.int("GRDF_SYNC_WORKERS", default=4)
-GRDF_INITIAL_HISTORY_DAYS = env.int("GRDF_INITIAL_HISTORY_DAYS", default=365)
 # Each sync plans only what each meter's frequency has made available (grdf_access.sync).
 CELERY_BEAT_SCHEDULE["grdf-sync-due"] = {
     "task": "grdf_access.tasks.sync_due",
