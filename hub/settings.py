@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hub.middleware.RejectNulBytesMiddleware",
+    "hub.api.throttling.RateLimitHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -130,9 +131,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    # A Redis outage degrades throttles and rate budgets to per-process counting (hub.cache).
+    CACHES = {"default": {"BACKEND": "hub.cache.FailoverRedisCache", "LOCATION": REDIS_URL}}
 else:
     # A file cache is shared by the web, worker and beat processes, which throttles need.
     CACHES = {
@@ -205,12 +205,16 @@ REST_FRAMEWORK = {
         # A browser session counts only once its second factor is verified.
         "hub.portal.api_auth.VerifiedSessionAuthentication",
     ],
+    # Per token, per organisation (all its tokens together) and per person or address: one
+    # caller cannot spend another's budget (hub.api.throttling).
     "DEFAULT_THROTTLE_CLASSES": [
-        "hub.api.auth.TokenRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "hub.api.throttling.TokenRateThrottle",
+        "hub.api.throttling.OrganisationTokenRateThrottle",
+        "hub.api.throttling.PersonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("API_TOKEN_RATE", default="1200/min"),
+        "organisation": env.str("API_ORGANISATION_RATE", default="3000/min"),
         "user": env.str("API_USER_RATE", default="1200/min"),
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
