@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hub.errors.ServiceErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hub.middleware.RejectNulBytesMiddleware",
     "hub.api.throttling.RateLimitHeadersMiddleware",

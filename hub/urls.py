@@ -9,6 +9,9 @@ from hub.portal.admin_site import MFAAdminSite
 # The admin behind the portal's password + second factor; its registrations are kept.
 admin.site.__class__ = MFAAdminSite
 
+# A dependency down answers 503 (JSON under /api/), a held row 409; other errors stay 500.
+handler500 = "hub.errors.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -1,4 +1,4 @@
-"""API rate limits: per token, per organisation and per person; one tenant never spends another's."""
+"""API rate limits per token, per organisation and per person: no tenant spends another's."""
 
 from __future__ import annotations
 
