@@ -108,11 +108,14 @@ def on_demo_seeded(sender: Any, *, organisation: Organisation, today: dt.date, *
         organisation=organisation, kind=MeteringPointKind.ELEC_PRM, identifier=DEMO_PRM
     ).first()
     load_annex_data_set(organisation=organisation, metering_point=point)
-    OperatorIdentity.objects.get_or_create(
-        issuer=settings.FLEXREADY_JWT_ISSUER,
-        subject="",
-        defaults={"organisation": organisation, "label": "Démo : tout opérateur de l'émetteur"},
-    )
+    if settings.HUB_SIMULATORS:
+        # Every subject of the configured issuer acts for the demo organisation: only where the
+        # issuer is the local one whose tokens `flexready_jwt` mints, never a real operator's.
+        OperatorIdentity.objects.get_or_create(
+            issuer=settings.FLEXREADY_JWT_ISSUER,
+            subject="",
+            defaults={"organisation": organisation, "label": "Démo : tout opérateur de l'émetteur"},
+        )
     if point is not None:
         _demo_request(organisation=organisation, point=point, today=today)
 
