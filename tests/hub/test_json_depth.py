@@ -41,7 +41,7 @@ def test_api_accepts_ordinary_nesting(operator_client):
     ],
 )
 def test_webauthn_checks_the_caller_before_reading_the_body(path):
-    """"including anonymously on `/webauthn/*`": an anonymous caller is refused before its
+    """ "including anonymously on `/webauthn/*`": an anonymous caller is refused before its
     body is parsed."""
     response = Client(raise_request_exception=False).post(
         path, data=nested(20_000), content_type="application/json"

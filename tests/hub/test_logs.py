@@ -11,7 +11,7 @@ from hub.logs import build_formatter
 
 def _record_with_exception() -> logging.LogRecord:
     try:
-        {}["missing"]  # noqa: B018
+        {}["missing"]
     except KeyError:
         exc_info = sys.exc_info()
     return logging.LogRecord("hub.test", logging.ERROR, __file__, 1, "failed", (), exc_info)

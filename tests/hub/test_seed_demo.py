@@ -27,7 +27,7 @@ def test_runs_with_debug_off_when_told_it_is_not_production(settings):
 
 
 def test_demo_issuer_mapping_only_with_the_simulators(settings):
-    """"the demo issuer mapping only with the simulators": without them the configured issuer
+    """ "the demo issuer mapping only with the simulators": without them the configured issuer
     is a real operator's, whose every subject must not act for the demo organisation."""
     from flexready.models import OperatorIdentity
 
