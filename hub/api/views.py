@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import django_filters
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -68,11 +69,29 @@ class SiteViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
         return self.scoped(Site.objects.all())
 
 
+class MeteringPointFilter(django_filters.FilterSet):
+    # Ids, not model choices: a choice field answers 400 for an id that does not exist and
+    # 200 (empty, the queryset being scoped) for another organisation's, telling them apart.
+    site = django_filters.NumberFilter(field_name="site_id")
+
+    class Meta:
+        model = MeteringPoint
+        fields = ["kind", "site", "identifier"]
+
+
+class SeriesFilter(django_filters.FilterSet):
+    metering_point = django_filters.NumberFilter(field_name="metering_point_id")
+
+    class Meta:
+        model = Series
+        fields = ["metering_point", "quantity", "source"]
+
+
 class MeteringPointViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
     queryset = MeteringPoint.objects.none()
     serializer_class = api.MeteringPointSerializer
     permission_classes = [OrganisationRole]
-    filterset_fields = ["kind", "site", "identifier"]
+    filterset_class = MeteringPointFilter
 
     def get_queryset(self) -> QuerySet[MeteringPoint]:
         return self.scoped(MeteringPoint.objects.all())
@@ -83,7 +102,7 @@ class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = api.SeriesSerializer
     permission_classes = [OrganisationRole]
     organisation_path = "metering_point__organisation"
-    filterset_fields = ["metering_point", "quantity", "source"]
+    filterset_class = SeriesFilter
 
     def get_queryset(self) -> QuerySet[Series]:
         return self.scoped(Series.objects.all())
