@@ -64,7 +64,7 @@ class Contract(models.Model):
     # The production meter whose 5-minute energies are billed against the stops.
     metering_point = models.ForeignKey(
         MeteringPoint,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,  # billing reads its series: a 409 names the contract
         null=True,
         blank=True,
         related_name="smartoa_contracts",

@@ -35,14 +35,16 @@ class RecordingRateThrottle(SimpleRateThrottle):
 
     def allow_request(self, request: Request, view: Any) -> bool:
         allowed = super().allow_request(request, view)
-        if getattr(self, "key", None) is not None and self.num_requests is not None:
+        # Set by DRF's allow_request (untyped in its stubs).
+        limit: int | None = getattr(self, "num_requests", None)
+        duration: int | None = getattr(self, "duration", None)
+        if getattr(self, "key", None) is not None and limit is not None and duration is not None:
             history = getattr(self, "history", [])
-            assert self.duration is not None
             oldest = history[-1] if history else self.now
             budget = Budget(
-                limit=self.num_requests,
-                remaining=max(self.num_requests - len(history), 0),
-                reset_seconds=max(math.ceil(self.duration - (self.now - oldest)), 0),
+                limit=limit,
+                remaining=max(limit - len(history), 0),
+                reset_seconds=max(math.ceil(duration - (self.now - oldest)), 0),
             )
             budgets = getattr(request._request, ATTRIBUTE, [])
             budgets.append(budget)

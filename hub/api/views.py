@@ -19,8 +19,10 @@ from rest_framework.response import Response
 from hub.api import serializers as api
 from hub.api.permissions import OrganisationRole
 from hub.models import Aggregate, MeteringPoint, Series, Site
+from hub.netaddr import client_ip
 from hub.selectors.series import Step, read_points
 from hub.series_access import refusal
+from hub.services import audit
 from hub.services.series import PointIn, upsert_points
 from hub.tenancy import current_organisation
 
@@ -95,6 +97,20 @@ class MeteringPointViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[MeteringPoint]:
         return self.scoped(MeteringPoint.objects.all())
+
+    def perform_destroy(self, instance: MeteringPoint) -> None:
+        # What the apps attach to a point PROTECTs it: the delete raises before any row goes.
+        with transaction.atomic():
+            audit.record(
+                action="metering_point.deleted",
+                actor=self.request.user,
+                actor_label=str(self.request.user),
+                organisation=instance.organisation,
+                target=instance,
+                before={"kind": instance.kind, "identifier": instance.identifier},
+                ip=client_ip(self.request._request),
+            )
+            instance.delete()
 
 
 class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):

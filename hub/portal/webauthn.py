@@ -42,7 +42,7 @@ class BoundedBody:
     def _parse_request_data(self, request: HttpRequest) -> Any:
         self.request = request
         self.check_caller()
-        if request.content_type.split(";", 1)[0] == "application/json":
+        if (request.content_type or "").split(";", 1)[0] == "application/json":
             if not request.body:
                 return {}
             try:
