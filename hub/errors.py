@@ -114,6 +114,28 @@ class ServiceErrorsMiddleware:
         return response_for(request, exception)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler400``: Django's refusals of a request (too many fields, a body bigger than
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``...) in the API's JSON, and 413 for a body too large."""
+    from django.core.exceptions import RequestDataTooBig
+
+    status = 413 if isinstance(exception, RequestDataTooBig) else 400
+    message = "Request body too large." if status == 413 else "Bad request."
+    if wants_json(request):
+        return HttpResponse(
+            json.dumps({"detail": message}), status=status, content_type="application/json"
+        )
+    if status == 413:
+        return _page(
+            "Requête trop volumineuse",
+            "Le fichier ou le formulaire envoyé est trop volumineux.",
+            413,
+        )
+    from django.views.defaults import bad_request as django_bad_request
+
+    return django_bad_request(request, exception or Exception())
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """``handler500``: what no view or middleware answered. Called inside Django's ``except``."""
     exc = sys.exc_info()[1]

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "hub.middleware.RequestSizeLimitMiddleware",
     "hub.errors.ServiceErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hub.middleware.RejectNulBytesMiddleware",
@@ -191,6 +192,14 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# Request bodies: a larger Content-Length is a 413 before anything is read
+# (hub.middleware.RequestSizeLimitMiddleware). Multipart uploads stream their files to disk
+# beyond FILE_UPLOAD_MAX_MEMORY_SIZE; the biggest legitimate one is three 4 MB consent proofs.
+# Other bodies (JSON, forms) are read into memory and capped lower.
+HUB_MAX_REQUEST_BYTES = env.int("HUB_MAX_REQUEST_BYTES", default=16 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
 
 # Proxies whose X-Forwarded-For may be believed when finding the client IP (CIDR list).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
