@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HUB_VAR_DIR", BASE_DIR / "var"))
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp_webauthn",
+    "csp",
     "hub.portal",
     "hub",
     "grdf_access",
@@ -78,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "hub.middleware.RequestSizeLimitMiddleware",
     "hub.errors.ServiceErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -200,6 +203,25 @@ if not DEBUG:
 HUB_MAX_REQUEST_BYTES = env.int("HUB_MAX_REQUEST_BYTES", default=16 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+
+# Content-Security-Policy (django-csp): scripts only from our origin or carrying the page's
+# nonce (templates: nonce="{{ request.csp_nonce }}"), no inline handlers (static/portal/portal.js
+# wires data-confirm and data-autosubmit). Inline styles stay allowed: the Smart OA timeline
+# places its segments with style attributes, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Proxies whose X-Forwarded-For may be believed when finding the client IP (CIDR list).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from hub import health
 from hub.portal.admin_site import MFAAdminSite
@@ -25,7 +25,10 @@ urlpatterns = [
     # Annex 2's CEMS check (/api/v1/sessions/{id}/cems/commodity/prices) and Ecowatt's last answer.
     path("api/v1/", include("flexready.market.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script for CSP.
+    path(
+        "api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"
+    ),
     path("webauthn/", include("hub.portal.webauthn_urls")),
     path("tic/", include("tic.urls")),
     path("smartoa/", include("smartoa.portal_urls")),
