@@ -282,8 +282,35 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("queue", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message taken but not acknowledged (its worker died) goes back to the queue after
+        # this long. It must exceed the longest countdown (webhook retries: 1 h) and the
+        # longest task, or Redis hands a still-waiting message to a second worker. Work that
+        # must not wait that long is recovered by its own lease (Smart OA's claimed contracts).
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600),
+        # Sweep for such messages every minute rather than every ~100 s (kombu's default).
+        "unacked_restore_interval": 60,
+        "unacked_restore_throttle": 1,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+    }
 CELERY_TASK_IGNORE_RESULT = True
+# Every task here is idempotent (upserts on natural keys, versions stored only when they
+# change, deliveries keyed and marked sent), so a message is acknowledged after its task ran:
+# a worker that dies mid-task (kill -9, OOM, a Redis restart it does not survive) leaves it
+# to be redelivered instead of lost. A task added later that is not idempotent must set
+# acks_late=False on itself.
 CELERY_TASK_ACKS_LATE = True
+# ... and a pool child killed under a task gives the message back too (the default acks it).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Keep trying to reach the broker, at start and after losing it, instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Tasks running when the connection is lost will be redelivered (late ack): stop them rather
+# than let them finish and run twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
@@ -363,6 +390,9 @@ SMARTOA_SIM_ALLOWED_NETWORKS = env.list(
 # Contracts per poll task, and concurrent upstream calls within one task.
 SMARTOA_POLL_BATCH = env.int("SMARTOA_POLL_BATCH", default=200)
 SMARTOA_POLL_THREADS = env.int("SMARTOA_POLL_THREADS", default=16)
+# A claimed contract not polled within this many seconds (its worker died) is claimed again by
+# the next fan-out. Longer than a batch takes, shorter than a poll interval.
+SMARTOA_CLAIM_LEASE_SECONDS = env.int("SMARTOA_CLAIM_LEASE_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE["smartoa-poll-due-contracts"] = {
     "task": "smartoa.tasks.poll_due_contracts",
     "schedule": env.int("SMARTOA_FANOUT_SECONDS", default=60),

@@ -26,9 +26,7 @@ urlpatterns = [
     path("api/v1/", include("flexready.market.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script for CSP.
-    path(
-        "api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"
-    ),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("webauthn/", include("hub.portal.webauthn_urls")),
     path("tic/", include("tic.urls")),
     path("smartoa/", include("smartoa.portal_urls")),

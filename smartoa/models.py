@@ -83,6 +83,8 @@ class Contract(models.Model):
     poll_interval = models.PositiveIntegerField(_("intervalle de relève (s)"), default=300)
     # Null means due now. The fan-out task moves it forward when it enqueues a poll.
     next_poll_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the fan-out last enqueued it: a claim not followed by a poll is a lease that ends.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_polled_at = models.DateTimeField(_("dernière relève"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("dernière relève réussie"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
