@@ -463,6 +463,8 @@ class AggregatedConsumptions(FlexReadyView):
 class SessionCreate(FlexReadyView):
     """``POST /sessions``: a new certification session (its id is also made on first use)."""
 
+    response_body = {(201, "application/json"): OpenApiTypes.OBJECT}
+
     def post(self, request: Request, **kwargs: Any) -> Response:
         import uuid
 
