@@ -53,7 +53,7 @@ def test_portal_runs_under_its_policy(page) -> None:
         dialog.dismiss()
 
     page.once("dialog", dismiss)
-    page.click("button[data-confirm]:has-text(\"Générer de nouveaux codes\")")
+    page.click('button[data-confirm]:has-text("Générer de nouveaux codes")')
     assert dialogs == ["Les codes actuels cesseront de fonctionner. Continuer ?"]
     assert page.url.endswith("/security/")
     assert page.inner_text("#recovery-remaining") == remaining
