@@ -114,6 +114,17 @@ class ServiceErrorsMiddleware:
         return response_for(request, exception)
 
 
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler404``: JSON under /api/ (no portal template, which needs the database)."""
+    if wants_json(request):
+        return HttpResponse(
+            json.dumps({"detail": "Not found."}), status=404, content_type="application/json"
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception or Exception())
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler400``: Django's refusals of a request (too many fields, a body bigger than
     ``DATA_UPLOAD_MAX_MEMORY_SIZE``...) in the API's JSON, and 413 for a body too large."""

@@ -12,6 +12,7 @@ admin.site.__class__ = MFAAdminSite
 # A dependency down answers 503 (JSON under /api/), a held row 409; other errors stay 500.
 handler500 = "hub.errors.server_error"
 handler400 = "hub.errors.bad_request"
+handler404 = "hub.errors.not_found"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

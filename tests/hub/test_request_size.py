@@ -92,3 +92,11 @@ def test_django_refusing_a_request_is_json_in_the_api():
     assert response.json() == {"detail": "Bad request."}
     page = client.get("/accounts/login/", HTTP_HOST="evil.example")
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+
+
+def test_an_unknown_api_path_is_a_json_404():
+    """No route: JSON like every other API answer, not the portal's page."""
+    response = Client().get("/api/v1/grdf/rights/not-a-number/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+    assert Client().get("/nowhere/").status_code == 404
