@@ -84,7 +84,7 @@ def _start_worker(name: str, live_server_url: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         # The worker shares this test's database and reaches the simulator on the live server.
         "DATABASE_URL": _database_url(),
         "SMARTOA_API_URL": f"{live_server_url}/sim/smartoa",
