@@ -129,11 +129,14 @@ def on_demo_seeded(sender: Any, *, organisation: Organisation, today: dt.date, *
         # 2025 period) is opened again from today; one with a period still ahead is left alone.
         if not asset.periods.filter(end__gt=window[0] + dt.timedelta(days=1)).exists():
             AllowedPeriod.objects.create(asset=asset, start=window[0], end=window[1])
-    OperatorIdentity.objects.get_or_create(
-        issuer=settings.FLEXREADY_JWT_ISSUER,
-        subject="",
-        defaults={"organisation": organisation, "label": "Démo : tout opérateur de l'émetteur"},
-    )
+    if settings.HUB_SIMULATORS:
+        # Every subject of the configured issuer acts for the demo organisation: only where the
+        # issuer is the local one whose tokens `flexready_jwt` mints, never a real operator's.
+        OperatorIdentity.objects.get_or_create(
+            issuer=settings.FLEXREADY_JWT_ISSUER,
+            subject="",
+            defaults={"organisation": organisation, "label": "Démo : tout opérateur de l'émetteur"},
+        )
     if point is not None:
         _demo_request(organisation=organisation, point=point, today=today)
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from hub.models import MeteringPoint, Organisation, Quality, Series
@@ -92,8 +94,9 @@ class Pce(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="grdf_pces"
     )
+    # PROTECT: deleting the metering point must not take the consent records with it.
     metering_point = models.OneToOneField(
-        MeteringPoint, on_delete=models.CASCADE, related_name="grdf_pce"
+        MeteringPoint, on_delete=models.PROTECT, related_name="grdf_pce"
     )
     alias = models.CharField(_("alias"), max_length=120, blank=True)
     site_label = models.CharField(_("libellé du site"), max_length=200, blank=True)
@@ -145,7 +148,8 @@ class AccessRight(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="grdf_rights"
     )
-    pce = models.ForeignKey(Pce, on_delete=models.CASCADE, related_name="rights")
+    # A right ends through its own flows (revoke, terminate), never as a side effect.
+    pce = models.ForeignKey(Pce, on_delete=models.PROTECT, related_name="rights")
     grdf_id = models.CharField(_("identifiant GRDF"), max_length=64, blank=True)
     role = models.CharField(_("rôle"), max_length=40, choices=Role.choices)
     holder_name = models.CharField(_("nom du titulaire"), max_length=200, blank=True)
@@ -436,3 +440,12 @@ class Threshold(models.Model):
     @property
     def email_list(self) -> list[str]:
         return [e.strip() for e in self.emails.splitlines() if e.strip()]
+
+
+@receiver(post_delete, sender=Proof, dispatch_uid="grdf_access.proof_file")
+def _remove_proof_file(sender: type[Proof], instance: Proof, **kwargs: object) -> None:
+    """A proof's file goes with its row, once the deletion is committed (a rolled-back
+    deletion keeps both)."""
+    name, storage = instance.file.name, instance.file.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))

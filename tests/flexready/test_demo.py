@@ -34,8 +34,8 @@ def only_our_receiver(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("only_our_receiver")
 def test_seed_demo_loads_the_annex_data_set_twice_without_duplicates(db: Any) -> None:
-    call_command("seed_demo")
-    call_command("seed_demo")
+    call_command("seed_demo", "--i-know-this-is-not-production")
+    call_command("seed_demo", "--i-know-this-is-not-production")
     demo = Organisation.objects.get(slug="demo")
     assert set(Bacs.objects.filter(organisation=demo).values_list("bacs_id", "name")) == {
         ("f47ac10b-58cc-4372-a567-0e02b2c3d479", "BACS Whole Building Only"),
