@@ -68,7 +68,7 @@ def test_a_newcomer_creates_and_confirms_a_request_right_after_seeding(db: Any) 
     confirmed straight away, in the API as in the portal."""
     from hub.services.tokens import create_token
 
-    call_command("seed_demo")
+    call_command("seed_demo", "--i-know-this-is-not-production")
     demo = Organisation.objects.get(slug="demo")
     client = APIClient()
     client.credentials(
