@@ -17,6 +17,16 @@ from hub.services.tokens import create_token
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Leave nothing in Redis: the run's keys (some expire only after 30 days) go now."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        from tests.cache import delete_prefixed
+
+        delete_prefixed(settings.REDIS_URL, settings.TEST_REDIS_PREFIX)
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip for lack of a service locally; CI sets HUB_REQUIRE_SERVICES and fails instead."""
     if condition:
