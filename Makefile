@@ -33,7 +33,7 @@ run: $(RUNTIME)
 	@echo "  Demo login: demo@hub.example / demo-hub-2026 (you enrol a TOTP app at first login)"
 	@echo "  Ctrl-C stops the web server, the Celery worker, Celery beat and the TIC reader."
 	@echo
-	HUB_PORT=$(HUB_PORT) $(BIN)/honcho -f Procfile.dev start
+	HUB_PORT=$(HUB_PORT) $(BIN)/python scripts/devrun.py -f Procfile.dev start
 
 test: $(DEV)
 	$(BIN)/pytest $(PYTEST_ARGS)

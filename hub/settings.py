@@ -367,6 +367,10 @@ GRDF_RETENTION_DAYS = env.int("GRDF_RETENTION_DAYS", default=365)
 # Concurrent calls of one sync (they share the credential's rate limit) and first-sync depth.
 GRDF_SYNC_WORKERS = env.int("GRDF_SYNC_WORKERS", default=4)
 GRDF_INITIAL_HISTORY_DAYS = env.int("GRDF_INITIAL_HISTORY_DAYS", default=365)
+# Beyond these sizes an import (rows, one GRDF call each) or an export (PCEs x days) runs as a
+# background job followed on its page or at /api/v1/jobs/{id}/, not inside the web request.
+GRDF_IMPORT_INLINE_ROWS = env.int("GRDF_IMPORT_INLINE_ROWS", default=20)
+GRDF_EXPORT_INLINE_PCE_DAYS = env.int("GRDF_EXPORT_INLINE_PCE_DAYS", default=20 * 366)
 # Each sync plans only what each meter's frequency has made available (grdf_access.sync).
 CELERY_BEAT_SCHEDULE["grdf-sync-due"] = {
     "task": "grdf_access.tasks.sync_due",
