@@ -97,7 +97,10 @@ def start(
 
     Raises :class:`BrokerUnavailable` when the queue cannot be reached; the job row then says so.
     """
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    # A person is kept as the job's actor; an API token (no user row) by its label.
+    user = (
+        actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
+    )
     with transaction.atomic():
         job = Job.objects.create(
             organisation=organisation,
@@ -105,13 +108,13 @@ def start(
             label=label,
             params=dict(params),
             actor=user,
-            actor_label=actor_label or (str(user) if user else ""),
+            actor_label=(actor_label or str(actor or ""))[:200],
             created_at=now,
         )
         audit.record(
             action="job.queued",
             actor=actor,
-            actor_label=actor_label,
+            actor_label=job.actor_label,
             organisation=organisation,
             target=job,
             after={"kind": kind, "label": label},

@@ -60,6 +60,17 @@ def test_api_sync_answers_202_with_a_job_and_calls_grdf_only_in_the_worker(
 
 
 @pytest.mark.django_db
+def test_a_token_may_start_a_sync(sim, tenant, token_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        answer = token_client.post("/api/v1/grdf/sync", {"pces": [PCE_ID]}, format="json")
+    assert answer.status_code == 202, answer.content
+    job = Job.objects.get(pk=answer.json()["id"])
+    # No person behind a token: the job names the token, never its secret.
+    assert job.actor is None and job.actor_label.startswith("token ")
+    assert job.params == {"pces": [PCE_ID]}
+
+
+@pytest.mark.django_db
 def test_api_sync_refuses_a_bad_pce_list_and_viewers(sim, tenant, operator_client, viewer_client):
     bad = operator_client.post("/api/v1/grdf/sync", {"pces": "GI654321"}, format="json")
     assert bad.status_code == 400 and "pces" in bad.json()

@@ -11,6 +11,7 @@ from hub.models import AuditEvent, Job, JobStatus
 from hub.services import jobs
 from hub.services.jobs import JobFailed, JobOutcome, Progress, job_task
 from tests.conftest import Tenant
+from tests.hub.test_celery_worker import redis_broker  # noqa: F401 - fixture
 from tests.hub.test_portal_support import sign_in
 
 
@@ -176,3 +177,28 @@ def test_portal_page_polls_while_running_and_shows_the_result(
     assert client.get(f"/jobs/{job.pk}/result/").status_code == 200
     assert client.get(f"/jobs/{theirs.pk}/").status_code == 404
     assert client.get(f"/jobs/{theirs.pk}/result/").status_code == 404
+
+
+@pytest.mark.celery_worker
+@pytest.mark.usefixtures("redis_broker")
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_queued_job(tenant) -> None:
+    """Queued after commit, sent through Redis, run by a worker: the job ends succeeded."""
+    import datetime as dt
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+    from django.utils import timezone
+
+    from hub.celery import app
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, queues=["default"], shutdown_timeout=10
+    ):
+        job = start(tenant, counting_job)
+        deadline = timezone.now() + dt.timedelta(seconds=30)
+        while not Job.objects.get(pk=job.pk).finished and timezone.now() < deadline:
+            time.sleep(0.1)  # polling for the worker's end, as a client of the API does
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result_file.read() == b"a;b\r\n1;2\r\n"
