@@ -247,7 +247,7 @@ def main() -> None:
             "gunicorn",
             "hub.wsgi",
             "--config",
-            "gunicorn.conf.py",
+            "deploy/gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -28,6 +30,7 @@ from grdf_access import (
     services,
     specs,
     subscription_import,
+    tasks,
     thresholds,
 )
 from grdf_access.adict_gateway import gateway_for
@@ -39,7 +42,6 @@ from grdf_access.forms import (
     SubscriptionForm,
     ThresholdForm,
 )
-from grdf_access.gateway import GatewayError
 from grdf_access.models import (
     FINAL_STATES,
     AccessRight,
@@ -50,11 +52,12 @@ from grdf_access.models import (
     Subscription,
     Threshold,
 )
-from grdf_access.sync import CONSUMPTION_TYPES, full_sync
+from grdf_access.sync import CONSUMPTION_TYPES
 from hub.clock import local_day_of
 from hub.models import Organisation, Role
 from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
+from hub.services import jobs
 
 IMPORT_SESSION_KEY = "grdf_import"
 SUBSCRIPTION_IMPORT_SESSION_KEY = "grdf_subscription_import"
@@ -174,7 +177,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.OPERATOR)
-def rights_import(request: HttpRequest) -> HttpResponse:
+def rights_import(request: HttpRequest) -> HttpResponseBase:
     """Dry run first (a line-numbered report); the import itself only after a clean run."""
     organisation = _organisation(request)
     form = ImportForm()
@@ -187,6 +190,19 @@ def rights_import(request: HttpRequest) -> HttpResponse:
             return redirect("grdf:import")
         content = base64.b64decode(stored["content"])
         report = csv_import.parse(content, organisation=organisation, today=_today())
+        if report.ok and tasks.import_in_background(rows=len(report.specs)):
+            del request.session[IMPORT_SESSION_KEY]
+            return _start_job(
+                request,
+                kind="grdf.import",
+                label=f"Import de {len(report.specs)} demandes de droit d'accès GRDF",
+                task=tasks.import_job,
+                params={
+                    "content": stored["content"],
+                    "ip": client_ip(request),
+                    "back_url": reverse("grdf:rights"),
+                },
+            )
         if report.ok:
             del request.session[IMPORT_SESSION_KEY]
             with gateway_for(organisation) as gateway:
@@ -372,7 +388,7 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
 
 
 @role_required(Role.VIEWER)
-def export_view(request: HttpRequest) -> HttpResponse:
+def export_view(request: HttpRequest) -> HttpResponseBase:
     organisation = _organisation(request)
     identifiers = list(
         selectors.pces(organisation=organisation).values_list(
@@ -388,6 +404,21 @@ def export_view(request: HttpRequest) -> HttpResponse:
     refusal = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if tasks.export_in_background(pces=len(data["pces"]), start=data["start"], end=data["end"]):
+            return _start_job(
+                request,
+                kind="grdf.export",
+                label=f"Export GRDF de {len(data['pces'])} PCE ({data['start']} au {data['end']})",
+                task=tasks.export_job,
+                params={
+                    "pces": sorted(data["pces"]),
+                    "types": list(data["types"]),
+                    "start": data["start"].isoformat(),
+                    "end": data["end"].isoformat(),
+                    "format": data["format"],
+                    "back_url": reverse("grdf:export"),
+                },
+            )
         chosen = list(
             selectors.pces(organisation=organisation)
             .filter(metering_point__identifier__in=data["pces"])
@@ -537,25 +568,34 @@ def proofs_upload(request: HttpRequest, right_pk: int) -> HttpResponseBase:
 @require_POST
 @role_required(Role.OPERATOR)
 def sync_now(request: HttpRequest) -> HttpResponseBase:
-    """Rights then data, now, for the organisation (what beat does every hour)."""
-    organisation = _organisation(request)
+    """Rights then data for the organisation (what beat does every hour), as a background job."""
+    return _start_job(
+        request,
+        kind="grdf.sync",
+        label="Synchronisation GRDF",
+        task=tasks.sync_job,
+        params={"pces": [], "back_url": reverse("grdf:rights")},
+    )
+
+
+def _start_job(
+    request: HttpRequest, *, kind: str, label: str, task: Any, params: dict[str, Any]
+) -> HttpResponseBase:
+    """Queue the job and show its page; a queue that cannot be reached is a 503 on that page."""
     try:
-        with gateway_for(organisation) as gateway:
-            report = full_sync(
-                organisation=organisation, gateway=gateway, now=_now(), today=_today(), force=True
-            )
-    except GatewayError as exc:
-        messages.error(request, f"Synchronisation impossible : {exc.reason}")
-    else:
-        data = report.data
-        messages.success(
-            request,
-            f"Synchronisation : {report.rights_seen} droit(s) lu(s), {report.rights_changed} "
-            f"changé(s) ; {data.points} valeur(s) enregistrée(s)"
-            + (f", {len(data.warnings)} avertissement(s)" if data.warnings else "")
-            + ".",
+        job = jobs.start(
+            organisation=_organisation(request),
+            kind=kind,
+            label=label,
+            task=task,
+            params=params,
+            now=_now(),
+            actor=request.user,
+            ip=client_ip(request),
         )
-    return redirect("grdf:rights")
+    except jobs.BrokerUnavailable as exc:
+        return render(request, "portal/job.html", {"job": exc.job}, status=503)
+    return redirect("portal:job", pk=job.pk)
 
 
 @role_required(Role.VIEWER)

@@ -121,6 +121,9 @@ if not env.str("DATABASE_URL", default=""):
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hub.sqlite3'}"),
 }
+# The password may come apart from the URL, as a secret file (docker-compose.yml).
+if secret("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = secret("DATABASE_PASSWORD")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -168,7 +171,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# The image collects static files at build time into a read-only folder outside var/.
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -446,6 +450,10 @@ CACHES["grdf_simulator"] = (
 GRDF_RETENTION_DAYS = env.int("GRDF_RETENTION_DAYS", default=365)
 # Concurrent calls of one sync (they share the credential's rate limit).
 GRDF_SYNC_WORKERS = env.int("GRDF_SYNC_WORKERS", default=4)
+# Beyond these sizes an import (rows, one GRDF call each) or an export (PCEs x days) runs as a
+# background job followed on its page or at /api/v1/jobs/{id}/, not inside the web request.
+GRDF_IMPORT_INLINE_ROWS = env.int("GRDF_IMPORT_INLINE_ROWS", default=20)
+GRDF_EXPORT_INLINE_PCE_DAYS = env.int("GRDF_EXPORT_INLINE_PCE_DAYS", default=20 * 366)
 # Each sync plans only what each meter's frequency has made available (grdf_access.sync).
 CELERY_BEAT_SCHEDULE["grdf-sync-due"] = {
     "task": "grdf_access.tasks.sync_due",

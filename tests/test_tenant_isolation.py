@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from hub.models import MeteringPoint, Site
+from hub.models import Job, JobStatus, MeteringPoint, Site
 from hub.services.notifications import notify
 from hub.services.series import ensure_series
 from hub.services.tokens import create_token
@@ -82,6 +83,18 @@ def _notification(foreign: Tenant) -> dict[str, Any]:
     return {"pk": notification.pk}
 
 
+def _job(foreign: Tenant) -> dict[str, Any]:
+    job = Job.objects.create(
+        organisation=foreign.organisation,
+        kind="grdf.export",
+        label="theirs",
+        status=JobStatus.SUCCEEDED,
+        created_at=timezone.now(),
+    )
+    job.result_file.save("theirs.csv", ContentFile(b"secret;data\r\n"))
+    return {"pk": job.pk}
+
+
 FOREIGN_KWARGS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     "sites": lambda f: {"pk": Site.objects.create(organisation=f.organisation, name="theirs").pk},
     "metering-points": lambda f: {"pk": f.point.pk},
@@ -90,6 +103,7 @@ FOREIGN_KWARGS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     "tokens": lambda f: {"pk": create_token(organisation=f.organisation, name="theirs").token.pk},
     "security/devices": lambda f: {"kind": "totp", "pk": enrol_totp(f.admin).pk},
     "notifications": _notification,
+    "jobs": _job,
 }
 # Parameters that are names in the caller's own namespace, not references to an object: another
 # organisation's name must answer as a name never used (see test_caller_scoped_names...).

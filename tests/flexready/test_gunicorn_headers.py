@@ -1,4 +1,4 @@
-"""``EMULATOR_*`` headers through the shipped server: a real gunicorn on ``gunicorn.conf.py``."""
+"""``EMULATOR_*`` headers through the shipped server: a real gunicorn on its configuration."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def gunicorn_server() -> Iterator[str]:
             "gunicorn",
             "hub.wsgi",
             "-c",
-            "gunicorn.conf.py",
+            "deploy/gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -121,4 +121,4 @@ def test_every_shipped_web_command_uses_the_configuration() -> None:
     assert lines
     for line in lines:
         assert "runserver" not in line
-        assert "gunicorn.conf.py" in line, line
+        assert "deploy/gunicorn.conf.py" in line, line
