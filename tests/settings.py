@@ -28,6 +28,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns 
 # prefix of its own, so two runs sharing one Redis database neither read nor clear each other's
 # keys; tests/conftest.py deletes them when the run ends (.ci/run checks none is left).
 TEST_REDIS_PREFIX = os.environ.get("HUB_TEST_REDIS_PREFIX") or f"hub-test-{uuid.uuid4().hex[:12]}"
+# Processes the tests start (Celery workers, gunicorn) read these settings too: same prefix.
+os.environ["HUB_TEST_REDIS_PREFIX"] = TEST_REDIS_PREFIX
 if REDIS_URL:  # noqa: F405
     CACHES["default"]["BACKEND"] = "tests.cache.PrefixedRedisCache"  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = TEST_REDIS_PREFIX  # noqa: F405

@@ -68,7 +68,11 @@ def test_poll_run_records_success_and_failure():
 # --- A worker killed mid-batch -------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]
-QUEUE_KEYS = ("polling", "unacked", "unacked_index", "unacked_mutex")
+# The broker's keys for the polling queue, under the run's prefix (tests/settings.py).
+_BROKER_PREFIX = app.conf.broker_transport_options.get("global_keyprefix", "")
+QUEUE_KEYS = tuple(
+    f"{_BROKER_PREFIX}{key}" for key in ("polling", "unacked", "unacked_index", "unacked_mutex")
+)
 
 
 def _database_url() -> str:
