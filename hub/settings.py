@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     "hub.portal",
     "hub",
+    "hub.control",
     "grdf_access",
     "smartoa",
     "flexready",
@@ -461,4 +462,14 @@ CELERY_BEAT_SCHEDULE["flexready-ecowatt-poll"] = {
 CELERY_BEAT_SCHEDULE["flexready-supplier-signal-poll"] = {
     "task": "flexready.market.tasks.poll_supplier_feeds",
     "schedule": env.int("FLEXREADY_SUPPLIER_POLL_SECONDS", default=3600),
+}
+
+# Control of loads (hub/control): evaluate the controllers and refresh the channels' watchdogs.
+CELERY_BEAT_SCHEDULE["control-evaluate"] = {
+    "task": "hub.control.tasks.evaluate_all",
+    "schedule": env.int("CONTROL_EVALUATE_SECONDS", default=5),
+}
+CELERY_BEAT_SCHEDULE["control-heartbeat"] = {
+    "task": "hub.control.tasks.heartbeat",
+    "schedule": env.int("CONTROL_HEARTBEAT_SECONDS", default=10),
 }
