@@ -290,6 +290,7 @@ def set_override(
         record(
             action="control.override_set",
             actor=actor,
+            actor_label=str(actor)[:200],
             organisation=load.organisation,
             target=load,
             after={"value": value, "ends_at": ends_at, "reason": override.reason},
@@ -305,6 +306,7 @@ def cancel_override(*, override: ManualOverride, actor: Any, now: dt.datetime) -
         record(
             action="control.override_cancelled",
             actor=actor,
+            actor_label=str(actor)[:200],
             organisation=override.load.organisation,
             target=override.load,
             before={"value": override.value, "ends_at": override.ends_at},
@@ -321,6 +323,7 @@ def set_dry_run(*, site: Site, dry_run: bool, actor: Any, now: dt.datetime) -> S
         record(
             action="control.dry_run",
             actor=actor,
+            actor_label=str(actor)[:200],
             organisation=site.organisation,
             target=site,
             before={"dry_run": before},
