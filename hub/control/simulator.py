@@ -122,11 +122,15 @@ class ModbusBuilding:
             loop.close()
 
     def stop(self) -> None:
+        """Stop serving (idempotent): the equipment goes away."""
+        if self._loop is None:
+            return
         self._own.close()
-        if self._loop is not None and self._server is not None:
+        if self._server is not None:
             asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop).result(10)
         if self._thread is not None:
             self._thread.join(10)
+        self._loop = None
 
 
 @dataclass
