@@ -93,7 +93,7 @@ FOREIGN_KWARGS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
 }
 # Each domain app's tests may add their own routes' factories in ``tests/<app>/foreign_objects.py``
 # (a ``FOREIGN_KWARGS`` dict of the same shape), next to the code that knows those objects.
-for _app in ("grdf_access", "flexready", "tic", "smartoa"):
+for _app in ("grdf_access", "flexready", "tic", "smartoa", "hub.control"):
     try:
         _module = importlib.import_module(f"tests.{_app}.foreign_objects")
     except ModuleNotFoundError:
