@@ -59,13 +59,11 @@ class PowerServo:
     priority = Priority.POWER_SERVO
 
     def thresholds(self, meter: TicMeter) -> tuple[float, float]:
-        shed = _number(meter.last_values.get("KDC")) or getattr(
-            settings, "CONTROL_SERVO_SHED_PERCENT", 90.0
-        )
-        release = _number(meter.last_values.get("KDCD")) or getattr(
-            settings, "CONTROL_SERVO_RELEASE_PERCENT", 80.0
-        )
-        return float(shed), float(min(release, shed))
+        kdc = _number(meter.last_values.get("KDC"))
+        kdcd = _number(meter.last_values.get("KDCD"))
+        shed = kdc if kdc else float(getattr(settings, "CONTROL_SERVO_SHED_PERCENT", 90.0))
+        release = kdcd if kdcd else float(getattr(settings, "CONTROL_SERVO_RELEASE_PERCENT", 80.0))
+        return shed, min(release, shed)
 
     def wants(
         self, *, site: Site, loads: Sequence[ControllableLoad], now: dt.datetime
