@@ -69,12 +69,13 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     "hub.portal",
     "hub",
-    "hub.control",
     "grdf_access",
     "smartoa",
     "flexready",
     "flexready.market",
     "tic",
+    # After the apps: its demo receiver runs once their demo meters and contracts exist.
+    "hub.control",
 ]
 
 MIDDLEWARE = [
