@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import httpx
 from django.utils import timezone
 
 from hub.control.drivers.base import Ack, DriverError
-from hub.http import webhooks
+from hub.http import urlsafety, webhooks
 
 if TYPE_CHECKING:
     from hub.control.models import ActuatorChannel, ControllableLoad
@@ -19,11 +20,22 @@ TIMESTAMP_HEADER = "X-Hub-Timestamp"
 
 
 class WebhookDriver:
+    # Tests inject a transport and a resolver; production resolves and checks for real.
+    transport: httpx.BaseTransport | None = None
+    resolver: urlsafety.Resolver | None = None
+
     def __init__(self, channel: ActuatorChannel) -> None:
         self.url = channel.url
         self.secret = channel.secret or ""
 
     def _call(self, payload: dict[str, object]) -> float:
+        body = self._post(payload)
+        try:
+            return float(body["value"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DriverError("réponse sans valeur appliquée") from exc
+
+    def _post(self, payload: dict[str, object]) -> Any:
         attempt = webhooks.post_signed(
             url=self.url,
             secret=self.secret,
@@ -32,13 +44,15 @@ class WebhookDriver:
             provider="control",
             signature_header=SIGNATURE_HEADER,
             timestamp_header=TIMESTAMP_HEADER,
+            transport=self.transport,
+            resolver=self.resolver,
         )
         if not attempt.acknowledged:
             raise DriverError(attempt.error or f"HTTP {attempt.status_code}")
         try:
-            return float(json.loads(attempt.body)["value"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DriverError("réponse sans valeur appliquée") from exc
+            return json.loads(attempt.body or b"{}")
+        except ValueError as exc:
+            raise DriverError("réponse illisible") from exc
 
     def write(self, load: ControllableLoad, value: float) -> Ack:
         return Ack(self._call({"action": "write", "load": load.address, "value": value}))
@@ -47,7 +61,7 @@ class WebhookDriver:
         return self._call({"action": "read", "load": load.address})
 
     def heartbeat(self, counter: int) -> None:
-        self._call({"action": "heartbeat", "counter": counter})
+        self._post({"action": "heartbeat", "counter": counter})
 
     def close(self) -> None:
         return None
