@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from hub.clock import local_day_bounds, local_day_of
 from hub.control import drivers, registry
@@ -154,7 +155,7 @@ def evaluate_site(*, site: Site, now: dt.datetime) -> list[Command]:
         requests = requests_for(site=site, loads=loads, now=now)
         states = [_state(x, None if x.pk in unknown else x.value, now) for x in loads]
         decisions = {d.load_id: d for d in arbitrate(loads=states, requests=requests, now=now)}
-        last = _last_commands(loads)
+        last = _last_commands(loads) if control.dry_run else {}
         commands = []
         for load in loads:
             decision = decisions[load.pk]
@@ -170,10 +171,12 @@ def evaluate_site(*, site: Site, now: dt.datetime) -> list[Command]:
 
 
 def _last_commands(loads: Sequence[ControllableLoad]) -> dict[int, Command]:
-    last: dict[int, Command] = {}
-    for command in Command.objects.filter(load__in=[x.pk for x in loads]).order_by("at", "pk"):
-        last[command.load_id] = command
-    return last
+    """Each load's latest command, in one query whatever the history's length."""
+    latest = (
+        Command.objects.filter(load=OuterRef("load_id")).order_by("-at", "-pk").values("pk")[:1]
+    )
+    rows = Command.objects.filter(load__in=[x.pk for x in loads], pk=Subquery(latest))
+    return {command.load_id: command for command in rows}
 
 
 def _same_as_last(command: Command | None, decision: Decision) -> bool:
