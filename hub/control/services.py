@@ -153,7 +153,12 @@ def evaluate_site(*, site: Site, now: dt.datetime) -> list[Command]:
         )
         unknown = set() if control.dry_run else _read_after_restart(loads, now)
         requests = requests_for(site=site, loads=loads, now=now)
-        states = [_state(x, None if x.pk in unknown else x.value, now) for x in loads]
+        if control.dry_run:
+            # Nothing is sent, so nothing is read: an unknown load is computed from its normal
+            # value (the equipment may not even be reachable yet).
+            states = [_state(x, x.full_value if x.value is None else x.value, now) for x in loads]
+        else:
+            states = [_state(x, None if x.pk in unknown else x.value, now) for x in loads]
         decisions = {d.load_id: d for d in arbitrate(loads=states, requests=requests, now=now)}
         last = _last_commands(loads) if control.dry_run else {}
         commands = []
