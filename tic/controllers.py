@@ -79,13 +79,15 @@ class PowerServo:
                 and load.policies.get(SERVO, {}).get("enabled", True)
             ]
             eligible.sort(key=lambda x: (x.priority, x.pk))
-            shed = self._shed(meter, eligible)
+            shed = self._shed(meter, eligible, now)
             share = meter.power_share
             reason = f"préavis de dépassement ({share:g} % de PS)" if share else "préavis"
             wants.extend(Want(load.pk, 0.0, reason) for load in shed)
         return wants
 
-    def _shed(self, meter: TicMeter, eligible: list[ControllableLoad]) -> list[ControllableLoad]:
+    def _shed(
+        self, meter: TicMeter, eligible: list[ControllableLoad], now: dt.datetime
+    ) -> list[ControllableLoad]:
         held = [load for load in eligible if load.held_by == SERVO]
         free = [load for load in eligible if load.held_by != SERVO]
         shed_at, release_at = self.thresholds(meter)
@@ -101,12 +103,20 @@ class PowerServo:
                 needed = share - release_at
                 covered = sum(share_of(x) or 0 for x in chosen)
                 for load in free:
-                    if covered >= needed and chosen:
+                    if covered >= needed:
                         break
                     chosen.append(load)
                     covered += share_of(load) or 0
-            elif free:
-                chosen.append(free[0])  # no figure to size the shed: one more per evaluation
+            rest = [x for x in free if x not in chosen]
+            if (
+                meter.preavis_active
+                and len(chosen) == len(held)
+                and rest
+                and self._settled(held, now)
+            ):
+                # PREAVIS follows the 1-minute power, the share the Td mean: while PREAVIS
+                # lasts one more load goes, once the previous shed had time to show.
+                chosen.append(rest[0])
             return chosen
         if share is not None and share > release_at:
             return held  # inside the hysteresis band
@@ -117,6 +127,12 @@ class PowerServo:
         if share is not None and room is not None and share + room >= release_at:
             return held  # restoring it would bring the share back over the release threshold
         return held[:-1]
+
+    @staticmethod
+    def _settled(held: list[ControllableLoad], now: dt.datetime) -> bool:
+        settle = dt.timedelta(seconds=getattr(settings, "CONTROL_SERVO_SETTLE_SECONDS", 60))
+        changes = [x.changed_at for x in held if x.changed_at is not None]
+        return not changes or now - max(changes) >= settle
 
     def planned(
         self, *, site: Site, loads: Sequence[ControllableLoad], now: dt.datetime
