@@ -1,12 +1,42 @@
+# The hub's image: web (gunicorn), worker, beat, TIC reader and the one-shot migrate service of
+# docker-compose.yml all run it. The code is root-owned and read-only for the service user,
+# which owns only /app/var (consent proofs, job results: a volume that survives redeploys).
 FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONPATH=/app \
+    HUB_VAR_DIR=/app/var \
+    DJANGO_STATIC_ROOT=/app/staticfiles
+
+RUN groupadd --system --gid 10001 hub \
+    && useradd --system --uid 10001 --gid hub --home-dir /app/var --no-create-home \
+        --shell /usr/sbin/nologin hub
+
 WORKDIR /app
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-COPY pyproject.toml README.md ./
-COPY hub ./hub
-COPY grdf_access ./grdf_access
-COPY smartoa ./smartoa
-COPY flexready ./flexready
-COPY tic ./tic
-RUN pip install --no-cache-dir .
+
+# Dependencies first (runtime only, read from pyproject.toml): this layer is rebuilt only
+# when they change, not on every code change.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
 COPY . .
-USER nobody
+
+# Static files at build time, into a root-owned folder outside var/ (a volume would hide a
+# newer image's files). The keys below exist only for this step.
+RUN DJANGO_SECRET_KEY=collectstatic-only HUB_VAR_DIR=/tmp/build-var \
+        python manage.py collectstatic --noinput \
+    && rm -rf /tmp/build-var \
+    && python -m compileall -q hub grdf_access smartoa flexready tic \
+    && mkdir -p /app/var \
+    && chown hub:hub /app/var \
+    && chmod 0750 /app/var
+
+USER hub
+VOLUME ["/app/var"]
+EXPOSE 8000
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "hub.wsgi"]

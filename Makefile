@@ -1,51 +1,59 @@
-# The two commands of the README: `make run` and `make test`. Everything else is a step of theirs.
+# The README's commands. `make run` installs the runtime dependencies only; the dev extras
+# (test, lint and type-check tools) are installed by the targets that need them.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+HUB_PORT ?= 8000
 
 .PHONY: run test check lint typecheck contracts migrations-check setup bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(DEV): pyproject.toml $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	touch $(DEV)
 
-setup: $(STAMP)
+setup: $(DEV)
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(BIN)/python scripts/ensure_env.py
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
 	@echo
-	@echo "  Hub:        http://127.0.0.1:8000/"
-	@echo "  API docs:   http://127.0.0.1:8000/api/docs/"
+	@echo "  Hub:        http://127.0.0.1:$(HUB_PORT)/"
+	@echo "  API docs:   http://127.0.0.1:$(HUB_PORT)/api/docs/"
 	@echo "  Demo login: demo@hub.example / demo-hub-2026 (you enrol a TOTP app at first login)"
-	@echo "  Ctrl-C stops the web server, the worker and beat."
+	@echo "  Ctrl-C stops the web server, the Celery worker, Celery beat and the TIC reader."
 	@echo
-	$(BIN)/honcho -f Procfile.dev start
+	HUB_PORT=$(HUB_PORT) $(BIN)/python scripts/devrun.py -f Procfile.dev start
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV)
 	$(BIN)/mypy hub grdf_access smartoa flexready tic
 
-contracts: $(STAMP)
+contracts: $(DEV)
 	$(BIN)/lint-imports
 
-migrations-check: $(STAMP)
+migrations-check: $(DEV)
 	DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) makemigrations --check --dry-run
 
 check: lint typecheck contracts migrations-check test
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python bench/series_ingest.py
 
 clean:

@@ -246,6 +246,8 @@ def main() -> None:
             "-m",
             "gunicorn",
             "hub.wsgi",
+            "--config",
+            "deploy/gunicorn.conf.py",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

@@ -18,7 +18,6 @@ from drf_spectacular.types import OpenApiTypes
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from flexready import journal, realisation, services
@@ -34,7 +33,9 @@ from flexready.auth import (
 from flexready.models import Asset, Bacs, CertificationSession, FlexRequest
 from flexready.report import session_pdf
 from flexready.schema import ConfirmRequestBody, CreateRequestBody, FlexReadySchema
-from hub.api.auth import ApiTokenAuthentication, TokenRateThrottle
+from hub.api.auth import ApiTokenAuthentication
+from hub.api.throttling import OrganisationTokenRateThrottle, TokenRateThrottle
+from hub.api.throttling import PersonRateThrottle as HubPersonRateThrottle
 from hub.clock import PARIS
 from hub.models import Organisation
 from hub.netaddr import client_ip
@@ -53,7 +54,8 @@ def _now() -> dt.datetime:
 
 
 def _iso(instant: dt.datetime) -> str:
-    return instant.astimezone(PARIS).isoformat()
+    # Whole seconds, Paris offset: the annex's own precision.
+    return instant.astimezone(PARIS).isoformat(timespec="seconds")
 
 
 def _duration(seconds: int) -> str:
@@ -64,8 +66,9 @@ def _duration(seconds: int) -> str:
     return f"PT{parts or '0S'}"
 
 
-class PersonRateThrottle(UserRateThrottle):
-    """Hub's per-user (or per-IP) bucket, for people and anonymous readers; JWTs have theirs."""
+class PersonRateThrottle(HubPersonRateThrottle):
+    """Hub's per-user (or per-IP) bucket, for people and anonymous readers; tokens and JWTs
+    have theirs."""
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         if isinstance(request.auth, JwtIdentity):
@@ -80,7 +83,12 @@ class FlexReadyView(APIView):
         VerifiedSessionAuthentication,
     ]
     permission_classes = [OperatorAccess]
-    throttle_classes = [TokenRateThrottle, JwtRateThrottle, PersonRateThrottle]
+    throttle_classes = [
+        TokenRateThrottle,
+        OrganisationTokenRateThrottle,
+        JwtRateThrottle,
+        PersonRateThrottle,
+    ]
     schema = FlexReadySchema()
 
     session: CertificationSession | None = None
@@ -217,7 +225,7 @@ def request_json(request: FlexRequest) -> dict[str, Any]:
             }
             for s in steps
         ],
-        "ackPrice": request.ack_price,
+        "ackPrice": services.ack_price_triplet(request.ack_price),
         "receivedAt": _iso(request.received_at),
         "confirmedAt": _iso(request.confirmed_at) if request.confirmed_at else None,
         "reasons": request.reasons,
@@ -297,7 +305,7 @@ class RequestDetail(FlexReadyView):
         self, request: Request, bacs_id: str, asset_id: str, request_id: str, **kwargs: Any
     ) -> Response:
         flex = self.flex_request(bacs_id, asset_id, request_id)
-        services.advance(request=flex, now=_now(), caller=self.caller())
+        flex = services.advance(request=flex, now=_now(), caller=self.caller())
         return Response(request_json(flex))
 
 
@@ -455,6 +463,8 @@ class AggregatedConsumptions(FlexReadyView):
 
 class SessionCreate(FlexReadyView):
     """``POST /sessions``: a new certification session (its id is also made on first use)."""
+
+    response_body = {(201, "application/json"): OpenApiTypes.OBJECT}
 
     def post(self, request: Request, **kwargs: Any) -> Response:
         import uuid

@@ -18,9 +18,9 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 
 from flexready.models import OperatorIdentity
+from hub.api.throttling import RecordingRateThrottle
 from hub.http import build_client, raise_for_provider
 from hub.models import Organisation, Role
 from hub.services.tokens import TOKEN_PREFIX
@@ -178,7 +178,7 @@ class OperatorAccess(BasePermission):
         )
 
 
-class JwtRateThrottle(SimpleRateThrottle):
+class JwtRateThrottle(RecordingRateThrottle):
     """One bucket per JWT subject (shared cache), like hub's per-token throttle."""
 
     scope = "flexready_jwt"

@@ -3,12 +3,15 @@
 BACS 1 and its asset are exactly the annex's. The annex's copy we hold stops after naming
 BACS 2's "WholeBuilding" asset: its potential and BACS 2's heating-system asset are assumed
 (same potential as BACS 1's whole building; a 50 kW heating system), and said so in the README.
-Naive times of the annex are Paris wall time.
+Naive times of the annex are Paris wall time. The annex's allowed period (2 April 2025) is long
+past: the demo organisation's assets are allowed from the seeding day for ``DEMO_WINDOW_DAYS``
+instead, so a request can be made and confirmed at once; the annex's own dates stay for tests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,7 +22,7 @@ from django.db import transaction
 from flexready import services
 from flexready.models import AllowedPeriod, Asset, Bacs, FlexRequest, OperatorIdentity
 from flexready.program import ProgramStep
-from hub.clock import PARIS
+from hub.clock import PARIS, local_day_bounds
 from hub.models import MeteringPoint, MeteringPointKind, Organisation, SeriesKind
 from hub.services.series import PointIn, ensure_series, upsert_points
 
@@ -40,6 +43,7 @@ class AssetSpec:
 
 
 ANNEX_PERIOD = (("2025-04-02T12:00:00", "2025-04-02T14:00:00"),)
+DEMO_WINDOW_DAYS = 30
 
 DATA_SET: list[tuple[str, str, str, list[AssetSpec]]] = [
     (
@@ -71,9 +75,15 @@ def _local(raw: str) -> dt.datetime:
 
 @transaction.atomic
 def load_annex_data_set(
-    *, organisation: Organisation, metering_point: MeteringPoint | None = None
+    *,
+    organisation: Organisation,
+    metering_point: MeteringPoint | None = None,
+    periods: Sequence[tuple[dt.datetime, dt.datetime]] | None = None,
 ) -> list[Bacs]:
-    """Create what is missing; potentials already there (perhaps edited) are left alone."""
+    """Create what is missing; potentials already there (perhaps edited) are left alone.
+
+    ``periods`` replaces the annex's allowed periods of newly created assets (aware instants).
+    """
     loaded = []
     for bacs_id, name, description, assets in DATA_SET:
         bacs, _ = Bacs.objects.get_or_create(
@@ -96,8 +106,13 @@ def load_annex_data_set(
                 },
             )
             if created:
-                for start, end in spec.periods:
-                    AllowedPeriod.objects.create(asset=asset, start=_local(start), end=_local(end))
+                bounds = (
+                    [(_local(start), _local(end)) for start, end in spec.periods]
+                    if periods is None
+                    else periods
+                )
+                for start, end in bounds:
+                    AllowedPeriod.objects.create(asset=asset, start=start, end=end)
         loaded.append(bacs)
     return loaded
 
@@ -107,14 +122,30 @@ def on_demo_seeded(sender: Any, *, organisation: Organisation, today: dt.date, *
     point = MeteringPoint.objects.filter(
         organisation=organisation, kind=MeteringPointKind.ELEC_PRM, identifier=DEMO_PRM
     ).first()
-    load_annex_data_set(organisation=organisation, metering_point=point)
-    OperatorIdentity.objects.get_or_create(
-        issuer=settings.FLEXREADY_JWT_ISSUER,
-        subject="",
-        defaults={"organisation": organisation, "label": "Démo : tout opérateur de l'émetteur"},
-    )
+    window = demo_window(today)
+    loaded = load_annex_data_set(organisation=organisation, metering_point=point, periods=[window])
+    for asset in Asset.objects.filter(bacs__in=loaded):
+        # A demo asset whose periods have all run out (seeded weeks ago, or holding the annex's
+        # 2025 period) is opened again from today; one with a period still ahead is left alone.
+        if not asset.periods.filter(end__gt=window[0] + dt.timedelta(days=1)).exists():
+            AllowedPeriod.objects.create(asset=asset, start=window[0], end=window[1])
+    if settings.HUB_SIMULATORS:
+        # Every subject of the configured issuer acts for the demo organisation: only where the
+        # issuer is the local one whose tokens `flexready_jwt` mints, never a real operator's.
+        OperatorIdentity.objects.get_or_create(
+            issuer=settings.FLEXREADY_JWT_ISSUER,
+            subject="",
+            defaults={"organisation": organisation, "label": "Démo : tout opérateur de l'émetteur"},
+        )
     if point is not None:
         _demo_request(organisation=organisation, point=point, today=today)
+
+
+def demo_window(today: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Paris midnight of ``today`` to Paris midnight ``DEMO_WINDOW_DAYS`` later (aware, UTC)."""
+    start, _ = local_day_bounds(today)
+    _, end = local_day_bounds(today + dt.timedelta(days=DEMO_WINDOW_DAYS - 1))
+    return start, end
 
 
 def _demo_request(*, organisation: Organisation, point: MeteringPoint, today: dt.date) -> None:
@@ -164,7 +195,7 @@ def _demo_request(*, organisation: Organisation, point: MeteringPoint, today: dt
         request=outcome.request,
         flex_product="WID",
         steps=steps,
-        ack_price={"value": "120", "unit": "EUR/MWh"},
+        ack_price=services.parse_ack_price({"value": 120, "unit": "EUR/MWh", "multiplier": ""}),
         now=received + dt.timedelta(minutes=5),
         caller=caller,
     )

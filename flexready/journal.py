@@ -7,13 +7,29 @@ from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
-from rest_framework.exceptions import NotFound
 
 from flexready.models import ID_MAX, CertificationSession, JournalEntry
 from hub.models import Organisation
 
 BODY_LIMIT = 64_000
-SECRET_HEADERS = ("authorization", "cookie", "x-csrftoken")
+# A header whose name contains one of these words carries a credential: its value is masked
+# before it is stored (and so before the PDF report), whatever its prefix (``EMULATOR_``, ``X-``).
+SECRET_WORDS = (
+    "authorization",
+    "cookie",
+    "csrf",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "api-key",
+    "apikey",
+    "api_key",
+    "credential",
+    "signature",
+    "session",
+    "auth",
+)
 
 
 class BadSessionId(ValueError):
@@ -26,11 +42,17 @@ class BadSessionId(ValueError):
 def session_for(
     *, organisation: Organisation, session_id: str, now: dt.datetime, created_by: str
 ) -> CertificationSession:
-    """The organisation's session with this id, created on first use; a session id is global
-    (like the emulator's UUIDs), so another organisation's raises ``NotFound``."""
+    """The organisation's session with this id, created on first use.
+
+    Session ids are scoped to the organisation: one that another organisation already uses is,
+    for this one, an id never seen (its own session, created on first use), so the answer says
+    nothing about other organisations' sessions and never reaches their journal.
+    """
     if not session_id or len(session_id) > ID_MAX:
         raise BadSessionId(f"1 to {ID_MAX} characters")
-    found = CertificationSession.objects.filter(session_id=session_id).first()
+    found = CertificationSession.objects.filter(
+        organisation=organisation, session_id=session_id
+    ).first()
     if found is None:
         try:
             with transaction.atomic():
@@ -41,23 +63,30 @@ def session_for(
                     created_by=created_by[:200],
                 )
         except IntegrityError:  # created meanwhile by a concurrent first call
-            found = CertificationSession.objects.get(session_id=session_id)
-    if found.organisation_id != organisation.pk:
-        # Another organisation's session answers like a missing object.
-        raise NotFound("No such session.")
+            found = CertificationSession.objects.get(
+                organisation=organisation, session_id=session_id
+            )
     return found
 
 
 def header_items(request: HttpRequest) -> dict[str, str]:
     """The request's headers, secrets masked (an ``EMULATOR_Authorization`` included)."""
-    headers = {}
-    for name, value in request.headers.items():
-        lowered = name.lower()
-        if any(secret in lowered for secret in SECRET_HEADERS):
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            value = f"{scheme} ***".strip()
-        headers[name] = value
-    return headers
+    return {name: mask_header(name, value) for name, value in request.headers.items()}
+
+
+def is_secret_header(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_WORDS)
+
+
+def mask_header(name: str, value: str) -> str:
+    """``***`` for a credential-like header; an auth scheme (``Bearer``, ``Basic``) stays shown."""
+    if not is_secret_header(name):
+        return value
+    scheme = value.split(" ", 1)[0] if " " in value.strip() else ""
+    if scheme and not scheme.isalpha():
+        scheme = ""
+    return f"{scheme} ***".strip()
 
 
 def emulator_headers(request: HttpRequest) -> dict[str, str]:

@@ -201,8 +201,10 @@ class CertificationSession(models.Model):
         verbose_name_plural = _("sessions de certification")
         ordering = ("-created_at",)
         constraints = [
-            # Global, like the emulator's session UUIDs: another organisation's id is a 404.
-            models.UniqueConstraint(fields=["session_id"], name="flexready_session_id"),
+            # Per organisation: another organisation's id is, for a caller, an unknown one.
+            models.UniqueConstraint(
+                fields=["organisation", "session_id"], name="flexready_session_id_per_org"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -118,6 +118,17 @@ class Realisation:
     totals: dict[str, Decimal] = field(default_factory=dict)
 
     @property
+    def status(self) -> str:
+        """``complete``, ``pending`` (measurements not all in), ``no_baseline`` or ``no_meter``."""
+        if self.series_id is None:
+            return "no_meter"
+        if self.complete:
+            return "complete"
+        if any(c.measured_w is None for c in self.cells) or not self.cells:
+            return "pending"
+        return "no_baseline"
+
+    @property
     def requested_wh(self) -> Decimal:
         return self.totals.get("requested", Decimal(0))
 
@@ -129,11 +140,22 @@ class Realisation:
         def power(w: Decimal | None) -> dict[str, Any] | None:
             return None if w is None else {"unit": "W", "multiplier": "k", "value": _k(w)}
 
-        def energy(wh: Decimal) -> dict[str, Any]:
-            return {"unit": "Wh", "multiplier": "k", "value": _k(wh)}
+        def energy(wh: Decimal | None) -> dict[str, Any] | None:
+            return None if wh is None else {"unit": "Wh", "multiplier": "k", "value": _k(wh)}
 
+        # A total is only stated once every cell of it is known: a partial sum would read as
+        # a measured 0 (or a tiny delivery) while the meter's data are still on their way.
+        measured_known = bool(self.cells) and all(c.measured_w is not None for c in self.cells)
+        baseline_known = bool(self.cells) and all(c.baseline_w is not None for c in self.cells)
+        known = {
+            "requested": True,
+            "measured": measured_known,
+            "baseline": baseline_known,
+            "delivered": measured_known and baseline_known,
+        }
         return {
             "complete": self.complete,
+            "measurementStatus": self.status,
             "note": self.note,
             "seriesID": self.series_id,
             "stepSeconds": self.step_seconds,
@@ -143,8 +165,8 @@ class Realisation:
             },
             "steps": [
                 {
-                    "start": c.start.astimezone(PARIS).isoformat(),
-                    "end": c.end.astimezone(PARIS).isoformat(),
+                    "start": c.start.astimezone(PARIS).isoformat(timespec="seconds"),
+                    "end": c.end.astimezone(PARIS).isoformat(timespec="seconds"),
                     "requested": power(c.requested_w),
                     "measured": power(c.measured_w),
                     "baseline": power(c.baseline_w),
@@ -152,7 +174,10 @@ class Realisation:
                 }
                 for c in self.cells
             ],
-            "total": {name: energy(value) for name, value in self.totals.items()},
+            "total": {
+                name: energy(value if known.get(name, True) else None)
+                for name, value in self.totals.items()
+            },
         }
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 from fpdf import FPDF
 
+from flexready import journal
 from flexready.journal import summary
 from flexready.models import CertificationSession
 
@@ -48,7 +49,10 @@ def session_pdf(*, session: CertificationSession, now: dt.datetime) -> bytes:
         )
         pdf.multi_cell(0, 4.5, _latin1(head), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Courier", size=7)
-        headers = ", ".join(f"{k}: {v}" for k, v in entry.request_headers.items())
+        # Masked again: entries stored before a header joined the secret words stay safe.
+        headers = ", ".join(
+            f"{k}: {journal.mask_header(k, v)}" for k, v in entry.request_headers.items()
+        )
         for label, text in (
             ("headers", headers),
             ("request", entry.request_body),

@@ -19,7 +19,9 @@ from flexready import realisation
 from flexready.models import Asset, CertificationSession, FlexRequest, RequestStatus
 from hub.clock import local_day_bounds, local_day_of
 from hub.services import audit
-from hub.units import UnitError, parse_triplet
+from hub.units import UnitError, parse_number, parse_triplet
+
+PRICE_UNIT = "EUR/kWh"
 
 LIVE = (
     RequestStatus.ACCEPTED,
@@ -172,13 +174,36 @@ def create_request(
 
 
 def parse_ack_price(raw: Any) -> dict[str, Any] | None:
+    """The confirmation's ``ackPrice`` triplet, kept as the operator wrote it (unit spelling and
+    multiplier) with its value in EUR/kWh; a unit that is not a price per energy is a 400."""
     if raw is None:
         return None
     try:
         quantity = parse_triplet(raw)
     except UnitError as exc:
         raise prog.ProgramError(f"ackPrice.{exc.field}", exc.reason) from None
-    return {"value": str(quantity.value), "unit": quantity.unit}
+    if quantity.unit != PRICE_UNIT:
+        raise prog.ProgramError(
+            "ackPrice.unit", f"a price is needed (EUR/kWh), got {quantity.unit}"
+        )
+    multiplier = raw.get("multiplier") or ""
+    return {
+        "value": str(parse_number(raw["value"])),
+        "unit": str(raw["unit"]).strip(),
+        "multiplier": multiplier,
+        "eur_per_kwh": str(quantity.value),
+    }
+
+
+def ack_price_triplet(stored: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The stored ``ackPrice`` as the annex's triplet, in the operator's own terms."""
+    if not stored:
+        return None
+    return {
+        "unit": stored.get("unit", PRICE_UNIT),
+        "multiplier": stored.get("multiplier", ""),
+        "value": float(stored["value"]),
+    }
 
 
 def _against_request(request: FlexRequest, steps: Sequence[prog.ProgramStep]) -> list[prog.Reason]:
@@ -271,14 +296,30 @@ def advance(*, request: FlexRequest, now: dt.datetime, caller: Caller) -> FlexRe
     """Move a confirmed request along the clock: active at its start, then realised or failed.
 
     The end is judged on the building's meter once its data covers the request; without data
-    for ``FLEXREADY_DATA_GRACE`` after the end the request fails.
+    for ``FLEXREADY_DATA_GRACE`` after the end the request fails. The row is locked and read
+    again first, as ``confirm_request`` does: beat and a reader advancing the same request at
+    once move it (and audit the move) once. ``request`` is updated in place and returned.
     """
+    if request.status not in (RequestStatus.CONFIRMED, RequestStatus.ACTIVE) or now < request.start:
+        return request  # nothing to move: no lock taken
+    with transaction.atomic():
+        locked = (
+            FlexRequest.objects.select_for_update(of=("self",))
+            .select_related("asset__bacs__organisation", "asset__bacs__metering_point")
+            .get(pk=request.pk)
+        )
+        _advance_locked(locked, now=now, caller=caller)
+    request.status, request.realisation = locked.status, locked.realisation
+    return request
+
+
+def _advance_locked(request: FlexRequest, *, now: dt.datetime, caller: Caller) -> None:
     if request.status == RequestStatus.CONFIRMED and now >= request.start:
         request.status = RequestStatus.ACTIVE
         request.save(update_fields=["status"])
         _record(request, action="active", caller=caller, now=now, after={"status": "active"})
     if request.status != RequestStatus.ACTIVE or now < request.end:
-        return request
+        return
     result = realisation.realise(request=request, now=now)
     request.realisation = result.as_json()
     grace = dt.timedelta(seconds=settings.FLEXREADY_DATA_GRACE_SECONDS)
@@ -301,4 +342,3 @@ def advance(*, request: FlexRequest, now: dt.datetime, caller: Caller) -> FlexRe
                 "requested_wh": str(result.requested_wh),
             },
         )
-    return request

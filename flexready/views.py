@@ -24,17 +24,26 @@ from hub.portal.access import membership_of, role_required
 from hub.services import audit
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+WEEK_S = 7 * 24 * 3600
 
 
 class PotentialForm(forms.Form):
     flex_product = forms.CharField(label=gettext_lazy("Produit de flexibilité"), max_length=16)
+    # Bounds: the API's (a terawatt at most) and a week for delays and durations; beyond, a
+    # value is a typing mistake (and would not fit the columns).
     power_kw = forms.DecimalField(
-        label=gettext_lazy("Puissance (kW)"), min_value=Decimal("0.001"), decimal_places=3
+        label=gettext_lazy("Puissance (kW)"),
+        min_value=Decimal("0.001"),
+        max_value=Decimal(10) ** 9,
+        max_digits=13,
+        decimal_places=3,
     )
     mobilisation_delay_s = forms.IntegerField(
-        label=gettext_lazy("Délai de mobilisation (s)"), min_value=0
+        label=gettext_lazy("Délai de mobilisation (s)"), min_value=0, max_value=WEEK_S
     )
-    max_duration_s = forms.IntegerField(label=gettext_lazy("Durée maximale (s)"), min_value=1)
+    max_duration_s = forms.IntegerField(
+        label=gettext_lazy("Durée maximale (s)"), min_value=1, max_value=WEEK_S
+    )
     activations_per_day = forms.IntegerField(
         label=gettext_lazy("Activations par jour"), min_value=0, max_value=1000
     )

@@ -43,6 +43,8 @@ _TYPES = {
     DataType.TECHNICAL: adict.DataType.TECHNICAL,
 }
 
+_HUB_TYPES = {wire: hub for hub, wire in _TYPES.items()}
+
 T = TypeVar("T")
 
 
@@ -77,6 +79,13 @@ def _remote(right: adict.AccessRight) -> RemoteRight:
         proof_deadline=right.proof_deadline,
         journey=right.parcours,
         reason=reason,
+        role=right.role,
+        types=frozenset(_HUB_TYPES[t] for t in right.data_types if t in _HUB_TYPES),
+        holder_name=right.holder_name,
+        holder_company=right.holder_company,
+        holder_email=right.holder_email,
+        holder_phone=right.holder_mobile,
+        postcode=right.postcode,
     )
 
 
@@ -236,6 +245,19 @@ def credentials_for(organisation: Organisation) -> tuple[str, str] | None:
     if stored is None or not stored.client_id:
         return None
     return stored.client_id, stored.secret
+
+
+def owns_credential(organisation: Organisation) -> bool:
+    """Whether rights listed by the organisation's GRDF credential are the organisation's.
+
+    True for its own stored credential; for the settings' credential (shared by every
+    organisation without one) only for the organisation named by
+    ``GRDF_EXTERNAL_RIGHTS_ORGANISATION``, so that no right reaches another tenant.
+    """
+    if credentials_for(organisation) is not None:
+        return True
+    owner = getattr(settings, "GRDF_EXTERNAL_RIGHTS_ORGANISATION", "")
+    return bool(owner) and owner == organisation.slug
 
 
 def default_transport() -> httpx.BaseTransport | None:

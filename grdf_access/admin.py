@@ -40,6 +40,10 @@ class PceAdmin(admin.ModelAdmin):
 
 @admin.register(AccessRight)
 class AccessRightAdmin(ReadOnly):
+    # Rights end by their own flows (revoke, terminate), which tell GRDF and audit it.
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
     list_display = [
         "pce",
         "organisation",
@@ -61,6 +65,9 @@ class SnapshotAdmin(ReadOnly):
 
 @admin.register(Proof)
 class ProofAdmin(ReadOnly):
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
     list_display = ["right", "filename", "content_type", "size", "uploaded_at", "sent_at"]
 
 

@@ -7,6 +7,7 @@ field.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Any
 
@@ -21,16 +22,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from grdf_access import csv_import, export, proofs, selectors, services, specs, thresholds
+from grdf_access import (
+    csv_import,
+    export,
+    proofs,
+    selectors,
+    services,
+    specs,
+    tasks,
+    thresholds,
+)
 from grdf_access.adict_gateway import gateway_for
-from grdf_access.gateway import GatewayError
 from grdf_access.models import AccessRight, DataType, Pce, Snapshot, Subscription, Threshold
-from grdf_access.sync import full_sync
+from hub.api.jobs import JobSerializer, accepted, queue_unavailable
 from hub.api.permissions import OrganisationRole
 from hub.clock import local_day_of
 from hub.identifiers import InvalidIdentifier, normalise
 from hub.models import Organisation, Role
 from hub.netaddr import client_ip
+from hub.services import jobs
 from hub.tenancy import current_organisation
 
 
@@ -88,6 +98,7 @@ class RightSerializer(serializers.ModelSerializer[AccessRight]):
             "proof_status",
             "proof_deadline",
             "journey",
+            "external",
             "created_at",
             "last_synced_at",
         ]
@@ -195,6 +206,23 @@ class GrdfView(APIView):
         except selectors.NotFound:
             raise Http404 from None
 
+    def start_job(self, *, kind: str, label: str, task: Any, params: dict[str, Any]) -> Response:
+        """202 with the job; 503 when the task queue cannot be reached (nothing started)."""
+        try:
+            job = jobs.start(
+                organisation=self.organisation,
+                kind=kind,
+                label=label,
+                task=task,
+                params=params,
+                now=_now(),
+                actor=self.request.user,
+                ip=client_ip(self.request._request),
+            )
+        except jobs.BrokerUnavailable as exc:
+            return queue_unavailable(exc)
+        return accepted(job, self.request)
+
 
 def _forbidden(exc: selectors.OutsideConsent) -> Response:
     return Response({"detail": exc.reason, "code": "outside_consent"}, status=403)
@@ -261,6 +289,45 @@ class Consumption(GrdfView):
                         "missing": b.missing,
                     }
                     for b in bars
+                ],
+            }
+        )
+
+
+class Revisions(GrdfView):
+    """Definitive values GRDF corrected: the replaced value and when, inside the consent."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)],
+        responses={200: dict},
+    )
+    def get(self, request: Request, pce: str) -> Response:
+        found = self.pce(pce)
+        bounds: dict[str, dt.date | None] = {}
+        for name in ("start", "end"):
+            text = request.query_params.get(name, "")
+            try:
+                bounds[name] = dt.date.fromisoformat(text) if text else None
+            except ValueError:
+                raise ValidationError({name: ["date AAAA-MM-JJ attendue"]}) from None
+        rows = selectors.revisions(pce=found, today=_today(), **bounds)
+        return Response(
+            {
+                "pce": found.identifier,
+                "revisions": [
+                    {
+                        "type": r.data_type,
+                        "quantity": r.quantity,
+                        "unit": r.unit,
+                        "start": r.start.isoformat(),
+                        "gas_day": r.gas_day.isoformat(),
+                        "previous_value": r.previous_value,
+                        "previous_quality": r.previous_quality,
+                        "value": r.value,
+                        "quality": r.quality,
+                        "replaced_at": r.replaced_at.isoformat(),
+                    }
+                    for r in rows
                 ],
             }
         )
@@ -447,7 +514,7 @@ class RightImport(GrdfView):
                 "required": ["file"],
             }
         },
-        responses={200: dict, 201: dict, 400: dict},
+        responses={200: dict, 201: dict, 202: JobSerializer, 400: dict, 503: dict},
     )
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
@@ -464,6 +531,17 @@ class RightImport(GrdfView):
             return Response(report, status=status.HTTP_400_BAD_REQUEST)
         if dry_run:
             return Response(report)
+        if tasks.import_in_background(rows=len(parsed.specs)):
+            upload.seek(0)
+            return self.start_job(
+                kind="grdf.import",
+                label=f"Import de {len(parsed.specs)} demandes de droit d'accès GRDF",
+                task=tasks.import_job,
+                params={
+                    "content": base64.b64encode(upload.read()).decode("ascii"),
+                    "ip": client_ip(request._request),
+                },
+            )
         with gateway_for(self.organisation) as gateway:
             rights = services.declare_rights(
                 organisation=self.organisation,
@@ -490,7 +568,10 @@ class ImportTemplate(GrdfView):
 class Export(GrdfView):
     write_role = Role.VIEWER  # a POST only to carry the choice of PCEs: exporting reads
 
-    @extend_schema(request=ExportQuery, responses={(200, "text/csv"): str, 403: dict})
+    @extend_schema(
+        request=ExportQuery,
+        responses={(200, "text/csv"): str, 202: JobSerializer, 403: dict, 503: dict},
+    )
     def post(self, request: Request) -> HttpResponse | Response:
         query = ExportQuery(data=request.data)
         query.is_valid(raise_exception=True)
@@ -507,6 +588,19 @@ class Export(GrdfView):
         )
         if len(found) != len(identifiers):
             raise Http404  # a PCE of another organisation is as good as unknown
+        if tasks.export_in_background(pces=len(found), start=q["start"], end=q["end"]):
+            return self.start_job(
+                kind="grdf.export",
+                label=f"Export GRDF de {len(found)} PCE ({q['start']} au {q['end']})",
+                task=tasks.export_job,
+                params={
+                    "pces": sorted(identifiers),
+                    "types": list(q["types"]),
+                    "start": q["start"].isoformat(),
+                    "end": q["end"].isoformat(),
+                    "format": q["format"],
+                },
+            )
         return export_response(
             pces=found, types=q["types"], start=q["start"], end=q["end"], fmt=q["format"]
         )
@@ -648,30 +742,15 @@ class LongEstimated(GrdfView):
 
 
 class Sync(GrdfView):
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={202: JobSerializer, 503: dict})
     def post(self, request: Request) -> Response:
+        """Rights then data, now, as a background job: 202 and the job to follow."""
         pces = request.data.get("pces", []) if isinstance(request.data, dict) else []
         if not isinstance(pces, list):
             raise ValidationError({"pces": ["liste de PCE attendue"]})
-        try:
-            with gateway_for(self.organisation) as gateway:
-                report = full_sync(
-                    organisation=self.organisation,
-                    gateway=gateway,
-                    now=_now(),
-                    today=_today(),
-                    pces=[str(p) for p in pces],
-                    force=True,
-                )
-        except GatewayError as exc:
-            return Response({"detail": exc.reason}, status=status.HTTP_502_BAD_GATEWAY)
-        return Response(
-            {
-                "rights_seen": report.rights_seen,
-                "rights_changed": report.rights_changed,
-                "calls": report.data.tasks,
-                "failed": report.data.failed,
-                "points": report.data.points,
-                "warnings": report.data.warnings,
-            }
+        return self.start_job(
+            kind="grdf.sync",
+            label="Synchronisation GRDF",
+            task=tasks.sync_job,
+            params={"pces": [str(p) for p in pces]},
         )

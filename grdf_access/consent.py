@@ -31,6 +31,14 @@ DEFAULT_ACCESS: dict[bool, frozenset[str]] = {
 # Data that have no date of their own: the window's days do not apply to them.
 UNDATED_TYPES = frozenset({DataType.CONTRACTUAL, DataType.TECHNICAL})
 
+# How far back ADICT serves each type (reference grdf-adict.md §1.3 and §1.8: "publiées/
+# injections 5 years, informatives 3 years"); RSF hourly data are informative.
+HISTORY_YEARS: dict[str, int] = {
+    DataType.PUBLISHED: 5,
+    DataType.INFORMATIVE_DAILY: 3,
+    DataType.INFORMATIVE_HOURLY: 3,
+}
+
 
 def needs_consent(*, holder: bool, data_type: str) -> bool:
     """Whether a supplier (holder of the supply contract or not) needs consent for a type."""
@@ -126,3 +134,46 @@ def check_range(
             right=decision.right,
         )
     return decision
+
+
+def years_back(today: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` earlier (29 February becomes the 28th)."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+def request_bounds(
+    *,
+    data_type: str,
+    data_start: dt.date,
+    data_end: dt.date,
+    today: dt.date,
+    since: dt.date | None = None,
+) -> tuple[dt.date, dt.date] | None:
+    """The ``date_debut`` and ``date_fin`` to send to ADICT for a right's data range, or None.
+
+    ADICT's rule for a data call (reference grdf-adict.md §1.3, from the v2 Swagger's parameter
+    descriptions): "``date_debut`` < ``date_fin``; ``date_fin`` ≤ today; ``date_debut`` ≥
+    today - 5 y (publiées, injections) or - 3 y (informatives)". The right's data range
+    (``perim_donnees_conso_debut``/``_fin``, §1.4) bounds the call too: GRDF refuses a call
+    whose dates leave it, so ``date_debut`` ≥ the range's start and ``date_fin`` ≤ its end.
+
+    Hence ``date_debut = max(data_start, today - N years, since)`` and
+    ``date_fin = min(data_end, today)``, and no call at all when ``date_debut ≥ date_fin``:
+    a range starting in the future (or today), or one ending before ADICT's history begins.
+    ``since`` is how far back the caller wants to go (look-back, backfill); ``data_start``
+    already includes the commissioning date when known.
+
+    The gas days a call returns are ``[date_debut, date_fin)``: the range's very last gas day
+    is asked once ``date_fin`` may pass it, i.e. never after a range has ended. Asking for it
+    would need ``date_fin`` one day beyond the range, which is the request GRDF refuses.
+    """
+    start = max(data_start, years_back(today, HISTORY_YEARS[data_type]))
+    if since is not None:
+        start = max(start, since)
+    end = min(data_end, today)
+    if start >= end:
+        return None
+    return start, end

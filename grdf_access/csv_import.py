@@ -102,15 +102,20 @@ def decode(content: bytes) -> str | None:
     return None
 
 
-def parse(content: bytes, *, organisation: Organisation, today: dt.date) -> ParsedFile:
-    """Validate every row; the report lists every bad field of every bad row."""
+def read_rows(
+    content: bytes, *, columns: list[str], required: set[str]
+) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+    """The file's data rows with their line numbers, or what makes the file unreadable.
+
+    Rows with more values than columns are reported; blank rows are skipped.
+    """
     if len(content) > MAX_BYTES:
-        return ParsedFile([], [RowError(0, "fichier", "fichier trop volumineux (5 Mo au plus)")])
+        return [], [RowError(0, "fichier", "fichier trop volumineux (5 Mo au plus)")]
     text = decode(content)
     if text is None or "\x00" in text:
-        return ParsedFile([], [RowError(1, "fichier", "ce n'est pas un fichier CSV en texte")])
+        return [], [RowError(1, "fichier", "ce n'est pas un fichier CSV en texte")]
     if not text.strip():
-        return ParsedFile([], [RowError(1, "fichier", "fichier vide")])
+        return [], [RowError(1, "fichier", "fichier vide")]
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -120,15 +125,34 @@ def parse(content: bytes, *, organisation: Organisation, today: dt.date) -> Pars
         # (line in the file, row): a quoted field may span lines, so count as the reader does.
         numbered = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
-        return ParsedFile([], [RowError(reader.line_num, "fichier", f"CSV illisible : {exc}")])
-    missing = sorted(REQUIRED - set(header))
-    unknown = sorted(set(header) - set(COLUMNS))
+        return [], [RowError(reader.line_num, "fichier", f"CSV illisible : {exc}")]
+    missing = sorted(required - set(header))
+    unknown = sorted(set(header) - set(columns))
     errors: list[RowError] = []
     if missing:
         errors.append(RowError(1, "en-tête", f"colonnes manquantes : {', '.join(missing)}"))
     if unknown:
         errors.append(RowError(1, "en-tête", f"colonnes inconnues : {', '.join(unknown)}"))
     if errors:
+        return [], errors
+    rows: list[tuple[int, dict[str, str]]] = []
+    for line, row in numbered:
+        if len(rows) + len(errors) >= MAX_ROWS:
+            errors.append(RowError(line, "fichier", f"plus de {MAX_ROWS} lignes"))
+            break
+        if None in row:
+            errors.append(RowError(line, "ligne", "plus de valeurs que de colonnes"))
+            continue
+        if not any((v or "").strip() for v in row.values()):
+            continue  # a blank line, e.g. at the end of a spreadsheet export
+        rows.append((line, {k: v or "" for k, v in row.items()}))
+    return rows, errors
+
+
+def parse(content: bytes, *, organisation: Organisation, today: dt.date) -> ParsedFile:
+    """Validate every row; the report lists every bad field of every bad row."""
+    rows, errors = read_rows(content, columns=COLUMNS, required=REQUIRED)
+    if not rows and errors:
         return ParsedFile([], errors)
 
     specs: list[tuple[int, RightSpec]] = []
@@ -138,17 +162,9 @@ def parse(content: bytes, *, organisation: Organisation, today: dt.date) -> Pars
         .exclude(state__in=FINAL_STATES)
         .values_list("pce__metering_point__identifier", flat=True)
     )
-    for line, row in numbered:
-        if len(specs) + len(errors) >= MAX_ROWS:
-            errors.append(RowError(line, "fichier", f"plus de {MAX_ROWS} lignes"))
-            break
-        if None in row:
-            errors.append(RowError(line, "ligne", "plus de valeurs que de colonnes"))
-            continue
-        if not any((v or "").strip() for v in row.values()):
-            continue  # a blank line, e.g. at the end of a spreadsheet export
+    for line, row in rows:
         try:
-            spec = validate({k: v or "" for k, v in row.items()}, today=today)
+            spec = validate(row, today=today)
         except SpecInvalid as exc:
             errors.extend(RowError(line, e.field, e.reason) for e in exc.errors)
             continue

@@ -3,6 +3,12 @@
 Every PCE and type is checked against the consent first; one refusal stops the whole export
 with its reason (``OutsideConsent``), so no file ever holds data outside a consent. Times are
 Paris local with their offset, so the 23- and 25-hour gas days read right.
+
+Cells are typed: in XLSX dates are dates, numbers numbers, booleans booleans (times as Paris
+wall-clock datetimes, with their UTC offset in a column of their own); in CSV the same values
+are written as text (ISO dates, "oui"/"non"). Text that a spreadsheet would run as a formula
+(starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return: OWASP "CSV Injection") is
+prefixed with a single quote in both formats, whatever its origin.
 """
 
 from __future__ import annotations
@@ -10,12 +16,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Sequence
+from typing import Any
 
 from grdf_access import consent
 from grdf_access.models import DataType, Pce, Snapshot
 from grdf_access.selectors import OutsideConsent, raw_points
 from grdf_access.sync import FEEDS, _flatten
+from hub.clock import PARIS
 
 HEADER = [
     "pce",
@@ -27,9 +36,53 @@ HEADER = [
     "valeur",
     "qualite",
     "provisoire",
+    "decalage_utc",
 ]
 SNAPSHOT_HEADER = ["pce", "type", "releve_le", "champ", "valeur"]
 MAX_PCES = 1000
+
+
+# OWASP "CSV Injection": characters that make a spreadsheet read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def neutralise(text: str) -> str:
+    """Text a spreadsheet will show, never evaluate: a leading single quote when needed."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def _typed(value: Any) -> Any:
+    """An upstream JSON scalar as the cell value it stands for (ISO dates become dates)."""
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    if isinstance(value, dt.date):  # dates and aware datetimes, with their offset
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    return neutralise(str(value))
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dt.datetime):
+        # Excel has no time zones: Paris wall-clock time (the offset has a column).
+        return value.astimezone(PARIS).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, dt.date):
+        return value
+    return neutralise(str(value))
 
 
 class ExportError(ValueError):
@@ -76,11 +129,12 @@ def _rows(
                 str(DataType(p.data_type).label),
                 p.quantity,
                 p.unit,
-                p.gas_day.isoformat(),
-                p.start.isoformat(),
+                p.gas_day,
+                p.start,
                 p.value,
                 p.quality,
-                "oui" if p.provisional else "non",
+                p.provisional,
+                f"UTC{p.start.isoformat()[-6:]}",  # UTC+01:00 or UTC+02:00
             ]
             for p in found
         )
@@ -97,9 +151,9 @@ def _rows(
                     [
                         pce.identifier,
                         str(DataType(data_type).label),
-                        latest.fetched_at.isoformat(),
+                        latest.fetched_at.astimezone(PARIS),
                         name,
-                        "" if value is None else str(value),
+                        _typed(value),
                     ]
                 )
     return points, snapshots
@@ -112,11 +166,11 @@ def to_csv(
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADER)
-    writer.writerows(points)
+    writer.writerows([_csv_cell(v) for v in row] for row in points)
     if snapshots:
         writer.writerow([])
         writer.writerow(SNAPSHOT_HEADER)
-        writer.writerows(snapshots)
+        writer.writerows([_csv_cell(v) for v in row] for row in snapshots)
     return out.getvalue()
 
 
@@ -130,12 +184,12 @@ def to_xlsx(
     sheet = book.create_sheet("Consommations")
     sheet.append(HEADER)
     for row in points:
-        sheet.append(row)
+        sheet.append([_xlsx_cell(v) for v in row])
     if snapshots:
         other = book.create_sheet("Contractuelles et techniques")
         other.append(SNAPSHOT_HEADER)
         for row in snapshots:
-            other.append(row)
+            other.append([_xlsx_cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

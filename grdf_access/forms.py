@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from grdf_access.models import DataType, Role, ThresholdFrequency
+from grdf_access.models import DataType, Role, SubscriptionKind, ThresholdFrequency
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -114,3 +114,14 @@ class ThresholdForm(forms.Form):
         for email in emails:
             validator.clean(email)
         return emails
+
+
+class SubscriptionForm(forms.Form):
+    pce = forms.ChoiceField(label=_("PCE"))
+    kind = forms.ChoiceField(label=_("Abonnement"), choices=SubscriptionKind.choices)
+    start = forms.DateField(label=_("Début"), widget=DATE)
+    end = forms.DateField(label=_("Fin (facultative)"), widget=DATE, required=False)
+
+    def __init__(self, *args: Any, pces: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["pce"].choices = [(p, p) for p in pces]  # type: ignore[attr-defined]

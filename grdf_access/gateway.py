@@ -59,6 +59,14 @@ class RemoteRight:
     proof_deadline: dt.date | None = None
     journey: str = ""
     reason: str = ""  # why it was refused, revoked or made obsolete, when GRDF says
+    # What a right declared outside the hub is imported with.
+    role: str = ""
+    types: frozenset[str] = frozenset()  # the hub's DataType values granted
+    holder_name: str = ""
+    holder_company: str = ""
+    holder_email: str = ""
+    holder_phone: str = ""
+    postcode: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
-from hub.models import MeteringPoint, Organisation
+from hub.models import MeteringPoint, Organisation, Quality, Series
 
 
 class DataType(models.TextChoices):
@@ -92,8 +94,9 @@ class Pce(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="grdf_pces"
     )
+    # PROTECT: deleting the metering point must not take the consent records with it.
     metering_point = models.OneToOneField(
-        MeteringPoint, on_delete=models.CASCADE, related_name="grdf_pce"
+        MeteringPoint, on_delete=models.PROTECT, related_name="grdf_pce"
     )
     alias = models.CharField(_("alias"), max_length=120, blank=True)
     site_label = models.CharField(_("libellé du site"), max_length=200, blank=True)
@@ -109,6 +112,11 @@ class Pce(models.Model):
     informative_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
     published_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
     snapshots_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # First gas day fetched of each dated type, without a gap up to the last poll (None:
+    # never fetched); a range starting earlier is then fetched back to its start.
+    informative_fetched_from = models.DateField(null=True, blank=True, editable=False)
+    published_fetched_from = models.DateField(null=True, blank=True, editable=False)
+    hourly_fetched_from = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -140,7 +148,8 @@ class AccessRight(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="grdf_rights"
     )
-    pce = models.ForeignKey(Pce, on_delete=models.CASCADE, related_name="rights")
+    # A right ends through its own flows (revoke, terminate), never as a side effect.
+    pce = models.ForeignKey(Pce, on_delete=models.PROTECT, related_name="rights")
     grdf_id = models.CharField(_("identifiant GRDF"), max_length=64, blank=True)
     role = models.CharField(_("rôle"), max_length=40, choices=Role.choices)
     holder_name = models.CharField(_("nom du titulaire"), max_length=200, blank=True)
@@ -166,6 +175,8 @@ class AccessRight(models.Model):
     )
     proof_deadline = models.DateField(_("date limite des preuves"), null=True, blank=True)
     journey = models.CharField(_("parcours"), max_length=20, blank=True)
+    # Declared outside the hub (GRDF's portal, another tool on the same credential), imported.
+    external = models.BooleanField(_("déclaré hors du hub"), default=False)
     state_changed_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(_("dernière synchronisation"), null=True, blank=True)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
@@ -224,6 +235,57 @@ class AccessRight(models.Model):
         if self.proof_deadline is None:
             return None
         return (self.proof_deadline - today).days
+
+
+class FetchBackoff(models.Model):
+    """A data call GRDF refused or that failed: not asked again before ``next_attempt_at``.
+
+    Without it a failed call stays due and is repeated by every sync (each hour); with it the
+    wait doubles after each failure (see ``grdf_access.sync.backoff_delay``). A success, or a
+    change of the PCE's rights at GRDF, clears it.
+    """
+
+    pce = models.ForeignKey(Pce, on_delete=models.CASCADE, related_name="backoffs")
+    data_type = models.CharField(max_length=32, choices=DataType.choices)
+    failures = models.PositiveIntegerField(default=0)
+    # Refused by GRDF (a functional answer about the right or the call) rather than failed.
+    refused = models.BooleanField(default=False)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("appel différé")
+        verbose_name_plural = _("appels différés")
+        constraints = [
+            models.UniqueConstraint(fields=["pce", "data_type"], name="grdf_backoff_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pce} {self.data_type} → {self.next_attempt_at:%Y-%m-%d %H:%M}"
+
+
+class Revision(models.Model):
+    """A definitive value GRDF replaced ("renvoi des données corrigées"): the value it had,
+    and when it was replaced; the series holds the new one."""
+
+    pce = models.ForeignKey(Pce, on_delete=models.CASCADE, related_name="revisions")
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="grdf_revisions")
+    ts = models.DateTimeField(_("instant"))
+    previous_value = models.FloatField(_("valeur remplacée"), null=True)
+    previous_quality = models.PositiveSmallIntegerField(choices=Quality.choices)
+    value = models.FloatField(_("nouvelle valeur"), null=True)
+    quality = models.PositiveSmallIntegerField(choices=Quality.choices)
+    replaced_at = models.DateTimeField(_("remplacée le"))
+
+    class Meta:
+        verbose_name = _("révision")
+        verbose_name_plural = _("révisions")
+        ordering = ("series", "ts", "replaced_at")
+        indexes = [models.Index(fields=["pce", "ts"], name="grdf_revision_pce_ts")]
+
+    def __str__(self) -> str:
+        return f"{self.series_id} {self.ts:%Y-%m-%d %H:%M} {self.previous_value} → {self.value}"
 
 
 class SubscriptionKind(models.TextChoices):
@@ -378,3 +440,12 @@ class Threshold(models.Model):
     @property
     def email_list(self) -> list[str]:
         return [e.strip() for e in self.emails.splitlines() if e.strip()]
+
+
+@receiver(post_delete, sender=Proof, dispatch_uid="grdf_access.proof_file")
+def _remove_proof_file(sender: type[Proof], instance: Proof, **kwargs: object) -> None:
+    """A proof's file goes with its row, once the deletion is committed (a rolled-back
+    deletion keeps both)."""
+    name, storage = instance.file.name, instance.file.storage
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))

@@ -22,4 +22,12 @@ urlpatterns = [
     path("controles/", views.controls, name="controls"),
     path("estimes/", views.long_estimated, name="estimated"),
     path("synchroniser/", views.sync_now, name="sync"),
+    path("abonnements/", views.subscriptions_view, name="subscriptions"),
+    path("abonnements/import/", views.subscriptions_import, name="subscriptions_import"),
+    path("abonnements/modele.csv", views.subscriptions_template, name="subscriptions_template"),
+    path(
+        "abonnements/<int:subscription_pk>/resilier/",
+        views.subscription_cancel,
+        name="subscription_cancel",
+    ),
 ]

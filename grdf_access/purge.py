@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
-from grdf_access.models import FINAL_STATES, AccessRight, Pce, Snapshot
+from grdf_access.models import FINAL_STATES, AccessRight, Pce, Revision, Snapshot
 from grdf_access.sync import SOURCE
 from hub.models import Point, Series
 from hub.services import audit
@@ -59,6 +59,7 @@ def purge(*, today: dt.date, now: dt.datetime, days: int | None = None) -> Purge
         with transaction.atomic():
             points, _ = Point.objects.filter(series_id__in=series_ids).delete()
             snapshots, _ = Snapshot.objects.filter(pce=pce).delete()
+            Revision.objects.filter(pce=pce).delete()  # replaced values are data too
             if points or snapshots:
                 report.pces += 1
                 report.points += points

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 
 from grdf_access import consent
-from grdf_access.models import AccessRight, DataType, Pce, ProofStatus, RightState
+from grdf_access.models import AccessRight, DataType, Pce, ProofStatus, Revision, RightState
 from grdf_access.sync import FEEDS, SERIES, SOURCE
 from hub.clock import PARIS, gas_day_bounds, gas_day_of
 from hub.models import Organisation, Point, Quality, Series
@@ -130,6 +130,12 @@ def _bucket(day: dt.date, step: str) -> dt.date:
 
 def _label(day: dt.date, step: str) -> str:
     return {"day": f"{day:%d/%m/%Y}", "month": f"{day:%m/%Y}", "year": f"{day:%Y}"}[step]
+
+
+def readable_window(*, pce: Pce, data_type: str, today: dt.date) -> consent.Window | None:
+    """The gas days of ``data_type`` the PCE's consent lets us show today (None: none)."""
+    decision = consent.decide_any(rights=pce.rights.all(), data_type=data_type, today=today)
+    return decision.window if decision.allowed else None
 
 
 def allowed(
@@ -254,6 +260,63 @@ def raw_points(
 
 
 @dataclass(frozen=True)
+class RevisionRow:
+    data_type: str
+    quantity: str
+    unit: str
+    start: dt.datetime  # Paris time
+    gas_day: dt.date
+    previous_value: float | None
+    previous_quality: str
+    value: float | None
+    quality: str
+    replaced_at: dt.datetime
+
+
+def revisions(
+    *, pce: Pce, today: dt.date, start: dt.date | None = None, end: dt.date | None = None
+) -> list[RevisionRow]:
+    """Definitive values GRDF corrected, for the days and types the consent lets us show."""
+    rows: list[RevisionRow] = []
+    for data_type, keys in FEEDS.items():
+        window = readable_window(pce=pce, data_type=data_type, today=today)
+        if window is None:
+            continue
+        first = max(window.start, start) if start else window.start
+        last = min(window.end, end) if end else window.end
+        if first >= last:
+            continue
+        quantities = [SERIES[k].quantity for k in keys]
+        found = (
+            Revision.objects.filter(
+                pce=pce,
+                series__quantity__in=quantities,
+                series__source=SOURCE,
+                ts__gte=gas_day_bounds(first)[0],
+                ts__lt=gas_day_bounds(last)[0],
+            )
+            .select_related("series")
+            .order_by("-replaced_at", "ts")
+        )
+        rows.extend(
+            RevisionRow(
+                data_type=data_type,
+                quantity=r.series.quantity,
+                unit=r.series.unit,
+                start=r.ts.astimezone(PARIS),
+                gas_day=gas_day_of(r.ts),
+                previous_value=r.previous_value,
+                previous_quality=str(Quality(r.previous_quality).label),
+                value=r.value,
+                quality=str(Quality(r.quality).label),
+                replaced_at=r.replaced_at,
+            )
+            for r in found
+        )
+    return sorted(rows, key=lambda r: (r.replaced_at, r.start), reverse=True)
+
+
+@dataclass(frozen=True)
 class LongEstimate:
     pce: Pce
     last_measured: dt.date | None
@@ -275,9 +338,22 @@ def long_estimated(
         )
     }
     found = []
-    for item in pces(organisation=organisation).filter(metering_point_id__in=series):
+    candidates = (
+        pces(organisation=organisation)
+        .filter(metering_point_id__in=series)
+        .prefetch_related(Prefetch("rights", queryset=AccessRight.objects.select_related("pce")))
+    )
+    for item in candidates:
+        # Only readings the consent still lets us show: an active right, its days.
+        window = readable_window(pce=item, data_type=DataType.PUBLISHED, today=today)
+        if window is None:
+            continue
+        first, _ = gas_day_bounds(window.start)
+        last, _ = gas_day_bounds(window.end)
         readings = list(
-            Point.objects.filter(series_id=series[item.metering_point_id])
+            Point.objects.filter(
+                series_id=series[item.metering_point_id], ts__gte=first, ts__lt=last
+            )
             .order_by("-ts")
             .values_list("ts", "quality")
         )

@@ -16,13 +16,14 @@ from typing import Any
 
 from django.db import transaction
 
-from grdf_access import consent
+from grdf_access import alerts, consent
 from grdf_access.gateway import Declaration, Gateway, GatewayError, RemoteRight
 from grdf_access.models import (
     FINAL_STATES,
     TYPE_FIELDS,
     AccessRight,
     DataType,
+    FetchBackoff,
     Pce,
     ProofStatus,
     RightState,
@@ -32,6 +33,7 @@ from grdf_access.models import (
     SubscriptionState,
 )
 from grdf_access.specs import RightSpec
+from hub.clock import local_day_of
 from hub.models import MeteringPoint, MeteringPointKind, Organisation
 from hub.services import audit
 
@@ -463,6 +465,73 @@ class RightsSyncReport:
     seen: int = 0
     changed: int = 0
     unknown_at_grdf: int = 0
+    imported: int = 0
+    not_imported: int = 0  # listed at GRDF, but for a role or without dates the hub cannot hold
+
+
+def _imported_right(
+    *, organisation: Organisation, remote: RemoteRight, now: dt.datetime
+) -> AccessRight | None:
+    """A right GRDF lists for this credential that the hub did not declare, stored as external.
+
+    Its dates, range, types and state are GRDF's; a role the hub does not model (injection)
+    or a right without consent dates is left out (None).
+    """
+    if remote.role not in Role.values or not remote.consent_start or not remote.consent_end:
+        return None
+    if remote.consent_end < remote.consent_start:
+        return None
+    if AccessRight.objects.filter(grdf_id=remote.grdf_id).exists():
+        return None  # already another organisation's: never moved across tenants
+    state = state_of(remote.state)
+    data_start = remote.data_start or remote.consent_start
+    data_end = min(remote.data_end or data_start, remote.consent_end)
+    if remote.data_start is None or remote.data_end is None or data_end < data_start:
+        # No usable data range: only undated data may be read under this right.
+        data_start = data_end = remote.consent_start
+        types = remote.types & consent.UNDATED_TYPES
+    else:
+        types = remote.types
+    pce = ensure_pce(
+        organisation=organisation,
+        identifier=remote.pce,
+        client_name=remote.holder_company or remote.holder_name,
+        postcode=remote.postcode,
+    )
+    with transaction.atomic():
+        right = AccessRight.objects.create(
+            organisation=organisation,
+            pce=pce,
+            grdf_id=remote.grdf_id,
+            external=True,
+            role=remote.role,
+            holder_name=remote.holder_name[:200],
+            holder_company=remote.holder_company[:200],
+            holder_email=remote.holder_email[:254],
+            holder_phone=remote.holder_phone[:20],
+            postcode=(remote.postcode or pce.postcode)[:5],
+            consent_start=remote.consent_start,
+            consent_end=remote.consent_end,
+            data_start=data_start,
+            data_end=data_end,
+            state=state,
+            state_reason=remote.reason[:300],
+            state_changed_at=now,
+            proof_status=proof_status_of(remote.proof_status),
+            proof_deadline=remote.proof_deadline,
+            journey=remote.journey[:20],
+            last_synced_at=now,
+            **{TYPE_FIELDS[t]: t in types for t in TYPE_FIELDS},
+        )
+        audit.record(
+            action="grdf.right.imported",
+            actor_label="GRDF",
+            organisation=organisation,
+            target=right,
+            after={**snapshot(right), "external": True},
+            at=now,
+        )
+    return right
 
 
 def sync_rights(
@@ -471,29 +540,53 @@ def sync_rights(
     gateway: Gateway,
     now: dt.datetime,
     pces: Iterable[str] = (),
+    import_external: bool | None = None,
 ) -> RightsSyncReport:
-    """Read every right's state at GRDF and record the changes (one audit event each)."""
+    """Read every right's state at GRDF and record the changes (one audit event each).
+
+    Rights GRDF lists that the hub did not declare (GRDF's portal, another tool on the same
+    credential) are imported as external, with their state, when the credential is the
+    organisation's (``adict_gateway.owns_credential``; ``import_external`` overrides), so
+    that the rights table is the whole truth.
+    """
+    if import_external is None:
+        from grdf_access.adict_gateway import owns_credential
+
+        import_external = owns_credential(organisation)
     wanted = list(pces)
     rights = AccessRight.objects.filter(organisation=organisation).exclude(grdf_id="")
     if wanted:
         rights = rights.filter(pce__metering_point__identifier__in=wanted)
     by_id = {r.grdf_id: r for r in rights.select_related("pce__metering_point")}
     report = RightsSyncReport()
-    if not by_id:
+    ended_now: list[AccessRight] = []
+    if not by_id and not import_external:
         return report
     remote_rights = gateway.list_rights(pces=wanted)
     for remote in remote_rights:
         right = by_id.get(remote.grdf_id)
         if right is None:
+            if import_external:
+                made = _imported_right(organisation=organisation, remote=remote, now=now)
+                if made is None:
+                    report.not_imported += 1
+                else:
+                    report.imported += 1
+                    by_id[made.grdf_id] = made
+                    report.seen += 1
             continue
         report.seen += 1
         before = snapshot(right)
         state_changed = _apply_remote(right, remote, now=now)
+        if state_changed and right.state in alerts.ENDED_KINDS:
+            ended_now.append(right)
         right.last_synced_at = now
         with transaction.atomic():
             right.save()
             if before != snapshot(right):
                 report.changed += 1
+                # What GRDF refused under the old right may be allowed now: ask again.
+                FetchBackoff.objects.filter(pce_id=right.pce_id).delete()
                 audit.record(
                     action="grdf.right.state_changed" if state_changed else "grdf.right.updated",
                     actor_label="GRDF",
@@ -504,6 +597,8 @@ def sync_rights(
                     at=now,
                 )
     report.unknown_at_grdf = len(by_id) - report.seen
+    alerts.announce_ended(ended_now, organisation=organisation, now=now)
+    alerts.refresh(organisation=organisation, now=now, today=local_day_of(now))
     return report
 
 
@@ -514,6 +609,37 @@ SUBSCRIPTION_TYPES = {
     SubscriptionKind.TJDC: DataType.INFORMATIVE_DAILY,
     SubscriptionKind.PPH: DataType.INFORMATIVE_HOURLY,
 }
+
+
+def check_subscription(
+    *, pce: Pce, kind: str, start: dt.date, end: dt.date | None, today: dt.date
+) -> None:
+    """Raise ``RightError`` unless the subscription may be asked: a known kind, ordered dates
+    within the consent's dates, the type it sends granted, none of its kind already open."""
+    if kind not in SubscriptionKind.values:
+        raise RightError("kind", f"une de {SubscriptionKind.values}")
+    if end is not None and end <= start:
+        raise RightError("end", "la fin doit suivre le début")
+    decision = consent.decide_any(
+        rights=pce.rights.all(), data_type=SUBSCRIPTION_TYPES[SubscriptionKind(kind)], today=today
+    )
+    if not decision.allowed:
+        raise RightError("kind", f"abonnement hors consentement : {decision.reason}")
+    assert decision.right is not None
+    if end is not None and end > decision.right.consent_end + dt.timedelta(days=1):
+        raise RightError(
+            "end", f"après la fin du consentement ({decision.right.consent_end:%d/%m/%Y})"
+        )
+    if start < decision.right.consent_start:
+        raise RightError(
+            "start", f"avant le début du consentement ({decision.right.consent_start:%d/%m/%Y})"
+        )
+    if (
+        Subscription.objects.filter(pce=pce, kind=kind)
+        .exclude(state=SubscriptionState.CANCELLED)
+        .exists()
+    ):
+        raise RightError("kind", f"un abonnement {kind} est déjà ouvert pour ce PCE")
 
 
 def subscribe(
@@ -528,21 +654,7 @@ def subscribe(
     actor: Any = None,
     ip: str | None = None,
 ) -> Subscription:
-    if kind not in SubscriptionKind.values:
-        raise RightError("kind", f"une de {SubscriptionKind.values}")
-    if end is not None and end <= start:
-        raise RightError("end", "la fin doit suivre le début")
-    decision = consent.decide_any(
-        rights=pce.rights.all(), data_type=SUBSCRIPTION_TYPES[SubscriptionKind(kind)], today=today
-    )
-    if not decision.allowed:
-        raise RightError("kind", f"abonnement hors consentement : {decision.reason}")
-    if (
-        Subscription.objects.filter(pce=pce, kind=kind)
-        .exclude(state=SubscriptionState.CANCELLED)
-        .exists()
-    ):
-        raise RightError("kind", f"un abonnement {kind} est déjà ouvert pour ce PCE")
+    check_subscription(pce=pce, kind=kind, start=start, end=end, today=today)
     try:
         grdf_id, _state = gateway.subscribe(pce=pce.identifier, kind=kind, start=start, end=end)
     except GatewayError as exc:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -187,6 +188,13 @@ def validate(raw: Mapping[str, object], *, today: dt.date) -> RightSpec:
             continue
         if granted:
             types.add(data_type)
+    if DataType.INFORMATIVE_HOURLY in types and not settings.GRDF_RSF:
+        errors.append(
+            FieldError(
+                DataType.INFORMATIVE_HOURLY,
+                "les données horaires n'existent pas dans l'API ADICT v2 (seulement avec RSF)",
+            )
+        )
     if role is not None:
         # What the role has by default needs no consent and is always part of the right.
         types |= default_types(holder=role == Role.HOLDER)

@@ -23,19 +23,31 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Value
+from django.db.models.functions import Coalesce, Least
 
 from grdf_access import consent, quality
 from grdf_access.gateway import Gateway, GatewayError, ReadingBatch
 from grdf_access.models import (
     AccessRight,
     DataType,
+    FetchBackoff,
     Frequency,
     Pce,
+    Revision,
     Snapshot,
     SnapshotKind,
 )
-from hub.models import Organisation, PollOutcome, Quality, Series, SeriesKind, Severity
+from hub.clock import local_day_of
+from hub.models import (
+    Organisation,
+    Point,
+    PollOutcome,
+    Quality,
+    Series,
+    SeriesKind,
+    Severity,
+)
 from hub.services import audit
 from hub.services.notifications import notify
 from hub.services.polling import poll_run
@@ -71,6 +83,8 @@ FEEDS: dict[str, tuple[str, ...]] = {
 SERIES_TYPE = {key: data_type for data_type, keys in FEEDS.items() for key in keys}
 CONSUMPTION_TYPES = tuple(FEEDS)
 SNAPSHOT_TYPES = (DataType.CONTRACTUAL, DataType.TECHNICAL)
+# Data only RSF serves (ADICT v2 has no hourly endpoint, reference §3.4): asked only with it.
+RSF_TYPES = frozenset({DataType.INFORMATIVE_HOURLY})
 
 # How far back each poll asks again: definitive values replace provisional ones within it
 # (informative M-1 becomes definitive after publication, reference §1.8).
@@ -78,12 +92,6 @@ LOOKBACK_DAYS: dict[str, int] = {
     DataType.INFORMATIVE_DAILY: 35,
     DataType.PUBLISHED: 70,
     DataType.INFORMATIVE_HOURLY: 7,
-}
-# GRDF keeps informative data 3 years and published data 5 (reference §1.3).
-HISTORY_DAYS: dict[str, int] = {
-    DataType.INFORMATIVE_DAILY: 3 * 365,
-    DataType.PUBLISHED: 5 * 365,
-    DataType.INFORMATIVE_HOURLY: 3 * 365,
 }
 
 
@@ -102,6 +110,7 @@ class Outcome:
     batch: ReadingBatch | None = None
     snapshot: dict[str, Any] | None = None
     error: str = ""
+    refused: bool = False  # GRDF answered with a refusal (vs. a failure to answer)
 
 
 @dataclass
@@ -111,12 +120,57 @@ class SyncReport:
     points: int = 0
     pces: int = 0
     snapshots_changed: int = 0
+    deferred: int = 0  # due calls not made: GRDF refused or failed them recently
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
-def initial_history_days() -> int:
-    return int(getattr(settings, "GRDF_INITIAL_HISTORY_DAYS", 365))
+# Statuses of a refusal: GRDF answered about the right or the call (functional 200, 400, 403,
+# 404, 409). Anything else (401, 429 and 5xx left after retries, no answer) is a failure.
+REFUSAL_STATUSES = frozenset({200, 400, 403, 404, 409})
+BACKOFF_FIRST: dict[bool, dt.timedelta] = {
+    True: dt.timedelta(days=1),  # refused: the right must change first; rights sync clears it
+    False: dt.timedelta(hours=2),  # failed: GRDF or the network may be back soon
+}
+BACKOFF_MAX = dt.timedelta(days=7)
+
+
+def backoff_delay(*, failures: int, refused: bool) -> dt.timedelta:
+    """How long a call that failed ``failures`` times in a row waits: doubling, capped."""
+    delay: dt.timedelta = BACKOFF_FIRST[refused] * 2 ** max(failures - 1, 0)
+    return min(delay, BACKOFF_MAX)
+
+
+POLLED_FIELDS: dict[str, str] = {
+    DataType.INFORMATIVE_DAILY: "informative_polled_at",
+    DataType.INFORMATIVE_HOURLY: "informative_polled_at",
+    DataType.PUBLISHED: "published_polled_at",
+    DataType.CONTRACTUAL: "snapshots_polled_at",
+    DataType.TECHNICAL: "snapshots_polled_at",
+}
+FETCHED_FROM_FIELDS: dict[str, str] = {
+    DataType.INFORMATIVE_DAILY: "informative_fetched_from",
+    DataType.INFORMATIVE_HOURLY: "hourly_fetched_from",
+    DataType.PUBLISHED: "published_fetched_from",
+}
+# One call covers at most this many days; a longer range is asked chunk by chunk (the calls
+# go through the credential's rate limiter). Published periods (a month, six months) must not
+# be cut by a chunk boundary: their whole history (5 years) is one call.
+CHUNK_DAYS: dict[str, int] = {
+    DataType.INFORMATIVE_DAILY: 366,
+    DataType.INFORMATIVE_HOURLY: 31,
+    DataType.PUBLISHED: 5 * 366 + 1,
+}
+
+
+def chunks(start: dt.date, end: dt.date, days: int) -> list[tuple[dt.date, dt.date]]:
+    """``[start, end)`` cut into consecutive pieces of at most ``days`` days."""
+    pieces = []
+    while start < end:
+        stop = min(end, start + dt.timedelta(days=days))
+        pieces.append((start, stop))
+        start = stop
+    return pieces
 
 
 def due_types(pce: Pce, *, now: dt.datetime, today: dt.date) -> set[str]:
@@ -152,7 +206,7 @@ def pces_with_rights(*, organisation: Organisation, identifiers: Sequence[str] =
         pces = pces.filter(metering_point__identifier__in=identifiers)
     return list(
         pces.prefetch_related(
-            Prefetch("rights", queryset=AccessRight.objects.select_related("pce"))
+            Prefetch("rights", queryset=AccessRight.objects.select_related("pce")), "backoffs"
         ).order_by("pk")
     )
 
@@ -164,16 +218,29 @@ def plan(
     today: dt.date,
     types: set[str] | None = None,
     force: bool = False,
+    deferred: list[tuple[str, str]] | None = None,
+    backfill: bool = False,
+    backfill_since: dt.date | None = None,
 ) -> list[Task]:
-    """The calls the consent allows among those due (all of them with ``force``)."""
+    """The calls the consent allows among those due (all of them with ``force``).
+
+    A call GRDF refused or failed recently waits for its back-off, even with ``force``; it is
+    added to ``deferred`` when given. With ``backfill`` every dated type is asked over the
+    whole range the consent allows (from ``backfill_since`` when given).
+    """
     tasks: list[Task] = []
     for pce in pces:
         wanted = set(types) if types is not None else None
         if wanted is None:
             wanted = set(DataType.values) if force else due_types(pce, now=now, today=today)
         rights = list(pce.rights.all())
+        waiting = {b.data_type for b in pce.backoffs.all() if b.next_attempt_at > now}
         for data_type in DataType.values:
-            if data_type not in wanted:
+            if data_type not in wanted or (data_type in RSF_TYPES and not settings.GRDF_RSF):
+                continue
+            if data_type in waiting:
+                if deferred is not None:
+                    deferred.append((pce.identifier, data_type))
                 continue
             decision = consent.decide_any(rights=rights, data_type=data_type, today=today)
             if not decision.allowed or decision.window is None:
@@ -181,21 +248,37 @@ def plan(
             if data_type in SNAPSHOT_TYPES:
                 tasks.append(Task(pce.pk, pce.identifier, data_type))
                 continue
-            polled = (
-                pce.published_polled_at
-                if data_type == DataType.PUBLISHED
-                else pce.informative_polled_at
+            assert decision.right is not None
+            bounds = consent.request_bounds(
+                data_type=data_type,
+                data_start=decision.window.start,
+                data_end=decision.right.data_end,
+                today=today,
             )
-            back = LOOKBACK_DAYS[data_type] if polled else initial_history_days()
-            start = max(
-                decision.window.start,
-                today - dt.timedelta(days=min(back, HISTORY_DAYS[data_type])),
-            )
-            # The gas day of today is not over: ask up to yesterday's.
-            end = min(decision.window.end, today)
+            if bounds is None:
+                continue
+            first, end = bounds
+            start = first if backfill else _routine_start(pce, data_type, first, today=today)
+            if backfill_since is not None:
+                start = max(start, backfill_since)
             if start < end:
                 tasks.append(Task(pce.pk, pce.identifier, data_type, start, end))
     return tasks
+
+
+def _routine_start(pce: Pce, data_type: str, first: dt.date, *, today: dt.date) -> dt.date:
+    """Where a routine call starts, ``first`` being the earliest day the consent allows.
+
+    The whole consented history when it was never fetched, or when the range now starts
+    earlier than what was fetched (a widened range); else the look-back before the last
+    successful poll, so that an outage longer than the look-back leaves no hole.
+    """
+    polled: dt.datetime | None = getattr(pce, POLLED_FIELDS[data_type])
+    fetched_from: dt.date | None = getattr(pce, FETCHED_FROM_FIELDS[data_type])
+    if polled is None or fetched_from is None or first < fetched_from:
+        return first
+    last = min(local_day_of(polled), today)
+    return max(first, last - dt.timedelta(days=LOOKBACK_DAYS[data_type]))
 
 
 FETCHERS: dict[str, str] = {
@@ -213,9 +296,15 @@ def _fetch_one(gateway: Gateway, task: Task) -> Outcome:
             return Outcome(task, snapshot=gateway.technical(pce=task.pce))
         assert task.start is not None and task.end is not None
         fetch = getattr(gateway, FETCHERS[task.data_type])
-        return Outcome(task, batch=fetch(pce=task.pce, start=task.start, end=task.end))
+        batch = ReadingBatch(readings=[])
+        # Chunk after chunk: one failed chunk fails the task (and nothing is marked fetched).
+        for start, end in chunks(task.start, task.end, CHUNK_DAYS[task.data_type]):
+            part = fetch(pce=task.pce, start=start, end=end)
+            batch.readings.extend(part.readings)
+            batch.notes.extend(part.notes)
+        return Outcome(task, batch=batch)
     except GatewayError as exc:
-        return Outcome(task, error=exc.reason)
+        return Outcome(task, error=exc.reason, refused=exc.status in REFUSAL_STATUSES)
 
 
 def fetch(tasks: Sequence[Task], *, gateway: Gateway, workers: int = 1) -> Iterator[Outcome]:
@@ -243,8 +332,11 @@ def _chunks(outcomes: Iterable[Outcome], size: int) -> Iterator[list[Outcome]]:
         yield batch
 
 
-def series_ids(pce_ids: Iterable[int], keys: Iterable[str]) -> dict[tuple[int, str], int]:
-    """The series of (PCE, key) pairs, created in bulk when missing."""
+def series_ids(
+    pce_ids: Iterable[int], keys: Iterable[str], *, only: set[tuple[int, str]] | None = None
+) -> dict[tuple[int, str], int]:
+    """The series of (PCE, key) pairs, created in bulk when missing (only the ``only`` pairs
+    when given: a series exists only for a type the PCE's consent let us fetch)."""
     pces = {p.pk: p.metering_point_id for p in Pce.objects.filter(pk__in=set(pce_ids))}
     keys = set(keys)
     by_quantity = {SERIES[k].quantity: k for k in keys}
@@ -257,7 +349,12 @@ def series_ids(pce_ids: Iterable[int], keys: Iterable[str]) -> dict[tuple[int, s
         return {(point_to_pce[mp], by_quantity[q]): pk for pk, mp, q in found}
 
     ids = existing()
-    missing = [(pce, key) for pce in pces for key in keys if (pce, key) not in ids]
+    missing = [
+        (pce, key)
+        for pce in pces
+        for key in keys
+        if (pce, key) not in ids and (only is None or (pce, key) in only)
+    ]
     if missing:
         Series.objects.bulk_create(
             [
@@ -393,14 +490,22 @@ def store(
     report: SyncReport,
 ) -> None:
     """Write every outcome: points in one batch, snapshots, warnings, poll dates."""
-    consumption = [o for o in outcomes if o.batch is not None]
-    keys = {k for o in consumption for k in FEEDS[o.task.data_type]}
-    ids = series_ids({o.task.pce_id for o in consumption}, keys) if consumption else {}
+    # Only outcomes with records: a series is made for what the consent let us fetch and
+    # GRDF sent, never for a type of another PCE of the same run.
+    consumption = [o for o in outcomes if o.batch is not None and o.batch.readings]
+    pairs = {(o.task.pce_id, k) for o in consumption for k in FEEDS[o.task.data_type]}
+    ids = (
+        series_ids({pce for pce, _ in pairs}, {key for _, key in pairs}, only=pairs)
+        if pairs
+        else {}
+    )
     rows: list[Row] = []
     warnings_by_pce: dict[str, list[str]] = defaultdict(list)
     for outcome in consumption:
         rows.extend(rows_of(outcome, ids))
-        warnings_by_pce[outcome.task.pce].extend(_check(outcome, today=today))
+    for outcome in outcomes:
+        if outcome.batch is not None:
+            warnings_by_pce[outcome.task.pce].extend(_check(outcome, today=today))
     pces = {
         p.pk: p
         for p in Pce.objects.filter(pk__in={o.task.pce_id for o in outcomes}).select_related(
@@ -408,6 +513,8 @@ def store(
         )
     }
     with transaction.atomic():
+        # Read what a correction replaces before writing it.
+        Revision.objects.bulk_create(_revisions(rows, ids=ids, now=now))
         report.points += upsert_rows(rows=rows)
         for outcome in outcomes:
             if outcome.snapshot is not None and store_snapshot(
@@ -438,6 +545,46 @@ def store(
             )
 
 
+def _revisions(
+    rows: Sequence[Row], *, ids: dict[tuple[int, str], int], now: dt.datetime
+) -> list[Revision]:
+    """The definitive stored values these definitive rows change (GRDF's corrected data).
+
+    A provisional value replaced by the definitive one is the normal course, not a
+    correction; a provisional row never replaces a definitive point (``hub.services.series``).
+    """
+    definitive = [row for row in rows if not row[4]]
+    if not definitive:
+        return []
+    pce_of = {series_id: pce_id for (pce_id, _key), series_id in ids.items()}
+    stored = {
+        (series_id, ts): (value, quality)
+        for series_id, ts, value, quality in Point.objects.filter(
+            series_id__in={row[0] for row in definitive},
+            ts__gte=min(row[1] for row in definitive),
+            ts__lte=max(row[1] for row in definitive),
+            provisional=False,
+        ).values_list("series_id", "ts", "value", "quality")
+    }
+    revisions = []
+    for series_id, ts, value, new_quality, _provisional in definitive:
+        before = stored.get((series_id, ts))
+        if before is not None and before[0] != value:
+            revisions.append(
+                Revision(
+                    pce_id=pce_of[series_id],
+                    series_id=series_id,
+                    ts=ts,
+                    previous_value=before[0],
+                    previous_quality=before[1],
+                    value=value,
+                    quality=new_quality,
+                    replaced_at=now,
+                )
+            )
+    return revisions
+
+
 def _check(outcome: Outcome, *, today: dt.date) -> list[str]:
     assert outcome.batch is not None
     task, batch = outcome.task, outcome.batch
@@ -451,19 +598,49 @@ def _check(outcome: Outcome, *, today: dt.date) -> list[str]:
 
 
 def _mark_polled(outcomes: Sequence[Outcome], *, now: dt.datetime) -> None:
-    fields: dict[str, str] = {
-        DataType.INFORMATIVE_DAILY: "informative_polled_at",
-        DataType.INFORMATIVE_HOURLY: "informative_polled_at",
-        DataType.PUBLISHED: "published_polled_at",
-        DataType.CONTRACTUAL: "snapshots_polled_at",
-        DataType.TECHNICAL: "snapshots_polled_at",
-    }
+    """Poll dates of what succeeded (their back-offs cleared); back-offs for what did not."""
+    fields = POLLED_FIELDS
     by_field: dict[str, set[int]] = defaultdict(set)
+    succeeded: dict[str, set[int]] = defaultdict(set)
+    failed = [o for o in outcomes if o.error]
     for outcome in outcomes:
         if not outcome.error:
             by_field[fields[outcome.task.data_type]].add(outcome.task.pce_id)
+            succeeded[outcome.task.data_type].add(outcome.task.pce_id)
     for name, pce_ids in by_field.items():
         Pce.objects.filter(pk__in=pce_ids).update(**{name: now})
+    # How far back each type is now fetched without a gap.
+    starts: dict[tuple[str, dt.date], set[int]] = defaultdict(set)
+    for outcome in outcomes:
+        task = outcome.task
+        if not outcome.error and task.start is not None:
+            starts[(FETCHED_FROM_FIELDS[task.data_type], task.start)].add(task.pce_id)
+    for (name, start), pce_ids in starts.items():
+        Pce.objects.filter(pk__in=pce_ids).update(
+            **{name: Least(Coalesce(F(name), Value(start)), Value(start))}
+        )
+    for data_type, pce_ids in succeeded.items():
+        FetchBackoff.objects.filter(data_type=data_type, pce_id__in=pce_ids).delete()
+    if not failed:
+        return
+    known = {
+        (b.pce_id, b.data_type): b
+        for b in FetchBackoff.objects.filter(
+            pce_id__in={o.task.pce_id for o in failed},
+            data_type__in={o.task.data_type for o in failed},
+        )
+    }
+    for outcome in failed:
+        key = (outcome.task.pce_id, outcome.task.data_type)
+        backoff = known.get(key) or FetchBackoff(pce_id=key[0], data_type=key[1])
+        backoff.failures += 1
+        backoff.refused = outcome.refused
+        backoff.last_error = outcome.error[:300]
+        backoff.next_attempt_at = now + backoff_delay(
+            failures=backoff.failures, refused=outcome.refused
+        )
+        backoff.save()
+        known[key] = backoff
 
 
 def sync_data(
@@ -477,10 +654,13 @@ def sync_data(
     force: bool = False,
     workers: int | None = None,
     chunk: int = 500,
+    backfill: bool = False,
+    backfill_since: dt.date | None = None,
 ) -> SyncReport:
     """Fetch what is due (everything with ``force``) for the organisation's PCEs and store it.
 
-    One poll run records the whole sync; warnings make it "partial" and raise an alert.
+    One poll run records the whole sync; warnings make it "partial" and raise an alert. With
+    ``backfill``, the whole range each consent allows (from ``backfill_since``) is asked again.
     """
     from grdf_access.thresholds import evaluate  # thresholds read the series this writes
 
@@ -490,8 +670,19 @@ def sync_data(
     with poll_run(source=SOURCE, target=target[:200], organisation=organisation, now=now) as run:
         selected = pces_with_rights(organisation=organisation, identifiers=pces)
         report.pces = len(selected)
-        tasks = plan(selected, now=now, today=today, types=types, force=force)
+        deferred: list[tuple[str, str]] = []
+        tasks = plan(
+            selected,
+            now=now,
+            today=today,
+            types=types,
+            force=force or backfill,
+            deferred=deferred,
+            backfill=backfill,
+            backfill_since=backfill_since,
+        )
         report.tasks = len(tasks)
+        report.deferred = len(deferred)
         # Each chunk is one series write, made while the next calls are still running.
         for outcomes in _chunks(fetch(tasks, gateway=gateway, workers=workers), chunk):
             run.items_received += sum(

@@ -19,7 +19,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max, Sum
 
-from grdf_access.models import Pce, Threshold, ThresholdFrequency
+from grdf_access import consent
+from grdf_access.models import DataType, Pce, Threshold, ThresholdFrequency
 from hub.clock import gas_day_bounds, gas_day_of
 from hub.models import Organisation, Point, Quality, Series, Severity
 from hub.services import audit
@@ -66,17 +67,32 @@ class Check:
     state: str  # "ok", "near" or "over"
 
 
-def check(threshold: Threshold) -> Check | None:
-    """Where the threshold stands for the period of the latest gas day stored (None: no data)."""
+def check(threshold: Threshold, *, today: dt.date) -> Check | None:
+    """Where the threshold stands for the period of the latest gas day stored (None: no data).
+
+    Only days the consent lets us read count (informative daily data, within the right's
+    range): a revoked or expired right, or a range that excludes them, gives None.
+    """
+    decision = consent.decide_any(
+        rights=threshold.pce.rights.all(), data_type=DataType.INFORMATIVE_DAILY, today=today
+    )
+    if not decision.allowed or decision.window is None:
+        return None
+    window = decision.window
     series = Series.objects.filter(
         metering_point_id=threshold.pce.metering_point_id, quantity=DAILY_QUANTITY
     ).first()
     if series is None:
         return None
-    latest = Point.objects.filter(series=series).aggregate(latest=Max("ts"))["latest"]
+    latest = Point.objects.filter(
+        series=series,
+        ts__gte=gas_day_bounds(window.start)[0],
+        ts__lt=gas_day_bounds(window.end)[0],
+    ).aggregate(latest=Max("ts"))["latest"]
     if latest is None:
         return None
     first, last, label = period_of(threshold.frequency, gas_day_of(latest))
+    first, last = max(first, window.start), min(last, window.end)
     total = consumption(series_id=series.pk, first=first, last=last)
     if total > threshold.value_kwh:
         state = "over"
@@ -95,11 +111,13 @@ def evaluate(
     if not ids:
         return []
     checks = []
-    thresholds = Threshold.objects.filter(
-        organisation=organisation, pce_id__in=ids, enabled=True
-    ).select_related("pce__metering_point")
+    thresholds = (
+        Threshold.objects.filter(organisation=organisation, pce_id__in=ids, enabled=True)
+        .select_related("pce__metering_point")
+        .prefetch_related("pce__rights__pce")
+    )
     for threshold in thresholds:
-        result = check(threshold)
+        result = check(threshold, today=today)
         if result is None:
             continue
         checks.append(result)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("pces/<str:pce>/", api.PceDetail.as_view(), name="grdf-pce"),
     path("pces/<str:pce>/consumption", api.Consumption.as_view(), name="grdf-consumption"),
     path("pces/<str:pce>/snapshots", api.Snapshots.as_view(), name="grdf-snapshots"),
+    path("pces/<str:pce>/revisions", api.Revisions.as_view(), name="grdf-revisions"),
     path("rights/", api.RightList.as_view(), name="grdf-rights"),
     path("rights/import", api.RightImport.as_view(), name="grdf-rights-import"),
     path("rights/import/template", api.ImportTemplate.as_view(), name="grdf-rights-template"),

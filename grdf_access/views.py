@@ -10,19 +10,38 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from grdf_access import consent, csv_import, export, proofs, selectors, services, specs, thresholds
+from grdf_access import (
+    consent,
+    csv_import,
+    export,
+    proofs,
+    selectors,
+    services,
+    specs,
+    subscription_import,
+    tasks,
+    thresholds,
+)
 from grdf_access.adict_gateway import gateway_for
-from grdf_access.forms import ExportForm, ImportForm, ModifyForm, RightForm, ThresholdForm
-from grdf_access.gateway import GatewayError
+from grdf_access.forms import (
+    ExportForm,
+    ImportForm,
+    ModifyForm,
+    RightForm,
+    SubscriptionForm,
+    ThresholdForm,
+)
 from grdf_access.models import (
     FINAL_STATES,
     AccessRight,
@@ -30,15 +49,18 @@ from grdf_access.models import (
     Pce,
     RightState,
     Snapshot,
+    Subscription,
     Threshold,
 )
-from grdf_access.sync import CONSUMPTION_TYPES, full_sync
+from grdf_access.sync import CONSUMPTION_TYPES
 from hub.clock import local_day_of
 from hub.models import Organisation, Role
 from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
+from hub.services import jobs
 
 IMPORT_SESSION_KEY = "grdf_import"
+SUBSCRIPTION_IMPORT_SESSION_KEY = "grdf_subscription_import"
 RIGHTS_SHOWN = 500
 
 
@@ -155,7 +177,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.OPERATOR)
-def rights_import(request: HttpRequest) -> HttpResponse:
+def rights_import(request: HttpRequest) -> HttpResponseBase:
     """Dry run first (a line-numbered report); the import itself only after a clean run."""
     organisation = _organisation(request)
     form = ImportForm()
@@ -168,6 +190,19 @@ def rights_import(request: HttpRequest) -> HttpResponse:
             return redirect("grdf:import")
         content = base64.b64decode(stored["content"])
         report = csv_import.parse(content, organisation=organisation, today=_today())
+        if report.ok and tasks.import_in_background(rows=len(report.specs)):
+            del request.session[IMPORT_SESSION_KEY]
+            return _start_job(
+                request,
+                kind="grdf.import",
+                label=f"Import de {len(report.specs)} demandes de droit d'accès GRDF",
+                task=tasks.import_job,
+                params={
+                    "content": stored["content"],
+                    "ip": client_ip(request),
+                    "back_url": reverse("grdf:rights"),
+                },
+            )
         if report.ok:
             del request.session[IMPORT_SESSION_KEY]
             with gateway_for(organisation) as gateway:
@@ -344,6 +379,7 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
             "end": end,
             "refusal": refusal,
             "snapshots": snapshots,
+            "revisions": selectors.revisions(pce=found, today=today)[:50],
             "thresholds": found.thresholds.all(),
             "window": decision.window,
         },
@@ -352,7 +388,7 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
 
 
 @role_required(Role.VIEWER)
-def export_view(request: HttpRequest) -> HttpResponse:
+def export_view(request: HttpRequest) -> HttpResponseBase:
     organisation = _organisation(request)
     identifiers = list(
         selectors.pces(organisation=organisation).values_list(
@@ -368,6 +404,21 @@ def export_view(request: HttpRequest) -> HttpResponse:
     refusal = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if tasks.export_in_background(pces=len(data["pces"]), start=data["start"], end=data["end"]):
+            return _start_job(
+                request,
+                kind="grdf.export",
+                label=f"Export GRDF de {len(data['pces'])} PCE ({data['start']} au {data['end']})",
+                task=tasks.export_job,
+                params={
+                    "pces": sorted(data["pces"]),
+                    "types": list(data["types"]),
+                    "start": data["start"].isoformat(),
+                    "end": data["end"].isoformat(),
+                    "format": data["format"],
+                    "back_url": reverse("grdf:export"),
+                },
+            )
         chosen = list(
             selectors.pces(organisation=organisation)
             .filter(metering_point__identifier__in=data["pces"])
@@ -442,10 +493,12 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Seuil enregistré.")
                 return redirect("grdf:thresholds")
-    found = Threshold.objects.filter(organisation=organisation).select_related(
-        "pce__metering_point"
+    found = (
+        Threshold.objects.filter(organisation=organisation)
+        .select_related("pce__metering_point")
+        .prefetch_related("pce__rights__pce")
     )
-    checks = {t.pk: thresholds.check(t) for t in found}
+    checks = {t.pk: thresholds.check(t, today=_today()) for t in found}
     return render(
         request,
         "grdf_access/thresholds.html",
@@ -515,28 +568,179 @@ def proofs_upload(request: HttpRequest, right_pk: int) -> HttpResponseBase:
 @require_POST
 @role_required(Role.OPERATOR)
 def sync_now(request: HttpRequest) -> HttpResponseBase:
-    """Rights then data, now, for the organisation (what beat does every hour)."""
-    organisation = _organisation(request)
+    """Rights then data for the organisation (what beat does every hour), as a background job."""
+    return _start_job(
+        request,
+        kind="grdf.sync",
+        label="Synchronisation GRDF",
+        task=tasks.sync_job,
+        params={"pces": [], "back_url": reverse("grdf:rights")},
+    )
+
+
+def _start_job(
+    request: HttpRequest, *, kind: str, label: str, task: Any, params: dict[str, Any]
+) -> HttpResponseBase:
+    """Queue the job and show its page; a queue that cannot be reached is a 503 on that page."""
     try:
-        with gateway_for(organisation) as gateway:
-            report = full_sync(
-                organisation=organisation, gateway=gateway, now=_now(), today=_today(), force=True
-            )
-    except GatewayError as exc:
-        messages.error(request, f"Synchronisation impossible : {exc.reason}")
-    else:
-        data = report.data
-        messages.success(
-            request,
-            f"Synchronisation : {report.rights_seen} droit(s) lu(s), {report.rights_changed} "
-            f"changé(s) ; {data.points} valeur(s) enregistrée(s)"
-            + (f", {len(data.warnings)} avertissement(s)" if data.warnings else "")
-            + ".",
+        job = jobs.start(
+            organisation=_organisation(request),
+            kind=kind,
+            label=label,
+            task=task,
+            params=params,
+            now=_now(),
+            actor=request.user,
+            ip=client_ip(request),
         )
-    return redirect("grdf:rights")
+    except jobs.BrokerUnavailable as exc:
+        return render(request, "portal/job.html", {"job": exc.job}, status=503)
+    return redirect("portal:job", pk=job.pk)
 
 
 @role_required(Role.VIEWER)
 def long_estimated(request: HttpRequest) -> HttpResponse:
     found = selectors.long_estimated(organisation=_organisation(request), today=_today())
     return render(request, "grdf_access/estimated.html", {"rows": found})
+
+
+# -- TJDC / PPH subscriptions -------------------------------------------------------------------
+
+
+@role_required(Role.VIEWER)
+def subscriptions_view(request: HttpRequest) -> HttpResponse:
+    """The organisation's subscriptions; an operator subscribes a PCE inside its consent."""
+    organisation = _organisation(request)
+    identifiers = list(
+        selectors.pces(organisation=organisation).values_list(
+            "metering_point__identifier", flat=True
+        )
+    )
+    form = SubscriptionForm(request.POST or None, pces=identifiers)
+    status = 200
+    if request.method == "POST":
+        if not _may_change(request):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            pce = _pce(request, data["pce"])
+            try:
+                with gateway_for(organisation) as gateway:
+                    services.subscribe(
+                        pce=pce,
+                        kind=data["kind"],
+                        start=data["start"],
+                        end=data["end"],
+                        gateway=gateway,
+                        now=_now(),
+                        today=_today(),
+                        actor=request.user,
+                        ip=client_ip(request),
+                    )
+            except services.RightError as exc:
+                field = {"kind": "kind", "start": "start", "end": "end"}.get(exc.field)
+                form.add_error(field, exc.reason)
+            else:
+                messages.success(request, "Abonnement souscrit.")
+                return redirect("grdf:subscriptions")
+        status = 400
+    found = (
+        Subscription.objects.filter(organisation=organisation)
+        .select_related("pce__metering_point")
+        .order_by("pce__metering_point__identifier", "kind", "-created_at")
+    )
+    return render(
+        request,
+        "grdf_access/subscriptions.html",
+        {"form": form, "subscriptions": found, "may_change": _may_change(request)},
+        status=status,
+    )
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def subscription_cancel(request: HttpRequest, subscription_pk: int) -> HttpResponse:
+    found = get_object_or_404(Subscription, pk=subscription_pk, organisation=_organisation(request))
+    try:
+        with gateway_for(found.organisation) as gateway:
+            services.cancel_subscription(
+                subscription=found,
+                gateway=gateway,
+                now=_now(),
+                today=_today(),
+                actor=request.user,
+                ip=client_ip(request),
+            )
+    except services.RightError as exc:
+        messages.error(request, f"Résiliation impossible : {exc.reason}")
+    else:
+        messages.success(request, "Abonnement résilié.")
+    return redirect("grdf:subscriptions")
+
+
+@role_required(Role.VIEWER)
+def subscriptions_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        subscription_import.template(today=_today()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="grdf-abonnements.csv"'
+    return response
+
+
+@role_required(Role.OPERATOR)
+def subscriptions_import(request: HttpRequest) -> HttpResponse:
+    """Mass subscription: a dry run first (a line-numbered report), then the subscriptions."""
+    organisation = _organisation(request)
+    form = ImportForm()
+    report: subscription_import.ParsedSubscriptions | None = None
+    token = ""
+    failures: list[str] = []
+    if request.method == "POST" and "confirm" in request.POST:
+        stored = request.session.get(SUBSCRIPTION_IMPORT_SESSION_KEY) or {}
+        if stored.get("token") != request.POST["confirm"]:
+            messages.error(request, "Simulation expirée : déposez le fichier à nouveau.")
+            return redirect("grdf:subscriptions_import")
+        content = base64.b64decode(stored["content"])
+        report = subscription_import.parse(content, organisation=organisation, today=_today())
+        if report.ok:
+            del request.session[SUBSCRIPTION_IMPORT_SESSION_KEY]
+            made = 0
+            with gateway_for(organisation) as gateway:
+                for line, item in report.items:
+                    try:
+                        services.subscribe(
+                            pce=item.pce,
+                            kind=item.kind,
+                            start=item.start,
+                            end=item.end,
+                            gateway=gateway,
+                            now=_now(),
+                            today=_today(),
+                            actor=request.user,
+                            ip=client_ip(request),
+                        )
+                        made += 1
+                    except services.RightError as exc:
+                        failures.append(f"ligne {line} : {exc.reason}")
+            messages.success(request, f"{made} abonnement(s) souscrit(s).")
+            for failure in failures:
+                messages.error(request, f"GRDF a refusé {failure}")
+            return redirect("grdf:subscriptions")
+    elif request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            content = form.cleaned_data["file"].read()
+            report = subscription_import.parse(content, organisation=organisation, today=_today())
+            if report.ok:
+                token = hashlib.sha256(content).hexdigest()[:32]
+                request.session[SUBSCRIPTION_IMPORT_SESSION_KEY] = {
+                    "token": token,
+                    "content": base64.b64encode(content).decode(),
+                }
+    status = 400 if report is not None and report.errors else 200
+    return render(
+        request,
+        "grdf_access/subscriptions_import.html",
+        {"form": form, "report": report, "token": token},
+        status=status,
+    )

@@ -18,6 +18,7 @@ class HubConfig(AppConfig):
 
         connection_created.connect(sqlite_functions.register, dispatch_uid="hub.sqlite_functions")
         checks.register(check_encryption_keys, checks.Tags.security)
+        checks.register(check_simulators_off_in_production, checks.Tags.security, deploy=True)
 
 
 def check_encryption_keys(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -29,4 +30,23 @@ def check_encryption_keys(app_configs: Any, **kwargs: Any) -> list[checks.CheckM
         crypto.current()
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), id="hub.E001")]
+    return []
+
+
+def check_simulators_off_in_production(
+    app_configs: Any, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """The simulators' control endpoints (``/sim/*/_sim``) take no credentials: with DEBUG off
+    they would let anyone reset or steer the fakes the clients are pointed at."""
+    from django.conf import settings
+
+    if settings.HUB_SIMULATORS and not settings.DEBUG:
+        return [
+            checks.Warning(
+                "HUB_SIMULATORS is on with DEBUG off: /sim/ and its unauthenticated control "
+                "endpoints are mounted and the clients call the simulators.",
+                hint="Set HUB_SIMULATORS=false in production.",
+                id="hub.W001",
+            )
+        ]
     return []

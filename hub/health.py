@@ -1,4 +1,4 @@
-"""Liveness (the process answers) and readiness (database and broker reachable)."""
+"""Liveness (the process answers) and readiness (database, broker and cache reachable)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from hub.cache import ping
 
 
 @require_GET
@@ -17,7 +19,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _database(), "broker": _broker()}
+    checks = {"database": _database(), "broker": _broker(), "cache": ping()}
     ready = all(v == "ok" for v in checks.values())
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503

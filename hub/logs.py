@@ -11,11 +11,21 @@ import structlog
 
 
 def build_formatter(*, json: bool) -> logging.Formatter:
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    processors: list[structlog.types.Processor] = [
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta
+    ]
+    if json:
+        # The exception as data (type, message, frames) instead of a repr of the traceback
+        # object, which JSON would otherwise carry as "<traceback object at …>". Without the
+        # frames' local variables: they may hold tokens, passwords or personal data.
+        tracebacks = structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        )
+        processors += [tracebacks, structlog.processors.JSONRenderer()]
+    else:
+        processors.append(structlog.dev.ConsoleRenderer(colors=False))
     return structlog.stdlib.ProcessorFormatter(
-        processor=renderer,
+        processors=processors,
         foreign_pre_chain=[
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,

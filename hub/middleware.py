@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 
@@ -35,3 +36,38 @@ class RejectNulBytesMiddleware:
             if any("\x00" in value for value in values):
                 return name
         return None
+
+
+class RequestSizeLimitMiddleware:
+    """A body larger than the hub accepts answers 413 before anything reads it.
+
+    Django reads exactly ``Content-Length`` bytes of a WSGI body (none without it), so checking
+    the header caps what any later code can read. File uploads (multipart) may be up to
+    ``HUB_MAX_REQUEST_BYTES``: Django streams their files to disk in chunks. Any other body is
+    read into memory by the parsers, so it may be at most ``DATA_UPLOAD_MAX_MEMORY_SIZE``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _error(request, 400, "Content-Length is not a number.")
+        multipart = request.content_type == "multipart/form-data"
+        limit = int(
+            settings.HUB_MAX_REQUEST_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        )
+        if length > limit:
+            return _error(request, 413, f"Request body too large: at most {limit} bytes.")
+        return self.get_response(request)
+
+
+def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    from hub.errors import wants_json
+
+    if wants_json(request):
+        body = json.dumps({"detail": message})
+        return HttpResponse(body, status=status, content_type="application/json")
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HUB_VAR_DIR", BASE_DIR / "var"))
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp_webauthn",
+    "csp",
     "hub.portal",
     "hub",
     "grdf_access",
@@ -80,8 +82,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "hub.middleware.RequestSizeLimitMiddleware",
+    "hub.errors.ServiceErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "hub.middleware.RejectNulBytesMiddleware",
+    "hub.api.throttling.RateLimitHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,6 +123,9 @@ if not env.str("DATABASE_URL", default=""):
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hub.sqlite3'}"),
 }
+# The password may come apart from the URL, as a secret file (docker-compose.yml).
+if secret("DATABASE_PASSWORD"):
+    DATABASES["default"]["PASSWORD"] = secret("DATABASE_PASSWORD")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -132,9 +141,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
+    # A Redis outage degrades throttles and rate budgets to per-process counting (hub.cache).
+    CACHES = {"default": {"BACKEND": "hub.cache.FailoverRedisCache", "LOCATION": REDIS_URL}}
 else:
     # A file cache is shared by the web, worker and beat processes, which throttles need.
     CACHES = {
@@ -165,7 +173,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "staticfiles"
+# The image collects static files at build time into a read-only folder outside var/.
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -193,6 +202,33 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
+# Request bodies: a larger Content-Length is a 413 before anything is read
+# (hub.middleware.RequestSizeLimitMiddleware). Multipart uploads stream their files to disk
+# beyond FILE_UPLOAD_MAX_MEMORY_SIZE; the biggest legitimate one is three 4 MB consent proofs.
+# Other bodies (JSON, forms) are read into memory and capped lower.
+HUB_MAX_REQUEST_BYTES = env.int("HUB_MAX_REQUEST_BYTES", default=16 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+
+# Content-Security-Policy (django-csp): scripts only from our origin or carrying the page's
+# nonce (templates: nonce="{{ request.csp_nonce }}"), no inline handlers (static/portal/portal.js
+# wires data-confirm and data-autosubmit). Inline styles stay allowed: the Smart OA timeline
+# places its segments with style attributes, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # Proxies whose X-Forwarded-For may be believed when finding the client IP (CIDR list).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
@@ -207,12 +243,16 @@ REST_FRAMEWORK = {
         # A browser session counts only once its second factor is verified.
         "hub.portal.api_auth.VerifiedSessionAuthentication",
     ],
+    # Per token, per organisation (all its tokens together) and per person or address: one
+    # caller cannot spend another's budget (hub.api.throttling).
     "DEFAULT_THROTTLE_CLASSES": [
-        "hub.api.auth.TokenRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "hub.api.throttling.TokenRateThrottle",
+        "hub.api.throttling.OrganisationTokenRateThrottle",
+        "hub.api.throttling.PersonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("API_TOKEN_RATE", default="1200/min"),
+        "organisation": env.str("API_ORGANISATION_RATE", default="3000/min"),
         "user": env.str("API_USER_RATE", default="1200/min"),
     },
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -234,6 +274,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "hub.api.schema.document_error_responses",
+    ],
 }
 
 # --- Celery ---
@@ -248,8 +292,35 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _folder in ("queue", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message taken but not acknowledged (its worker died) goes back to the queue after
+        # this long. It must exceed the longest countdown (webhook retries: 1 h) and the
+        # longest task, or Redis hands a still-waiting message to a second worker. Work that
+        # must not wait that long is recovered by its own lease (Smart OA's claimed contracts).
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600),
+        # Sweep for such messages every minute rather than every ~100 s (kombu's default).
+        "unacked_restore_interval": 60,
+        "unacked_restore_throttle": 1,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+    }
 CELERY_TASK_IGNORE_RESULT = True
+# Every task here is idempotent (upserts on natural keys, versions stored only when they
+# change, deliveries keyed and marked sent), so a message is acknowledged after its task ran:
+# a worker that dies mid-task (kill -9, OOM, a Redis restart it does not survive) leaves it
+# to be redelivered instead of lost. A task added later that is not idempotent must set
+# acks_late=False on itself.
 CELERY_TASK_ACKS_LATE = True
+# ... and a pool child killed under a task gives the message back too (the default acks it).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Keep trying to reach the broker, at start and after losing it, instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Tasks running when the connection is lost will be redelivered (late ack): stop them rather
+# than let them finish and run twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
@@ -329,6 +400,9 @@ SMARTOA_SIM_ALLOWED_NETWORKS = env.list(
 # Contracts per poll task, and concurrent upstream calls within one task.
 SMARTOA_POLL_BATCH = env.int("SMARTOA_POLL_BATCH", default=200)
 SMARTOA_POLL_THREADS = env.int("SMARTOA_POLL_THREADS", default=16)
+# A claimed contract not polled within this many seconds (its worker died) is claimed again by
+# the next fan-out. Longer than a batch takes, shorter than a poll interval.
+SMARTOA_CLAIM_LEASE_SECONDS = env.int("SMARTOA_CLAIM_LEASE_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE["smartoa-poll-due-contracts"] = {
     "task": "smartoa.tasks.poll_due_contracts",
     "schedule": env.int("SMARTOA_FANOUT_SECONDS", default=60),
@@ -352,6 +426,16 @@ else:
     GRDF_CLIENT_ID = env.str("GRDF_CLIENT_ID", default="")
     GRDF_CLIENT_SECRET = secret("GRDF_CLIENT_SECRET")
 GRDF_SCOPE = env.str("GRDF_SCOPE", default="/adict/v2")
+# How the token endpoint takes the client id and secret: "post" (form body, as GRDF's Okta
+# endpoint does, reference grdf-adict.md §1.2) or "basic" (HTTP Basic header).
+GRDF_TOKEN_AUTH_METHOD = env.str("GRDF_TOKEN_AUTH_METHOD", default="post")
+# Whether GRDF's RSF API (announced, not public yet) is configured: only then are its fields
+# (hourly informative data) declared and its operations called; ADICT v2 alone otherwise.
+GRDF_RSF = env.bool("GRDF_RSF", default=False)
+# The organisation whose rights are those of the settings' credential (shared by every
+# organisation without a credential of its own): rights declared outside the hub are imported
+# into it only. An organisation's own stored credential imports into that organisation.
+GRDF_EXTERNAL_RIGHTS_ORGANISATION = env.str("GRDF_EXTERNAL_RIGHTS_ORGANISATION", default="")
 # Requests per second and client credential; GRDF publishes no figure (ref §1.8).
 GRDF_REQUESTS_PER_SECOND = env.float("GRDF_REQUESTS_PER_SECOND", default=1.0)
 # The GRDF simulator's state (declared rights, counters): in Redis when there is one, else in a
@@ -366,9 +450,12 @@ CACHES["grdf_simulator"] = (
 )
 # Data whose consent ended longer ago than this are removed by `manage.py grdf_purge`.
 GRDF_RETENTION_DAYS = env.int("GRDF_RETENTION_DAYS", default=365)
-# Concurrent calls of one sync (they share the credential's rate limit) and first-sync depth.
+# Concurrent calls of one sync (they share the credential's rate limit).
 GRDF_SYNC_WORKERS = env.int("GRDF_SYNC_WORKERS", default=4)
-GRDF_INITIAL_HISTORY_DAYS = env.int("GRDF_INITIAL_HISTORY_DAYS", default=365)
+# Beyond these sizes an import (rows, one GRDF call each) or an export (PCEs x days) runs as a
+# background job followed on its page or at /api/v1/jobs/{id}/, not inside the web request.
+GRDF_IMPORT_INLINE_ROWS = env.int("GRDF_IMPORT_INLINE_ROWS", default=20)
+GRDF_EXPORT_INLINE_PCE_DAYS = env.int("GRDF_EXPORT_INLINE_PCE_DAYS", default=20 * 366)
 # Each sync plans only what each meter's frequency has made available (grdf_access.sync).
 CELERY_BEAT_SCHEDULE["grdf-sync-due"] = {
     "task": "grdf_access.tasks.sync_due",
@@ -434,7 +521,15 @@ if HUB_SIMULATORS:
     FLEXREADY_SUPPLIER_URL = env.str(
         "FLEXREADY_SUPPLIER_URL", default=f"{HUB_PUBLIC_URL}/sim/flexready/supplier"
     )
-    FLEXREADY_SUPPLIER_TOKEN = secret("FLEXREADY_SUPPLIER_TOKEN", default="hub-simulator")
+    FLEXREADY_SUPPLIER_TOKEN = secret("FLEXREADY_SUPPLIER_TOKEN", default="")
+    FLEXREADY_SUPPLIER_TOKEN_URL = env.str(
+        "FLEXREADY_SUPPLIER_TOKEN_URL",
+        default=f"{HUB_PUBLIC_URL}/sim/flexready/supplier/auth/token",
+    )
+    FLEXREADY_SUPPLIER_CLIENT_ID = env.str("FLEXREADY_SUPPLIER_CLIENT_ID", default="hub-simulator")
+    FLEXREADY_SUPPLIER_CLIENT_SECRET = secret(
+        "FLEXREADY_SUPPLIER_CLIENT_SECRET", default="hub-simulator-secret"
+    )
     ECOWATT_API_URL = env.str("ECOWATT_API_URL", default=f"{HUB_PUBLIC_URL}/sim/flexready/ecowatt")
     ECOWATT_TOKEN_URL = env.str(
         "ECOWATT_TOKEN_URL", default=f"{HUB_PUBLIC_URL}/sim/flexready/ecowatt/token/oauth/"
@@ -444,7 +539,11 @@ if HUB_SIMULATORS:
 else:
     # Optional: without it the hub polls no supplier signal (Ecowatt still runs).
     FLEXREADY_SUPPLIER_URL = env.str("FLEXREADY_SUPPLIER_URL", default="")
-    # The bearer token of the supplier API (Annex 2: a JWT from the TSG identity provider).
+    # Annex 2: a JWT from the TSG identity provider (OIDC), obtained by the client-credentials
+    # grant at its token endpoint and renewed before expiry; a fixed token only without them.
+    FLEXREADY_SUPPLIER_TOKEN_URL = env.str("FLEXREADY_SUPPLIER_TOKEN_URL", default="")
+    FLEXREADY_SUPPLIER_CLIENT_ID = env.str("FLEXREADY_SUPPLIER_CLIENT_ID", default="")
+    FLEXREADY_SUPPLIER_CLIENT_SECRET = secret("FLEXREADY_SUPPLIER_CLIENT_SECRET")
     FLEXREADY_SUPPLIER_TOKEN = secret("FLEXREADY_SUPPLIER_TOKEN")
     ECOWATT_API_URL = env.str("ECOWATT_API_URL", default="https://digital.iservices.rte-france.com")
     ECOWATT_TOKEN_URL = env.str(

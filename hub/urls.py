@@ -1,13 +1,18 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from hub import health
 from hub.portal.admin_site import MFAAdminSite
 
 # The admin behind the portal's password + second factor; its registrations are kept.
 admin.site.__class__ = MFAAdminSite
+
+# A dependency down answers 503 (JSON under /api/), a held row 409; other errors stay 500.
+handler500 = "hub.errors.server_error"
+handler400 = "hub.errors.bad_request"
+handler404 = "hub.errors.not_found"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -22,7 +27,8 @@ urlpatterns = [
     # Annex 2's CEMS check (/api/v1/sessions/{id}/cems/commodity/prices) and Ecowatt's last answer.
     path("api/v1/", include("flexready.market.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script for CSP.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("webauthn/", include("hub.portal.webauthn_urls")),
     path("tic/", include("tic.urls")),
     path("smartoa/", include("smartoa.portal_urls")),

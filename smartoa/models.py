@@ -64,7 +64,7 @@ class Contract(models.Model):
     # The production meter whose 5-minute energies are billed against the stops.
     metering_point = models.ForeignKey(
         MeteringPoint,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,  # billing reads its series: a 409 names the contract
         null=True,
         blank=True,
         related_name="smartoa_contracts",
@@ -83,6 +83,8 @@ class Contract(models.Model):
     poll_interval = models.PositiveIntegerField(_("intervalle de relève (s)"), default=300)
     # Null means due now. The fan-out task moves it forward when it enqueues a poll.
     next_poll_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the fan-out last enqueued it: a claim not followed by a poll is a lease that ends.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_polled_at = models.DateTimeField(_("dernière relève"), null=True, blank=True)
     last_success_at = models.DateTimeField(_("dernière relève réussie"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -301,10 +302,18 @@ def claim_due_contracts(*, now: dt.datetime, limit: int = 5000) -> list[int]:
 
     Rows are locked with SKIP LOCKED where the database has it, so two beat-driven fan-outs
     running at once never enqueue the same contract twice. Call inside a transaction.
+
+    A claim is a lease: a contract claimed more than ``SMARTOA_CLAIM_LEASE_SECONDS`` ago and
+    not polled since (its worker died with the batch) is due again at once, rather than at the
+    next poll time or when the broker gives the message back.
     """
+    lease = dt.timedelta(seconds=settings.SMARTOA_CLAIM_LEASE_SECONDS)
+    abandoned = Q(claimed_at__lt=now - lease) & (
+        Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=F("claimed_at"))
+    )
     due = (
         Contract.objects.filter(enabled=True)
-        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now) | abandoned)
         .order_by(F("next_poll_at").asc(nulls_first=True), "pk")
     )
     if connection.features.has_select_for_update_skip_locked:
@@ -315,7 +324,7 @@ def claim_due_contracts(*, now: dt.datetime, limit: int = 5000) -> list[int]:
         by_interval.setdefault(interval, []).append(pk)
     for interval, pks in by_interval.items():
         Contract.objects.filter(pk__in=pks).update(
-            next_poll_at=now + dt.timedelta(seconds=interval)
+            next_poll_at=now + dt.timedelta(seconds=interval), claimed_at=now
         )
     return [pk for pk, _interval in rows]
 

@@ -17,6 +17,16 @@ from hub.services.tokens import create_token
 PASSWORD = "correct horse battery staple"
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Leave nothing in Redis: the run's keys (some expire only after 30 days) go now."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        from tests.cache import delete_prefixed
+
+        delete_prefixed(settings.REDIS_URL, settings.TEST_REDIS_PREFIX)
+
+
 def require(condition: bool, reason: str) -> None:
     """Skip for lack of a service locally; CI sets HUB_REQUIRE_SERVICES and fails instead."""
     if condition:
@@ -99,3 +109,24 @@ def in_process_wsgi() -> Iterator[None]:
     yield
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def broker_down() -> Iterator[None]:
+    """The Celery broker unreachable (nothing listens there): enqueuing fails as in an outage."""
+    from hub.celery import app
+
+    def reset_pools() -> None:
+        # Forget the app's pools, not close them: kombu keeps producer pools per broker URL
+        # in a registry shared by the process, and the real one is wanted back afterwards.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.broker_url
+    reset_pools()
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        yield
+    finally:
+        reset_pools()
+        app.conf.broker_url = previous

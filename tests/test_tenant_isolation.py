@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from hub.models import MeteringPoint, Site
+from hub.models import Job, JobStatus, MeteringPoint, Site
 from hub.services.notifications import notify
 from hub.services.series import ensure_series
 from hub.services.tokens import create_token
@@ -82,6 +83,18 @@ def _notification(foreign: Tenant) -> dict[str, Any]:
     return {"pk": notification.pk}
 
 
+def _job(foreign: Tenant) -> dict[str, Any]:
+    job = Job.objects.create(
+        organisation=foreign.organisation,
+        kind="grdf.export",
+        label="theirs",
+        status=JobStatus.SUCCEEDED,
+        created_at=timezone.now(),
+    )
+    job.result_file.save("theirs.csv", ContentFile(b"secret;data\r\n"))
+    return {"pk": job.pk}
+
+
 FOREIGN_KWARGS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     "sites": lambda f: {"pk": Site.objects.create(organisation=f.organisation, name="theirs").pk},
     "metering-points": lambda f: {"pk": f.point.pk},
@@ -90,15 +103,33 @@ FOREIGN_KWARGS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     "tokens": lambda f: {"pk": create_token(organisation=f.organisation, name="theirs").token.pk},
     "security/devices": lambda f: {"kind": "totp", "pk": enrol_totp(f.admin).pk},
     "notifications": _notification,
+    "jobs": _job,
 }
+# Parameters that are names in the caller's own namespace, not references to an object: another
+# organisation's name must answer as a name never used (see test_caller_scoped_names...).
+CALLER_SCOPED: set[str] = set()
 # Each domain app's tests may add their own routes' factories in ``tests/<app>/foreign_objects.py``
-# (a ``FOREIGN_KWARGS`` dict of the same shape), next to the code that knows those objects.
+# (a ``FOREIGN_KWARGS`` dict of the same shape, and optionally ``CALLER_SCOPED`` names), next to
+# the code that knows those objects.
 for _app in ("grdf_access", "flexready", "tic", "smartoa", "hub.control"):
     try:
         _module = importlib.import_module(f"tests.{_app}.foreign_objects")
     except ModuleNotFoundError:
         continue
     FOREIGN_KWARGS.update(_module.FOREIGN_KWARGS)
+    CALLER_SCOPED.update(getattr(_module, "CALLER_SCOPED", ()))
+
+
+def parameters(route: str) -> set[str]:
+    import re
+
+    return {m.split(":")[-1] for m in re.findall(r"<([^>]+)>", route)} | set(
+        re.findall(r"\(\?P<(\w+)>", route)
+    )
+
+
+def caller_scoped(route: str) -> bool:
+    return bool(parameters(route)) and parameters(route) <= CALLER_SCOPED
 
 
 def fill(route: str, kwargs: dict[str, Any]) -> str:
@@ -113,7 +144,7 @@ def fill(route: str, kwargs: dict[str, Any]) -> str:
     return "/" + path.lstrip("^").rstrip("$").replace("\\.", ".").replace("/?", "/")
 
 
-@pytest.mark.parametrize("route", routes_with_ids())
+@pytest.mark.parametrize("route", [r for r in routes_with_ids() if not caller_scoped(r)])
 @pytest.mark.django_db
 def test_foreign_object_answers_404(route, tenant, foreign, client):
     # The most specific key wins: "smartoa/contracts" before "tokens" for a contract's tokens.
@@ -131,3 +162,23 @@ def test_foreign_object_answers_404(route, tenant, foreign, client):
         responses = [client.get(url, QUERY), client.post(url, {})]
     codes = {r.status_code for r in responses} - {405}
     assert codes == {404}, (url, [(r.status_code, r.content[:200]) for r in responses])
+
+
+@pytest.mark.parametrize("route", [r for r in routes_with_ids() if caller_scoped(r)])
+@pytest.mark.django_db
+def test_caller_scoped_names_answer_as_unknown_ones(route, tenant, foreign):
+    """A name another organisation already uses answers exactly as a name never used."""
+    keys = sorted((key for key in FOREIGN_KWARGS if key in route), key=len, reverse=True)
+    assert keys, f"{route} takes an id: add it to FOREIGN_KWARGS"
+    theirs = FOREIGN_KWARGS[keys[0]](foreign)
+    never = {name: f"never-used-{name}" for name in theirs}
+    api = APIClient()
+    mine = create_token(organisation=tenant.organisation, name="mine").plaintext
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {mine}")
+    answers = []
+    for kwargs in (theirs, never):
+        url = fill(route, kwargs)
+        get, post = api.get(url, QUERY), api.post(url, {}, format="json")
+        answers.append([(r.status_code, r.content) for r in (get, post)])
+    assert answers[0] == answers[1], (route, answers)
+    assert all(code < 500 for code, _ in answers[0])

@@ -86,7 +86,7 @@ class TicPort(Counted):
     # (ADCO/ADSC/ADS) the first frames carry.
     metering_point = models.ForeignKey(
         MeteringPoint,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,  # a port reading into it holds it, like its meter
         null=True,
         blank=True,
         related_name="tic_ports",

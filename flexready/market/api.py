@@ -57,7 +57,7 @@ class InstantField(serializers.Field):
         return parsed.astimezone(dt.UTC)
 
     def to_representation(self, value: dt.datetime) -> str:
-        return value.isoformat()
+        return value.astimezone(PARIS).isoformat(timespec="seconds")
 
 
 class CemsCheckInput(serializers.Serializer[Any]):

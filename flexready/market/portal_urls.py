@@ -9,4 +9,5 @@ app_name = "flexready_market"
 urlpatterns = [
     path("", views.signals, name="signals"),
     path("follow/", views.follow, name="follow"),
+    path("upload/", views.upload, name="upload"),
 ]

@@ -17,6 +17,11 @@ from hub.models import MeteringPoint, Organisation, Point, Series
 ORANGE = 2
 
 
+def _iso(instant: dt.datetime | None) -> str | None:
+    """Whole seconds with the Paris offset, as every Flex Ready answer writes times."""
+    return None if instant is None else instant.astimezone(PARIS).isoformat(timespec="seconds")
+
+
 def feeds_of(organisation: Organisation) -> QuerySet[SupplierFeed]:
     return SupplierFeed.objects.filter(organisation=organisation).select_related("metering_point")
 
@@ -65,8 +70,7 @@ def cems_check(
     """
     held = held_signal(point=feed.metering_point, start=start, end=end)
     errors = [
-        {"field": "horodate", "reason": f"{ts.isoformat()} lacks a quantity"}
-        for ts in held.incomplete
+        {"field": "horodate", "reason": f"{_iso(ts)} lacks a quantity"} for ts in held.incomplete
     ]
     if not held.points and not held.incomplete:
         status = "missing"
@@ -75,15 +79,15 @@ def cems_check(
         status = "incomplete" if held.incomplete else "valid"
     return {
         "delivery_point": feed.metering_point.identifier,
-        "start_date": start.isoformat(),
-        "end_date": end.isoformat(),
-        "checked_at": now.isoformat(),
+        "start_date": _iso(start),
+        "end_date": _iso(end),
+        "checked_at": _iso(now),
         "status": status,
         "errors": errors,
         "last_poll": {
             "status": feed.last_status,
-            "polled_at": feed.last_polled_at.isoformat() if feed.last_polled_at else None,
-            "succeeded_at": feed.last_success_at.isoformat() if feed.last_success_at else None,
+            "polled_at": _iso(feed.last_polled_at),
+            "succeeded_at": _iso(feed.last_success_at),
             "error": feed.last_error,
         },
         "signal": signal_json(held.points),
@@ -125,10 +129,8 @@ def ecowatt_payload(*, now: dt.datetime) -> dict[str, Any]:
     """The stored days from today on, in RTE's shape, ordered, with when they were fetched."""
     state = ecowatt_state()
     return {
-        "fetched_at": state.last_success_at.isoformat()
-        if state and state.last_success_at
-        else None,
-        "next_call_at": state.next_call_at.isoformat() if state and state.next_call_at else None,
+        "fetched_at": _iso(state.last_success_at) if state else None,
+        "next_call_at": _iso(state.next_call_at) if state else None,
         "signals": [
             {
                 "jour": local_midnight(d.day).astimezone(PARIS).isoformat(),

@@ -11,6 +11,8 @@ urlpatterns = [
         name="flexready-sim-supplier-prices",
     ),
     path("supplier/admin/signals", supplier_sim.upload, name="flexready-sim-supplier-upload"),
+    path("supplier/auth/login", supplier_sim.login, name="flexready-sim-supplier-login"),
+    path("supplier/auth/token", supplier_sim.token, name="flexready-sim-supplier-token"),
     path("ecowatt/token/oauth/", ecowatt_sim.token, name="flexready-sim-ecowatt-token"),
     path(
         "ecowatt/open_api/ecowatt/v5/signals",

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from hub.clock import PARIS
-from hub.http import build_client, raise_for_provider
+from hub.http import ClientCredentials, build_client, raise_for_provider
 from hub.units import UnitError, parse_triplet, triplet
 
 PROVIDER = "flexready-supplier"
@@ -32,6 +32,8 @@ POWER_UNIT = "W"
 COST_UNIT = "EUR/kWh"
 CO2_UNIT = "gCO2eq/kWh"
 ARRAYS = ("step", "horodate", "power", "cost", "co2")
+# Integers of the signal (step numbers, horizon) beyond this are mistakes, not data.
+INT_MAX = 1_000_000
 
 
 class SupplierSignalError(ValueError):
@@ -76,8 +78,8 @@ def parse_signal(body: bytes | str | Mapping[str, Any]) -> SupplierSignal:
         shown = ", ".join(f"{name}={n}" for name, n in lengths.items())
         raise SupplierSignalError("step", f"arrays of unequal length ({shown})")
     horizon = data.get("horizon")
-    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int)):
-        raise SupplierSignalError("horizon", "not an integer")
+    if horizon is not None:
+        horizon = _step(horizon, "horizon")
     points: list[SignalPoint] = []
     for i in range(lengths["step"]):
         at = _instant(arrays["horodate"][i], f"horodate[{i}]")
@@ -110,6 +112,8 @@ def _load(body: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
 def _step(value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise SupplierSignalError(where, "not an integer")
+    if not 0 <= value <= INT_MAX:
+        raise SupplierSignalError(where, f"out of range [0, {INT_MAX}]")
     return value
 
 
@@ -140,25 +144,50 @@ def signal_json(points: list[SignalPoint] | tuple[SignalPoint, ...]) -> dict[str
     """Points in the annex's own format (steps renumbered from 1), local ISO 8601 offsets."""
     return {
         "step": list(range(1, len(points) + 1)),
-        "horodate": [p.at.astimezone(PARIS).isoformat() for p in points],
+        "horodate": [p.at.astimezone(PARIS).isoformat(timespec="seconds") for p in points],
         "power": [triplet(p.power_kw, "W", "k") for p in points],
         "cost": [triplet(p.price_eur_per_kwh, "€/kWh", "") for p in points],
         "co2": [triplet(p.co2_g_per_kwh, "gCO2eq/kWh", "") for p in points],
     }
 
 
+def configured_credentials() -> ClientCredentials | None:
+    """The supplier's OIDC client-credentials login from the settings, if configured.
+
+    Annex 2: "The needed JWT token will be provided during user authentication using the TSG
+    authentication provider (OIDC compliant)". A polling server has no browser for the
+    ``/auth/login`` redirect, so it uses the provider's token endpoint with its client id and
+    secret; the token is cached and asked for again ``early_expiry`` seconds before it expires
+    (and once more on a 401).
+    """
+    token_url = settings.FLEXREADY_SUPPLIER_TOKEN_URL
+    client_id = settings.FLEXREADY_SUPPLIER_CLIENT_ID
+    client_secret = settings.FLEXREADY_SUPPLIER_CLIENT_SECRET
+    if not (token_url and client_id and client_secret):
+        return None
+    return ClientCredentials(token_url=token_url, client_id=client_id, client_secret=client_secret)
+
+
 class SupplierClient:
-    """Fetches a delivery point's signal; close it (or use it as a context manager) when done."""
+    """Fetches a delivery point's signal; close it (or use it as a context manager) when done.
+
+    Authentication: ``credentials`` (default: :func:`configured_credentials`), else a fixed
+    ``token`` (default ``FLEXREADY_SUPPLIER_TOKEN``, e.g. one copied from a browser login).
+    """
 
     def __init__(
         self,
         *,
         base_url: str | None = None,
         token: str | None = None,
+        credentials: ClientCredentials | None = None,
         transport: httpx.BaseTransport | None = None,
         retries: int = 3,
     ) -> None:
-        token = settings.FLEXREADY_SUPPLIER_TOKEN if token is None else token
+        if credentials is None and token is None:
+            credentials = configured_credentials()
+        if credentials is None and token is None:
+            token = settings.FLEXREADY_SUPPLIER_TOKEN
         base_url = base_url or settings.FLEXREADY_SUPPLIER_URL
         if not base_url:
             raise ImproperlyConfigured("FLEXREADY_SUPPLIER_URL is not set")
@@ -167,8 +196,9 @@ class SupplierClient:
             provider=PROVIDER,
             transport=transport,
             retries=retries,
+            auth=credentials,
             headers={"Accept": "application/json"}
-            | ({"Authorization": f"Bearer {token}"} if token else {}),
+            | ({"Authorization": f"Bearer {token}"} if token and credentials is None else {}),
         )
 
     def __enter__(self) -> SupplierClient:

@@ -9,13 +9,21 @@
   body) adds a signal for that delivery point, or the default one without it; the signal it
   replaces is archived (kept, no longer served).
 
-Calls need ``Authorization: Bearer <token>`` (any token: the annex's JWT comes from the TSG
-identity provider, which the simulator does not imitate); the admin upload needs the admin
-token :func:`admin_token`, derived from ``SECRET_KEY`` so that every process agrees.
+* ``GET auth/login`` answers, as Annex 2 says, "a JSON object containing a link to be redirected
+  to the Identity provider"; ``POST auth/token`` is that provider's OIDC token endpoint for the
+  client-credentials grant (HTTP Basic ``FLEXREADY_SUPPLIER_CLIENT_ID:…_SECRET``), issuing
+  tokens valid ``TOKEN_LIFETIME`` seconds.
+
+Calls need ``Authorization: Bearer <token>``: a token of ``auth/token`` must be unexpired;
+any other token is accepted (guess: the real provider's signing keys are not known here). The
+admin upload needs the admin token :func:`admin_token`, derived from ``SECRET_KEY`` so that
+every process agrees.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import hmac
@@ -38,6 +46,8 @@ from hub.units import triplet
 STEP = dt.timedelta(minutes=15)
 MAX_WINDOW = dt.timedelta(days=31)
 PRM_DIGITS = 14
+TOKEN_LIFETIME = 300  # seconds: short, so that renewal is exercised on the embedded defaults
+TOKEN_PREFIX = "suppliersim."  # noqa: S105 - a marker, not a secret
 
 
 def admin_token() -> str:
@@ -70,11 +80,71 @@ def _instant(value: str | None) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC)
 
 
+def _signature(payload: str) -> str:
+    key = f"flexready-supplier-sim:token:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def issue_token(*, client_id: str, now: dt.datetime) -> str:
+    payload = f"{client_id}.{int(now.timestamp()) + TOKEN_LIFETIME}"
+    return f"{TOKEN_PREFIX}{payload}.{_signature(payload)}"
+
+
+def token_refusal(token: str, *, now: dt.datetime) -> str | None:
+    """Why a bearer token is refused, or None; tokens not issued here are accepted (guess)."""
+    if not token:
+        return "a Bearer token is required"
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    payload, _, signature = token[len(TOKEN_PREFIX) :].rpartition(".")
+    if not hmac.compare_digest(signature, _signature(payload)):
+        return "invalid token"
+    expires = payload.rpartition(".")[2]
+    if not expires.isdigit() or int(expires) <= now.timestamp():
+        return "expired token"
+    return None
+
+
+@require_GET
+def login(request: HttpRequest) -> HttpResponse:
+    """Annex 2's ``/auth/login``: where to authenticate (here, the token endpoint)."""
+    token_url = request.build_absolute_uri("token")
+    return JsonResponse({"login_url": token_url, "token_endpoint": token_url})
+
+
+@csrf_exempt
+@require_POST
+def token(request: HttpRequest) -> HttpResponse:
+    """OIDC token endpoint, client-credentials grant, client authenticated by HTTP Basic."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    try:
+        client_id, _, client_secret = base64.b64decode(value.strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        client_id, client_secret = "", ""
+    if (
+        scheme.lower() != "basic"
+        or not settings.FLEXREADY_SUPPLIER_CLIENT_SECRET
+        or not hmac.compare_digest(client_id, settings.FLEXREADY_SUPPLIER_CLIENT_ID)
+        or not hmac.compare_digest(client_secret, settings.FLEXREADY_SUPPLIER_CLIENT_SECRET)
+    ):
+        return JsonResponse({"error": "invalid_client"}, status=401)
+    if request.POST.get("grant_type") != "client_credentials":
+        return JsonResponse({"error": "unsupported_grant_type"}, status=400)
+    return JsonResponse(
+        {
+            "access_token": issue_token(client_id=client_id, now=timezone.now()),
+            "token_type": "Bearer",
+            "expires_in": TOKEN_LIFETIME,
+        }
+    )
+
+
 @csrf_exempt
 @require_GET
 def prices(request: HttpRequest, session_id: str) -> HttpResponse:
-    if not _bearer(request):
-        return _error(401, "Authorization", "a Bearer token is required")
+    refusal = token_refusal(_bearer(request), now=timezone.now())
+    if refusal:
+        return _error(401, "Authorization", refusal)
     delivery_point = _delivery_point(request.GET.get("delivery_point"))
     if delivery_point is None:
         return _error(400, "delivery_point", "must be 14 digits")

@@ -7,19 +7,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from flexready.market import selectors
-from flexready.market.models import EcowattDay
-from flexready.market.services.supplier import FeedSpecError, follow_delivery_point
+from flexready.market.models import EcowattDay, SupplierFeed
+from flexready.market.services.supplier import FeedSpecError, follow_delivery_point, upload_signal
+from flexready.market.supplier_client import SupplierSignalError
 from hub.clock import PARIS, local_day_of, local_midnight
 from hub.models import MeteringPoint, MeteringPointKind, Role
+from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 
 DAYS = 4
+UPLOAD_READ = 2_000_001  # the service's limit, plus one byte to see a larger file
 LEVEL_LABELS = {0: "décarboné", 1: "normal", 2: "orange", 3: "rouge"}
 
 
@@ -82,6 +85,7 @@ def signals(request: HttpRequest) -> HttpResponse:
             "feed": feed,
             "supplier_chart": supplier_chart,
             "may_follow": membership_of(request).allows(Role.OPERATOR),
+            "may_upload": membership_of(request).allows(Role.ADMIN),
             "unfollowed": MeteringPoint.objects.filter(
                 organisation=organisation, kind=MeteringPointKind.ELEC_PRM
             )
@@ -114,3 +118,38 @@ def follow(request: HttpRequest) -> HttpResponse:
         request, f"Le signal fournisseur du PRM {feed.metering_point.identifier} sera relevé."
     )
     return redirect(f"{reverse('flexready_market:signals')}?dp={feed.metering_point.identifier}")
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def upload(request: HttpRequest) -> HttpResponse:
+    """An organisation admin stores a signal file (Annex 2's format) for one of its feeds."""
+    organisation = membership_of(request).organisation
+    feed = get_object_or_404(
+        SupplierFeed.objects.select_related("metering_point", "organisation"),
+        organisation=organisation,
+        metering_point__identifier=request.POST.get("delivery_point", ""),
+    )
+    back = f"{reverse('flexready_market:signals')}?dp={feed.metering_point.identifier}"
+    file = request.FILES.get("signal_file")
+    if file is None:
+        messages.error(request, "Fichier du signal manquant.")
+        return redirect(back)
+    try:
+        # Read one byte past the limit only: a larger file is refused without reading it all.
+        stored = upload_signal(
+            feed=feed,
+            body=file.read(UPLOAD_READ),
+            now=_now(),
+            actor=request.user,
+            ip=client_ip(request),
+        )
+    except SupplierSignalError as exc:
+        messages.error(request, f"Signal refusé ({exc.field}) : {exc.reason}.")
+        return redirect(back)
+    messages.success(
+        request,
+        f"Signal déposé pour le PRM {feed.metering_point.identifier} : "
+        f"{stored} valeurs enregistrées.",
+    )
+    return redirect(back)

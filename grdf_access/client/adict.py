@@ -62,6 +62,7 @@ from grdf_access.client.wire import (
 from grdf_access.ndjson import LineProblem, parse_ndjson
 from hub.http import ClientCredentials, build_client, raise_for_provider
 from hub.http import retry as http_retry
+from hub.http.oauth import AuthMethod
 
 
 class AdictClient:
@@ -82,6 +83,8 @@ class AdictClient:
         client_id: str | None = None,
         client_secret: str | None = None,
         scope: str | None = None,
+        auth_method: AuthMethod | None = None,
+        rsf: bool | None = None,
         rate_limiter: RateLimiter | None = None,
         requests_per_second: float | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -93,6 +96,8 @@ class AdictClient:
         token_url = token_url or settings.GRDF_TOKEN_URL
         client_id = client_id or settings.GRDF_CLIENT_ID
         self.client_id = client_id
+        # RSF configured: its fields are sent too (ADICT v2's only otherwise).
+        self.rsf = settings.GRDF_RSF if rsf is None else rsf
         if rate_limiter is None:
             if requests_per_second is not None:
                 rate_limiter = RateLimiter(requests_per_second)
@@ -106,6 +111,8 @@ class AdictClient:
             client_id=client_id,
             client_secret=client_secret or settings.GRDF_CLIENT_SECRET,
             scope=scope or settings.GRDF_SCOPE,
+            auth_method=auth_method or settings.GRDF_TOKEN_AUTH_METHOD,
+            auth_method_setting="GRDF_TOKEN_AUTH_METHOD",
         )
         self._http = build_client(
             base_url=self.base_url,
@@ -132,7 +139,7 @@ class AdictClient:
         Raises ``NotFoundError`` (unknown PCE), ``ConflictError`` (right exists, postcode
         mismatch, revoked…), ``BadRequestError`` (field rules).
         """
-        body = declaration.to_wire()
+        body = declaration.to_wire(rsf=self.rsf)
         data = self._json("PUT", f"/pce/{declaration.pce}/droit_acces", json=body)
         return _access_right(data)
 
@@ -214,7 +221,8 @@ class AdictClient:
         One answer line per declaration, in order: the right, or that PCE's error.
         """
         payload = "\n".join(
-            json.dumps({"id_pce": d.pce, **d.to_wire()}, ensure_ascii=False) for d in declarations
+            json.dumps({"id_pce": d.pce, **d.to_wire(rsf=True)}, ensure_ascii=False)
+            for d in declarations
         )
         response = self._send(
             "POST",

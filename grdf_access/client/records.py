@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from grdf_access.client.errors import AdictError, AdictResponseError, BadRequestError
 from grdf_access.client.wire import (
+    RSF_ONLY_TYPES,
     DataType,
     ProofStatus,
     RightState,
@@ -111,8 +112,12 @@ class AccessDeclaration:
     holder_email: str = ""
     holder_mobile: str = ""
 
-    def to_wire(self) -> dict[str, Any]:
-        """The JSON body: "Vrai"/"Faux" scopes, ISO dates, absent fields omitted."""
+    def to_wire(self, *, rsf: bool = False) -> dict[str, Any]:
+        """The JSON body: "Vrai"/"Faux" scopes, ISO dates, absent fields omitted.
+
+        Only the fields of the API in use: ADICT v2's ``demander_acces_in`` (ref §1.4) has
+        four data scopes; the hourly one exists only with RSF (``rsf``).
+        """
         if bool(self.holder_name) == bool(self.holder_company):
             raise BadRequestError(
                 "exactly one of holder_name and holder_company is required", http_status=0
@@ -137,6 +142,13 @@ class AccessDeclaration:
         if self.data_end is not None:
             body[f"perim_donnees_{window}_fin"] = self.data_end.isoformat()
         for data_type in DataType:
+            if data_type in RSF_ONLY_TYPES and not rsf:
+                if data_type in self.data_types:
+                    raise BadRequestError(
+                        f"{data_type.value} is not an ADICT v2 data scope (RSF only)",
+                        http_status=0,
+                    )
+                continue
             body[f"perim_donnees_{data_type.value}"] = wire_bool(data_type in self.data_types)
         return body
 

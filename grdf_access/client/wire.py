@@ -75,6 +75,10 @@ class DataType(StrEnum):
     TECHNICAL = "techniques"
 
 
+# Scopes ADICT v2 does not define (ref §1.4 lists four "perim_donnees_*" flags).
+RSF_ONLY_TYPES = frozenset({DataType.INFORMATIVE_HOURLY})
+
+
 class SubscriptionKind(StrEnum):
     """RSF subscriptions (seed 000: "WS abonnement (TJDC & PPH)"); provisional."""
 

@@ -585,7 +585,8 @@ def check_consent(
             dt.date.fromisoformat(right[f"perim_donnees_{window}_fin"]),
             dt.date.fromisoformat(right["date_fin_droit_acces"]),
         )
-        # The range's end date is the last gas day allowed; asked days are [first, last).
-        if start <= first and last <= end + dt.timedelta(days=1):
+        # ADICT checks the call's dates against the right's range (ref §1.3, §1.4):
+        # date_debut ≥ perim_donnees_conso_debut and date_fin ≤ perim_donnees_conso_fin.
+        if start <= first and last <= end:
             return None
     return _refusal("outside_data_range", "outside_data_range", data_type)

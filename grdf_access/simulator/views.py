@@ -100,18 +100,26 @@ def _client_of(request: HttpRequest) -> str | None:
 
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
-    """OAuth2 client credentials (ref §1.2): Basic auth or form fields, scope ``/adict/v2``."""
+    """OAuth2 client credentials, scope ``/adict/v2``.
+
+    Ref §1.2: a form-urlencoded POST of ``grant_type``, ``client_id``, ``client_secret`` and
+    ``scope`` (client_secret_post). Credentials in an HTTP Basic header are not what GRDF's
+    endpoint is documented to take: they are refused as ``invalid_client`` (the simulator's
+    reading; Okta answers so for a client registered for client_secret_post).
+    """
     state.bump("token_requests")
     if request.method != "POST":
         return JsonResponse({"error": "invalid_request"}, status=405)
+    if request.headers.get("Authorization", "").lower().startswith("basic "):
+        return JsonResponse(
+            {
+                "error": "invalid_client",
+                "error_description": "Client authentication is client_secret_post.",
+            },
+            status=401,
+        )
     client_id = request.POST.get("client_id", "")
     client_secret = request.POST.get("client_secret", "")
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "basic":
-        try:
-            client_id, _, client_secret = base64.b64decode(value.strip()).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return JsonResponse({"error": "invalid_client"}, status=401)
     if request.POST.get("grant_type") != "client_credentials":
         return JsonResponse({"error": "unsupported_grant_type"}, status=400)
     if not _credentials_valid(client_id, client_secret):

@@ -1,16 +1,15 @@
-"""REST authentication by API token (``Authorization: Bearer hub_…``) and per-token throttling."""
+"""REST authentication by API token (``Authorization: Bearer hub_…``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 
+from hub.api.throttling import TokenRateThrottle
 from hub.models import ApiToken
 from hub.netaddr import client_ip
 from hub.services import tokens
@@ -58,12 +57,4 @@ class ApiTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-class TokenRateThrottle(SimpleRateThrottle):
-    """One bucket per token, kept in the shared cache so every web process counts together."""
-
-    scope = "token"
-
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        if isinstance(request.auth, ApiToken):
-            return self.cache_format % {"scope": self.scope, "ident": request.auth.prefix}
-        return None
+__all__ = ["ApiTokenAuthentication", "TokenPrincipal", "TokenRateThrottle"]

@@ -1,4 +1,4 @@
-"""Bad input answers 400 naming the field and the reason, never 500."""
+"""Bad input answers 400 naming the field and the reason, a held row 409, never 500."""
 
 from __future__ import annotations
 
@@ -6,14 +6,23 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
+from django.db.models import ProtectedError, RestrictedError
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from hub.errors import held_by
 from hub.tenancy import NoOrganisation
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ProtectedError | RestrictedError):
+        # Something still holds the row: the caller must end that first, through its own flow.
+        holders = held_by(exc)
+        return Response(
+            {"detail": "Cannot delete: other records depend on it.", "held_by": holders},
+            status=409,
+        )
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -1,10 +1,15 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from hub.api import views
+from hub.api import jobs, views
 
 router = DefaultRouter()
 router.register("sites", views.SiteViewSet, basename="site")
 router.register("metering-points", views.MeteringPointViewSet, basename="meteringpoint")
 router.register("series", views.SeriesViewSet, basename="series")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("jobs/<uuid:pk>/", jobs.JobDetail.as_view(), name="api-job"),
+    path("jobs/<uuid:pk>/result", jobs.JobResult.as_view(), name="api-job-result"),
+]

@@ -24,11 +24,17 @@ import httpx
 
 from hub.http.errors import ProviderError, raise_for_provider
 from hub.http.logs import LoggingTransport
-from hub.http.oauth import ClientCredentials, ClientCredentialsAuth, clear_token_cache
+from hub.http.oauth import (
+    ClientAuthenticationError,
+    ClientCredentials,
+    ClientCredentialsAuth,
+    clear_token_cache,
+)
 from hub.http.retry import HubRetryTransport, build_retry
 
 __all__ = [
     "USER_AGENT",
+    "ClientAuthenticationError",
     "ClientCredentials",
     "ProviderError",
     "build_client",

@@ -54,10 +54,30 @@ def allow_private() -> bool:
     return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE", False))
 
 
+# IPv6 prefixes that reach IPv4 hosts or a site's own network whatever Python calls them.
+SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")  # RFC 3056: a relay to the embedded v4
+SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # RFC 3879: deprecated, still routed inside
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the last 32 bits are v4
+NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: an operator's own NAT64
+
+
 def refused_address(address: IPAddress) -> str:
     """Why ``address`` may not be called, or "" if it may."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is loopback
+        elif address in SIX_TO_FOUR:
+            return "adresse 6to4 (2002::/16)"
+        elif address in SITE_LOCAL:
+            return "adresse site-local (fec0::/10)"
+        elif address in NAT64_LOCAL:
+            return "adresse NAT64 locale (64:ff9b:1::/48)"
+        elif address in NAT64_WELL_KNOWN:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+            reason = refused_address(embedded)
+            if reason:
+                return f"{reason} derrière NAT64 ({embedded})"
+            return ""
     if address.is_loopback:
         return "adresse de bouclage (loopback)"
     if address.is_link_local:
@@ -108,8 +128,12 @@ def check_url(url: str) -> None:
         reason = refused_address(address)
         if reason:
             raise UnsafeWebhookURL(f"{reason} refusée : {host}")
-    if host.lower() in ("localhost", "localhost.localdomain") and not allow_private():
-        raise UnsafeWebhookURL("adresse de bouclage (loopback) refusée : localhost")
+    name = host.lower().rstrip(".")
+    # RFC 6761: localhost and every name under .localhost resolve to loopback.
+    if (
+        name in ("localhost", "localhost.localdomain") or name.endswith(".localhost")
+    ) and not allow_private():
+        raise UnsafeWebhookURL(f"adresse de bouclage (loopback) refusée : {host}")
 
 
 def system_resolver(host: str, port: int) -> list[str]:

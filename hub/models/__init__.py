@@ -2,6 +2,7 @@
 
 from hub.models.audit import AuditEvent
 from hub.models.credentials import ProviderCredential
+from hub.models.jobs import Job, JobStatus
 from hub.models.metering import MeteringPoint, MeteringPointKind, Site
 from hub.models.mfa import (
     AuthFailure,
@@ -26,6 +27,8 @@ __all__ = [
     "AuthFailure",
     "AuthStage",
     "EncryptedTOTPDevice",
+    "Job",
+    "JobStatus",
     "LockScope",
     "Lockout",
     "Membership",

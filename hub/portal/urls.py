@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hub.portal.views import dashboard, passwords, security, signin, tokens
+from hub.portal.views import dashboard, jobs, passwords, security, signin, tokens
 
 app_name = "portal"
 
@@ -12,6 +12,8 @@ urlpatterns = [
         dashboard.close_notification,
         name="close_notification",
     ),
+    path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
+    path("jobs/<uuid:pk>/result/", jobs.job_result, name="job_result"),
     path("accounts/login/", signin.login_view, name="login"),
     path("accounts/second-factor/", signin.second_factor, name="second_factor"),
     path("accounts/second-factor/enrol/", security.enrol, name="enrol"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp_webauthn import exceptions, views
 from django_otp_webauthn.models import WebAuthnCredential
 
+from hub.api.parsers import loads_bounded
 from hub.models import AuthStage, User
 from hub.netaddr import client_ip
 from hub.portal import lockout, mfa
@@ -29,8 +30,33 @@ class LockedOut(exceptions.OTPWebAuthnApiError):
     default_code = "locked_out"
 
 
-class VerifiedOnlyRegistration:
+class BoundedBody:
+    """The caller is checked before the body is read (an anonymous request parses nothing),
+    and the JSON is parsed with hub's depth bound: deep nesting is a 400, not a RecursionError."""
+
     request: HttpRequest
+
+    def check_caller(self) -> None:
+        raise NotImplementedError
+
+    def _parse_request_data(self, request: HttpRequest) -> Any:
+        self.request = request
+        self.check_caller()
+        if (request.content_type or "").split(";", 1)[0] == "application/json":
+            if not request.body:
+                return {}
+            try:
+                return loads_bounded(request.body)
+            except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError and TooDeep
+                raise exceptions.MalformedRequest() from exc
+        return request.POST
+
+
+class VerifiedOnlyRegistration(BoundedBody):
+    def check_caller(self) -> None:
+        if not self.request.user.is_authenticated:
+            raise exceptions.NotAuthenticated()
+        self.check_can_register()
 
     def check_can_register(self) -> None:
         if not is_verified(self.request.user):
@@ -58,8 +84,9 @@ class CompleteRegistration(VerifiedOnlyRegistration, views.CompleteCredentialReg
         return response
 
 
-class SignInGate:
-    request: HttpRequest
+class SignInGate(BoundedBody):
+    def check_caller(self) -> None:
+        self.check_can_authenticate()
 
     def check_can_authenticate(self) -> None:
         user = self.request.user

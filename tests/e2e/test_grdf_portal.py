@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 import hub.wsgi
 from grdf_access import adict_gateway, csv_import, simulator
+from grdf_access import tasks as grdf_tasks
 from grdf_access.client import RateLimiter
 from hub.clock import local_day_of
 from hub.http import clear_token_cache
@@ -91,9 +92,16 @@ def test_import_rights_table_histogram_and_xlsx_export(page, grdf_in_process, tm
     table = page.inner_text("#rights")
     assert "GI111111" in table and "GI222222" in table and "Actif" in table
 
+    # The sync leaves the request: the job's page polls (htmx) until the worker is done.
     page.click("#grdf-sync")
-    page.wait_for_selector(".messages")
-    assert "valeur(s) enregistrée(s)" in page.inner_text(".messages")
+    page.wait_for_url(re.compile(r"/jobs/[0-9a-f-]+/$"))
+    assert page.inner_text("#job-status") == "en attente"
+    assert grdf_tasks.sync_job(job_id=page.url.rstrip("/").rsplit("/", 1)[-1]) == "succeeded"
+    page.wait_for_selector("#job-result")
+    assert "valeur(s) enregistrée(s)" in page.inner_text("#job-result")
+    assert page.inner_text("#job-status") == "terminée"
+    page.click("#job >> text=Retour")
+    page.wait_for_selector("#rights")
     page.fill("#rights-filters input[name=site_label]", "#2")
     page.click("#rights-filters button")
     page.wait_for_url(re.compile(r"site_label="))

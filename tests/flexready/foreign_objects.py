@@ -51,6 +51,10 @@ def _bacs_route(foreign: Tenant) -> dict[str, Any]:
     }
 
 
+# A certification session id is a name in the caller's own namespace: another organisation's
+# answers as one never used (its own session made on first use), not with a 404.
+CALLER_SCOPED = ("session_id",)
+
 FOREIGN_KWARGS: dict[str, Callable[[Tenant], dict[str, Any]]] = {
     "bacs/<seg:bacs_id>": _bacs_route,
     "<seg:session_id>": _session,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 import pytest
@@ -41,6 +42,32 @@ CONFIRM_FILLED = {
 }
 
 
+TRIPLET_KEYS = {"unit", "multiplier", "value"}
+SECONDS_ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
+INSTANT_KEYS = {"start", "end", "receivedAt", "confirmedAt", "created_at"}
+
+
+def assert_annex_shapes(body: Any, where: str = "") -> None:
+    """Annex 2: "Float quantities (Power, Cost, CO2): each point is represented by a triplet
+    (JSON) {"value":<value>, "unit":<unit>, "multiplier":<multiplier>}"; Annex 1 writes
+    ``"ackPrice": { "unit", "multiplier", "value" }`` and times to the second
+    (``YYYY-MM-DDTHH:MM:SS``). Every object with a unit is such a triplet with a numeric value,
+    and every time is whole seconds with its offset."""
+    if isinstance(body, dict):
+        if "unit" in body:
+            assert set(body) == TRIPLET_KEYS, where
+            assert isinstance(body["value"], (int, float)), where
+            assert not isinstance(body["value"], bool), where
+            assert isinstance(body["multiplier"], str) and isinstance(body["unit"], str), where
+        for key, value in body.items():
+            if key in INSTANT_KEYS and isinstance(value, str):
+                assert SECONDS_ISO.match(value), f"{where}.{key}: {value}"
+            assert_annex_shapes(value, f"{where}.{key}")
+    elif isinstance(body, list):
+        for i, item in enumerate(body):
+            assert_annex_shapes(item, f"{where}[{i}]")
+
+
 def replay(
     client: APIClient,
     text: str,
@@ -64,9 +91,12 @@ def replay(
         headers[emulator[0]] = emulator[1]
     content_type = headers.pop("Content-Type", "application/octet-stream")
     data = example.body if body is None else json.dumps(body)
-    return client.generic(
+    response = client.generic(
         example.method, path, data=data or "", content_type=content_type, headers=headers
     )
+    if response.get("Content-Type", "").startswith("application/json"):
+        assert_annex_shapes(response.json())
+    return response
 
 
 @pytest.fixture
@@ -149,7 +179,10 @@ def test_annex_scenario_create_confirm_realise_report(
     )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "confirmed"
-    assert response.json()["ackPrice"] == {"value": "120", "unit": "EUR/MWh"}
+    # Echoed as the operator wrote it: a triplet with a number, its unit spelling and multiplier.
+    assert response.json()["ackPrice"] == {"unit": "€/MWh", "multiplier": "", "value": 120.0}
+    flex.refresh_from_db()
+    assert flex.ack_price is not None and flex.ack_price["eur_per_kwh"] == "0.120"
 
     # 6. Realise, the specific example verbatim (Accept header only): the organisation opens
     # session reads to callers without a token.

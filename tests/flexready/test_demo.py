@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
 
 from flexready.models import (
     AllowedPeriod,
@@ -16,6 +18,7 @@ from flexready.models import (
     OperatorIdentity,
     RequestStatus,
 )
+from hub.clock import local_day_of, local_midnight
 from hub.models import Organisation
 from hub.signals import demo_seeded
 
@@ -31,8 +34,8 @@ def only_our_receiver(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("only_our_receiver")
 def test_seed_demo_loads_the_annex_data_set_twice_without_duplicates(db: Any) -> None:
-    call_command("seed_demo")
-    call_command("seed_demo")
+    call_command("seed_demo", "--i-know-this-is-not-production")
+    call_command("seed_demo", "--i-know-this-is-not-production")
     demo = Organisation.objects.get(slug="demo")
     assert set(Bacs.objects.filter(organisation=demo).values_list("bacs_id", "name")) == {
         ("f47ac10b-58cc-4372-a567-0e02b2c3d479", "BACS Whole Building Only"),
@@ -41,8 +44,11 @@ def test_seed_demo_loads_the_annex_data_set_twice_without_duplicates(db: Any) ->
     assert Asset.objects.filter(bacs__organisation=demo).count() == 3
     whole = Asset.objects.get(bacs__bacs_id="f47ac10b-58cc-4372-a567-0e02b2c3d479")
     assert (whole.power_w, whole.mobilisation_delay_s, whole.max_duration_s) == (100_000, 60, 120)
+    # Allowed from the seeding day (Paris midnight) for 30 days, not on the annex's 2025 date.
     period = AllowedPeriod.objects.get(asset=whole)
-    assert period.start == dt.datetime(2025, 4, 2, 10, tzinfo=dt.UTC)  # 12:00 in Paris
+    today = local_day_of(timezone.now())
+    assert period.start == local_midnight(today)
+    assert period.end == local_midnight(today + dt.timedelta(days=30))
     assert (
         Bacs.objects.filter(organisation=demo, metering_point__identifier="30001234567890").count()
         == 2
@@ -53,3 +59,39 @@ def test_seed_demo_loads_the_annex_data_set_twice_without_duplicates(db: Any) ->
     assert demo_request.status == RequestStatus.REALISED
     assert demo_request.realisation is not None
     assert demo_request.realisation["total"]["delivered"]["value"] == 30.0
+
+
+@pytest.mark.usefixtures("only_our_receiver")
+def test_a_newcomer_creates_and_confirms_a_request_right_after_seeding(db: Any) -> None:
+    """The annex's potential for BACS 1 (100 kW, 1 min mobilisation, 2 min at most, 1 a day)
+    with an allowed period that includes today: a request a few minutes ahead is accepted and
+    confirmed straight away, in the API as in the portal."""
+    from hub.services.tokens import create_token
+
+    call_command("seed_demo", "--i-know-this-is-not-production")
+    demo = Organisation.objects.get(slug="demo")
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {create_token(organisation=demo, name='newcomer').plaintext}"
+    )
+    start = (timezone.now() + dt.timedelta(minutes=5)).replace(second=0, microsecond=0)
+    program = [
+        {
+            "power": {"unit": "W", "multiplier": "k", "value": 50},
+            "start": start.isoformat(),
+            "end": (start + dt.timedelta(minutes=2)).isoformat(),
+        }
+    ]
+    url = (
+        "/api/v1/operator/bacs/f47ac10b-58cc-4372-a567-0e02b2c3d479/assets/WholeBuilding"
+        "/flexibilities/request"
+    )
+    created = client.post(
+        url, {"requestID": "first", "flexProduct": "WID", "power": program}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    confirmed = client.post(
+        f"{url}/first/confirm", {"flexProduct": "WID", "power": program}, format="json"
+    )
+    assert confirmed.status_code == 200, confirmed.content
+    assert confirmed.json()["status"] == "confirmed"

@@ -133,3 +133,33 @@ def test_request_page_shows_timeline_and_realisation(
         assert f'data-action="flexready.request.{step}"' in page
     assert 'id="realisation-chart"' in page
     assert "40,000 kWh" in page or "40.000 kWh" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("power_kw", "1e999999"),
+        ("power_kw", "99999999999999"),
+        ("mobilisation_delay_s", "99999999999"),
+        ("max_duration_s", "4294967296"),
+        ("activations_per_day", "70000"),
+    ],
+)
+def test_numbers_out_of_bounds_are_form_errors(
+    client: Client, tenant: Any, whole: Asset, field: str, value: str
+) -> None:
+    """Every numeric input is bounded: a huge one is an error on its field, not a 500."""
+    sign_in(client, tenant.operator)
+    data = {
+        "flex_product": "WID",
+        "power_kw": "10",
+        "mobilisation_delay_s": "0",
+        "max_duration_s": "60",
+        "activations_per_day": "1",
+        "periods": "",
+    }
+    response = client.post(f"/flexready/assets/{whole.pk}/edit/", {**data, field: value})
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    whole.refresh_from_db()
+    assert whole.power_w == Decimal("100000.000")

@@ -190,3 +190,34 @@ def test_no_meter_is_incomplete(asset: Any) -> None:
     result = realisation.realise(request=request, now=start + dt.timedelta(hours=2))
     assert not result.complete
     assert "metering point" in result.note
+
+
+def test_pending_measurements_are_null_never_zero(asset: Any, tenant: Any) -> None:
+    """While the meter's data of the request are not all in, measured and delivered are
+    unknown: null with a status saying so, not 0.0 (which would read as "nothing delivered")."""
+    day = dt.date(2026, 6, 12)
+    series = hourly_curve(tenant.point, first=day - dt.timedelta(days=10), last=day, watts=shape)
+    start = paris(2026, 6, 12, 12)
+    request = make_request(asset, start, start + dt.timedelta(hours=2))
+    # The meter has sent 12:00-13:00, not yet 13:00-14:00 and later.
+    series.points.filter(ts__gte=start + dt.timedelta(hours=1)).delete()
+    body = realisation.realise(request=request, now=start + dt.timedelta(hours=3)).as_json()
+    assert body["measurementStatus"] == "pending"
+    assert body["complete"] is False
+    first, second = body["steps"]
+    assert first["measured"] is not None and first["delivered"] is not None
+    assert second["measured"] is None and second["delivered"] is None
+    assert second["baseline"] is not None
+    assert body["total"]["measured"] is None
+    assert body["total"]["delivered"] is None
+    assert body["total"]["requested"]["value"] == pytest.approx(100.0)
+    # At the start nothing is measured yet: still null, not 0.0.
+    body = realisation.realise(request=request, now=start).as_json()
+    assert body["measurementStatus"] == "pending"
+    assert [s["measured"] for s in body["steps"]] == [None, None]
+    assert body["total"]["measured"] is None and body["total"]["delivered"] is None
+    # Once measured: numbers, status complete.
+    hourly_curve(tenant.point, first=day, last=day, watts=shape)
+    body = realisation.realise(request=request, now=start + dt.timedelta(hours=3)).as_json()
+    assert body["measurementStatus"] == "complete"
+    assert body["total"]["delivered"] is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -211,6 +212,84 @@ class TestConfirmation:
         assert response.status_code == 400
         assert "ackPrice.unit" in response.json()
 
+    @pytest.mark.parametrize(
+        ("ack", "field"),
+        [
+            ({"unit": "W", "multiplier": "k", "value": 3}, "ackPrice.unit"),
+            ({"unit": "€/kWh", "multiplier": "k", "value": "1e999999"}, "ackPrice.value"),
+            ({"unit": "€/kWh", "multiplier": "", "value": "NaN"}, "ackPrice.value"),
+        ],
+    )
+    def test_ack_price_must_be_a_bounded_price(
+        self, jwt_client: APIClient, ack: dict[str, Any], field: str
+    ) -> None:
+        jwt_client.post(URL, body(), format="json")
+        payload = {**{k: v for k, v in body().items() if k != "requestID"}, "ackPrice": ack}
+        response = jwt_client.post(self.confirm, payload, format="json")
+        assert response.status_code == 400
+        assert field in response.json()
+
+    @pytest.mark.parametrize(
+        ("ack", "echo"),
+        [
+            (
+                {"unit": "€/kWh", "multiplier": "", "value": 0.12},
+                {"unit": "€/kWh", "multiplier": "", "value": 0.12},
+            ),
+            (
+                {"unit": "EUR/MWh", "multiplier": "k", "value": "0.12"},
+                {"unit": "EUR/MWh", "multiplier": "k", "value": 0.12},
+            ),
+        ],
+    )
+    def test_ack_price_is_echoed_as_the_operators_triplet(
+        self, jwt_client: APIClient, ack: dict[str, Any], echo: dict[str, Any]
+    ) -> None:
+        """Annex 1: ``"ackPrice": { "unit": "<units>", "multiplier": "<multiplier>", "value":
+        <value> }``: the answer keeps that shape, a number, the caller's spelling."""
+        jwt_client.post(URL, body(), format="json")
+        payload = {**{k: v for k, v in body().items() if k != "requestID"}, "ackPrice": ack}
+        response = jwt_client.post(self.confirm, payload, format="json")
+        assert response.status_code == 200, response.content
+        assert response.json()["ackPrice"] == echo
+        again = jwt_client.get(f"{URL}/r1").json()["ackPrice"]
+        assert again == echo
+
+
+@pytest.mark.usefixtures("at_eleven")
+@pytest.mark.parametrize(
+    "value", ["1e999999", "-1e999999", "1e16", 1e300, "9" * 80, "Infinity", "1e-999999"]
+)
+def test_out_of_range_power_is_400_naming_the_value(jwt_client: APIClient, value: Any) -> None:
+    """Every numeric input is bounded: a quantity beyond the bounds is a 400 on its field."""
+    response = jwt_client.post(URL, body(value=value, multiplier="G"), format="json")
+    assert response.status_code == 400, response.content
+    assert "power[0].power.value" in response.json()
+    assert not FlexRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2025-04-02T12:00:00", "2025-04-02T12:02:00"),  # the annex's naive form: Paris time
+        ("2025-04-02T12:00:00+02:00", "2025-04-02T12:02:00+02:00"),
+        ("2025-04-02T10:00:00Z", "2025-04-02T10:02:00.000000Z"),
+        ("2025-04-02T12:00:00.123456", "2025-04-02T12:02:00+02:00"),
+    ],
+)
+def test_times_naive_or_with_offset_answered_to_the_second(
+    jwt_client: APIClient, clock: Any, start: str, end: str
+) -> None:
+    """Annex 1 writes ``"start": "<YYYY-MM-DDTHH:MM:SS>"``; answers carry whole seconds and the
+    Paris offset whatever form came in."""
+    clock(paris(2025, 4, 2, 11, 0) + dt.timedelta(microseconds=654321))
+    response = jwt_client.post(URL, body(start=start, end=end), format="json")
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert answer["power"][0]["start"] == "2025-04-02T12:00:00+02:00"
+    assert answer["power"][0]["end"] == "2025-04-02T12:02:00+02:00"
+    assert answer["receivedAt"] == "2025-04-02T11:00:00+02:00"
+
 
 JSON = st.recursive(
     st.none()
@@ -224,7 +303,10 @@ JSON = st.recursive(
     max_leaves=12,
 )
 TRIPLET = st.fixed_dictionaries(
-    {"unit": st.sampled_from(["W", "kW", "Wh", "", "€/kWh"]) | st.text(max_size=5), "value": JSON},
+    {
+        "unit": st.sampled_from(["W", "kW", "Wh", "", "€/kWh", "€/MWh"]) | st.text(max_size=5),
+        "value": st.sampled_from(["1e999999", "-1e999999", 10**400, 1e308]) | JSON,
+    },
     optional={"multiplier": st.sampled_from(["", "k", "M", "m", "x"]) | JSON},
 )
 STEP = st.fixed_dictionaries(

@@ -37,13 +37,31 @@ def test_unknown_session_report_is_404(jwt_client: APIClient) -> None:
     assert not CertificationSession.objects.filter(session_id="never-used").exists()
 
 
-def test_another_organisations_session_is_404(jwt_client: APIClient, foreign: Any) -> None:
-    session_for(
+def test_another_organisations_session_id_is_like_an_unknown_one(
+    jwt_client: APIClient, foreign: Any
+) -> None:
+    """A session id belongs to one organisation: another organisation using the same id gets
+    what an unknown id gets (its own session, made on first use) and never the first one's."""
+    theirs = session_for(
         organisation=foreign.organisation, session_id="theirs", now=paris(2026, 1, 1), created_by=""
     )
-    assert jwt_client.get("/api/v1/theirs/operator/bacs").status_code == 404
+    JournalEntry.objects.create(
+        session=theirs, at=paris(2026, 1, 1), duration_ms=1, method="GET", path="/x", status=200
+    )
+    # The report of an id this organisation never used: 404, as for "never-used".
     assert jwt_client.post("/api/v1/sessions/theirs/reports").status_code == 404
-    assert not JournalEntry.objects.exists()
+    assert jwt_client.post("/api/v1/sessions/never-used/reports").status_code == 404
+    for session_id in ("theirs", "never-seen"):
+        response = jwt_client.get(f"/api/v1/{session_id}/operator/bacs")
+        assert response.status_code == 200
+    ours = CertificationSession.objects.exclude(organisation=foreign.organisation)
+    assert set(ours.values_list("session_id", flat=True)) == {"theirs", "never-seen"}
+    # The other organisation's session and journal are untouched.
+    theirs.refresh_from_db()
+    assert theirs.organisation == foreign.organisation
+    assert list(theirs.entries.values_list("path", flat=True)) == ["/x"]
+    report = jwt_client.post("/api/v1/sessions/theirs/reports")
+    assert report.status_code == 200
 
 
 def test_refused_calls_are_journalled_too(annex: Any) -> None:
@@ -145,3 +163,53 @@ def test_beat_task_moves_due_requests(annex: Any, monkeypatch: pytest.MonkeyPatc
     due.refresh_from_db()
     later.refresh_from_db()
     assert (due.status, later.status) == (RequestStatus.ACTIVE, RequestStatus.CONFIRMED)
+
+
+SECRET_HEADERS = {
+    "X-Api-Key": "key-123",
+    "X-Auth-Token": "tok-123",
+    "X-Refresh-Token": "tok-456",
+    "X-Client-Secret": "sec-123",
+    "Proxy-Authorization": "Basic cHJveHk6c2VjcmV0",
+    "EMULATOR_Api_Key": "key-456",
+    "EMULATOR_X-Password": "pw-123",
+}
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import re
+    import zlib
+
+    text = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            text.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            text.append(stream.decode("latin-1"))
+    return "\n".join(text)
+
+
+def test_credential_like_headers_are_masked_in_the_journal_and_the_report(
+    jwt_client: APIClient,
+) -> None:
+    """The journal keeps every header of a call, but never a credential: any header whose
+    name says key, token, secret, password or authorization is stored masked."""
+    response = jwt_client.get(
+        "/api/v1/masked/operator/bacs", headers={**SECRET_HEADERS, "X-Trace": "visible-1"}
+    )
+    assert response.status_code == 200
+    (entry,) = JournalEntry.objects.filter(session__session_id="masked")
+    stored = str(entry.request_headers)
+    for value in SECRET_HEADERS.values():
+        assert value not in stored
+    assert entry.request_headers["Proxy-Authorization"] == "Basic ***"
+    assert entry.request_headers["X-Api-Key"] == "***"
+    assert entry.request_headers["X-Trace"] == "visible-1"
+    # An entry stored unmasked (before a header name was known as secret) is masked in the PDF.
+    JournalEntry.objects.filter(pk=entry.pk).update(
+        request_headers={**entry.request_headers, "X-Session-Token": "legacy-secret"}
+    )
+    report = jwt_client.post("/api/v1/sessions/masked/reports")
+    text = _pdf_text(report.content)
+    assert "visible-1" in text
+    assert "legacy-secret" not in text and "X-Session-Token: ***" in text

@@ -258,10 +258,19 @@ def test_thresholds_api(sim, tenant, operator_client, viewer_client) -> None:
     assert gone.status_code == 204 and not Threshold.objects.exists()
 
 
-def test_sync_and_reports_endpoints(sim, tenant, operator_client) -> None:
+def test_sync_and_reports_endpoints(
+    sim, tenant, operator_client, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from grdf_access import tasks
+
+    monkeypatch.setattr(tasks, "_now", lambda: NOW)
     active_right(tenant)
-    done = operator_client.post("/api/v1/grdf/sync", {}, format="json")
-    assert done.status_code == 200 and done.json()["points"] > 0
+    with django_capture_on_commit_callbacks(execute=False):
+        queued = operator_client.post("/api/v1/grdf/sync", {}, format="json")
+    assert queued.status_code == 202
+    tasks.sync_job(job_id=queued.json()["id"])  # the worker's part
+    done = operator_client.get(queued["Location"])
+    assert done.json()["status"] == "succeeded" and done.json()["result"]["points"] > 0
     assert operator_client.get("/api/v1/grdf/reports/long-estimated").status_code == 200
     snapshots = operator_client.get(f"/api/v1/grdf/pces/{PCE_ID}/snapshots").json()["snapshots"]
     assert {s["kind"] for s in snapshots} == {"contractuelles", "techniques"}

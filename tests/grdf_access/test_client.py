@@ -204,6 +204,60 @@ def test_declaration_wire_body_uses_vrai_faux_and_omits_empty_fields() -> None:
     assert "nom_titulaire" not in body and "courriel_titulaire" not in body
 
 
+# Reference grdf-adict.md §1.4, the fields of ADICT v2's demander_acces_in.
+ADICT_V2_DECLARATION_FIELDS = frozenset(
+    {
+        "role_tiers",
+        "raison_sociale",
+        "nom_titulaire",
+        "code_postal",
+        "courriel_titulaire",
+        "numero_telephone_mobile_titulaire",
+        "date_debut_droit_acces",
+        "date_fin_droit_acces",
+        "perim_donnees_conso_debut",
+        "perim_donnees_conso_fin",
+        "perim_donnees_inj_debut",
+        "perim_donnees_inj_fin",
+        "perim_donnees_contractuelles",
+        "perim_donnees_techniques",
+        "perim_donnees_informatives",
+        "perim_donnees_publiees",
+    }
+)
+
+
+def test_declaration_sends_only_adict_v2_fields() -> None:
+    """Reference grdf-adict.md §1.4: demander_acces_in has role_tiers, raison_sociale or
+    nom_titulaire, code_postal, courriel_titulaire, numero_telephone_mobile_titulaire, the
+    consent dates, the conso/inj windows and four "perim_donnees_*" flags (contractuelles,
+    techniques, informatives, publiees). Nothing else goes to ADICT v2."""
+    body = declaration(holder_email="a@b.example", holder_mobile="0699999999").to_wire()
+    assert set(body) <= ADICT_V2_DECLARATION_FIELDS
+    assert "perim_donnees_informatives_horaires" not in body
+    with pytest.raises(BadRequestError, match="RSF"):
+        declaration(data_types=frozenset({DataType.INFORMATIVE_HOURLY})).to_wire()
+
+
+def test_declaration_sends_the_rsf_hourly_scope_only_with_rsf() -> None:
+    body = declaration(data_types=frozenset({DataType.INFORMATIVE_HOURLY})).to_wire(rsf=True)
+    assert body["perim_donnees_informatives_horaires"] == "Vrai"
+
+
+def test_the_client_declares_with_the_configured_api_fields(settings: Any) -> None:
+    """§1.4 as sent on the wire: with ADICT v2 alone (the default) no RSF field."""
+    answer = {"id_droit_acces": "r-1", "id_pce": "GI999150", "etat_droit_acces": "A valider"}
+    client, recorder = make(lambda request: httpx.Response(201, json=answer))
+    client.declare_access(declaration=declaration())
+    [call] = recorder.calls
+    assert set(json.loads(call.content)) <= ADICT_V2_DECLARATION_FIELDS
+    settings.GRDF_RSF = True
+    client, recorder = make(lambda request: httpx.Response(201, json=answer))
+    client.declare_access(declaration=declaration())
+    [call] = recorder.calls
+    assert json.loads(call.content)["perim_donnees_informatives_horaires"] == "Faux"
+
+
 def test_injection_role_sends_the_injection_window() -> None:
     body = declaration(role=Role.AUTHORISED_INJECTION).to_wire()
     assert body["perim_donnees_inj_fin"] == "2027-10-31"
@@ -450,7 +504,11 @@ def test_5xx_is_retried_then_a_provider_error(no_waits: list[float]) -> None:
     assert len(no_waits) == 2
 
 
-def test_token_refused_is_an_authentication_error() -> None:
+def test_token_refused_is_an_authentication_error_naming_method_and_setting() -> None:
+    """Reference grdf-adict.md §1.2: the token request is a form-urlencoded POST of
+    "grant_type=client_credentials, client_id, client_secret, scope". A refusal must say how the
+    credentials were sent and which setting changes it."""
+
     def refuse(request: httpx.Request) -> httpx.Response:
         return httpx.Response(401, json={"error": "invalid_client"})
 
@@ -458,18 +516,36 @@ def test_token_refused_is_an_authentication_error() -> None:
         base_url=BASE, token_url=TOKEN_URL, client_id="bad", client_secret="bad",
         transport=httpx.MockTransport(refuse), rate_limiter=RateLimiter(1000),
     )  # fmt: skip
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(AuthenticationError) as caught:
         client.list_access_rights()
+    message = str(caught.value)
+    assert "client_secret_post" in message
+    assert "GRDF_TOKEN_AUTH_METHOD=basic" in message
 
 
-def test_token_request_carries_scope_and_credentials() -> None:
+def test_token_request_carries_credentials_in_the_form_body() -> None:
+    """Reference grdf-adict.md §1.2: "POST form-urlencoded: grant_type=client_credentials,
+    client_id, client_secret, scope=<api path>" — no Basic header."""
     client, recorder = make(lambda request: ndjson(STATUS_OK), scope="/adict/bas/v6")
     client.list_access_rights()
     [token_call] = recorder.token_calls
+    assert token_call.headers["Content-Type"] == "application/x-www-form-urlencoded"
     form = dict(httpx.QueryParams(token_call.content.decode()))
     assert form["grant_type"] == "client_credentials"
     assert form["scope"] == "/adict/bas/v6"
+    assert form["client_id"] == client.client_id
+    assert form["client_secret"]
+    assert "Authorization" not in token_call.headers
+
+
+def test_basic_auth_method_on_request() -> None:
+    """For a provider that wants HTTP Basic, ``auth_method="basic"`` sends only the header."""
+    client, recorder = make(lambda request: ndjson(STATUS_OK), auth_method="basic")
+    client.list_access_rights()
+    [token_call] = recorder.token_calls
     assert token_call.headers["Authorization"].startswith("Basic ")
+    form = dict(httpx.QueryParams(token_call.content.decode()))
+    assert "client_secret" not in form and "client_id" not in form
 
 
 # -- proofs ----------------------------------------------------------------------------------

@@ -170,3 +170,18 @@ def test_a_quoted_field_over_two_lines_keeps_line_numbers(tenant: Tenant) -> Non
     content = csv(multi, row(pce="GI222222", code_postal="1"))
     errors = csv_import.parse(content, organisation=tenant.organisation, today=TODAY).errors
     assert [(e.line, e.field) for e in errors] == [(4, "code_postal")]
+
+
+def test_hourly_data_cannot_be_declared_without_rsf(tenant: Tenant, settings) -> None:
+    """Reference grdf-adict.md §1.4 and §3.4: ADICT v2 declares four data scopes and has no
+    hourly endpoint; hourly data come with RSF only."""
+    parsed = csv_import.parse(
+        csv(row(informatives_horaires="oui")), organisation=tenant.organisation, today=TODAY
+    )
+    assert not parsed.ok
+    assert any("horaires" in str(error) for error in parsed.errors)
+    settings.GRDF_RSF = True
+    parsed = csv_import.parse(
+        csv(row(informatives_horaires="oui")), organisation=tenant.organisation, today=TODAY
+    )
+    assert parsed.ok, parsed.errors

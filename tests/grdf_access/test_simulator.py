@@ -32,6 +32,7 @@ from grdf_access.client import (
     ScopeError,
 )
 from grdf_access.simulator.filecache import SimulatorFileCache
+from hub.http import clear_token_cache
 
 from .adict_fixtures import (  # noqa: F401 - fixtures
     NOW,
@@ -302,15 +303,32 @@ def test_every_kind_of_request_outside_consent_is_refused_and_counted(adict: Adi
     assert [e["pce"] for e in counters["outside_consent_log"]][-2:] == [PRO_PCE, PCE]
 
 
-def test_data_range_ends_with_the_consent(adict: AdictClient) -> None:
+def test_a_day_outside_the_data_range_is_refused_and_counted(adict: AdictClient) -> None:
+    """Reference grdf-adict.md §1.3: "date_debut < date_fin; date_fin ≤ today"; §1.4: the
+    right's window is perim_donnees_conso_debut/_fin ("fin ≤ date_fin_droit_acces"). A call
+    whose date_fin passes perim_donnees_conso_fin, or whose date_debut precedes
+    perim_donnees_conso_debut, asks for a day outside the consent: GRDF refuses it."""
     adict.declare_access(
         declaration=declaration(
             role=Role.HOLDER_SUPPLY, data_start=dt.date(2026, 10, 1), data_end=dt.date(2026, 10, 31)
         )
     )
-    assert october(adict) == 31  # the range's end day is included
+    inside = adict.informative_consumption(
+        pce=PCE, start=dt.date(2026, 10, 1), end=dt.date(2026, 10, 31)
+    )
+    assert len(inside) == 30  # gas days [date_debut, date_fin)
+    assert simulator.counters()["outside_consent"] == 0
+    with pytest.raises(ScopeError):  # one day past perim_donnees_conso_fin
+        adict.informative_consumption(pce=PCE, start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 1))
+    with pytest.raises(ScopeError):  # one day before perim_donnees_conso_debut
+        adict.informative_consumption(
+            pce=PCE, start=dt.date(2026, 9, 30), end=dt.date(2026, 10, 31)
+        )
     with pytest.raises(ScopeError):
-        adict.informative_consumption(pce=PCE, start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 2))
+        adict.published_consumption(pce=PCE, start=dt.date(2026, 10, 1), end=dt.date(2026, 11, 1))
+    counters = simulator.counters()
+    assert counters["outside_consent"] == 3
+    assert counters["outside_consent_by_reason"]["outside_data_range"] == 3
 
 
 def test_bad_parameters_are_400s(adict: AdictClient) -> None:
@@ -388,6 +406,20 @@ def test_wrong_secret_or_scope_is_refused(sim: None, in_process_wsgi: None) -> N
         client.list_access_rights()
     with make_client(scope="/adict/v1") as client, pytest.raises(AuthenticationError):
         client.list_access_rights()
+
+
+def test_token_endpoint_takes_the_credentials_in_the_form_body(
+    sim: None, in_process_wsgi: None
+) -> None:
+    """Reference grdf-adict.md §1.2: "POST form-urlencoded: grant_type=client_credentials,
+    client_id, client_secret, scope=<api path>". The same credentials in a Basic header are
+    refused as invalid_client, and the client's error says which setting to change."""
+    with make_client() as client:
+        assert client.list_access_rights().items == ()
+    clear_token_cache()
+    with make_client(auth_method="basic") as client, pytest.raises(AuthenticationError) as caught:
+        client.list_access_rights()
+    assert "GRDF_TOKEN_AUTH_METHOD=post" in str(caught.value)
 
 
 def sim_http() -> httpx.Client:

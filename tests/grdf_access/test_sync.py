@@ -72,7 +72,8 @@ def test_daily_data_stored_at_gas_day_start_with_dst_days(tenant, gateway) -> No
     assert run_row.outcome == PollOutcome.SUCCESS and run_row.items_stored == report.points + 2
 
 
-def test_hourly_data_have_23_and_25_hours_on_dst_gas_days(tenant, gateway) -> None:
+def test_hourly_data_have_23_and_25_hours_on_dst_gas_days(tenant, gateway, settings) -> None:
+    settings.GRDF_RSF = True  # hourly data exist only with RSF
     active_right(tenant, hourly=True, data_start=dt.date(2026, 3, 27))
     run(tenant, gateway, types={"informatives_horaires"}, force=True)
     hourly = points(PCE_ID, "hourly_energy")

@@ -21,6 +21,7 @@ from httpx_auth._oauth2 import tokens as httpx_auth_tokens
 import hub.http.retry
 from hub.http import (
     USER_AGENT,
+    ClientAuthenticationError,
     ClientCredentials,
     ProviderError,
     build_client,
@@ -355,10 +356,59 @@ def test_token_is_fetched_once_and_reused() -> None:
     token_request = provider.token_requests[0]
     assert token_request.method == "POST"
     form = parse_qs(token_request.content.decode())
+    # client_secret_basic unless the provider says otherwise (RFC 6749 §2.3.1: servers MUST
+    # support it).
     assert form == {"grant_type": ["client_credentials"], "scope": ["/adict/v2"]}
     basic = base64.b64encode(f"hub-client:{CLIENT_SECRET}".encode()).decode()
     assert token_request.headers["Authorization"] == f"Basic {basic}"
     assert token_request.headers["User-Agent"] == USER_AGENT
+
+
+def test_post_method_sends_the_credentials_in_the_form_body_only() -> None:
+    """GRDF's token endpoint (reference grdf-adict.md §1.2): "POST form-urlencoded:
+    grant_type=client_credentials, client_id, client_secret, scope"."""
+    provider = FakeProvider()
+    client = client_for(provider, auth=credentials(scope="/adict/v2", auth_method="post"))
+
+    assert client.get("/meters").status_code == 200
+
+    [token_request] = provider.token_requests
+    form = parse_qs(token_request.content.decode())
+    assert form == {
+        "grant_type": ["client_credentials"],
+        "scope": ["/adict/v2"],
+        "client_id": ["hub-client"],
+        "client_secret": [CLIENT_SECRET],
+    }
+    assert "Authorization" not in token_request.headers
+
+
+def test_an_unknown_auth_method_is_refused() -> None:
+    with pytest.raises(ValueError, match="auth_method"):
+        credentials(auth_method="header")
+
+
+@pytest.mark.parametrize(("method", "other"), [("post", "basic"), ("basic", "post")])
+def test_invalid_client_names_the_method_used_and_the_setting(method: str, other: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": "invalid_client"})
+
+    auth = credentials(auth_method=method, auth_method_setting="ACME_TOKEN_AUTH_METHOD")
+    with pytest.raises(ClientAuthenticationError) as caught:
+        client_for(handler, auth=auth).get("/meters")
+
+    assert caught.value.auth_method == method
+    assert f"client_secret_{method}" in str(caught.value)
+    assert f"ACME_TOKEN_AUTH_METHOD={other}" in str(caught.value)
+
+
+def test_other_token_errors_keep_httpx_auth_message() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"error": "invalid_scope"})
+
+    with pytest.raises(httpx.HTTPError, match="invalid_scope") as caught:
+        client_for(handler, auth=credentials()).get("/meters")
+    assert not isinstance(caught.value, ClientAuthenticationError)
 
 
 def test_token_is_renewed_when_within_early_expiry() -> None:
@@ -534,9 +584,12 @@ def test_transport_errors_are_logged(hub_logs: HubLogs) -> None:
     )
 
 
-def test_no_secret_reaches_any_log(caplog: pytest.LogCaptureFixture, hub_logs: HubLogs) -> None:
+@pytest.mark.parametrize("method", ["basic", "post"])
+def test_no_secret_reaches_any_log(
+    caplog: pytest.LogCaptureFixture, hub_logs: HubLogs, method: str
+) -> None:
     provider = FakeProvider()
-    client = client_for(provider, auth=credentials())
+    client = client_for(provider, auth=credentials(auth_method=method))
     client.get("/meters")
     provider.revoked.add("tok-1")
     client.get("/meters")  # 401, renewal, replay

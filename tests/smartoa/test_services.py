@@ -241,3 +241,22 @@ def test_seed_demo_contract_polls_the_simulator(oa_client: SmartOAClient) -> Non
     [demo] = Contract.objects.filter(organisation__slug="demo")
     assert demo.metering_point is not None and demo.metering_point.kind == "oa_site"
     assert _poll(demo, oa_client).outcome == "new_version"
+
+
+def test_a_claim_whose_worker_died_is_claimed_again_after_its_lease(
+    tenant, contract: Contract, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """A worker killed mid-batch (kill -9) polls nothing; its claimed contracts must be polled
+    again within a fan-out cycle or two. Finding: "the claimed contracts polled again within
+    one cycle rather than waiting for the next poll time"."""
+    settings.SMARTOA_CLAIM_LEASE_SECONDS = 120
+    Contract.objects.filter(pk=contract.pk).update(poll_interval=3600)
+    assert services.claim_due_contracts(now=NOW) == [contract.pk]
+    assert services.claim_due_contracts(now=NOW + dt.timedelta(seconds=60)) == []
+    # Lease over, never polled: claimed again, and the claim is renewed.
+    assert services.claim_due_contracts(now=NOW + dt.timedelta(seconds=121)) == [contract.pk]
+    assert services.claim_due_contracts(now=NOW + dt.timedelta(seconds=180)) == []
+    # Polled after its claim: it waits for its next poll time.
+    Contract.objects.filter(pk=contract.pk).update(last_polled_at=NOW + dt.timedelta(seconds=130))
+    assert services.claim_due_contracts(now=NOW + dt.timedelta(seconds=400)) == []
+    assert services.claim_due_contracts(now=NOW + dt.timedelta(seconds=3721)) == [contract.pk]

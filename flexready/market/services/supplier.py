@@ -14,7 +14,12 @@ import httpx
 from django.db import IntegrityError, transaction
 
 from flexready.market.models import FeedStatus, SupplierFeed
-from flexready.market.supplier_client import SupplierClient, SupplierSignal, SupplierSignalError
+from flexready.market.supplier_client import (
+    SupplierClient,
+    SupplierSignal,
+    SupplierSignalError,
+    parse_signal,
+)
 from hub.clock import local_day_of, local_midnight
 from hub.http import ProviderError
 from hub.identifiers import InvalidIdentifier, normalise
@@ -26,6 +31,7 @@ from hub.models import (
     Series,
     SeriesKind,
 )
+from hub.services import audit
 from hub.services.polling import poll_run
 from hub.services.series import Row, ensure_series, upsert_rows
 
@@ -37,6 +43,8 @@ QUANTITIES = {PRICE: "EUR/kWh", CO2: "gCO2eq/kWh", POWER: "kW"}
 # Today and the next three local days.
 HORIZON_DAYS = 4
 SESSION_MAX = 100
+# An uploaded signal file: a month of quarter-hours with its triplets is well under 1 MB.
+UPLOAD_MAX_BYTES = 2_000_000
 
 
 class FeedSpecError(ValueError):
@@ -162,3 +170,43 @@ def poll_feed(*, feed: SupplierFeed, now: dt.datetime, client: SupplierClient) -
         changes |= {"last_success_at": now, "last_points": received}
     SupplierFeed.objects.filter(pk=feed.pk).update(**changes)
     return FeedPollResult(identifier, status, received, stored, error)
+
+
+def upload_signal(
+    *,
+    feed: SupplierFeed,
+    body: bytes,
+    now: dt.datetime,
+    actor: object = None,
+    actor_label: str = "",
+    ip: str | None = None,
+) -> int:
+    """Store a signal file for the organisation's own feed, as a poll would; audited.
+
+    Annex 2's "Add Supplier Signal" (``POST /admin/signals``) done in the hub: the file is
+    validated as a polled signal is (``SupplierSignalError`` names the field), its values
+    replace those held for the same instants. Returns how many rows were written.
+    """
+    if len(body) > UPLOAD_MAX_BYTES:
+        raise SupplierSignalError("signal_file", f"at most {UPLOAD_MAX_BYTES} bytes")
+    signal = parse_signal(body)
+    if not signal.points:
+        raise SupplierSignalError("step", "no step in the signal")
+    with transaction.atomic():
+        stored = store_signal(point=feed.metering_point, signal=signal)
+        audit.record(
+            action="flexready.supplier_signal.uploaded",
+            actor=actor,
+            actor_label=actor_label,
+            organisation=feed.organisation,
+            target=feed,
+            after={
+                "delivery_point": feed.metering_point.identifier,
+                "points": len(signal.points),
+                "first": signal.points[0].at.isoformat(),
+                "last": signal.points[-1].at.isoformat(),
+            },
+            ip=ip,
+            at=now,
+        )
+    return stored

@@ -48,7 +48,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{organisation.slug}: {report.rights_seen} rights seen, "
                 f"{report.rights_changed} changed; {data.pces} PCEs, {data.tasks} calls, "
-                f"{data.failed} failed, {data.points} points, "
+                f"{data.failed} failed, {data.deferred} deferred, {data.points} points, "
                 f"{data.snapshots_changed} snapshots changed, {len(data.warnings)} warnings"
             )
             for warning in data.warnings:

@@ -171,3 +171,24 @@ def test_ecowatt_serves_the_stored_days_in_order(
     assert len(data["signals"][0]["values"]) == 23
     assert data["signals"][0]["values"][22] == {"pas": 22, "hvalue": 2}
     assert json.dumps(data)  # plain JSON
+
+
+def test_check_answers_times_to_the_second_with_the_paris_offset(
+    token_client: APIClient, held: SupplierFeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Annex 2's horodates ("2026-01-01T00:00:00+02:00") carry seconds and an offset, no
+    fraction: every time of the answer is written the same way."""
+    import datetime as dt
+    import re
+
+    monkeypatch.setattr(api, "_now", lambda: paris(2026, 1, 1, 12) + dt.timedelta(microseconds=7))
+    data = token_client.post(
+        URL.format("s1"),
+        {"delivery_point": held.metering_point.identifier, **WINDOW},
+        format="json",
+    ).json()
+    shape = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00$")
+    for value in (data["checked_at"], data["start_date"], data["end_date"]):
+        assert shape.match(value), value
+    assert data["checked_at"] == "2026-01-01T12:00:00+01:00"
+    assert all(shape.match(h) for h in data["signal"]["horodate"])

@@ -141,3 +141,80 @@ def test_a_viewer_may_not_follow(client: Client, tenant: Tenant) -> None:
     response = client.post(URL + "follow/", {"delivery_point": tenant.point.identifier})
     assert response.status_code == 403
     assert not SupplierFeed.objects.exists()
+
+
+UPLOAD = "/flexready/signals/upload/"
+
+
+def _upload(client: Client, delivery_point: str, body: str) -> object:
+    import io
+
+    return client.post(
+        UPLOAD,
+        {"delivery_point": delivery_point, "signal_file": io.BytesIO(body.encode())},
+    )
+
+
+def test_an_admin_uploads_a_signal_for_the_organisations_feed(
+    client: Client, tenant: Tenant, feed: SupplierFeed
+) -> None:
+    """Annex 2, "Add Supplier Signal" (``POST /admin/signals``, ``signal_file``): in the hub an
+    organisation admin stores such a file for its own feed; it is validated, stored like a
+    polled signal and audited."""
+    from hub.models import AuditEvent, Point
+
+    sign_in(client, tenant.admin)
+    response = _upload(client, feed.metering_point.identifier, APPENDIX)
+    assert response.status_code == 302
+    # Four steps of price, CO2 and power.
+    assert Point.objects.filter(series__metering_point=feed.metering_point).count() == 12
+    event = AuditEvent.objects.get(action="flexready.supplier_signal.uploaded")
+    assert event.organisation == tenant.organisation
+    assert event.after is not None and event.after["points"] == 4
+
+
+def test_upload_refuses_bad_files_other_roles_and_foreign_feeds(
+    client: Client, tenant: Tenant, foreign: Tenant, feed: SupplierFeed
+) -> None:
+    from hub.models import Point
+
+    theirs = follow_delivery_point(
+        organisation=foreign.organisation, delivery_point=foreign.point.identifier
+    )
+    sign_in(client, tenant.admin)
+    bad = APPENDIX.replace('"value": 1200', '"value": "1e999999"')
+    response = _upload(client, feed.metering_point.identifier, bad)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "cost[0].value" in page
+    assert _upload(client, theirs.metering_point.identifier, APPENDIX).status_code == 404
+    client.logout()
+    sign_in(client, tenant.operator)
+    assert _upload(client, feed.metering_point.identifier, APPENDIX).status_code == 403
+    assert not Point.objects.exists()
+
+
+def test_the_hubs_admin_uploads_a_signal_for_a_feed(
+    client: Client, tenant: Tenant, feed: SupplierFeed
+) -> None:
+    """The same upload from the hub's back-office (staff), on the feed's page."""
+    import io
+
+    from hub.models import AuditEvent, Point
+
+    staff = tenant.admin
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    sign_in(client, staff)
+    change = client.get(f"/admin/flexready_market/supplierfeed/{feed.pk}/change/")
+    url = f"/admin/flexready_market/supplierfeed/{feed.pk}/upload-signal/"
+    assert url in change.content.decode()
+    bad = APPENDIX.replace('"unit": "€/kWh"', '"unit": "W"', 1)
+    response = client.post(url, {"signal_file": io.BytesIO(bad.encode())})
+    assert response.status_code == 200 and "cost[0].unit" in response.content.decode()
+    response = client.post(url, {"signal_file": io.BytesIO(APPENDIX.encode())})
+    assert response.status_code == 302
+    assert Point.objects.filter(series__metering_point=feed.metering_point).count() == 12
+    assert AuditEvent.objects.filter(
+        action="flexready.supplier_signal.uploaded", actor=staff
+    ).exists()

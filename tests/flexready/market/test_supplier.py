@@ -180,13 +180,13 @@ def test_an_invalid_signal_is_recorded_and_keeps_the_held_values(feed: SupplierF
     good = json.loads(APPENDIX)
     answers = [json.dumps(good)]
     bad = json.loads(APPENDIX)
-    bad["cost"][1]["unit"] = "€/MWh"
+    bad["cost"][1]["unit"] = "gCO2eq/kWh"
     answers.append(json.dumps(bad))
     unequal = json.loads(APPENDIX)
     unequal["power"].pop()
     answers.append(json.dumps(unequal))
     transport = httpx.MockTransport(lambda request: httpx.Response(200, text=answers.pop(0)))
-    with SupplierClient(base_url="https://s.example", transport=transport) as client:
+    with SupplierClient(base_url="https://s.example", token="jwt", transport=transport) as client:
         assert poll_feed(feed=feed, now=paris(2026, 1, 1, 1), client=client).status == "valid"
         second = poll_feed(feed=feed, now=paris(2026, 1, 1, 2), client=client)
         third = poll_feed(feed=feed, now=paris(2026, 1, 1, 3), client=client)
@@ -202,7 +202,7 @@ def test_an_invalid_signal_is_recorded_and_keeps_the_held_values(feed: SupplierF
 
 def test_a_provider_error_is_recorded_as_failed(feed: SupplierFeed) -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(404, text="no session"))
-    with SupplierClient(base_url="https://s.example", transport=transport) as client:
+    with SupplierClient(base_url="https://s.example", token="jwt", transport=transport) as client:
         result = poll_feed(feed=feed, now=paris(2026, 1, 1, 1), client=client)
     assert result.status == FeedStatus.FAILED and "404" in result.error
     assert PollRun.objects.get(source="flexready-supplier").outcome == "failed"

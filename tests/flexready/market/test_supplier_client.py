@@ -160,3 +160,32 @@ def test_client_sends_the_annex_query_and_the_bearer_token() -> None:
     assert request.url.params["start_date"] == "2026-01-01T00:00:00+01:00"
     assert request.url.params["end_date"] == "2026-01-02T00:00:00+01:00"
     assert request.headers["Authorization"] == "Bearer jwt"
+
+
+def test_a_price_per_mwh_is_converted_to_per_kwh() -> None:
+    """Annex 2: cost is a float quantity given as a triplet {value, unit, multiplier}; the
+    hub stores prices in EUR/kWh, so 95 EUR/MWh is 0.095 EUR/kWh."""
+    body = _with("cost", 1, {"value": 95, "unit": "€/MWh", "multiplier": ""})
+    body["cost"][0] = {"value": 0.1, "unit": "EUR/MWh", "multiplier": "k"}  # type: ignore[index]
+    points = parse_signal(body).points
+    assert points[0].price_eur_per_kwh == pytest.approx(0.1)
+    assert points[1].price_eur_per_kwh == pytest.approx(0.095)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (
+            _with("cost", 0, {"value": "1e999999", "unit": "€/kWh", "multiplier": "k"}),
+            "cost[0].value",
+        ),
+        (_with("power", 3, {"value": 1e300, "unit": "W", "multiplier": "G"}), "power[3].value"),
+        (_with("co2", 2, {"value": "-1e999999", "unit": "gCO2eq/kWh"}), "co2[2].value"),
+        (_with("step", 1, 10**30), "step[1]"),
+        (_appendix(horizon=-1), "horizon"),
+    ],
+)
+def test_numbers_out_of_bounds_name_their_field(body: object, field: str) -> None:
+    with pytest.raises(SupplierSignalError) as info:
+        parse_signal(body)  # type: ignore[arg-type]
+    assert info.value.field == field

@@ -1,0 +1,53 @@
+"""Gunicorn settings of the hub's web service (the image's command, docker-compose.yml's web).
+
+Each value can be changed through the environment named beside it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def _cpus() -> int:
+    # The CPUs this container may use (a CPU limit or affinity), not the host's count.
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# The usual (2 x CPUs) + 1 sync workers, capped: each holds a database connection.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * _cpus() + 1, 12)))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Long work runs as background jobs; a request still busy after this is stuck.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# The reverse proxy's addresses, whose X-Forwarded-* headers gunicorn believes (scheme, client).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Flex Ready's certification emulator sends ``EMULATOR_<name>`` headers on every call and the
+# hub journals them. gunicorn >= 22 drops every header whose name has an underscore (its
+# ``header_map = "drop"``); "dangerous" keeps them all, and ``pre_request`` below drops again
+# every underscore name but ``EMULATOR_*``: a client cannot smuggle ``X_Forwarded_For`` (which
+# would share ``HTTP_X_FORWARDED_FOR`` with the proxy's ``X-Forwarded-For``).
+header_map = "dangerous"
+KEPT_UNDERSCORE_PREFIXES = ("EMULATOR_",)
+# Heartbeat files in memory: the image's file system may be mounted read-only.
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm")  # noqa: S108 - tmpfs
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def kept(name: str) -> bool:
+    """Whether a header (gunicorn spells names in upper case) reaches the application."""
+    return "_" not in name or name.upper().startswith(KEPT_UNDERSCORE_PREFIXES)
+
+
+def pre_request(worker: Any, req: Any) -> None:
+    # Runs before the WSGI environ is built from ``req.headers`` (sync and gthread workers).
+    req.headers = [(name, value) for name, value in req.headers if kept(name)]

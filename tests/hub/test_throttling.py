@@ -1,0 +1,101 @@
+"""API rate limits per token, per organisation and per person: no tenant spends another's."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
+
+from hub.api.throttling import PersonRateThrottle
+from hub.services.tokens import create_token
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/metering-points/"
+
+
+@pytest.fixture
+def small_rates(monkeypatch):
+    # DRF reads the rates once at import; the buckets are what is under test, not the figures.
+    monkeypatch.setattr(
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"token": "4/min", "organisation": "6/min", "user": "4/min", "flexready_jwt": "4/min"},
+    )
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def token_client(organisation, name: str) -> APIClient:
+    client = APIClient()
+    issued = create_token(organisation=organisation, name=name)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")
+    return client
+
+
+def test_one_organisation_exhausting_its_tokens_does_not_block_another(
+    tenant, foreign, small_rates
+):
+    """Finding: "`UserRateThrottle` keys token callers on `TokenPrincipal.pk`, which is `None`:
+    all tokens of all organisations share one bucket". Another organisation's first request
+    must still pass."""
+    first, second = token_client(tenant.organisation, "a"), token_client(tenant.organisation, "b")
+    statuses = [c.get(URL).status_code for c in (first, second) * 5]
+    assert statuses.count(429) >= 3  # the organisation hit its own limits
+    other = token_client(foreign.organisation, "c").get(URL)
+    assert other.status_code == 200
+    assert other.headers["RateLimit-Limit"] == "4"
+    assert other.headers["RateLimit-Remaining"] == "3"
+
+
+def test_an_organisations_tokens_share_one_organisation_budget(tenant, small_rates):
+    """Two tokens of one organisation: each has 4/min, the organisation 6/min together."""
+    clients = [token_client(tenant.organisation, name) for name in ("a", "b")]
+    statuses = [c.get(URL).status_code for c in clients * 4]
+    assert statuses == [200] * 6 + [429] * 2
+
+
+def test_a_token_gets_its_own_bucket_and_the_headers(tenant, small_rates):
+    client = token_client(tenant.organisation, "a")
+    remaining = [client.get(URL).headers["RateLimit-Remaining"] for _ in range(4)]
+    assert remaining == ["3", "2", "1", "0"]
+    refused = client.get(URL)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert int(refused.headers["RateLimit-Reset"]) <= 60
+
+
+def test_people_are_counted_per_person_not_together(tenant, foreign, small_rates):
+    mine, theirs = APIClient(), APIClient()
+    mine.force_authenticate(tenant.viewer)
+    theirs.force_authenticate(foreign.viewer)
+    assert [mine.get(URL).status_code for _ in range(5)][-1] == 429
+    assert theirs.get(URL).status_code == 200
+
+
+def test_flexready_person_throttle_keeps_tokens_of_two_organisations_apart(
+    tenant, foreign, small_rates
+):
+    """Flex Ready's own throttle list had the same shared bucket for tokens."""
+    url = "/api/v1/bacs"
+    first = token_client(tenant.organisation, "a")
+    assert [first.get(url).status_code for _ in range(5)][-1] == 429
+    assert token_client(foreign.organisation, "b").get(url).status_code == 200
+
+
+def test_anonymous_callers_are_counted_by_address_not_by_forwarded_header():
+    """X-Forwarded-For from an untrusted peer must not buy a fresh bucket per request."""
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    keys = set()
+    for i in range(3):
+        django_request = APIRequestFactory().get(
+            URL, REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}"
+        )
+        request = Request(django_request)
+        request.user = AnonymousUser()
+        keys.add(PersonRateThrottle().get_cache_key(request, view=None))
+    assert keys == {"throttle_user_ip:203.0.113.9"}
