@@ -11,3 +11,6 @@ class FlexreadyConfig(AppConfig):
         from hub.signals import demo_seeded
 
         demo_seeded.connect(on_demo_seeded, dispatch_uid="flexready-demo")
+        from flexready import controllers  # registers its controllers with hub.control
+
+        controllers.register_all()

@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "flexready",
     "flexready.market",
     "tic",
+    # After the apps: its demo receiver runs once their demo meters and contracts exist.
+    "hub.control",
 ]
 
 MIDDLEWARE = [
@@ -560,4 +562,14 @@ CELERY_BEAT_SCHEDULE["flexready-ecowatt-poll"] = {
 CELERY_BEAT_SCHEDULE["flexready-supplier-signal-poll"] = {
     "task": "flexready.market.tasks.poll_supplier_feeds",
     "schedule": env.int("FLEXREADY_SUPPLIER_POLL_SECONDS", default=3600),
+}
+
+# Control of loads (hub/control): evaluate the controllers and refresh the channels' watchdogs.
+CELERY_BEAT_SCHEDULE["control-evaluate"] = {
+    "task": "hub.control.tasks.evaluate_all",
+    "schedule": env.int("CONTROL_EVALUATE_SECONDS", default=5),
+}
+CELERY_BEAT_SCHEDULE["control-heartbeat"] = {
+    "task": "hub.control.tasks.heartbeat",
+    "schedule": env.int("CONTROL_HEARTBEAT_SECONDS", default=10),
 }

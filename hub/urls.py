@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/smartoa/", include("smartoa.urls")),
     path("api/v1/grdf/", include("grdf_access.urls")),
     path("api/v1/tic/", include("tic.api_urls")),
+    path("api/v1/control/", include("hub.control.api_urls")),
     # Annex 2's CEMS check (/api/v1/sessions/{id}/cems/commodity/prices) and Ecowatt's last answer.
     path("api/v1/", include("flexready.market.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -34,6 +35,7 @@ urlpatterns = [
     path("flexready/signals/", include("flexready.market.portal_urls")),
     path("flexready/", include("flexready.portal_urls")),
     path("grdf/", include("grdf_access.portal_urls")),
+    path("control/", include("hub.control.portal_urls")),
     path("", include("hub.portal.urls")),
 ]
 

@@ -11,3 +11,6 @@ class SmartoaConfig(AppConfig):
         from smartoa.demo import on_demo_seeded
 
         demo_seeded.connect(on_demo_seeded, dispatch_uid="smartoa.demo")
+        from smartoa import controllers  # registers its controllers with hub.control
+
+        controllers.register_all()

@@ -111,7 +111,7 @@ CALLER_SCOPED: set[str] = set()
 # Each domain app's tests may add their own routes' factories in ``tests/<app>/foreign_objects.py``
 # (a ``FOREIGN_KWARGS`` dict of the same shape, and optionally ``CALLER_SCOPED`` names), next to
 # the code that knows those objects.
-for _app in ("grdf_access", "flexready", "tic", "smartoa"):
+for _app in ("grdf_access", "flexready", "tic", "smartoa", "hub.control"):
     try:
         _module = importlib.import_module(f"tests.{_app}.foreign_objects")
     except ModuleNotFoundError:

@@ -11,3 +11,6 @@ class TicConfig(AppConfig):
         from tic.demo import seed_demo
 
         demo_seeded.connect(seed_demo, dispatch_uid="tic-demo")
+        from tic import controllers  # registers its controllers with hub.control
+
+        controllers.register_all()

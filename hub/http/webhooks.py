@@ -26,6 +26,7 @@ class Attempt:
     acknowledged: bool  # a 2xx answer
     status_code: int | None
     error: str  # empty when acknowledged; else why, for the delivery's status
+    body: bytes = b""  # the receiver's answer, for the callers that read it
 
 
 def sign(*, secret: str, timestamp: int, body: bytes) -> str:
@@ -71,4 +72,4 @@ def post_signed(
     except httpx.HTTPError as exc:
         return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:300])
     error = "" if response.is_success else response.reason_phrase[:300]
-    return Attempt(response.is_success, response.status_code, error)
+    return Attempt(response.is_success, response.status_code, error, response.content)

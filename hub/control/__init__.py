@@ -1,0 +1,1 @@
+"""Control of loads: controllable loads, actuator channels, arbitration and the fail-safe."""

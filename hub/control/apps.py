@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ControlConfig(AppConfig):
+    # A Django app of its own inside ``hub``: its tables and migrations evolve apart from the
+    # shared core's, so the two never clash.
+    name = "hub.control"
+    label = "hub_control"
+    verbose_name = "Pilotage des charges"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from hub.control.demo import on_demo_seeded
+        from hub.signals import demo_seeded
+
+        demo_seeded.connect(on_demo_seeded, dispatch_uid="hub_control_demo")
