@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -176,6 +177,59 @@ def import_template(request: HttpRequest) -> HttpResponse:
     return response
 
 
+class _DryRunReport(Protocol):
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def errors(self) -> Any: ...
+
+
+_Report = TypeVar("_Report", bound=_DryRunReport)
+
+
+def _dry_run(
+    request: HttpRequest, session_key: str, parse: Callable[[bytes], _Report]
+) -> tuple[ImportForm, _Report | None, str]:
+    """An uploaded file's dry run; a clean one is kept in the session until it is confirmed."""
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return form, None, ""
+    content = form.cleaned_data["file"].read()
+    report = parse(content)
+    token = ""
+    if report.ok:
+        # The confirmation must name this very file: a second tab's upload cannot be confirmed.
+        token = hashlib.sha256(content).hexdigest()[:32]
+        request.session[session_key] = {
+            "token": token,
+            "content": base64.b64encode(content).decode(),
+        }
+    return form, report, token
+
+
+def _confirmed_upload(request: HttpRequest, session_key: str) -> bytes | None:
+    """The file of the dry run being confirmed, or None (told) when the session lost it."""
+    stored = request.session.get(session_key) or {}
+    if stored.get("token") != request.POST["confirm"]:
+        messages.error(request, "Simulation expirée : déposez le fichier à nouveau.")
+        return None
+    return base64.b64decode(stored["content"])
+
+
+def _import_page(
+    request: HttpRequest,
+    template: str,
+    form: ImportForm,
+    report: _DryRunReport | None,
+    token: str,
+) -> HttpResponse:
+    status = 400 if report is not None and report.errors else 200
+    return render(
+        request, template, {"form": form, "report": report, "token": token}, status=status
+    )
+
+
 @role_required(Role.OPERATOR)
 def rights_import(request: HttpRequest) -> HttpResponseBase:
     """Dry run first (a line-numbered report); the import itself only after a clean run."""
@@ -184,11 +238,9 @@ def rights_import(request: HttpRequest) -> HttpResponseBase:
     report: csv_import.ParsedFile | None = None
     token = ""
     if request.method == "POST" and "confirm" in request.POST:
-        stored = request.session.get(IMPORT_SESSION_KEY) or {}
-        if stored.get("token") != request.POST["confirm"]:
-            messages.error(request, "Simulation expirée : déposez le fichier à nouveau.")
+        content = _confirmed_upload(request, IMPORT_SESSION_KEY)
+        if content is None:
             return redirect("grdf:import")
-        content = base64.b64decode(stored["content"])
         report = csv_import.parse(content, organisation=organisation, today=_today())
         if report.ok and tasks.import_in_background(rows=len(report.specs)):
             del request.session[IMPORT_SESSION_KEY]
@@ -198,7 +250,7 @@ def rights_import(request: HttpRequest) -> HttpResponseBase:
                 label=f"Import de {len(report.specs)} demandes de droit d'accès GRDF",
                 task=tasks.import_job,
                 params={
-                    "content": stored["content"],
+                    "content": base64.b64encode(content).decode(),
                     "ip": client_ip(request),
                     "back_url": reverse("grdf:rights"),
                 },
@@ -217,23 +269,12 @@ def rights_import(request: HttpRequest) -> HttpResponseBase:
             _declared_message(request, rights)
             return redirect("grdf:rights")
     elif request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            content = form.cleaned_data["file"].read()
-            report = csv_import.parse(content, organisation=organisation, today=_today())
-            if report.ok:
-                token = hashlib.sha256(content).hexdigest()[:32]
-                request.session[IMPORT_SESSION_KEY] = {
-                    "token": token,
-                    "content": base64.b64encode(content).decode(),
-                }
-    status = 400 if report is not None and report.errors else 200
-    return render(
-        request,
-        "grdf_access/import.html",
-        {"form": form, "report": report, "token": token},
-        status=status,
-    )
+        form, report, token = _dry_run(
+            request,
+            IMPORT_SESSION_KEY,
+            lambda content: csv_import.parse(content, organisation=organisation, today=_today()),
+        )
+    return _import_page(request, "grdf_access/import.html", form, report, token)
 
 
 @role_required(Role.VIEWER)
@@ -696,11 +737,9 @@ def subscriptions_import(request: HttpRequest) -> HttpResponse:
     token = ""
     failures: list[str] = []
     if request.method == "POST" and "confirm" in request.POST:
-        stored = request.session.get(SUBSCRIPTION_IMPORT_SESSION_KEY) or {}
-        if stored.get("token") != request.POST["confirm"]:
-            messages.error(request, "Simulation expirée : déposez le fichier à nouveau.")
+        content = _confirmed_upload(request, SUBSCRIPTION_IMPORT_SESSION_KEY)
+        if content is None:
             return redirect("grdf:subscriptions_import")
-        content = base64.b64decode(stored["content"])
         report = subscription_import.parse(content, organisation=organisation, today=_today())
         if report.ok:
             del request.session[SUBSCRIPTION_IMPORT_SESSION_KEY]
@@ -727,20 +766,11 @@ def subscriptions_import(request: HttpRequest) -> HttpResponse:
                 messages.error(request, f"GRDF a refusé {failure}")
             return redirect("grdf:subscriptions")
     elif request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            content = form.cleaned_data["file"].read()
-            report = subscription_import.parse(content, organisation=organisation, today=_today())
-            if report.ok:
-                token = hashlib.sha256(content).hexdigest()[:32]
-                request.session[SUBSCRIPTION_IMPORT_SESSION_KEY] = {
-                    "token": token,
-                    "content": base64.b64encode(content).decode(),
-                }
-    status = 400 if report is not None and report.errors else 200
-    return render(
-        request,
-        "grdf_access/subscriptions_import.html",
-        {"form": form, "report": report, "token": token},
-        status=status,
-    )
+        form, report, token = _dry_run(
+            request,
+            SUBSCRIPTION_IMPORT_SESSION_KEY,
+            lambda content: subscription_import.parse(
+                content, organisation=organisation, today=_today()
+            ),
+        )
+    return _import_page(request, "grdf_access/subscriptions_import.html", form, report, token)

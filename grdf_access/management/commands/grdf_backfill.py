@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from grdf_access.adict_gateway import gateway_for
 from grdf_access.gateway import GatewayError
-from grdf_access.models import Pce
+from grdf_access.management.commands.grdf_sync import (
+    add_target_arguments,
+    target_organisations,
+)
 from grdf_access.sync import sync_data
 from hub.clock import local_day_of
-from hub.models import Organisation
 
 
 def _date(text: str) -> dt.date:
@@ -30,20 +32,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--org", help="organisation slug (default: every organisation)")
-        parser.add_argument("--pce", action="append", default=[], help="only this PCE (repeat)")
+        add_target_arguments(parser)
         parser.add_argument("--since", type=_date, help="first gas day to fetch (YYYY-MM-DD)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        organisations = Organisation.objects.filter(
-            pk__in=Pce.objects.values("organisation_id")
-        ).order_by("slug")
-        if options["org"]:
-            organisations = Organisation.objects.filter(slug=options["org"])
-            if not organisations.exists():
-                raise CommandError(f"unknown organisation: {options['org']}")
         now = timezone.now()
-        for organisation in organisations:
+        for organisation in target_organisations(options["org"]):
             try:
                 with gateway_for(organisation) as gateway:
                     report = sync_data(

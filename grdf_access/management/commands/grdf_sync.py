@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from grdf_access.adict_gateway import gateway_for
@@ -15,23 +16,33 @@ from hub.clock import local_day_of
 from hub.models import Organisation
 
 
+def add_target_arguments(parser: CommandParser) -> None:
+    """``--org`` and ``--pce``, shared by the commands that call GRDF for stored PCEs."""
+    parser.add_argument("--org", help="organisation slug (default: every organisation)")
+    parser.add_argument("--pce", action="append", default=[], help="only this PCE (repeat)")
+
+
+def target_organisations(slug: str | None) -> QuerySet[Organisation]:
+    """The organisation named by ``--org``, else every organisation holding PCEs."""
+    if slug:
+        named = Organisation.objects.filter(slug=slug)
+        if not named.exists():
+            raise CommandError(f"unknown organisation: {slug}")
+        return named
+    return Organisation.objects.filter(pk__in=Pce.objects.values("organisation_id")).order_by(
+        "slug"
+    )
+
+
 class Command(BaseCommand):
     help = "Synchronise GRDF access rights, then consumption, contractual and technical data."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--org", help="organisation slug (default: every organisation)")
-        parser.add_argument("--pce", action="append", default=[], help="only this PCE (repeat)")
+        add_target_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        organisations = Organisation.objects.filter(
-            pk__in=Pce.objects.values("organisation_id")
-        ).order_by("slug")
-        if options["org"]:
-            organisations = Organisation.objects.filter(slug=options["org"])
-            if not organisations.exists():
-                raise CommandError(f"unknown organisation: {options['org']}")
         now = timezone.now()
-        for organisation in organisations:
+        for organisation in target_organisations(options["org"]):
             try:
                 with gateway_for(organisation) as gateway:
                     report = full_sync(
