@@ -68,12 +68,14 @@ def test_pmepmi_stream_values_and_real_meter_spellings(tic_fixtures: Path) -> No
     assert first.value("PMAX_s") == 15_000
     assert first.value("TGPHI_s") == Decimal("-0.39")
     assert first.value("MESURES1") == "BT 4 SUP36"
-    assert first.value("DebP") == datetime(2016, 8, 14, 2, 50, tzinfo=PARIS)
-    # The meter writes DebP / EAP-1_s / EAP_s2; the checksum "EAP_s2 9649kWh" is a space.
-    assert first.groups["DebP"].raw_label == "DebP"
-    assert first.value("EAP-1_s") == 9_256_000
-    assert first.value("EAP_s2") == 9_649_000
-    assert first.value("EAP-1_s2") == 9_256_000
+    assert first.value("DébP") == datetime(2016, 8, 14, 2, 50, tzinfo=PARIS)
+    # The meter writes DebP / EAP-1_s / EAP_s2 where 02E Tableau 10 prints DébP / EaP-1_s /
+    # EaP_s2 (the spec's spelling is the label); the checksum of "EAP_s2 9649kWh" is a space.
+    assert first.groups["DébP"].raw_label == "DebP"
+    assert first.groups["EaP_s2"].raw_label == "EAP_s2"
+    assert first.value("EaP-1_s") == 9_256_000
+    assert first.value("EaP_s2") == 9_649_000
+    assert first.value("EaP-1_s2") == 9_256_000
     dates = [frame.value("DATE") for frame in decoded if frame.valid]
     moments = [moment for moment in dates if isinstance(moment, datetime)]
     assert len(moments) == 20

@@ -118,8 +118,12 @@ def test_linky_standard_power_and_reference_power() -> None:
     assert any(m.quantity == "index-east" and m.value == 1000 for m in outcome.measures)
 
 
+# Groups of every SAPHIR frame (02E Tableau 12) the tests below do not vary.
+SAPHIR_EVERY_FRAME = [("ER+S", "0varh"), ("ER-S", "0varh"), ("PTCOURF", "HPH")]
+
+
 def _saphir(groups: list[tuple[str, str]]) -> Frame:
-    (frame,) = _frames(encode_frame(groups, mode=2, separator="\t"))
+    (frame,) = _frames(encode_frame(groups + SAPHIR_EVERY_FRAME, mode=2, separator="\t"))
     assert frame.valid, frame.errors
     return frame
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 
+from .complete import UNRECOGNISED, missing_groups
 from .convert import RawGroup, to_group
 from .encoding import CR, HT, SP
 from .labels import ALIASES, TABLES, LabelSpec, detect_family
@@ -58,13 +59,15 @@ def _reject(split: _Split, number: int, piece: bytes, reason: str) -> None:
 
 def _structure_error(piece: bytes, sep: int) -> str:
     """Why ``piece`` (LF stripped) is not a well-formed group; only called on failure."""
+    if piece and max(piece) > 0x7F:
+        return "parity error (even parity, 02E §1.5.1)"
     if len(piece) < _MIN_GROUP or piece[-1] != CR:
         return "truncated group (no CR or too short)"
     if piece.count(CR) != 1:
         return "stray CR inside the group"
     if piece[-3] != sep:
         return "no separator before the checksum"
-    return "control or 8-bit character inside the group"
+    return "control character inside the group"
 
 
 def _is_clean(piece: bytes, sep: int) -> bool:
@@ -75,9 +78,10 @@ def split_groups(body: bytes, sep: int, mode: int) -> _Split:
     """Check every group of ``body`` for structure and checksum; extract the good ones."""
     split = _Split()
     pieces = body.split(b"\n")
-    # Bytes were cut to 7 bits, so the body is always ASCII; slicing text avoids a decode per
-    # field. The byte pieces serve the checksum sums.
-    texts = body.decode("ascii").split("\n")
+    # Latin-1 maps each byte to one character, so text and byte offsets agree (bytes above
+    # 0x7F only come from parity errors, and those groups are rejected); slicing text avoids a
+    # decode per field. The byte pieces serve the checksum sums.
+    texts = body.decode("latin-1").split("\n")
     if pieces[0]:
         _reject(split, 0, pieces[0], "bytes before the first LF")
     # Screen group by group only when the body holds a byte that has no business there, or a
@@ -181,6 +185,12 @@ def build_frame(
         errors.append(f"separator {_SEP_NAME[sep]!r} is not used by {family.value} meters")
     if not body:
         errors.append("empty frame")
+    missing: tuple[str, ...] = ()
+    if not errors:
+        if family is MeterFamily.UNKNOWN:
+            errors.append(UNRECOGNISED)
+        elif missing := missing_groups(family, groups):
+            errors.append(f"incomplete frame: missing {', '.join(missing)} (02E §1.5.3.1 D)")
     return Frame(
         meter=family,
         mode=STANDARD if sep == HT else HISTORIQUE,
@@ -192,6 +202,7 @@ def build_frame(
         separator=_SEP_NAME[sep],
         checksum_mode=mode,
         raw=body,
+        missing=missing,
     )
 
 
