@@ -59,10 +59,8 @@ def _expected(family: MeterFamily, groups: Mapping[str, Group]) -> tuple[str, ..
         if any(label in groups for label in ("ADIR1", "ADIR2", "ADIR3")):
             return _TRIPHASE_SHORT
         option = groups.get("OPTARIF")
-        name = option.value if option is not None else None
-        if isinstance(name, str) and name.startswith("BBR"):
-            name = "BBR"
-        return _HISTORIQUE + _OPTION_INDEXES.get(name or "", ())
+        name = option.value if option is not None and isinstance(option.value, str) else ""
+        return _HISTORIQUE + _OPTION_INDEXES.get("BBR" if name.startswith("BBR") else name, ())
     if family is MeterFamily.LINKY_STANDARD:
         return _STANDARD
     if family is MeterFamily.PMEPMI:
