@@ -19,6 +19,7 @@ from tic.models import (
     TicWebhook,
     TicWebhookDelivery,
 )
+from tic.protocol import TicStreamDecoder
 from tic.simulate import SimulatedPmePmi
 
 from .conftest import feed
@@ -60,18 +61,25 @@ def test_frames_become_series_state_and_counters(tenant: Tenant, tic_port: TicPo
 
 
 def test_invalid_and_interrupted_frames_are_counted(tic_port: TicPort) -> None:
+    """One definition of each counter, the decoder's (``tic.protocol.Counters``): a frame is
+    valid, invalid or interrupted (02E §1.5.2: EOT « interruption »), never two of them."""
     ingestor = Ingestor()
     meter = SimulatedPmePmi(ads=ADS)
     good = meter.frame(at=T0, power_va=1000)
     broken = good.replace(b"PTCOUR1 HPE", b"PTCOUR1 HPX")  # the checksum no longer matches
     cut = good[:80] + b"\x04"  # EOT: emission interrupted (02E §1.5.2)
-    feed(ingestor, tic_port, good + broken + cut + good, T0)
+    decoded = feed(ingestor, tic_port, good + broken + cut + good, T0)
     ingestor.flush(now=T0)
     row = TicMeter.objects.get()
-    assert (row.frames, row.valid, row.invalid, row.interrupted) == (4, 2, 2, 1)
+    assert (row.frames, row.valid, row.invalid, row.interrupted) == (4, 2, 1, 1)
     assert row.bad_groups == 1
     port = TicPort.objects.get()
-    assert (port.frames, port.invalid, port.interrupted, port.bad_groups) == (4, 2, 1, 1)
+    assert (port.frames, port.invalid, port.interrupted, port.bad_groups) == (4, 1, 1, 1)
+    decoder = TicStreamDecoder()
+    assert decoder.feed(good + broken + cut + good) == decoded
+    assert {k: v for k, v in decoder.counters.as_dict().items() if k in port.counters()} == {
+        k: v for k, v in port.counters().items() if k in decoder.counters.as_dict()
+    }
 
 
 def test_preavis_notifies_and_queues_signed_webhooks(
@@ -173,5 +181,5 @@ def test_pmepmi_capture_with_its_corrupted_frame(tic_port: TicPort, tic_fixtures
     row = TicMeter.objects.get()
     assert row.identifier == ADS and row.valid == sum(f.valid for f in frames)
     # The stray 0x04 inside PTCOUR1 is EOT: that frame ends there, counted as interrupted.
-    assert row.invalid == 1 and row.interrupted == 1
+    assert row.invalid == 0 and row.interrupted == 1
     assert row.last_values["MESURES1"] == "BT 4 SUP36"
