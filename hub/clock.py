@@ -48,6 +48,38 @@ def hours_in_local_day(day: dt.date) -> int:
     return int((end - start).total_seconds() // 3600)
 
 
+def has_clock_change(day: dt.date) -> bool:
+    """Whether Paris changes its clocks on ``day`` (a 23- or 25-hour day)."""
+    return hours_in_local_day(day) != 24
+
+
+def utc_offset_label(instant: dt.datetime) -> str:
+    """The Paris UTC offset in force at ``instant``: ``UTC+1`` or ``UTC+2``."""
+    _require_aware(instant)
+    offset = instant.astimezone(PARIS).utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def format_local(
+    instant: dt.datetime, fmt: str = "%d/%m/%Y %H:%M", *, offset: bool | None = None
+) -> str:
+    """Paris wall time of ``instant`` for a person to read, with its offset when it matters.
+
+    On the 25-hour day two instants share each wall time from 02:00 to 03:00, so on a day the
+    clocks change the offset is always written (``25/10/2026 02:30 (UTC+2)``); ``offset=True``
+    writes it on every day, ``offset=False`` never.
+    """
+    _require_aware(instant)
+    local = instant.astimezone(PARIS)
+    text = local.strftime(fmt)
+    if offset is None:
+        offset = has_clock_change(local.date())
+    return f"{text} ({utc_offset_label(instant)})" if offset else text
+
+
 def local_days(start: dt.date, end: dt.date) -> list[dt.date]:
     """The local days of ``[start, end)``."""
     return [start + dt.timedelta(days=i) for i in range((end - start).days)]

@@ -109,8 +109,8 @@ class StopEpisodeInline(admin.TabularInline):
 class ScheduleVersionAdmin(admin.ModelAdmin):
     """Versions are what the API published: shown, never edited."""
 
-    list_display = ["contract", "application_date", "update_date", "fetched_at"]
-    list_filter = ["contract__organisation"]
+    list_display = ["contract", "application_date", "update_date", "fetched_at", "source"]
+    list_filter = ["contract__organisation", "source"]
     search_fields = ["contract__contract_id"]
     date_hierarchy = "application_date"
     inlines = [StopEpisodeInline]

@@ -70,6 +70,7 @@ def _version(version: ScheduleVersion) -> dict[str, Any]:
         "application_date": version.application_date.isoformat(),
         "update_date": version.update_date.isoformat(),
         "fetched_at": version.fetched_at.isoformat(),
+        "source": version.source,  # "api", or "manual" when entered by an operator
         "periods": version.periods,
         "episodes": [_episode(Episode(e.start, e.end)) for e in version.episodes.all()],
         "diff": version.diff,
@@ -118,6 +119,7 @@ class Setpoint(ContractScopedMixin, APIView):
                         "application_date": version.application_date.isoformat(),
                         "update_date": version.update_date.isoformat(),
                         "fetched_at": version.fetched_at.isoformat(),
+                        "source": version.source,
                     }
                     if version is not None
                     else None
@@ -171,6 +173,18 @@ def billing_json(result: billing.BillingDay) -> dict[str, Any]:
         "non_compliant_energy": result.non_compliant_energy,
         "neutralised_energy": result.neutralised_energy,
         "compliant": result.compliant,
+        "back_at_full_power": result.back_at_full_power,
+        "returns": [
+            {
+                "stop_end": r.stop_end.isoformat(),
+                "step": r.step.isoformat(),
+                "energy": r.energy,
+                "reference": r.reference,
+                "status": r.status.value,
+                "reason": r.reason,
+            }
+            for r in result.returns
+        ],
         "episodes": [e.as_json() for e in result.episodes],
         "steps": [
             {"start": s.start.isoformat(), "state": s.state.value, "energy": s.energy}

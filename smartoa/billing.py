@@ -9,6 +9,12 @@ edges do not fall on a 5-minute boundary is in ``smartoa/README.md``:
     five minutes ``[e-5 min, e)`` of a stop ``[s, e)``; otherwise it is a *stop* step when it
     overlaps the stop; otherwise it is *normal*.
 
+After a stop the plant must be back at full power (seed: « Le producteur doit être à pleine
+puissance à partir de 18h » for a stop ending at 18:00). That is checked from the same curve
+(``check_return``, rule in ``smartoa/README.md``): the first step starting at or after the stop's
+end must produce at least ``FULL_POWER_SHARE`` of the best of the ``RETURN_WINDOW_STEPS`` normal
+steps after it; a plant still ramping up (or still off) then produces visibly less.
+
 The pure functions come first (``classify``, ``bill``); ``bill_contract_day`` reads the stored
 schedules and the production series.
 """
@@ -31,6 +37,28 @@ STEP = dt.timedelta(minutes=5)
 NEUTRALISED_SPAN = dt.timedelta(minutes=5)
 # The production meter's energy per step, as the metering apps write it.
 PRODUCTION_QUANTITY = "active_energy_export"
+# "Full power" is not a figure of the seed: a plant is back at full power when its first step
+# after the stop reaches this share of the best of the next steps (its own full power then).
+FULL_POWER_SHARE = 0.9
+RETURN_WINDOW_STEPS = 3  # 15 minutes: short enough that the sun or the wind barely change
+
+
+class ReturnStatus(enum.StrEnum):
+    OK = "ok"  # back at full power from the stop's end
+    LATE = "late"  # producing less than full power in the first step after the stop
+    UNKNOWN = "unknown"  # the curve cannot tell (missing steps, no production at all)
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnCheck:
+    """Whether the plant was back at full power right after one stop."""
+
+    stop_end: dt.datetime  # UTC
+    step: dt.datetime  # the first step starting at or after the stop's end (UTC)
+    energy: float | None
+    reference: float | None  # the best of the normal steps that follow
+    status: ReturnStatus
+    reason: str  # French, for the portal and the command
 
 
 class StepState(enum.StrEnum):
@@ -52,6 +80,7 @@ class BillingDay:
     steps: tuple[BilledStep, ...]
     episodes: tuple[Episode, ...]  # the stops that touch the day, unclipped
     unit: str = ""
+    returns: tuple[ReturnCheck, ...] = ()  # one per stop ending in the day
 
     @property
     def stop_duration(self) -> dt.timedelta:
@@ -88,10 +117,17 @@ class BillingDay:
         return sum(1 for s in self.steps if s.energy is None)
 
     @property
+    def back_at_full_power(self) -> bool:
+        """No stop of the day was followed by a step below full power."""
+        return all(r.status is not ReturnStatus.LATE for r in self.returns)
+
+    @property
     def compliant(self) -> bool:
-        """No energy measured in any stop step (missing measurements do not count as compliant)."""
+        """No energy measured in any stop step (missing measurements do not count as compliant),
+        and back at full power after each stop."""
         stop = [s for s in self.steps if s.state is StepState.STOP]
-        return all(s.energy is not None and s.energy <= 0 for s in stop)
+        energy_ok = all(s.energy is not None and s.energy <= 0 for s in stop)
+        return energy_ok and self.back_at_full_power
 
 
 def day_steps(day: dt.date) -> list[dt.datetime]:
@@ -134,7 +170,44 @@ def bill(
         BilledStep(step, state, energies.get(step))
         for step, state in zip(steps, classify(steps=steps, episodes=relevant), strict=True)
     )
-    return BillingDay(day, billed, relevant, unit)
+    # A stop ending at the next midnight is checked with the next day, whose steps follow it.
+    returns = tuple(
+        check_return(stop_end=e.end, steps=billed) for e in episodes if start <= e.end < end
+    )
+    return BillingDay(day, billed, relevant, unit, returns)
+
+
+def check_return(*, stop_end: dt.datetime, steps: Sequence[BilledStep]) -> ReturnCheck:
+    """Back at full power after a stop ending at ``stop_end``? (rule in the module docstring)."""
+    index = next((i for i, s in enumerate(steps) if s.start >= stop_end), None)
+    if index is None:
+        return ReturnCheck(stop_end, stop_end, None, None, ReturnStatus.UNKNOWN, "fin de journée")
+    first = steps[index]
+    if first.state is not StepState.NORMAL:
+        reason = "un autre arrêt suit aussitôt"
+        return ReturnCheck(stop_end, first.start, first.energy, None, ReturnStatus.UNKNOWN, reason)
+    window = steps[index + 1 : index + 1 + RETURN_WINDOW_STEPS]
+    following = [s.energy for s in window if s.state is StepState.NORMAL and s.energy is not None]
+    reference = max(following) if following else None
+    if first.energy is None or reference is None:
+        reason = "mesures manquantes après l'arrêt"
+        return ReturnCheck(
+            stop_end, first.start, first.energy, reference, ReturnStatus.UNKNOWN, reason
+        )
+    if reference <= 0 and first.energy <= 0:
+        reason = "aucune production après l'arrêt : rien à comparer (nuit, vent nul, panne ?)"
+        return ReturnCheck(
+            stop_end, first.start, first.energy, reference, ReturnStatus.UNKNOWN, reason
+        )
+    if first.energy >= FULL_POWER_SHARE * reference:
+        reason = "à pleine puissance dès la fin de l'arrêt"
+        return ReturnCheck(stop_end, first.start, first.energy, reference, ReturnStatus.OK, reason)
+    share = first.energy / reference * 100
+    reason = (
+        f"{share:.0f} % de la production des {RETURN_WINDOW_STEPS * 5} minutes suivantes "
+        f"(au moins {FULL_POWER_SHARE * 100:.0f} % attendus)"
+    )
+    return ReturnCheck(stop_end, first.start, first.energy, reference, ReturnStatus.LATE, reason)
 
 
 # --- Service: the stored schedules and the production series of one contract -------------------

@@ -17,7 +17,7 @@ import httpx
 from django.conf import settings
 
 from hub.clock import local_day_bounds
-from hub.http import build_client, raise_for_provider
+from hub.http import ProviderError, build_client
 from smartoa.schedule import Episode, Period, episodes_of
 
 PROVIDER = "smartoa"
@@ -33,6 +33,10 @@ class SmartOAResponseError(SmartOAError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"invalid Smart OA answer: {reason}")
         self.reason = reason
+
+
+class SmartOAAccessError(ProviderError):
+    """Smart OA refused the call (401: token unknown or revoked; 403: IP not allowed)."""
 
 
 @dataclass(frozen=True)
@@ -103,14 +107,46 @@ class SmartOAClient:
 
     def fetch_schedule(self, *, credentials: Credentials, contract_id: str = "") -> Schedule:
         """The contract's current schedule; ``contract_id``, when given, must match the answer's."""
-        response = raise_for_provider(
-            self._http.get(
-                self.resource_path,
-                auth=auth_for(credentials),
-                headers={"Accept": "application/json"},
-            )
+        response = self._http.get(
+            self.resource_path, auth=auth_for(credentials), headers={"Accept": "application/json"}
         )
+        if response.is_error:
+            raise error_of(response)
         return parse_schedule(response.content, expected_id=contract_id)
+
+
+# Keys of an error body that carry its message, most telling first.
+_MESSAGE_KEYS = ("detail", "message", "error_description", "title", "error")
+_MAX_MESSAGE = 300
+
+
+def error_of(response: httpx.Response) -> ProviderError:
+    """The error of a 4xx/5xx answer, its message decoded from the JSON body when it is one.
+
+    A JSON body escapes accents (``autoris\\u00e9e``): the message is read from the decoded
+    object, so a person reads ``autorisée``.
+    """
+    status = response.status_code
+    message = _message_of(response.content)
+    text = f"{response.reason_phrase} — {message}" if message else response.reason_phrase
+    cls = SmartOAAccessError if status in (401, 403) else ProviderError
+    return cls(PROVIDER, status, text)
+
+
+def _message_of(body: bytes) -> str:
+    raw = body.decode("utf-8", errors="replace").strip()
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return raw[:_MAX_MESSAGE]
+    if isinstance(data, dict):
+        parts = [data[k].strip() for k in _MESSAGE_KEYS if isinstance(data.get(k), str)]
+        message = " — ".join(dict.fromkeys(p for p in parts if p))
+    elif isinstance(data, str):
+        message = data
+    else:
+        message = json.dumps(data, ensure_ascii=False)
+    return message[:_MAX_MESSAGE]
 
 
 def parse_schedule(body: bytes | str, *, expected_id: str = "") -> Schedule:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from hub.clock import local_midnight
-from smartoa.models import AuthScheme
+from hub.models import MeteringPoint, Organisation, Site
+from smartoa import manual
+from smartoa.client import Schedule
+from smartoa.models import MIN_POLL_INTERVAL, AuthScheme
+
+MAX_POLL_INTERVAL = 86_400
 
 
 def _lines(raw: str) -> list[str]:
@@ -87,3 +93,121 @@ class LoadCurveForm(forms.Form):
 
 class DayForm(forms.Form):
     day = forms.DateField(label=_("Jour"), input_formats=["%Y-%m-%d"])
+
+
+class ContractForm(forms.Form):
+    """A contract created or edited in the portal by an admin. The token is write-only."""
+
+    contract_id = forms.CharField(
+        label=_("Numéro de contrat OA"),
+        max_length=40,
+        help_text=_("Tel que l'écrit EDF OA (BOA…) ; il ne change plus ensuite."),
+    )
+    label = forms.CharField(label=_("Libellé"), max_length=200, required=False)
+    account_id = forms.CharField(
+        label=_("Identifiant du compte Smart OA"),
+        max_length=100,
+        required=False,
+        help_text=_("Vide : le numéro de contrat (un compte par contrat)."),
+    )
+    auth_scheme = forms.ChoiceField(
+        label=_("Authentification"), choices=AuthScheme.choices, initial=AuthScheme.BEARER
+    )
+    api_token = forms.CharField(
+        label=_("Jeton Smart OA"),
+        max_length=2000,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_(
+            "Généré par le gestionnaire du contrat sur le portail Smart OA. Jamais réaffiché ; "
+            "laisser vide pour conserver le jeton enregistré."
+        ),
+    )
+    site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none(), required=False)
+    metering_point = forms.ModelChoiceField(
+        label=_("Point de comptage de production"),
+        queryset=MeteringPoint.objects.none(),
+        required=False,
+    )
+    poll_interval = forms.IntegerField(
+        label=_("Intervalle de relève (s)"),
+        min_value=MIN_POLL_INTERVAL,
+        max_value=MAX_POLL_INTERVAL,
+        initial=300,
+    )
+    enabled = forms.BooleanField(label=_("Relève active"), required=False, initial=True)
+
+    def __init__(self, *args: object, organisation: Organisation, editing: bool, **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Only the organisation's own objects can be chosen: another's id is "not a choice".
+        self.fields["site"].queryset = Site.objects.filter(organisation=organisation)  # type: ignore[attr-defined]
+        self.fields["metering_point"].queryset = MeteringPoint.objects.filter(  # type: ignore[attr-defined]
+            organisation=organisation
+        ).order_by("identifier")
+        self.editing = editing
+        if editing:
+            del self.fields["contract_id"]
+
+    def clean_api_token(self) -> str:
+        token: str = self.cleaned_data.get("api_token") or ""
+        if not token and not self.editing:
+            raise forms.ValidationError(_("Requis pour un nouveau contrat."))
+        return token
+
+
+class ManualScheduleForm(forms.Form):
+    """A day's schedule read on EDF OA's web portal while the API cannot be reached."""
+
+    day = forms.DateField(
+        label=_("Journée"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    update_date = forms.CharField(
+        label=_("Date de mise à jour affichée par Smart OA"),
+        required=False,
+        max_length=40,
+        help_text=_("AAAA-MM-JJ HH:MM, heure de Paris (ou avec son décalage) ; vide : maintenant."),
+    )
+    stops = forms.CharField(
+        label=_("Arrêts, ou réponse JSON de l'API collée telle quelle"),
+        required=False,
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "11:55 - 18:00"}),
+        help_text=_(
+            "Un arrêt par ligne, heure de Paris (24:00 : minuit suivant). Le jour du retour à "
+            "l'heure d'hiver, une heure entre 02:00 et 03:00 porte son décalage (02:30+02:00). "
+            "Aucune ligne : aucun arrêt ce jour-là."
+        ),
+    )
+
+    def schedule(self, *, contract_id: str, now: dt.datetime) -> Schedule:
+        """The entered schedule; raises manual.ManualScheduleError naming the field."""
+        text = (self.cleaned_data.get("stops") or "").strip()
+        if text.startswith("{"):
+            return manual.from_json(text, contract_id=contract_id)
+        day = self.cleaned_data.get("day")
+        if day is None:
+            raise manual.ManualScheduleError("day", gettext("Requis, sauf pour une réponse JSON."))
+        return manual.from_stops(
+            contract_id=contract_id,
+            day=day,
+            update_date=self._update_date(now),
+            stops_text=text,
+        )
+
+    def _update_date(self, now: dt.datetime) -> dt.datetime:
+        text = (self.cleaned_data.get("update_date") or "").strip()
+        if not text:
+            return now.replace(microsecond=0)
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
+        except ValueError:
+            raise manual.ManualScheduleError(
+                "update_date", gettext("Date illisible : AAAA-MM-JJ HH:MM attendu.")
+            ) from None
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(dt.UTC)
+        return manual.paris_wall_time(parsed, field="update_date")

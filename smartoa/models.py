@@ -127,6 +127,12 @@ class Contract(models.Model):
             raise ValidationError(errors)
 
 
+class VersionSource(models.TextChoices):
+    API = "api", _("API Smart OA")
+    # Typed or pasted by an operator from EDF OA's web portal while the API is unreachable.
+    MANUAL = "manual", _("saisie manuelle")
+
+
 class ScheduleVersion(models.Model):
     """One version of one day's schedule, as published (kept whole, never rewritten)."""
 
@@ -139,6 +145,9 @@ class ScheduleVersion(models.Model):
     periods = models.JSONField(_("périodes"))
     # Against the version of the same day published just before (None for the first one).
     diff = models.JSONField(_("différence"), null=True, blank=True)
+    source = models.CharField(
+        _("origine"), max_length=8, choices=VersionSource.choices, default=VersionSource.API
+    )
 
     class Meta:
         verbose_name = _("version de programme d'effacement")
@@ -148,6 +157,10 @@ class ScheduleVersion(models.Model):
             models.UniqueConstraint(
                 fields=["contract", "application_date", "update_date"],
                 name="smartoa_version_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=VersionSource.values),
+                name="smartoa_version_source_valid",
             ),
         ]
 

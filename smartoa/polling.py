@@ -1,4 +1,8 @@
-"""Polling many contracts at once: calls in parallel, results written in a few batched commits.
+"""Polling contracts: calls in parallel, results written in a few batched commits.
+
+This is the only way a poll stores anything: beat's batches, "fetch now" (a batch of one) and
+``manage.py smartoa_poll`` all run :func:`poll_contracts`, so each poll stores, audits, notifies
+and delivers the same way (``smartoa.versions``).
 
 Polling one contract at a time costs about eight commits per contract (a poll run opened and
 closed, a version, its episodes, an audit event, the contract's timestamps), and in the common
@@ -14,6 +18,8 @@ case nothing changed at all. Here:
   batch's transaction fails (another worker stored the same version meanwhile, a database
   error), the batch is rolled back and its contracts are written one by one, each in its own
   transaction, so one contract never takes the others down with it;
+* once a batch is committed, its new versions are told of (notice, webhooks), and a contract
+  refused by Smart OA (401/403) raises its access alert, closed at its next good poll;
 * one poll run per contract is kept (not one per batch): the portal's "last poll" of a contract
   and an operator's view of what is stale are per contract, and a bulk insert makes the rows
   nearly free.
@@ -31,11 +37,10 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from hub.models import PollOutcome, PollRun
-from hub.services import audit
-from smartoa.client import Credentials, Schedule, SmartOAClient
-from smartoa.models import Contract, ScheduleVersion, StopEpisode
-from smartoa.schedule import Episode, diff_episodes
-from smartoa.services import POLL_SOURCE, PollResult, credentials_of, record_schedule
+from smartoa import notices, versions
+from smartoa.client import Credentials, Schedule, SmartOAAccessError, SmartOAClient
+from smartoa.models import Contract
+from smartoa.services import POLL_SOURCE, PollResult, credentials_of
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +50,24 @@ class Fetched:
     contract: Contract
     schedule: Schedule | None
     error: str = ""
+    # Set when Smart OA refused the call itself (401/403): the token or the IP allow-list.
+    refused: SmartOAAccessError | None = None
 
 
 def _fetch_one(client: SmartOAClient, contract: Contract, credentials: Credentials) -> Fetched:
     try:
         schedule = client.fetch_schedule(credentials=credentials, contract_id=contract.contract_id)
+    except SmartOAAccessError as exc:
+        return Fetched(contract, None, f"{type(exc).__name__}: {exc}"[:2000], refused=exc)
     except Exception as exc:  # any fault of one contract stays that contract's failed poll
         return Fetched(contract, None, f"{type(exc).__name__}: {exc}"[:2000])
     return Fetched(contract, schedule)
+
+
+def poll_contract(*, contract: Contract, now: dt.datetime, client: SmartOAClient) -> PollResult:
+    """Poll one contract ("fetch now"): a batch of one, on the same path as beat's batches."""
+    [result] = poll_contracts(contracts=[contract], now=now, client=client, threads=1)
+    return result
 
 
 def poll_contracts(
@@ -72,6 +87,7 @@ def poll_contracts(
         results.update(
             (item.contract.pk, result) for item, result in zip(pending, written, strict=True)
         )
+        tell(fetched=pending, results=written, now=now)
 
     with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
         # Credentials are read here, in this thread: the token is decrypted from the loaded row.
@@ -81,12 +97,29 @@ def poll_contracts(
         ]
         for future in as_completed(futures):
             pending.append(future.result())
-            if len(pending) >= batch_size:
+            if len(pending) >= max(batch_size, 1):
                 flush()
                 pending.clear()
     if pending:
         flush()
     return [results[contract.pk] for contract in contracts]
+
+
+def tell(*, fetched: Sequence[Fetched], results: Sequence[PollResult], now: dt.datetime) -> None:
+    """After a batch is committed: its new versions told of, its access alerts raised or closed."""
+    versions.distribute_all(
+        versions=[r.version for r in results if r.outcome == "new_version" and r.version],
+        now=now,
+    )
+    try:
+        for item in fetched:
+            if item.refused is not None:
+                notices.access_refused(contract=item.contract, error=item.refused, now=now)
+        notices.access_restored(
+            contracts=[f.contract for f in fetched if f.schedule is not None], now=now
+        )
+    except DatabaseError:
+        logger.exception("smartoa access alerts failed")
 
 
 def write_batch(*, fetched: Sequence[Fetched], now: dt.datetime) -> list[PollResult]:
@@ -101,36 +134,17 @@ def write_batch(*, fetched: Sequence[Fetched], now: dt.datetime) -> list[PollRes
 
 def _write_batch(fetched: Sequence[Fetched], now: dt.datetime) -> list[PollResult]:
     fetched_ok = [f for f in fetched if f.schedule is not None]
-    known = _known_versions(fetched_ok)
-    new: list[tuple[Fetched, ScheduleVersion, list[Episode]]] = []
+    stored = versions.store(
+        items=[versions.Incoming(f.contract, f.schedule) for f in fetched_ok if f.schedule],
+        now=now,
+    )
     results: dict[int, PollResult] = {}
-    previous_of: dict[int, int] = {}  # new version's contract pk -> previous version pk
-    for item in fetched_ok:
-        schedule = item.schedule
-        assert schedule is not None
-        versions = known.get((item.contract.pk, schedule.application_date), [])
-        same = next((v for v in versions if v[1] == schedule.update_date), None)
-        if same is not None:
-            results[item.contract.pk] = PollResult(item.contract.contract_id, "unchanged")
-            continue
-        earlier = [v for v in versions if v[1] < schedule.update_date]
-        if earlier:
-            previous_of[item.contract.pk] = max(earlier, key=lambda v: v[1])[0]
-        version = ScheduleVersion(
-            contract=item.contract,
-            application_date=schedule.application_date,
-            update_date=schedule.update_date,
-            fetched_at=now,
-            raw_body=schedule.raw,
-            periods=[p.as_json() for p in schedule.periods],
+    for item, outcome in zip(fetched_ok, stored, strict=True):
+        results[item.contract.pk] = PollResult(
+            item.contract.contract_id,
+            "new_version" if outcome.created else "unchanged",
+            outcome.version,
         )
-        new.append((item, version, schedule.episodes))
-    if new:
-        _store_versions(new, previous_of, now)
-        for item, version, _episodes in new:
-            results[item.contract.pk] = PollResult(
-                item.contract.contract_id, "new_version", version
-            )
     for item in fetched:
         if item.schedule is None:
             results[item.contract.pk] = PollResult(
@@ -138,65 +152,6 @@ def _write_batch(fetched: Sequence[Fetched], now: dt.datetime) -> list[PollResul
             )
     _record_runs(fetched, results, now)
     return [results[item.contract.pk] for item in fetched]
-
-
-def _known_versions(
-    fetched: Sequence[Fetched],
-) -> dict[tuple[int, dt.date], list[tuple[int, dt.datetime]]]:
-    """(contract pk, day) -> [(version pk, update date)] for the days just fetched."""
-    if not fetched:
-        return {}
-    days = {f.schedule.application_date for f in fetched if f.schedule is not None}
-    rows = ScheduleVersion.objects.filter(
-        contract_id__in=[f.contract.pk for f in fetched], application_date__in=days
-    ).values_list("pk", "contract_id", "application_date", "update_date")
-    known: dict[tuple[int, dt.date], list[tuple[int, dt.datetime]]] = {}
-    for pk, contract_pk, day, update_date in rows:
-        known.setdefault((contract_pk, day), []).append((pk, update_date))
-    return known
-
-
-def _store_versions(
-    new: list[tuple[Fetched, ScheduleVersion, list[Episode]]],
-    previous_of: dict[int, int],
-    now: dt.datetime,
-) -> None:
-    previous_episodes: dict[int, list[Episode]] = {}
-    for version_pk, start, end in StopEpisode.objects.filter(
-        version_id__in=previous_of.values()
-    ).values_list("version_id", "start", "end"):
-        previous_episodes.setdefault(version_pk, []).append(Episode(start, end))
-    for item, version, episodes in new:
-        previous_pk = previous_of.get(item.contract.pk)
-        if previous_pk is not None:
-            before = sorted(previous_episodes.get(previous_pk, []))
-            version.diff = diff_episodes(before, episodes).as_json()
-    ScheduleVersion.objects.bulk_create([version for _item, version, _episodes in new])
-    StopEpisode.objects.bulk_create(
-        [
-            StopEpisode(version=version, start=e.start, end=e.end)
-            for _item, version, episodes in new
-            for e in episodes
-        ]
-    )
-    # One INSERT for the batch's audit events: these are the poller's publications, not a
-    # person's change, and one row at a time was most of the cost of a first poll.
-    audit.record_many(
-        audit.build(
-            at=now,
-            actor_label="smartoa poller",
-            organisation=item.contract.organisation,
-            action="smartoa.schedule.published",
-            target=version,
-            after={
-                "application_date": version.application_date,
-                "update_date": version.update_date,
-                "episodes": [e.as_json() for e in episodes],
-                "diff": version.diff,
-            },
-        )
-        for item, version, episodes in new
-    )
 
 
 def _record_runs(
@@ -233,16 +188,7 @@ def _write_one(item: Fetched, now: dt.datetime) -> PollResult:
     contract = item.contract
     try:
         with transaction.atomic():
-            if item.schedule is None:
-                result = PollResult(contract.contract_id, "failed", error=item.error)
-            else:
-                version, created = record_schedule(
-                    contract=contract, schedule=item.schedule, fetched_at=now
-                )
-                outcome = "new_version" if created else "unchanged"
-                result = PollResult(contract.contract_id, outcome, version)
-            _record_runs([item], {contract.pk: result}, now)
-            return result
+            return _write_batch([item], now)[0]
     except DatabaseError as exc:
         logger.exception("smartoa poll write failed", extra={"contract": contract.contract_id})
         return PollResult(contract.contract_id, "failed", error=f"{type(exc).__name__}: {exc}")

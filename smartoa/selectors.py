@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from hub.clock import PARIS, local_day_bounds, local_day_of
+from hub.clock import (
+    PARIS,
+    format_local,
+    has_clock_change,
+    local_day_bounds,
+    local_day_of,
+    utc_offset_label,
+)
 from hub.models import ApiToken, Organisation, PollRun
 from smartoa.models import Contract, ControllerAccess, ScheduleVersion, StopEpisode
 from smartoa.schedule import Episode, Period, merge_touching, value_at
@@ -154,16 +161,35 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Tick:
+    """An hour of the day on its timeline: position in percent, and a label or none."""
+
+    left: float
+    label: str
+    title: str  # the hour's wall time and offset, for a reader's tooltip
+
+
+@dataclass(frozen=True)
 class Timeline:
     day: dt.date
     version: ScheduleVersion | None
     segments: list[Segment]
-    ticks: list[tuple[float, str]]  # (percent, "HH h"), every 3 hours of wall time
+    ticks: list[Tick]  # one per hour of the day (23, 24 or 25)
     hours: int
+    clock_change: bool
+
+    @property
+    def labelled(self) -> list[Tick]:
+        return [t for t in self.ticks if t.label]
 
 
 def timeline(*, contract: Contract, day: dt.date) -> Timeline:
-    """The day's stops as segments of its length (23, 24 or 25 hours)."""
+    """The day's stops as segments of its length (23, 24 or 25 hours), drawn in elapsed time.
+
+    Every hour gets a tick. Labels fall every three hours of wall time and, on the days the
+    clocks change, on the hours either side of the change with their offset: on the 25-hour
+    day « 02 h UTC+2 » and « 02 h UTC+1 » both appear, an hour apart.
+    """
     start, end = local_day_bounds(day)
     length = (end - start).total_seconds()
     version = latest_version(contract=contract, day=day)
@@ -176,14 +202,23 @@ def timeline(*, contract: Contract, day: dt.date) -> Timeline:
             left = (clipped.start - start).total_seconds() / length * 100
             width = clipped.duration.total_seconds() / length * 100
             segments.append(Segment(Episode(stop.start, stop.end), left, width))
+    hours = int(length // 3600)
+    instants = [start + dt.timedelta(hours=h) for h in range(hours)]
+    offsets = [i.astimezone(PARIS).utcoffset() for i in instants]
     ticks = []
-    instant = start
-    while instant < end:
+    for index, instant in enumerate(instants):
         local = instant.astimezone(PARIS)
-        if local.minute == 0 and local.hour % 3 == 0:
-            ticks.append(((instant - start).total_seconds() / length * 100, f"{local:%H} h"))
-        instant += dt.timedelta(hours=1)
-    return Timeline(day, version, segments, ticks, int(length // 3600))
+        around_change = (index > 0 and offsets[index - 1] != offsets[index]) or (
+            index + 1 < hours and offsets[index + 1] != offsets[index]
+        )
+        label = ""
+        if around_change:
+            label = f"{local:%H} h {utc_offset_label(instant)}"
+        elif local.minute == 0 and local.hour % 3 == 0:
+            label = f"{local:%H} h"
+        left = (instant - start).total_seconds() / length * 100
+        ticks.append(Tick(left, label, format_local(instant, "%H:%M", offset=True)))
+    return Timeline(day, version, segments, ticks, hours, has_clock_change(day))
 
 
 def history(*, contract: Contract, limit: int = 30) -> QuerySet[ScheduleVersion]:

@@ -16,22 +16,23 @@ from hub.http.urlsafety import UnsafeWebhookURL, check_url
 from hub.identifiers import InvalidIdentifier, normalise
 from hub.models import ApiToken, MeteringPoint, Organisation, Site
 from hub.services import audit
-from hub.services.polling import poll_run
 from hub.services.tokens import IssuedToken, TokenSpecError, create_token, revoke_token
-from smartoa.client import Credentials, Schedule, SmartOAClient, SmartOAError
+from smartoa import versions
+from smartoa.client import Credentials, Schedule, SmartOAError
 from smartoa.models import (
     MIN_POLL_INTERVAL,
     AuthScheme,
     Contract,
     ControllerAccess,
     ScheduleVersion,
-    StopEpisode,
+    VersionSource,
     WebhookEndpoint,
     validate_contacts,
 )
-from smartoa.schedule import Episode, diff_episodes
+from smartoa.schedule import Episode
 
 POLL_SOURCE = "smartoa"
+ALREADY_KNOWN = "cette version de la journée (même date de mise à jour) est déjà enregistrée"
 # What a poll may meet and survive: the poll run records it, the last good schedule stays.
 POLL_ERRORS: tuple[type[Exception], ...] = (SmartOAError, ProviderError, httpx.HTTPError)
 
@@ -165,6 +166,59 @@ def save_contract(
         )
 
 
+def update_contract(
+    *,
+    contract: Contract,
+    label: str,
+    account_id: str,
+    auth_scheme: str,
+    api_token: str | None,
+    site: Site | None,
+    metering_point: MeteringPoint | None,
+    poll_interval: int,
+    enabled: bool,
+    actor: Any = None,
+    ip: str | None = None,
+) -> Contract:
+    """Change a contract's settings; ``api_token`` None or blank keeps the stored token.
+
+    The contract id stays: it names the contract in the API, the URLs and the audit trail.
+    """
+    if auth_scheme not in AuthScheme.values:
+        raise ContractSpecError("auth_scheme", f"one of {AuthScheme.values}")
+    if poll_interval < MIN_POLL_INTERVAL:
+        raise ContractSpecError("poll_interval", f"at least {MIN_POLL_INTERVAL} seconds")
+    before = _public_fields(contract)
+    token = (api_token or "").strip()
+    contract.label = label.strip()
+    contract.account_id = account_id.strip() or contract.contract_id
+    contract.auth_scheme = auth_scheme
+    contract.site = site
+    contract.metering_point = metering_point
+    contract.poll_interval = poll_interval
+    contract.enabled = enabled
+    if token:
+        contract.api_token = token
+    try:
+        contract.full_clean(exclude=["api_token", "contacts"])
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ContractSpecError(field, "; ".join(messages)) from exc
+    with transaction.atomic():
+        contract.save()
+        # The token itself never reaches the trail: only the fact that it changed.
+        audit.record(
+            action="smartoa.contract.changed",
+            actor=actor,
+            organisation=contract.organisation,
+            target=contract,
+            before=before,
+            after={**_public_fields(contract), "api_token_changed": bool(token)},
+            ip=ip,
+        )
+    return contract
+
+
 def _public_fields(contract: Contract) -> dict[str, Any]:
     return {
         "contract_id": contract.contract_id,
@@ -172,91 +226,70 @@ def _public_fields(contract: Contract) -> dict[str, Any]:
         "auth_scheme": contract.auth_scheme,
         "enabled": contract.enabled,
         "poll_interval": contract.poll_interval,
+        "label": contract.label,
+        "site": contract.site_id,
         "metering_point": contract.metering_point_id,
         "contacts": list(contract.contacts),
     }
 
 
-def poll_contract(*, contract: Contract, now: dt.datetime, client: SmartOAClient) -> PollResult:
-    """Fetch the contract's schedule and keep it as a new version if its update date is new.
-
-    A failed call or an invalid answer is recorded on the poll run and changes nothing else:
-    the last good schedule stays the one served.
-    """
-    try:
-        with poll_run(
-            source=POLL_SOURCE,
-            target=contract.contract_id,
-            organisation=contract.organisation,
-            now=now,
-        ) as run:
-            schedule = client.fetch_schedule(
-                credentials=credentials_of(contract), contract_id=contract.contract_id
-            )
-            run.items_received = len(schedule.periods)
-            version, created = record_schedule(contract=contract, schedule=schedule, fetched_at=now)
-            run.items_stored = int(created)
-    except POLL_ERRORS as exc:
-        Contract.objects.filter(pk=contract.pk).update(last_polled_at=now)
-        return PollResult(contract.contract_id, "failed", error=f"{type(exc).__name__}: {exc}")
-    Contract.objects.filter(pk=contract.pk).update(last_polled_at=now, last_success_at=now)
-    return PollResult(contract.contract_id, "new_version" if created else "unchanged", version)
-
-
 def record_schedule(
     *, contract: Contract, schedule: Schedule, fetched_at: dt.datetime
 ) -> tuple[ScheduleVersion, bool]:
-    """Store ``schedule`` unless its (day, update date) is known; returns (version, created)."""
+    """Store ``schedule`` unless its (day, update date) is known; returns (version, created).
+
+    The same write as a poll's (``smartoa.versions.store``), without a poll run or notices.
+    """
     key = {
         "contract": contract,
         "application_date": schedule.application_date,
         "update_date": schedule.update_date,
     }
-    existing = ScheduleVersion.objects.filter(**key).first()
-    if existing is not None:
-        return existing, False
-    previous = (
-        ScheduleVersion.objects.filter(
-            contract=contract,
-            application_date=schedule.application_date,
-            update_date__lt=schedule.update_date,
-        )
-        .order_by("-update_date")
-        .first()
-    )
-    episodes = schedule.episodes
-    diff = None
-    if previous is not None:
-        diff = diff_episodes(episodes_of_version(previous), episodes).as_json()
     try:
         with transaction.atomic():
-            version = ScheduleVersion.objects.create(
-                **key,
-                fetched_at=fetched_at,
-                raw_body=schedule.raw,
-                periods=[p.as_json() for p in schedule.periods],
-                diff=diff,
-            )
-            StopEpisode.objects.bulk_create(
-                StopEpisode(version=version, start=e.start, end=e.end) for e in episodes
-            )
-            audit.record(
-                action="smartoa.schedule.published",
-                actor_label="smartoa poller",
-                organisation=contract.organisation,
-                target=version,
-                after={
-                    "application_date": schedule.application_date,
-                    "update_date": schedule.update_date,
-                    "episodes": [e.as_json() for e in episodes],
-                    "diff": diff,
-                },
-                at=fetched_at,
-            )
+            [stored] = versions.store(items=[versions.Incoming(contract, schedule)], now=fetched_at)
     except IntegrityError:
         # Another worker stored the same version between our check and our insert.
         return ScheduleVersion.objects.get(**key), False
-    return version, True
+    if stored.version is None:
+        return ScheduleVersion.objects.get(**key), False
+    return stored.version, True
+
+
+def enter_schedule(
+    *,
+    contract: Contract,
+    schedule: Schedule,
+    now: dt.datetime,
+    actor: Any,
+    ip: str | None = None,
+) -> ScheduleVersion:
+    """Keep a schedule an operator typed or pasted from EDF OA's web portal (API unreachable).
+
+    Stored as a version marked manual, through the same write as a poll's, audited with the
+    person, then told of (notice, webhooks) like a polled one. Raises ContractSpecError when
+    that version (same day, same update date) is already known.
+    """
+    if schedule.contract_id != contract.contract_id:
+        raise ContractSpecError(
+            "stops", f"l'identifiant {schedule.contract_id!r} n'est pas celui de ce contrat"
+        )
+    try:
+        with transaction.atomic():
+            [stored] = versions.store(
+                items=[
+                    versions.Incoming(
+                        contract, schedule, source=VersionSource.MANUAL, actor=actor, ip=ip
+                    )
+                ],
+                now=now,
+            )
+            if stored.version is None:
+                raise ContractSpecError("update_date", ALREADY_KNOWN)
+            versions.distribute(version=stored.version, now=now)
+    except IntegrityError as exc:
+        raise ContractSpecError("update_date", ALREADY_KNOWN) from exc
+    return stored.version
 
 
 def episodes_of_version(version: ScheduleVersion) -> list[Episode]:

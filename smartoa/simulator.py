@@ -131,7 +131,12 @@ def effacement(request: HttpRequest) -> HttpResponse:
     if networks is None:
         networks = settings.SMARTOA_SIM_ALLOWED_NETWORKS
     if not address_allowed(client_ip(request), networks):
-        return JsonResponse({"error": "forbidden", "detail": "IP address not allowed"}, status=403)
+        # Guess: the seed gives no error body. A French message, JSON-escaped as Django's
+        # JsonResponse (and many servers) write it, so the poller has to decode it.
+        return JsonResponse(
+            {"error": "forbidden", "detail": "Adresse IP non autorisée pour ce contrat"},
+            status=403,
+        )
     fault = STATE.faults.get(account_id)
     if fault == SERVER_ERROR:
         return JsonResponse({"error": "unavailable"}, status=503)

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from smartoa import notices, polling, services, webhooks
+from smartoa import polling, services, webhooks
 from smartoa.client import SmartOAClient
-from smartoa.models import Contract, DeliveryStatus, ScheduleVersion, WebhookDelivery
+from smartoa.models import Contract, DeliveryStatus, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -25,27 +25,14 @@ def _client() -> SmartOAClient:
 
 @shared_task(queue="polling", ignore_result=True)
 def poll_contract(*, contract_pk: int) -> str:
+    """Fetch now, from the portal: a batch of one (same writes, notices and webhooks)."""
     contract = (
         Contract.objects.select_related("organisation").filter(pk=contract_pk, enabled=True).first()
     )
     if contract is None:  # disabled or deleted since it was enqueued
         return "skipped"
-    # No transaction around the call: the version commits on its own, and the webhooks it
-    # triggers are enqueued at once.
-    result = services.poll_contract(contract=contract, now=timezone.now(), client=_client())
-    if result.version is not None and result.outcome == "new_version":
-        notify_version(version=result.version)
+    result = polling.poll_contract(contract=contract, now=timezone.now(), client=_client())
     return result.outcome
-
-
-def notify_version(*, version: ScheduleVersion) -> None:
-    """Tell of a new or changed stop: a notice e-mailed to the contract's contacts, and a
-    webhook delivery per listening endpoint, sent once the version is committed."""
-    notices.notify_contacts(version=version, now=timezone.now())
-    for delivery in webhooks.create_deliveries(version=version):
-        transaction.on_commit(
-            partial(deliver_webhook.apply_async, kwargs={"delivery_pk": delivery.pk})
-        )
 
 
 @shared_task(bind=True, queue="default", ignore_result=True, max_retries=None)
@@ -82,13 +69,6 @@ def poll_contracts(*, contract_pks: list[int]) -> dict[str, int]:
     outcomes: dict[str, int] = {}
     for result in results:
         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
-        if result.version is not None and result.outcome == "new_version":
-            # One at a time, each committed on its own: a failing notice touches no other.
-            try:
-                with transaction.atomic():
-                    notify_version(version=result.version)
-            except Exception:
-                logger.exception("smartoa notice failed", extra={"contract": result.contract_id})
     return outcomes
 
 

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,18 +20,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from hub.clock import PARIS, local_day_of
+from hub.clock import format_local, local_day_of
 from hub.models import ApiToken, Role
 from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 from hub.services.tokens import IssuedToken, TokenSpecError
-from smartoa import billing, loadcurve, selectors, services, tasks
+from smartoa import billing, loadcurve, manual, selectors, services, tasks
 from smartoa.forms import (
     ContactsForm,
+    ContractForm,
     ControllerTokenForm,
     CredentialsForm,
     DayForm,
     LoadCurveForm,
+    ManualScheduleForm,
     WebhookForm,
 )
 from smartoa.models import Contract, WebhookDelivery
@@ -66,12 +68,17 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         ).order_by("contract_id")
     )
     rows = selectors.states(contracts=contracts, now=_now())
-    return render(request, "smartoa/contract_list.html", {"rows": rows})
+    return render(
+        request,
+        "smartoa/contract_list.html",
+        {"rows": rows, "can_manage": membership_of(request).allows(Role.ADMIN)},
+    )
 
 
 def _chart(result: billing.BillingDay) -> dict[str, Any]:
     return {
-        "labels": [f"{s.start.astimezone(PARIS):%H:%M}" for s in result.steps],
+        # On the 25-hour day 02:00-02:55 come twice: the offset tells them apart.
+        "labels": [format_local(s.start, "%H:%M") for s in result.steps],
         "energies": [s.energy for s in result.steps],
         "states": [s.state.value for s in result.steps],
         "colours": [STATE_COLOURS[s.state.value] for s in result.steps],
@@ -117,6 +124,7 @@ def _detail(
         ),
         "token_form": ControllerTokenForm(),
         "upload_form": LoadCurveForm(),
+        "manual_form": ManualScheduleForm(initial={"day": today}),
         "tokens": services.controller_tokens(contract=contract)
         if membership.allows(Role.ADMIN)
         else [],
@@ -149,7 +157,7 @@ def fetch_now(request: HttpRequest, contract_id: str) -> HttpResponse:
     transaction.on_commit(
         partial(tasks.poll_contract.apply_async, kwargs={"contract_pk": contract.pk})
     )
-    text = _("Relève demandée à %(time)s.") % {"time": f"{_now().astimezone(PARIS):%H:%M:%S}"}
+    text = _("Relève demandée à %(time)s.") % {"time": format_local(_now(), "%H:%M:%S")}
     if getattr(request, "htmx", False):
         return HttpResponse(f'<span id="fetch-status" role="status">{text}</span>')
     messages.success(request, text)
@@ -291,3 +299,118 @@ def upload_load_curve(request: HttpRequest, contract_id: str) -> HttpResponse:
         % {"n": written, "point": contract.metering_point.identifier},
     )
     return redirect(_detail_url(contract, first_day))
+
+
+@require_POST
+@role_required(Role.OPERATOR)
+def enter_schedule(request: HttpRequest, contract_id: str) -> HttpResponse:
+    """A day's schedule read on EDF OA's web portal, for when the API cannot be reached."""
+    contract = _contract(request, contract_id)
+    form = ManualScheduleForm(request.POST)
+    if form.is_valid():
+        now = _now()
+        try:
+            version = services.enter_schedule(
+                contract=contract,
+                schedule=form.schedule(contract_id=contract.contract_id, now=now),
+                now=now,
+                actor=request.user,
+                ip=client_ip(request),
+            )
+        except (manual.ManualScheduleError, services.ContractSpecError) as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
+        else:
+            messages.success(
+                request,
+                _("Programme du %(day)s enregistré (saisie manuelle) et diffusé.")
+                % {"day": f"{version.application_date:%d/%m/%Y}"},
+            )
+            return redirect(_detail_url(contract))
+    return _detail(request, contract, status=400, manual_form=form)
+
+
+# --- Contracts created and edited by an organisation's admin ----------------------------------
+
+
+def _contract_form_page(
+    request: HttpRequest, form: ContractForm, contract: Contract | None, status: int = 200
+) -> HttpResponse:
+    return render(
+        request, "smartoa/contract_form.html", {"form": form, "contract": contract}, status=status
+    )
+
+
+@role_required(Role.ADMIN)
+def contract_create(request: HttpRequest) -> HttpResponse:
+    organisation = membership_of(request).organisation
+    if request.method != "POST":
+        form = ContractForm(organisation=organisation, editing=False)
+        return _contract_form_page(request, form, None)
+    form = ContractForm(request.POST, organisation=organisation, editing=False)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            contract = services.create_contract(
+                organisation=organisation,
+                contract_id=data["contract_id"],
+                account_id=data["account_id"],
+                api_token=data["api_token"],
+                auth_scheme=data["auth_scheme"],
+                label=data["label"],
+                site=data["site"],
+                metering_point=data["metering_point"],
+                poll_interval=data["poll_interval"],
+                enabled=data["enabled"],
+                actor=request.user,
+                ip=client_ip(request),
+            )
+        except services.ContractSpecError as exc:
+            form.add_error(exc.field if exc.field in form.fields else "contract_id", exc.reason)
+        except IntegrityError:  # the same number created meanwhile
+            form.add_error("contract_id", _("Ce contrat existe déjà dans l'organisation."))
+        else:
+            messages.success(request, _("Contrat %(id)s créé.") % {"id": contract.contract_id})
+            return redirect(_detail_url(contract))
+    # Re-rendered without the token: a password input never echoes what was typed.
+    return _contract_form_page(request, form, None, status=400)
+
+
+@role_required(Role.ADMIN)
+def contract_edit(request: HttpRequest, contract_id: str) -> HttpResponse:
+    contract = _contract(request, contract_id)
+    organisation = membership_of(request).organisation
+    if request.method != "POST":
+        initial = {
+            "label": contract.label,
+            "account_id": contract.account_id,
+            "auth_scheme": contract.auth_scheme,
+            "site": contract.site_id,
+            "metering_point": contract.metering_point_id,
+            "poll_interval": contract.poll_interval,
+            "enabled": contract.enabled,
+        }
+        form = ContractForm(initial=initial, organisation=organisation, editing=True)
+        return _contract_form_page(request, form, contract)
+    form = ContractForm(request.POST, organisation=organisation, editing=True)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_contract(
+                contract=contract,
+                label=data["label"],
+                account_id=data["account_id"],
+                auth_scheme=data["auth_scheme"],
+                api_token=data["api_token"] or None,
+                site=data["site"],
+                metering_point=data["metering_point"],
+                poll_interval=data["poll_interval"],
+                enabled=data["enabled"],
+                actor=request.user,
+                ip=client_ip(request),
+            )
+        except services.ContractSpecError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
+        else:
+            messages.success(request, _("Contrat enregistré."))
+            return redirect(_detail_url(contract))
+    return _contract_form_page(request, form, contract, status=400)

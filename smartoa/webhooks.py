@@ -12,13 +12,14 @@ import datetime as dt
 from typing import Any
 
 import httpx
-from django.db.models import Q
 
+from hub.clock import PARIS, format_local
 from hub.http import urlsafety
 from hub.http import webhooks as outgoing
 from smartoa.models import (
     DeliveryStatus,
     ScheduleVersion,
+    StopEpisode,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -39,42 +40,91 @@ def retry_delay(attempts: int) -> int:
 
 
 def payload_for(version: ScheduleVersion) -> dict[str, Any]:
+    """The body: instants in UTC, each also in Paris time with its offset, and a French text.
+
+    ``text`` is for receivers that show it to a person (a chat channel, an SMS gateway): its
+    times carry their UTC offset on the days the clocks change (``hub.clock.format_local``).
+    """
+    episodes = episodes_of(version)
+    stops = [f"{format_local(e.start)} → {format_local(e.end)}" for e in episodes]
+    day = f"{version.application_date:%d/%m/%Y}"
+    text = (
+        f"Contrat {version.contract.contract_id}, journée du {day} : "
+        + ("arrêts " + ", ".join(stops) if stops else "aucun arrêt")
+        + " (heure de Paris)."
+    )
     return {
         "event": "smartoa.schedule.changed" if version.diff else "smartoa.schedule.published",
         "contract_id": version.contract.contract_id,
         "application_date": version.application_date.isoformat(),
         "update_date": version.update_date.isoformat(),
+        "source": version.source,
         "episodes": [
-            {"start": e.start.isoformat(), "end": e.end.isoformat()}
-            for e in version.episodes.order_by("start")
+            {
+                "start": e.start.isoformat(),
+                "end": e.end.isoformat(),
+                "start_local": _paris_iso(e.start),
+                "end_local": _paris_iso(e.end),
+            }
+            for e in episodes
         ],
         "diff": version.diff,
+        "text": text,
     }
+
+
+def _paris_iso(instant: dt.datetime) -> str:
+    return instant.astimezone(PARIS).isoformat(timespec="seconds")
+
+
+def episodes_of(version: ScheduleVersion) -> list[StopEpisode]:
+    """The version's stops in order, from the prefetched ones when a batch loaded them."""
+    return sorted(version.episodes.all(), key=lambda e: e.start)
 
 
 def needs_notice(version: ScheduleVersion) -> bool:
     """A first version with stops, or a version whose stops changed."""
     if version.diff is None:
-        return version.episodes.exists()
+        return bool(version.episodes.all())
     return bool(version.diff["added"] or version.diff["removed"] or version.diff["moved"])
 
 
-def create_deliveries(*, version: ScheduleVersion) -> list[WebhookDelivery]:
-    """One pending delivery per enabled endpoint listening to the version's contract."""
+def listening_endpoints(*, organisation_ids: set[int]) -> list[WebhookEndpoint]:
+    """The enabled endpoints of these organisations, with the contracts they listen to."""
+    return list(
+        WebhookEndpoint.objects.filter(organisation_id__in=organisation_ids, enabled=True)
+        .prefetch_related("contracts")
+        .order_by("pk")
+    )
+
+
+def create_deliveries(
+    *, version: ScheduleVersion, endpoints: list[WebhookEndpoint] | None = None
+) -> list[WebhookDelivery]:
+    """One pending delivery per enabled endpoint listening to the version's contract.
+
+    ``endpoints``: the organisations' endpoints loaded once for a batch (``listening_endpoints``).
+    """
     if not needs_notice(version):
         return []
     contract = version.contract
-    endpoints = (
-        WebhookEndpoint.objects.filter(organisation_id=contract.organisation_id, enabled=True)
-        .filter(Q(contracts=contract) | Q(contracts__isnull=True))
-        .distinct()
-    )
+    if endpoints is None:
+        endpoints = listening_endpoints(organisation_ids={contract.organisation_id})
+    listening = [
+        e
+        for e in endpoints
+        if e.organisation_id == contract.organisation_id
+        and e.enabled
+        and (not e.contracts.all() or any(c.pk == contract.pk for c in e.contracts.all()))
+    ]
+    if not listening:
+        return []
     payload = payload_for(version)
     return [
         WebhookDelivery.objects.get_or_create(
             endpoint=endpoint, version=version, defaults={"payload": payload}
         )[0]
-        for endpoint in endpoints
+        for endpoint in listening
     ]
 
 

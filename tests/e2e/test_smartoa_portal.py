@@ -1,4 +1,5 @@
-"""The Smart OA contract page in a real browser: the day's timeline and the compliance chart."""
+"""The Smart OA portal in a real browser: timeline and chart, a contract created by an admin, a
+schedule entered by hand."""
 
 from __future__ import annotations
 
@@ -74,3 +75,42 @@ def test_contract_page_shows_the_timeline_and_the_chart(page) -> None:
     steps = page.evaluate("document.getElementById('compliance-chart').chart.data.labels.length")
     assert steps in (276, 288, 300)
     assert page.evaluate("typeof Chart") == "function"
+
+
+def _sign_in(page, user, device) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/")
+    page.fill("input[name=email]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
+    page.fill("input[name=code]", totp_code(device))
+    page.click("#code-submit")
+    page.wait_for_selector("#dashboard-title")
+
+
+def test_admin_creates_a_contract_then_enters_a_schedule_by_hand(page) -> None:
+    """Seed: « 1 contrat = 1 compte » with its token; when the API is unreachable, « récupérer
+    manuellement le signal via le portail web Smart OA »."""
+    organisation = Organisation.objects.create(slug="e2e-oa-admin", name="Producteur E2E")
+    user = User.objects.create_user("oa-admin@e2e.example", PASSWORD)
+    Membership.objects.create(user=user, organisation=organisation, role=Role.ADMIN)
+    device = enrol_totp(user)
+    _sign_in(page, user, device)
+
+    page.goto("/smartoa/contracts/")
+    page.click("#contract-new")
+    page.fill("input[name=contract_id]", CONTRACT_ID)
+    page.fill("input[name=label]", "Centrale du Causse")
+    page.fill("input[name=api_token]", "upstream-token-e2e")
+    page.click("#contract-submit")
+    page.wait_for_selector("#contract-title")
+    assert "upstream-token-e2e" not in page.content()
+
+    today = local_day_of(timezone.now())
+    page.fill("#manual-schedule input[name=day]", today.isoformat())
+    page.fill("#manual-schedule textarea[name=stops]", "11:55 - 18:00")
+    page.click("#manual-submit")
+    page.wait_for_selector("#contract-title")
+    segment = page.locator(f"#timeline-{today.isoformat()} .stop-segment")
+    assert segment.count() == 1
+    assert "saisie manuelle" in page.locator("#versions").inner_text()

@@ -64,3 +64,25 @@ def test_local_day_of_an_instant_near_midnight():
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError, match="timezone-aware"):
         gas_day_of(dt.datetime(2026, 1, 1, 12))
+
+
+def test_local_times_on_the_25_hour_night_carry_their_offset():
+    """Paris falls back from 03:00 CEST to 02:00 CET on 25/10/2026: every wall time from 02:00
+    to 03:00 happens twice, so a time shown to a person that day names its offset."""
+    from hub.clock import format_local
+
+    first = dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    second = dt.datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert format_local(first) == "25/10/2026 02:30 (UTC+2)"
+    assert format_local(second) == "25/10/2026 02:30 (UTC+1)"
+    assert format_local(dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC)) == "29/03/2026 03:00 (UTC+2)"
+
+
+def test_local_times_on_ordinary_days_have_no_offset_unless_asked():
+    from hub.clock import format_local, has_clock_change
+
+    instant = dt.datetime(2025, 9, 22, 9, 55, tzinfo=UTC)
+    assert format_local(instant) == "22/09/2025 11:55"
+    assert format_local(instant, "%H:%M", offset=True) == "11:55 (UTC+2)"
+    assert not has_clock_change(dt.date(2025, 9, 22))
+    assert has_clock_change(dt.date(2026, 3, 29)) and has_clock_change(dt.date(2026, 10, 25))

@@ -98,6 +98,10 @@ def test_billing_of_the_seed_day(token_client: APIClient, seeded: Contract) -> N
         "state": "neutralised",
         "energy": None,
     }
+    # No load curve yet: whether the plant was back at full power at 18:00 is unknown.
+    [check] = body["returns"]
+    assert (check["step"], check["status"]) == ("2025-09-22T16:00:00+00:00", "unknown")
+    assert body["back_at_full_power"] is True
 
 
 @pytest.mark.parametrize(

@@ -258,3 +258,94 @@ def test_billing_command_refuses_a_bad_day(contract: Contract) -> None:
 
     with pytest.raises(CommandError, match="--day"):
         call_command("smartoa_billing", "--contract", CONTRACT_ID, "--day", "22/09/2025")
+
+
+# --- Back at full power after the stop ----------------------------------------------------------
+
+SEED_STOP = (paris(2025, 9, 22, 11, 55), paris(2025, 9, 22, 18, 0))
+
+
+def _seed_curve(after_stop: list[float]) -> dict[dt.datetime, float | None]:
+    """The seed's day: 100 per step outside the stop, 0 inside, ``after_stop`` from 18:00."""
+    stop = episode(*SEED_STOP)
+    energies: dict[dt.datetime, float | None] = {}
+    for s in day_steps(SEED_DAY):
+        energies[s] = 0.0 if stop.start <= s < stop.end else 100.0
+    first = paris(2025, 9, 22, 18, 0).astimezone(dt.UTC)
+    for i, value in enumerate(after_stop):
+        energies[first + i * MIN5] = value
+    return energies
+
+
+def test_back_at_full_power_at_the_end_of_the_stop() -> None:
+    """Seed: « Les 5 dernières minutes de l'épisode d'arrêt sont neutralisées de sorte à
+    permettre le retour à un régime de production normal. Le producteur doit être à « pleine
+    puissance » à partir de 18h. »"""
+    result = bill(
+        day=SEED_DAY, episodes=[episode(*SEED_STOP)], energies=_seed_curve([95, 100, 98, 97])
+    )
+    [check] = result.returns
+    assert check.step == paris(2025, 9, 22, 18, 0)
+    assert (check.energy, check.reference, check.status) == (95, 100, "ok")
+    assert result.back_at_full_power and result.compliant
+
+
+def test_still_ramping_up_at_the_end_of_the_stop_is_reported() -> None:
+    """The 17:55 step is neutralised for the ramp-up; from 18:00 the plant must be at full
+    power. Producing 40 % at 18:00 and full power from 18:05 is a late return."""
+    result = bill(
+        day=SEED_DAY, episodes=[episode(*SEED_STOP)], energies=_seed_curve([40, 100, 100, 100])
+    )
+    [check] = result.returns
+    assert check.status == "late" and "40 %" in check.reason
+    assert result.non_compliant_energy == 0  # nothing produced while stopped…
+    assert not result.back_at_full_power and not result.compliant  # …but back too late
+
+
+def test_a_plant_still_off_after_the_stop_is_late() -> None:
+    result = bill(
+        day=SEED_DAY, episodes=[episode(*SEED_STOP)], energies=_seed_curve([0, 0, 60, 100])
+    )
+    assert [r.status for r in result.returns] == ["late"]
+
+
+def test_nothing_to_compare_or_missing_steps_is_unknown_not_late() -> None:
+    night = bill(day=SEED_DAY, episodes=[episode(*SEED_STOP)], energies=_seed_curve([0, 0, 0, 0]))
+    assert [r.status for r in night.returns] == ["unknown"]
+    assert night.back_at_full_power
+    missing = _seed_curve([])
+    missing[paris(2025, 9, 22, 18, 0).astimezone(dt.UTC)] = None
+    result = bill(day=SEED_DAY, episodes=[episode(*SEED_STOP)], energies=missing)
+    assert [r.status for r in result.returns] == ["unknown"]
+
+
+def test_unaligned_end_checks_the_first_step_after_it() -> None:
+    """A stop ending 13:58: 13:55 is neutralised, 14:00 must be at full power."""
+    stop = episode(paris(2025, 9, 22, 12, 2), paris(2025, 9, 22, 13, 58))
+    energies: dict[dt.datetime, float | None] = {s: 100.0 for s in day_steps(SEED_DAY)}
+    energies[paris(2025, 9, 22, 14, 0).astimezone(dt.UTC)] = 50.0
+    [check] = bill(day=SEED_DAY, episodes=[stop], energies=energies).returns
+    assert check.step == paris(2025, 9, 22, 14, 0) and check.status == "late"
+
+
+def test_return_on_the_25_hour_day() -> None:
+    """25/10/2026: a stop ending 02:30 CET (01:30Z) is checked at the step 01:30Z, the second
+    02:30 of the night, not the first."""
+    day = dt.date(2026, 10, 25)
+    stop = Episode(
+        dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC),
+    )
+    energies: dict[dt.datetime, float | None] = {s: 10.0 for s in day_steps(day)}
+    energies[dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)] = 2.0
+    [check] = bill(day=day, episodes=[stop], energies=energies).returns
+    assert check.step == dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)
+    assert check.status == "late"
+
+
+def test_a_stop_ending_at_midnight_is_checked_with_the_next_day() -> None:
+    stop = episode(paris(2025, 9, 22, 22, 0), paris(2025, 9, 23, 0, 0))
+    assert bill(day=SEED_DAY, episodes=[stop], energies={}).returns == ()
+    next_day = dt.date(2025, 9, 23)
+    [check] = bill(day=next_day, episodes=[stop], energies={}).returns
+    assert check.step == paris(2025, 9, 23, 0, 0)

@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 
 from hub.models import Notification
-from smartoa import notices, services, simulator, tasks
+from smartoa import notices, services, simulator, tasks, versions
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract
-from smartoa.services import ContractSpecError, poll_contract
+from smartoa.polling import poll_contract
+from smartoa.services import ContractSpecError
 
 from .conftest import paris
 
@@ -35,13 +36,14 @@ def test_new_and_changed_stops_mail_the_contacts(
     )
     with django_capture_on_commit_callbacks(execute=True):
         first = poll_contract(contract=contract, now=NOW, client=oa_client)
-        assert first.version is not None
-        tasks.notify_version(version=first.version)
+        assert first.outcome == "new_version"
         sim.clock = lambda: paris(2025, 9, 22, 9, 35)
         changed = poll_contract(contract=contract, now=paris(2025, 9, 22, 9, 35), client=oa_client)
         assert changed.version is not None
-        tasks.notify_version(version=changed.version)
-        tasks.notify_version(version=changed.version)  # polled again: not mailed twice
+        # Polled again: the version is known, nothing is stored or told twice.
+        again = poll_contract(contract=contract, now=paris(2025, 9, 22, 9, 40), client=oa_client)
+        assert again.outcome == "unchanged"
+        versions.distribute(version=changed.version, now=paris(2025, 9, 22, 9, 41))
     assert len(mailoutbox) == 2
     assert mailoutbox[0].to == ["astreinte@plant.example", "exploit@plant.example"]
     assert "Arrêt Smart OA : BOA-2025-000042 le 22/09/2025" in mailoutbox[0].subject
@@ -109,3 +111,42 @@ def test_admin_form_edits_the_contacts(contract: Contract) -> None:
     assert "\n".join(contract.contacts) == ContractForm(instance=contract)["contacts_text"].initial
     bad = ContractForm(data={**data, "contacts_text": "nope"}, instance=contract)
     assert not bad.is_valid() and "contacts_text" in bad.errors
+
+
+def test_stop_on_the_25_hour_night_is_told_with_its_offsets(contract: Contract) -> None:
+    """25/10/2026, Paris falls back from 03:00 CEST to 02:00 CET: a stop 00:30Z-01:30Z runs
+    from 02:30 (UTC+2) to 02:30 (UTC+1). The e-mail and the webhook's text must say so, not
+    « 02:30 → 02:30 »."""
+    import json
+
+    from smartoa import webhooks
+    from smartoa.client import parse_schedule
+
+    start, end = "2026-10-25T02:30:00+02:00", "2026-10-25T02:30:00+01:00"
+    body = {
+        "id": contract.contract_id,
+        "update_date": "2026-10-24T12:55:05+02:00",
+        "application_date": "2026-10-25",
+        "data": [
+            {"start_date": "2026-10-25T00:00:00+02:00", "end_date": start, "value": 0.0},
+            {"start_date": start, "end_date": end, "value": 1.0},
+            {"start_date": end, "end_date": "2026-10-26T00:00:00+01:00", "value": 0.0},
+        ],
+    }
+    version, _created = services.record_schedule(
+        contract=contract,
+        schedule=parse_schedule(json.dumps(body), expected_id=contract.contract_id),
+        fetched_at=paris(2026, 10, 24, 13, 0),
+    )
+    told = "25/10/2026 02:30 (UTC+2) → 25/10/2026 02:30 (UTC+1)"
+    assert told in notices.body_of(version)
+    payload = webhooks.payload_for(version)
+    assert told in payload["text"]
+    assert payload["episodes"] == [
+        {
+            "start": "2026-10-25T00:30:00+00:00",
+            "end": "2026-10-25T01:30:00+00:00",
+            "start_local": start,
+            "end_local": end,
+        }
+    ]

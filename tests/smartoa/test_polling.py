@@ -6,10 +6,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from hub.models import AuditEvent, PollOutcome, PollRun
-from smartoa import polling, simulator, tasks
+from hub.models import AuditEvent, Notification, PollOutcome, PollRun
+from smartoa import polling, services, simulator, tasks, versions
 from smartoa.client import SmartOAClient
-from smartoa.models import Contract, ScheduleVersion, StopEpisode
+from smartoa.models import (
+    Contract,
+    ScheduleVersion,
+    StopEpisode,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from smartoa.services import create_contract
 from tests.conftest import Tenant
 
@@ -112,31 +118,70 @@ def test_a_batch_that_cannot_commit_is_written_one_by_one(
     contracts: list[Contract], oa_client: SmartOAClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Another worker stored the same version of one contract meanwhile: the batch's insert
-    # collides, and each contract is then written on its own.
+    # collides, and each contract is then written on its own, through the same writes.
     from django.db import IntegrityError
 
-    def collide(*args: object, **kwargs: object) -> None:
-        raise IntegrityError("duplicate key value violates unique constraint")
+    real_insert = versions._insert
+    calls: list[int] = []
 
-    monkeypatch.setattr(polling, "_store_versions", collide)
+    def collide_once(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(args[0]))
+        if len(calls) == 1:
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real_insert(*args, **kwargs)
+
+    monkeypatch.setattr(versions, "_insert", collide_once)
     results = _poll(contracts, oa_client, batch_size=100)
     assert {r.outcome for r in results} == {"new_version"}
+    assert calls == [6, 1, 1, 1, 1, 1, 1]
     assert ScheduleVersion.objects.count() == 6
+    assert AuditEvent.objects.filter(action="smartoa.schedule.published").count() == 6
     assert PollRun.objects.filter(outcome=PollOutcome.SUCCESS).count() == 6
 
 
-def test_batch_task_notifies_new_versions(
+def test_batch_task_and_fetch_now_store_and_tell_the_same_way(
+    tenant: Tenant,
     contracts: list[Contract],
     oa_client: SmartOAClient,
     monkeypatch: pytest.MonkeyPatch,
+    mailoutbox,  # type: ignore[no-untyped-def]
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
+    """One path: a contract polled alone ("fetch now") and contracts polled in a batch get the
+    same version, audit event, poll run, notice and webhook delivery."""
     monkeypatch.setattr(tasks, "_client", lambda: oa_client)
-    told: list[int] = []
-    monkeypatch.setattr(tasks, "notify_version", lambda *, version: told.append(version.pk))
-    Contract.objects.filter(pk=contracts[0].pk).update(enabled=False)
-    outcomes = tasks.poll_contracts(contract_pks=[c.pk for c in contracts])
-    assert outcomes == {"new_version": 5}
-    assert sorted(told) == sorted(ScheduleVersion.objects.values_list("pk", flat=True))
+    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda **o: None)
+    WebhookEndpoint.objects.create(
+        organisation=tenant.organisation, url="https://plant.example/hook", secret="s"
+    )
+    for contract in contracts:
+        services.set_contacts(contract=contract, contacts=[f"{contract.contract_id}@plant.example"])
+    alone, *batch = contracts
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.poll_contract(contract_pk=alone.pk) == "new_version"
+        assert tasks.poll_contracts(contract_pks=[c.pk for c in batch]) == {"new_version": 5}
+
+    def trail(contract: Contract) -> tuple[object, ...]:
+        version = ScheduleVersion.objects.get(contract=contract)
+        event = AuditEvent.objects.get(
+            action="smartoa.schedule.published", object_id=str(version.pk)
+        )
+        run = PollRun.objects.get(target=contract.contract_id)
+        return (
+            version.source,
+            version.episodes.count(),
+            event.actor_label,
+            tuple(sorted(event.after)),
+            (run.outcome, run.items_received, run.items_stored),
+            WebhookDelivery.objects.filter(version=version).count(),
+            Notification.objects.filter(dedupe_key=f"version:{version.pk}").count(),
+        )
+
+    assert {trail(c) for c in batch} == {trail(alone)}
+    assert trail(alone)[-2:] == (1, 1)
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        f"{c.contract_id.lower()}@plant.example" for c in contracts
+    )
 
 
 def test_fan_out_enqueues_batches_of_the_configured_size(

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from hub.clock import PARIS
 from hub.models import ApiToken, AuditEvent, Point, Series
 from hub.services.tokens import create_token
 from smartoa import selectors, simulator, tasks, views
-from smartoa.client import SmartOAClient
+from smartoa.client import SmartOAClient, parse_schedule
 from smartoa.models import Contract, ControllerAccess, WebhookEndpoint
-from smartoa.services import create_contract, poll_contract
+from smartoa.polling import poll_contract
+from smartoa.services import create_contract, record_schedule
 from tests.conftest import Tenant
 from tests.hub.test_portal_support import sign_in
 
@@ -86,11 +89,15 @@ def test_contract_page_has_timeline_history_and_chart(
 
 
 def test_timeline_of_a_25_hour_day(client: Client, tenant: Tenant, contract: Contract) -> None:
+    """25/10/2026: Paris falls back at 03:00 CEST to 02:00 CET, a 25-hour day."""
     timeline = selectors.timeline(contract=contract, day=dt.date(2026, 10, 25))
-    assert timeline.hours == 25
-    # Ticks every three hours of wall time: 00 h … 21 h, the repeated 02 h hour counted once.
-    assert [label for _pos, label in timeline.ticks] == [
+    assert timeline.hours == 25 and timeline.clock_change
+    assert len(timeline.ticks) == 25  # one tick per hour drawn: 25 of them
+    # Every three hours of wall time, and the repeated 02 h hour twice with its offset.
+    assert [t.label for t in timeline.labelled] == [
         "00 h",
+        "02 h UTC+2",
+        "02 h UTC+1",
         "03 h",
         "06 h",
         "09 h",
@@ -99,7 +106,47 @@ def test_timeline_of_a_25_hour_day(client: Client, tenant: Tenant, contract: Con
         "18 h",
         "21 h",
     ]
-    assert timeline.ticks[1][0] == pytest.approx(4 / 25 * 100)
+    assert [t.left for t in timeline.labelled[1:4]] == pytest.approx([8.0, 12.0, 16.0])
+
+
+def test_timeline_of_a_23_hour_day(contract: Contract) -> None:
+    """29/03/2026: Paris springs forward at 02:00 CET to 03:00 CEST, a 23-hour day."""
+    timeline = selectors.timeline(contract=contract, day=dt.date(2026, 3, 29))
+    assert timeline.hours == 23 and len(timeline.ticks) == 23
+    assert [t.label for t in timeline.labelled][:4] == ["00 h", "01 h UTC+1", "03 h UTC+2", "06 h"]
+    assert timeline.labelled[2].left == pytest.approx(2 / 23 * 100)
+
+
+def test_stop_on_the_25_hour_night_is_shown_with_its_offsets(
+    client: Client, tenant: Tenant, contract: Contract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop 00:30Z-01:30Z on 25/10/2026 runs from 02:30 CEST to 02:30 CET: without offsets
+    it would read « 02:30 → 02:30 »."""
+    day = dt.date(2026, 10, 25)
+    monkeypatch.setattr(views, "_now", lambda: paris(2026, 10, 25, 0, 10))
+    start = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC).astimezone(PARIS)
+    end = dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)
+    body = simulator.body_for(
+        contract_id=CONTRACT_ID, day=day, update_date=paris(2026, 10, 24, 12, 55), stops=()
+    )
+    body["data"] = [
+        {"start_date": body["data"][0]["start_date"], "end_date": start.isoformat(), "value": 0.0},
+        {"start_date": start.isoformat(), "end_date": end.isoformat(), "value": 1.0},
+        {"start_date": end.isoformat(), "end_date": body["data"][0]["end_date"], "value": 0.0},
+    ]
+    record_schedule(
+        contract=contract,
+        schedule=parse_schedule(json.dumps(body), expected_id=CONTRACT_ID),
+        fetched_at=paris(2026, 10, 24, 13, 0),
+    )
+    sign_in(client, tenant.viewer)
+    page = client.get(PAGE).content.decode()
+    assert 'data-hours="25"' in page
+    assert "Arrêt 25/10/2026 02:30 (UTC+2) → 25/10/2026 02:30 (UTC+1)" in page
+    # 00:30Z is 2 h 30 after 22:00Z, the day's start: 10 % of 25 hours; one hour is 4 %.
+    assert "left: 10.000%; width: 4.000%;" in page
+    listing = client.get("/smartoa/contracts/").content.decode()
+    assert "25/10/2026 02:30 (UTC+2) → 02:30 (UTC+1)" in listing
 
 
 def test_version_history_shows_the_changes(
@@ -113,8 +160,9 @@ def test_version_history_shows_the_changes(
     poll_contract(contract=seeded, now=paris(2025, 9, 22, 9, 35), client=oa_client)
     sign_in(client, tenant.viewer)
     page = client.get(PAGE).content.decode()
-    assert "ajouté 17:00\N{EN DASH}18:00 UTC" in page
-    assert "déplacé 09:55\N{EN DASH}16:00 → 09:55\N{EN DASH}14:00 UTC" in page
+    # Paris time, as everywhere a person reads a time (no offset on an ordinary day).
+    assert "ajouté 19:00 → 20:00" in page
+    assert "déplacé 11:55 → 18:00 devient 11:55 → 16:00" in page
 
 
 def test_foreign_contract_is_404_on_every_page(
@@ -397,3 +445,23 @@ def test_oversized_upload_is_refused_without_storing(
     assert response.status_code == 400
     assert "trop volumineux" in response.content.decode()
     assert not Series.objects.filter(source="smartoa-csv").exists()
+
+
+def test_late_return_after_the_stop_is_reported_on_the_page(
+    client: Client, tenant: Tenant, seeded: Contract
+) -> None:
+    """Seed: « Le producteur doit être à pleine puissance à partir de 18h. »"""
+    sign_in(client, tenant.operator)
+    rows = ["start;energy_kwh"] + [
+        f"2025-09-22T{time}:00+02:00;{energy}"
+        for time, energy in (("18:00", "0,2"), ("18:05", "1"), ("18:10", "1"), ("18:15", "1"))
+    ]
+    upload = SimpleUploadedFile("courbe.csv", "\n".join(rows).encode(), content_type="text/csv")
+    response = client.post(PAGE + "load-curve/", {"file": upload})
+    page = client.get(response["Location"])
+    [check] = page.context["billing"].returns
+    assert check.status == "late"
+    html = page.content.decode()
+    returns = html[html.index('id="returns"') :][:400]
+    assert "18:00" in returns and "20 % de la production" in returns, returns
+    assert page.context["billing"].compliant is False

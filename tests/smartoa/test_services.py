@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from hub.models import AuditEvent, PollOutcome, PollRun
-from smartoa import selectors, services, simulator, tasks
+from smartoa import polling, selectors, services, simulator, tasks
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract, ScheduleVersion
 
@@ -18,7 +18,7 @@ NOW = paris(2025, 9, 22, 8, 0)
 
 
 def _poll(contract: Contract, client: SmartOAClient, now: dt.datetime = NOW) -> services.PollResult:
-    return services.poll_contract(contract=contract, now=now, client=client)
+    return polling.poll_contract(contract=contract, now=now, client=client)
 
 
 def test_first_poll_stores_the_seed_like_version(

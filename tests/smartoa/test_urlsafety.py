@@ -10,7 +10,8 @@ from hub.http import urlsafety
 from smartoa import services, webhooks
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract, DeliveryStatus, WebhookEndpoint
-from smartoa.services import ContractSpecError, poll_contract
+from smartoa.polling import poll_contract
+from smartoa.services import ContractSpecError
 from tests.conftest import Tenant
 
 from .conftest import paris

@@ -12,7 +12,7 @@ from hub.http import urlsafety
 from smartoa import simulator, tasks, webhooks
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract, DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from smartoa.services import poll_contract
+from smartoa.polling import poll_contract
 from tests.conftest import Tenant
 
 from .conftest import paris
@@ -50,9 +50,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
 
 
 def _poll_and_notify(contract: Contract, client: SmartOAClient, now: dt.datetime) -> None:
+    # The poll itself tells of a new version: notice and webhook deliveries.
     result = poll_contract(contract=contract, now=now, client=client)
-    assert result.version is not None
-    tasks.notify_version(version=result.version)
+    assert result.outcome == "new_version"
 
 
 def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:

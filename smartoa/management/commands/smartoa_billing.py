@@ -46,6 +46,11 @@ class Command(BaseCommand):
             f"non-compliant energy {result.non_compliant_energy:g} {unit}, "
             f"neutralised energy {result.neutralised_energy:g} {unit}"
         )
+        for check in result.returns:
+            self.stdout.write(
+                f"  back at full power after the stop ending {check.stop_end.isoformat()}: "
+                f"{check.status.value} ({check.reason})"
+            )
 
     def _write_csv(self, result: BillingDay, path: str) -> None:
         to_stdout = path == "-"

@@ -11,7 +11,6 @@ from django.utils import timezone
 from smartoa import polling
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract
-from smartoa.tasks import notify_version
 
 
 class Command(BaseCommand):
@@ -33,7 +32,7 @@ class Command(BaseCommand):
             contracts = contracts.filter(enabled=True)
         loaded = list(contracts)
         with SmartOAClient() as client:
-            # The same path as the poll tasks: parallel calls, batched writes.
+            # The same path as the poll tasks: parallel calls, batched writes, notices, webhooks.
             results = polling.poll_contracts(
                 contracts=loaded,
                 now=timezone.now(),
@@ -43,8 +42,6 @@ class Command(BaseCommand):
             )
         failed = 0
         for contract, result in zip(loaded, results, strict=True):
-            if result.version is not None and result.outcome == "new_version":
-                notify_version(version=result.version)
             line = f"{contract.organisation.slug} {result.contract_id}: {result.outcome}"
             if result.version is not None:
                 line += f" ({result.version.application_date} @ {result.version.update_date})"

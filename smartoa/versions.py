@@ -1,0 +1,202 @@
+"""Storing schedule versions and telling of them: the one path of polled and entered schedules.
+
+A poll of one contract ("fetch now"), a batch of polls and an operator's manual entry all store
+through :func:`store` (versions, their stop episodes and audit events, in bulk) and tell through
+:func:`distribute` (the notice to the contacts, a webhook delivery per listening endpoint), so
+each version is stored, audited, notified and delivered the same way whatever brought it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
+
+from hub.services import audit
+from smartoa import notices, webhooks
+from smartoa.client import Schedule
+from smartoa.models import Contract, ScheduleVersion, StopEpisode, VersionSource, WebhookEndpoint
+from smartoa.schedule import Episode, diff_episodes
+
+logger = logging.getLogger(__name__)
+
+POLLER_LABEL = "smartoa poller"
+ACTIONS = {
+    VersionSource.API: "smartoa.schedule.published",
+    VersionSource.MANUAL: "smartoa.schedule.entered",
+}
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A schedule to keep: fetched from the API, or entered by ``actor`` (manual)."""
+
+    contract: Contract
+    schedule: Schedule
+    source: str = VersionSource.API
+    actor: Any = None
+    ip: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    version: ScheduleVersion | None  # None when the version was already known
+    created: bool
+
+
+def store(*, items: Sequence[Incoming], now: dt.datetime) -> list[Stored]:
+    """Keep each schedule whose (day, update date) is new for its contract, in a few queries.
+
+    One query finds the versions already known; new versions, their episodes and their audit
+    events go in three bulk INSERTs. Call it inside a transaction: an IntegrityError means
+    another writer stored one of these versions meanwhile.
+    """
+    known = _known_versions(items)
+    new: list[tuple[Incoming, ScheduleVersion, list[Episode]]] = []
+    previous_of: dict[int, int] = {}  # index of the item -> pk of the version just before
+    seen: set[tuple[int, dt.date, dt.datetime]] = set()
+    results: list[Stored] = []
+    for index, item in enumerate(items):
+        schedule = item.schedule
+        key = (item.contract.pk, schedule.application_date, schedule.update_date)
+        versions = known.get(key[:2], [])
+        if key in seen or any(update == schedule.update_date for _pk, update in versions):
+            results.append(Stored(None, False))
+            continue
+        seen.add(key)
+        earlier = [v for v in versions if v[1] < schedule.update_date]
+        if earlier:
+            previous_of[index] = max(earlier, key=lambda v: v[1])[0]
+        version = ScheduleVersion(
+            contract=item.contract,
+            application_date=schedule.application_date,
+            update_date=schedule.update_date,
+            fetched_at=now,
+            raw_body=schedule.raw,
+            periods=[p.as_json() for p in schedule.periods],
+            source=item.source,
+        )
+        new.append((item, version, schedule.episodes))
+        results.append(Stored(version, True))
+    if new:
+        _insert(
+            new, [index for index, stored in enumerate(results) if stored.created], previous_of, now
+        )
+    return results
+
+
+def _known_versions(
+    items: Sequence[Incoming],
+) -> dict[tuple[int, dt.date], list[tuple[int, dt.datetime]]]:
+    """(contract pk, day) -> [(version pk, update date)] for the days of ``items``."""
+    if not items:
+        return {}
+    rows = ScheduleVersion.objects.filter(
+        contract_id__in={i.contract.pk for i in items},
+        application_date__in={i.schedule.application_date for i in items},
+    ).values_list("pk", "contract_id", "application_date", "update_date")
+    known: dict[tuple[int, dt.date], list[tuple[int, dt.datetime]]] = {}
+    for pk, contract_pk, day, update_date in rows:
+        known.setdefault((contract_pk, day), []).append((pk, update_date))
+    return known
+
+
+def _insert(
+    new: list[tuple[Incoming, ScheduleVersion, list[Episode]]],
+    indexes: list[int],
+    previous_of: dict[int, int],
+    now: dt.datetime,
+) -> None:
+    previous_episodes: dict[int, list[Episode]] = {}
+    for version_pk, start, end in StopEpisode.objects.filter(
+        version_id__in=previous_of.values()
+    ).values_list("version_id", "start", "end"):
+        previous_episodes.setdefault(version_pk, []).append(Episode(start, end))
+    for index, (_item, version, episodes) in zip(indexes, new, strict=True):
+        previous_pk = previous_of.get(index)
+        if previous_pk is not None:
+            before = sorted(previous_episodes.get(previous_pk, []))
+            version.diff = diff_episodes(before, episodes).as_json()
+    ScheduleVersion.objects.bulk_create([version for _item, version, _episodes in new])
+    StopEpisode.objects.bulk_create(
+        [
+            StopEpisode(version=version, start=e.start, end=e.end)
+            for _item, version, episodes in new
+            for e in episodes
+        ]
+    )
+    # One INSERT for the events: a poll's are the poller's publications, and one row at a time
+    # was most of the cost of a first poll. A manual entry's event names the person.
+    audit.record_many(
+        audit.build(
+            at=now,
+            actor=item.actor,
+            actor_label="" if item.actor is not None else POLLER_LABEL,
+            organisation=item.contract.organisation,
+            action=ACTIONS[VersionSource(item.source)],
+            target=version,
+            after={
+                "application_date": version.application_date,
+                "update_date": version.update_date,
+                "source": item.source,
+                "episodes": [e.as_json() for e in episodes],
+                "diff": version.diff,
+            },
+            ip=item.ip,
+        )
+        for item, version, episodes in new
+    )
+
+
+def distribute(
+    *,
+    version: ScheduleVersion,
+    now: dt.datetime,
+    endpoints: list[WebhookEndpoint] | None = None,
+) -> None:
+    """Tell of a new or changed stop: the notice e-mailed to the contract's contacts, and a
+    webhook delivery per listening endpoint, sent once the version is committed."""
+    if not webhooks.needs_notice(version):
+        return
+    notices.notify_contacts(version=version, now=now)
+    for delivery in webhooks.create_deliveries(version=version, endpoints=endpoints):
+        transaction.on_commit(partial(enqueue_delivery, delivery_pk=delivery.pk))
+
+
+def distribute_all(*, versions: Sequence[ScheduleVersion], now: dt.datetime) -> None:
+    """:func:`distribute` each version on its own (a failing notice touches no other), with
+    their stops and the organisations' endpoints loaded once for all."""
+    if not versions:
+        return
+    prefetch_related_objects(
+        list(versions), Prefetch("episodes", queryset=StopEpisode.objects.order_by("start"))
+    )
+    told = [v for v in versions if webhooks.needs_notice(v)]
+    endpoints = (
+        webhooks.listening_endpoints(organisation_ids={v.contract.organisation_id for v in told})
+        if told
+        else []
+    )
+    for version in told:
+        try:
+            with transaction.atomic():
+                distribute(version=version, now=now, endpoints=endpoints)
+        except Exception:
+            logger.exception(
+                "smartoa notice failed", extra={"contract": version.contract.contract_id}
+            )
+
+
+def enqueue_delivery(*, delivery_pk: int) -> None:
+    from smartoa.tasks import deliver_webhook  # the tasks module imports this one
+
+    try:
+        deliver_webhook.apply_async(kwargs={"delivery_pk": delivery_pk})
+    except Exception:  # broker away: the delivery stays pending, shown on the contract page
+        logger.warning("smartoa: webhook delivery %s not queued", delivery_pk)
