@@ -84,10 +84,12 @@ def test_forced_meter_never_switches_modes() -> None:
 def test_checksum_may_be_a_space_and_data_may_hold_the_separator() -> None:
     group = encode_group("PTEC", "HP..")
     assert group == b"\nPTEC HP..  \r"
+    (blue,) = decode_bytes(_frame(encode_group("ADCO", "021528603314"), group))
+    assert conforms(blue), blue.errors
+    assert blue.groups["PTEC"].raw == "HP.."
     date = encode_group("DATE", "26/08/16 10:29:04")
-    (frame,) = decode_bytes(_frame(group, date, encode_group("MESURES1", "TJ MU     ")))
+    (frame,) = decode_bytes(_frame(date, encode_group("MESURES1", "TJ MU     ")))
     assert conforms(frame), frame.errors
-    assert frame.groups["PTEC"].raw == "HP.."
     assert frame.groups["DATE"].raw == "26/08/16 10:29:04"
     assert frame.groups["MESURES1"].raw == "TJ MU     "
     assert frame.value("MESURES1") == "TJ MU"
@@ -156,12 +158,16 @@ def test_duplicate_label_makes_the_frame_invalid() -> None:
     assert frame.errors == ["label 'ZA' appears twice"]
 
 
-def test_unknown_labels_are_kept_and_flagged() -> None:
+def test_unknown_labels_are_kept_and_flagged_and_invalidate_the_frame() -> None:
+    """02E §2.3.3: « Le Tableau 2 fournit la liste complète des groupes d'information émis par
+    l'appareil ». A label outside the list is what two flipped bits of one character make of
+    a known one (parity and checksum both pass): kept for display, the frame is not used."""
     (frame,) = decode_bytes(encode_frame([("ADCO", "021861348497"), ("NEWTHING", "42")]))
-    assert conforms(frame)
     assert frame.meter is MeterFamily.LINKY_HISTORIQUE
     group = frame.groups["NEWTHING"]
     assert group.value == "42" and UNKNOWN_LABEL in group.flags
+    assert not frame.valid and frame.bad_groups == 1
+    assert frame.errors == ["label 'NEWTHING' is not in the linky-historique table"]
 
 
 def test_separator_foreign_to_the_family_is_an_error() -> None:

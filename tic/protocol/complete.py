@@ -21,6 +21,12 @@ The sets are the groups each table lists without a condition of configuration or
   ``DATE``, ``EAS``, ``ER+S``, ``ER-S``, ``PTCOURD``, ``PTCOURF``; long frames also ``TD``.
 
 A frame whose family the labels do not tell is not complete either: nothing is expected of it.
+
+Beyond those sets, what a meter sends depends on its configuration (tariff option, profile,
+phases), which does not change from one frame to the next: the stream decoder also expects
+every group the previous frame of the same kind carried, except the groups sent only on an
+event or a condition (``CONDITIONAL``). A frame that lost one is invalid; the next one is
+compared with it, so a meter whose configuration did change costs one frame.
 """
 
 from __future__ import annotations
@@ -77,3 +83,29 @@ def _expected(family: MeterFamily, groups: Mapping[str, Group]) -> tuple[str, ..
 def missing_groups(family: MeterFamily, groups: Mapping[str, Group]) -> tuple[str, ...]:
     """Labels ``family`` always sends that ``groups`` lacks, in the table's order."""
     return tuple(label for label in _expected(family, groups) if label not in groups)
+
+
+# Groups sent only while an event or condition lasts (02E Tableaux 2-5, 10, 12; 54E §6.2.2).
+CONDITIONAL = frozenset(
+    [
+        "ADPS", "PEJP", "ADIR1", "ADIR2", "ADIR3",  # overcurrent, EJP notice, CBETM short
+        "PREAVIS", "PREAVIS1", "PREAVIS2", "MODE", "TRAME",  # PME-PMI / SAPHIR events
+        "TDYN1CD", "TDYN1CF", "TDYN1FD", "TDYN1FF", "TDYN2CD", "TDYN2CF", "TDYN2FD", "TDYN2FF",
+        "TDYND", "TDYNF",
+        "DPM1", "FPM1", "DPM2", "FPM2", "DPM3", "FPM3", "MSG2", "PPOINTE",  # Linky standard
+    ]
+)  # fmt: skip
+
+
+def kind_of(family: MeterFamily, mode: str, groups: Mapping[str, Group]) -> tuple[str, ...]:
+    """Frames of one kind carry the same groups: family, mode, and long/short layout."""
+    if family is MeterFamily.SAPHIR:
+        layout = groups.get("LG_TRM")
+        return family.value, mode, str(layout.value) if layout is not None else ""
+    if any(label in groups for label in ("ADIR1", "ADIR2", "ADIR3")):
+        return family.value, mode, "short"
+    if len(groups) == 1 and "ADCO" in groups:
+        return family.value, mode, "veille"
+    if "TRAME" in groups:
+        return family.value, mode, "test"
+    return family.value, mode, ""

@@ -14,7 +14,7 @@ from collections.abc import Mapping, MutableMapping
 from .complete import UNRECOGNISED, missing_groups
 from .convert import RawGroup, to_group
 from .encoding import CR, HT, SP
-from .labels import ALIASES, TABLES, LabelSpec, detect_family
+from .labels import ALIASES, DATA_LENGTHS, TABLES, LabelSpec, detect_family
 from .model import HISTORIQUE, STANDARD, Frame, Group, MeterFamily
 
 MAX_LABEL = 9  # 8 per both specs, but Linky standard sends SMAXSN1-1 … (54E §6.2.2)
@@ -172,12 +172,12 @@ def build_frame(
     sep = frame_separator(body)
     split, mode = _checked_groups(body, sep, modes, adaptive)
     typed_as = family or guess
-    groups, problems = _typed_groups(split.groups, TABLES[typed_as])
+    groups, problems = _typed_groups(split.groups, typed_as)
     if family is None:
         adco = groups.get("ADCO")
         family = detect_family(groups.keys(), None if adco is None else adco.raw)
         if family is not typed_as:
-            groups, problems = _typed_groups(split.groups, TABLES[family])
+            groups, problems = _typed_groups(split.groups, family)
     errors = split.errors
     bad = len(errors) + len(problems)
     errors.extend(problems)
@@ -206,10 +206,17 @@ def build_frame(
     )
 
 
-def _typed_groups(
-    raws: list[RawGroup], table: Mapping[str, LabelSpec]
-) -> tuple[dict[str, Group], list[str]]:
-    """Groups by canonical label, and the problems found (each one a bad group)."""
+def _typed_groups(raws: list[RawGroup], family: MeterFamily) -> tuple[dict[str, Group], list[str]]:
+    """Groups by canonical label, and the problems found (each one a bad group).
+
+    The family's table is « la liste complète des groupes d'information émis par l'appareil »
+    (02E §2.3.3, §2.9.2.1, §2.10.2; 54E §6.2.2 likewise): a label outside it is kept, flagged,
+    and makes the frame invalid, for such a label is a damaged one (two bits of one character
+    flipped pass both parity and checksum) as often as a new one.
+    """
+    table: Mapping[str, LabelSpec] = TABLES[family]
+    lengths = DATA_LENGTHS.get(family, {})
+    known_family = family is not MeterFamily.UNKNOWN
     groups: dict[str, Group] = {}
     problems: list[str] = []
     for raw in raws:
@@ -219,6 +226,13 @@ def _typed_groups(
             problems.append(f"label {label!r} appears twice")
             continue
         spec = table.get(label)
+        if spec is None and known_family:
+            problems.append(f"label {label!r} is not in the {family.value} table")
+        sizes = lengths.get(label)
+        if sizes is not None and len(data) not in sizes:
+            groups[label] = Group(label, raw_label, data, None, error="wrong data length")
+            problems.append(f"{label}: {len(data)} characters, the table gives {min(sizes)}")
+            continue
         # Plain labels are the bulk of every frame: type them inline, leave the rest to
         # to_group, which also words the errors.
         if spec is not None and horodate is None and not spec.horodated:

@@ -230,6 +230,42 @@ SPEC_SPELLINGS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+def _lengths(spec: str) -> dict[str, frozenset[int]]:
+    out: dict[str, frozenset[int]] = {}
+    for item in spec.split():
+        labels, _, sizes = item.partition("=")
+        for label in labels.split(","):
+            out[label] = frozenset(int(size) for size in sizes.split("|"))
+    return out
+
+
+_EASF = ",".join(f"EASF{n:02d}" for n in range(1, 11))
+_EASD = ",".join(f"EASD{n:02d}" for n in range(1, 5))
+# Data lengths fixed by the tables (« Nombre de caractères »): 02E Tableaux 1-5, 54E §6.1 and
+# §6.2.2. A group that lost or gained characters summing to 0 modulo 64 keeps its checksum and
+# its parity; only its length gives it away. Indexes have 9 digits (8 on the concentrator,
+# Tableau 1). PME-PMI and SAPHIR values have no fixed width (leading zeros are dropped).
+DATA_LENGTHS: Mapping[MeterFamily, Mapping[str, frozenset[int]]] = {
+    MeterFamily.LINKY_HISTORIQUE: (
+        _historique_lengths := _lengths(
+            "ADCO=12 OPTARIF=4 ISOUSC=2 PEJP=2 PTEC=4 DEMAIN=4 PAPP=5 PMAX=5 HHPHC=1"
+            " MOTDETAT=6 PPOT=2 GAZ,AUTRE=7"
+            " BASE,HCHC,HCHP,EJPHN,EJPHPM,BBRHCJB,BBRHPJB,BBRHCJW,BBRHPJW,BBRHCJR,BBRHPJR=8|9"
+            " IINST,IINST1,IINST2,IINST3,ADPS,IMAX,IMAX1,IMAX2,IMAX3,ADIR1,ADIR2,ADIR3=3"
+        )
+    ),
+    MeterFamily.CBE: _historique_lengths,
+    MeterFamily.LINKY_STANDARD: _lengths(
+        f"ADSC=12 VTIC=2 NGTF,LTARF=16 EAST,EAIT,ERQ1,ERQ2,ERQ3,ERQ4,{_EASF},{_EASD}=9"
+        " IRMS1,IRMS2,IRMS3,URMS1,URMS2,URMS3,UMOY1,UMOY2,UMOY3,RELAIS=3 PREF,PCOUP=2"
+        " SINSTS,SINSTS1,SINSTS2,SINSTS3,SINSTI=5"
+        " SMAXSN,SMAXSN1,SMAXSN2,SMAXSN3,SMAXSN-1,SMAXSN1-1,SMAXSN2-1,SMAXSN3-1=5"
+        " SMAXIN,SMAXIN-1,CCASN,CCASN-1,CCAIN,CCAIN-1=5 STGE=8"
+        " DPM1,FPM1,DPM2,FPM2,DPM3,FPM3,NTARF,NJOURF,NJOURF+1=2 MSG1=32 MSG2=16 PRM=14"
+        " PJOURF+1,PPOINTE=98"
+    ),
+}
+
 # Received spelling → canonical label (the spec's).
 ALIASES: Mapping[str, str] = {
     alias: canonical for canonical, aliases in SPEC_SPELLINGS.items() for alias in aliases

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from .complete import CONDITIONAL, kind_of
 from .frames import DEFAULT_MODES, build_frame, interrupted_frame
 from .model import Counters, Frame, MeterFamily
 
@@ -46,6 +47,8 @@ class TicStreamDecoder:
         # Checksum mode per separator; only auto-detection may change it.
         self._modes: dict[int, int] = dict(DEFAULT_MODES)
         self._guess = MeterFamily.UNKNOWN  # family of the last complete frame
+        # Frame kind → the groups its last conforming frame carried (complete.py).
+        self._carried: dict[tuple[str, ...], frozenset[str]] = {}
 
     @property
     def pending_bytes(self) -> int:
@@ -118,12 +121,31 @@ class TicStreamDecoder:
             adaptive = self.meter is None
             frame = build_frame(body, self.meter, self._guess, self._modes, adaptive)
             self._guess = frame.meter
+            if frame.valid:
+                self._expect_as_before(frame)
             return self._count(frame)
         if boundary == _EOT:
             self._in_frame = False
             return self._count(interrupted_frame(body, self.meter, "interrupted by EOT"))
         # A new STX before ETX/EOT: the end of this frame was lost; the new one starts now.
         return self._count(interrupted_frame(body, self.meter, "STX before ETX"))
+
+    def _expect_as_before(self, frame: Frame) -> None:
+        """Invalidate a frame lacking a group the previous frame of its kind carried."""
+        kind = kind_of(frame.meter, frame.mode, frame.groups)
+        labels = frozenset(frame.groups)
+        before = self._carried.get(kind)
+        self._carried[kind] = labels
+        if before is None:
+            return
+        lost = before - labels - CONDITIONAL
+        if lost:
+            frame.valid = False
+            frame.missing = tuple(sorted(lost))
+            frame.errors.append(
+                f"incomplete frame: missing {', '.join(frame.missing)}, sent in the previous"
+                " frame (02E §1.5.3.1 D)"
+            )
 
     def _count(self, frame: Frame) -> Frame:
         counters = self.counters
