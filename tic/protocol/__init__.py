@@ -45,9 +45,13 @@ Behaviour
   Europe/Paris local times (``ambiguous`` on the repeated October hour, error in the March gap),
   Linky horodates use their season letter. Datetimes carry the Paris offset in force as a fixed
   UTC+01:00/UTC+02:00 tzinfo, so comparisons across the October overlap stay right.
-* Unknown labels are kept as text and flagged ``unknown_label``; they do not invalidate a frame.
-  The checksum cannot see a flip of bit 6 (±64); strict formats catch it in typed fields, not
-  in free text (``MSG1``, ``NGTF``, ``LTARF``, ``MESSAGE``).
+* Labels outside the family's table are kept as text and flagged ``unknown_label``, and make
+  the frame invalid (the tables are the complete lists; such a label is a damaged one as often
+  as not). Data lengths the tables fix are checked (``labels.DATA_LENGTHS``).
+  The checksum cannot see a flip of bit 6 (±64); without parity, strict formats catch it in
+  typed fields, not in free text (``MSG1``, ``NGTF``, ``LTARF``, ``MESSAGE``).
+* The stream decoder also expects every group the previous frame of the same kind carried,
+  event groups aside (``complete.CONDITIONAL``): a frame that lost one is invalid.
 * Labels are spelled as the spec prints them (``DébP``, ``EaP-1_s``, ``EaP_s2``…, 02E
   Tableau 10); what real meters send instead (``DebP``, ``EAP-1_s``, ``EAP_s2``…) maps onto
   them (``labels.SPEC_SPELLINGS``), ``raw_label`` keeps what was received.

@@ -58,31 +58,55 @@ _SAPHIR_LONG = ("TD",)
 UNRECOGNISED = "meter family not recognised from the labels"
 
 
-def _expected(family: MeterFamily, groups: Mapping[str, Group]) -> tuple[str, ...]:
-    if family in (MeterFamily.LINKY_HISTORIQUE, MeterFamily.CBE):
-        if len(groups) == 1 and "ADCO" in groups:  # « option veille »
-            return ()
-        if any(label in groups for label in ("ADIR1", "ADIR2", "ADIR3")):
-            return _TRIPHASE_SHORT
-        option = groups.get("OPTARIF")
-        name = option.value if option is not None and isinstance(option.value, str) else ""
-        return _HISTORIQUE + _OPTION_INDEXES.get("BBR" if name.startswith("BBR") else name, ())
+_OPTION_SETS = {
+    option: frozenset(_HISTORIQUE + indexes) for option, indexes in _OPTION_INDEXES.items()
+}
+_HISTORIQUE_SET = frozenset(_HISTORIQUE)
+_TRIPHASE_SHORT_SET = frozenset(_TRIPHASE_SHORT)
+_STANDARD_SET = frozenset(_STANDARD)
+_PMEPMI_SET = frozenset(_PMEPMI)
+_PMEPMI_PROD_SET = frozenset(_PMEPMI + _PMEPMI_PROD)
+_PMEPMI_TEST_SET = frozenset(_PMEPMI_TEST)
+_SAPHIR_SET = frozenset(_SAPHIR)
+_SAPHIR_LONG_SET = frozenset(_SAPHIR + _SAPHIR_LONG)
+_NOTHING: frozenset[str] = frozenset()
+_ORDER = {
+    label: n
+    for n, label in enumerate(
+        _HISTORIQUE + _TRIPHASE_SHORT + sum(_OPTION_INDEXES.values(), ())
+        + _STANDARD + _PMEPMI + _PMEPMI_PROD + _PMEPMI_TEST + _SAPHIR + _SAPHIR_LONG
+    )
+}  # fmt: skip
+
+
+def _expected(family: MeterFamily, groups: Mapping[str, Group]) -> frozenset[str]:
     if family is MeterFamily.LINKY_STANDARD:
-        return _STANDARD
+        return _STANDARD_SET
     if family is MeterFamily.PMEPMI:
         if "TRAME" in groups:
-            return _PMEPMI_TEST
+            return _PMEPMI_TEST_SET
         config = groups.get("CONFIG")
-        return _PMEPMI + (_PMEPMI_PROD if config is not None and config.value == "PROD" else ())
+        return _PMEPMI_PROD_SET if config is not None and config.value == "PROD" else _PMEPMI_SET
     if family is MeterFamily.SAPHIR:
         kind = groups.get("LG_TRM")
-        return _SAPHIR + (_SAPHIR_LONG if kind is not None and kind.value == "TRM_LONGUE" else ())
-    return ()
+        return _SAPHIR_LONG_SET if kind is not None and kind.value == "TRM_LONGUE" else _SAPHIR_SET
+    if family in (MeterFamily.LINKY_HISTORIQUE, MeterFamily.CBE):
+        if len(groups) == 1 and "ADCO" in groups:  # « option veille »
+            return _NOTHING
+        if "ADIR1" in groups or "ADIR2" in groups or "ADIR3" in groups:
+            return _TRIPHASE_SHORT_SET
+        option = groups.get("OPTARIF")
+        name = option.value if option is not None and isinstance(option.value, str) else ""
+        return _OPTION_SETS.get("BBR" if name.startswith("BBR") else name, _HISTORIQUE_SET)
+    return _NOTHING
 
 
 def missing_groups(family: MeterFamily, groups: Mapping[str, Group]) -> tuple[str, ...]:
     """Labels ``family`` always sends that ``groups`` lacks, in the table's order."""
-    return tuple(label for label in _expected(family, groups) if label not in groups)
+    expected = _expected(family, groups)
+    if groups.keys() >= expected:  # a keys view compares without building a set
+        return ()
+    return tuple(sorted(expected.difference(groups), key=_ORDER.__getitem__))
 
 
 # Groups sent only while an event or condition lasts (02E Tableaux 2-5, 10, 12; 54E §6.2.2).
@@ -102,10 +126,10 @@ def kind_of(family: MeterFamily, mode: str, groups: Mapping[str, Group]) -> tupl
     if family is MeterFamily.SAPHIR:
         layout = groups.get("LG_TRM")
         return family.value, mode, str(layout.value) if layout is not None else ""
-    if any(label in groups for label in ("ADIR1", "ADIR2", "ADIR3")):
+    if "ADIR1" in groups or "ADIR2" in groups or "ADIR3" in groups:
         return family.value, mode, "short"
-    if len(groups) == 1 and "ADCO" in groups:
-        return family.value, mode, "veille"
+    # A « veille » frame (ADCO alone) is of the ordinary kind: the head of a frame cut by a
+    # spurious ETX looks the same, so the first one after full frames is refused.
     if "TRAME" in groups:
         return family.value, mode, "test"
     return family.value, mode, ""

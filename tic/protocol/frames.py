@@ -14,7 +14,7 @@ from collections.abc import Mapping, MutableMapping
 from .complete import UNRECOGNISED, missing_groups
 from .convert import RawGroup, to_group
 from .encoding import CR, HT, SP
-from .labels import ALIASES, DATA_LENGTHS, TABLES, LabelSpec, detect_family
+from .labels import ALIASES, TABLES, LabelSpec, detect_family
 from .model import HISTORIQUE, STANDARD, Frame, Group, MeterFamily
 
 MAX_LABEL = 9  # 8 per both specs, but Linky standard sends SMAXSN1-1 … (54E §6.2.2)
@@ -215,23 +215,20 @@ def _typed_groups(raws: list[RawGroup], family: MeterFamily) -> tuple[dict[str, 
     flipped pass both parity and checksum) as often as a new one.
     """
     table: Mapping[str, LabelSpec] = TABLES[family]
-    lengths = DATA_LENGTHS.get(family, {})
     known_family = family is not MeterFamily.UNKNOWN
+    aliases = ALIASES if family is MeterFamily.PMEPMI or not known_family else None
     groups: dict[str, Group] = {}
     problems: list[str] = []
     for raw in raws:
         raw_label, horodate, data = raw
-        label = ALIASES.get(raw_label, raw_label)
+        label = aliases.get(raw_label, raw_label) if aliases else raw_label
         if label in groups:
             problems.append(f"label {label!r} appears twice")
             continue
         spec = table.get(label)
-        if spec is None and known_family:
-            problems.append(f"label {label!r} is not in the {family.value} table")
-        sizes = lengths.get(label)
-        if sizes is not None and len(data) not in sizes:
+        if spec is not None and spec.sizes is not None and len(data) not in spec.sizes:
             groups[label] = Group(label, raw_label, data, None, error="wrong data length")
-            problems.append(f"{label}: {len(data)} characters, the table gives {min(sizes)}")
+            problems.append(f"{label}: {len(data)} characters, the table gives {min(spec.sizes)}")
             continue
         # Plain labels are the bulk of every frame: type them inline, leave the rest to
         # to_group, which also words the errors.
@@ -243,6 +240,8 @@ def _typed_groups(raws: list[RawGroup], family: MeterFamily) -> tuple[dict[str, 
             else:
                 groups[label] = Group(label, raw_label, data, value, unit, None, flags)
                 continue
+        if spec is None and known_family:
+            problems.append(f"label {label!r} is not in the {family.value} table")
         group = to_group(label, raw, spec)
         if group.error is not None:
             problems.append(f"{label}: {group.error}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import linky
 from .model import MeterFamily
@@ -34,6 +34,7 @@ class LabelSpec:
     convert: Converter
     horodated: bool = False
     timestamp_is_value: bool = False  # Linky ``DATE``: empty data, the horodate is the value
+    sizes: frozenset[int] | None = None  # data lengths the table allows, when it fixes them
 
 
 def _plain(converter: Converter) -> LabelSpec:
@@ -201,34 +202,6 @@ _SAPHIR: dict[str, LabelSpec] = {
     "U10MN": _plain(quantity("V")),
 }
 
-TABLES: Mapping[MeterFamily, Mapping[str, LabelSpec]] = {
-    MeterFamily.PMEPMI: _PMEPMI,
-    MeterFamily.SAPHIR: _SAPHIR,
-    MeterFamily.LINKY_HISTORIQUE: _HISTORIQUE,
-    MeterFamily.LINKY_STANDARD: _STANDARD,
-    MeterFamily.CBE: _HISTORIQUE,
-    MeterFamily.UNKNOWN: {},
-}
-
-
-# 02E Tableau 10 (pp. 69-71) prints « DébP » and « EaP-1_s », « EaP-1_i », « EaP_s2 »,
-# « EaP-1_s2 » (lowercase a) beside « EAP_s », « EAP_i ». Real meters send ASCII ``DebP`` and
-# ``EAP…`` throughout (tests/fixtures/tic/liberasys_pmepmi_stream.bin). An « é » sent anyway
-# reaches a 7-bit reader as ``i`` (Latin-1 0xE9) or ``C)`` (UTF-8 0xC3 0xA9) once bit 7 is cut;
-# read with its parity bit such a byte fails the parity check instead.
-SPEC_SPELLINGS: Mapping[str, tuple[str, ...]] = {
-    "DébP": ("DebP", "DibP", "DC)bP"),
-    "DébP-1": ("DebP-1", "DibP-1", "DC)bP-1"),
-    "DébP_2": ("DebP_2", "DibP_2", "DC)bP_2"),
-    "DébP-1_2": ("DebP-1_2", "DibP-1_2", "DC)bP-1_2"),
-    "EaP-1_s": ("EAP-1_s",),
-    "EaP-1_i": ("EAP-1_i",),
-    "EaP_s2": ("EAP_s2",),
-    "EaP-1_s2": ("EAP-1_s2",),
-    "EAP_s": ("EaP_s",),
-    "EAP_i": ("EaP_i",),
-}
-
 
 def _lengths(spec: str) -> dict[str, frozenset[int]]:
     out: dict[str, frozenset[int]] = {}
@@ -265,6 +238,44 @@ DATA_LENGTHS: Mapping[MeterFamily, Mapping[str, frozenset[int]]] = {
         " PJOURF+1,PPOINTE=98"
     ),
 }
+
+
+def _sized(
+    table: dict[str, LabelSpec], lengths: Mapping[str, frozenset[int]]
+) -> dict[str, LabelSpec]:
+    return {label: replace(spec, sizes=lengths.get(label)) for label, spec in table.items()}
+
+
+_HISTORIQUE_SIZED = _sized(_HISTORIQUE, _historique_lengths)
+
+TABLES: Mapping[MeterFamily, Mapping[str, LabelSpec]] = {
+    MeterFamily.PMEPMI: _PMEPMI,
+    MeterFamily.SAPHIR: _SAPHIR,
+    MeterFamily.LINKY_HISTORIQUE: _HISTORIQUE_SIZED,
+    MeterFamily.LINKY_STANDARD: _sized(_STANDARD, DATA_LENGTHS[MeterFamily.LINKY_STANDARD]),
+    MeterFamily.CBE: _HISTORIQUE_SIZED,
+    MeterFamily.UNKNOWN: {},
+}
+
+
+# 02E Tableau 10 (pp. 69-71) prints « DébP » and « EaP-1_s », « EaP-1_i », « EaP_s2 »,
+# « EaP-1_s2 » (lowercase a) beside « EAP_s », « EAP_i ». Real meters send ASCII ``DebP`` and
+# ``EAP…`` throughout (tests/fixtures/tic/liberasys_pmepmi_stream.bin). An « é » sent anyway
+# reaches a 7-bit reader as ``i`` (Latin-1 0xE9) or ``C)`` (UTF-8 0xC3 0xA9) once bit 7 is cut;
+# read with its parity bit such a byte fails the parity check instead.
+SPEC_SPELLINGS: Mapping[str, tuple[str, ...]] = {
+    "DébP": ("DebP", "DibP", "DC)bP"),
+    "DébP-1": ("DebP-1", "DibP-1", "DC)bP-1"),
+    "DébP_2": ("DebP_2", "DibP_2", "DC)bP_2"),
+    "DébP-1_2": ("DebP-1_2", "DibP-1_2", "DC)bP-1_2"),
+    "EaP-1_s": ("EAP-1_s",),
+    "EaP-1_i": ("EAP-1_i",),
+    "EaP_s2": ("EAP_s2",),
+    "EaP-1_s2": ("EAP-1_s2",),
+    "EAP_s": ("EaP_s",),
+    "EAP_i": ("EaP_i",),
+}
+
 
 # Received spelling → canonical label (the spec's).
 ALIASES: Mapping[str, str] = {

@@ -58,7 +58,7 @@ class TicStreamDecoder:
     def feed(self, chunk: bytes | bytearray | memoryview) -> list[Frame]:
         """Consume ``chunk``; return the frames it completed, in order."""
         data = bytes(chunk).translate(self._table)
-        if self.parity:
+        if self.parity and not data.isascii():
             self.counters.parity_errors += len(data) - len(data.translate(None, _HIGH))
         frames: list[Frame] = []
         pos, size = 0, len(data)
@@ -133,12 +133,15 @@ class TicStreamDecoder:
     def _expect_as_before(self, frame: Frame) -> None:
         """Invalidate a frame lacking a group the previous frame of its kind carried."""
         kind = kind_of(frame.meter, frame.mode, frame.groups)
-        labels = frozenset(frame.groups)
         before = self._carried.get(kind)
-        self._carried[kind] = labels
+        if before is not None and frame.groups.keys() >= before:
+            if len(before) != len(frame.groups):
+                self._carried[kind] = frozenset(frame.groups)
+            return
+        self._carried[kind] = frozenset(frame.groups)
         if before is None:
             return
-        lost = before - labels - CONDITIONAL
+        lost = before.difference(frame.groups, CONDITIONAL)
         if lost:
             frame.valid = False
             frame.missing = tuple(sorted(lost))
