@@ -9,7 +9,7 @@ import pytest
 
 from hub.models import MeteringPoint, Notification, Point, Series
 from tests.conftest import Tenant
-from tic.ingest import Ingestor, PortStatus, Received
+from tic.ingest import Ingestor, LineCounts, PortStatus, Received
 from tic.models import (
     DailyEnergy,
     DeliveryStatus,
@@ -231,3 +231,23 @@ def test_restart_rebuilds_power_over_td_from_the_stored_series(tic_port: TicPort
     row = TicMeter.objects.get()
     assert row.power is not None and abs(row.power - 21_000) < 300
     assert abs(row.power_share - 50) < 1
+
+
+def test_bytes_outside_frames_and_parity_errors_are_stored_on_the_port(
+    tic_port: TicPort,
+) -> None:
+    """« octets hors trame »: what the port's decoder counted outside STX…ETX, and the bytes
+    whose parity bit was wrong (02E §1.5.3.1 step A), stored and shown with the counters."""
+    ingestor = Ingestor()
+    ingestor.handle(LineCounts(tic_port.pk, noise_bytes=17, parity_errors=3))
+    ingestor.handle(LineCounts(tic_port.pk, noise_bytes=5, parity_errors=0))
+    ingestor.flush(now=T0)
+    tic_port.refresh_from_db()
+    assert (tic_port.noise_bytes, tic_port.parity_errors) == (22, 3)
+    assert tic_port.counters()["noise_bytes"] == 22
+    # A restart carries on from the stored totals.
+    again = Ingestor()
+    again.handle(LineCounts(tic_port.pk, noise_bytes=1, parity_errors=1))
+    again.flush(now=T0)
+    tic_port.refresh_from_db()
+    assert (tic_port.noise_bytes, tic_port.parity_errors) == (23, 4)

@@ -92,7 +92,7 @@ def split_groups(body: bytes, sep: int, mode: int) -> _Split:
     excluded = CR + (sep if mode == 1 else 0)  # mode 1 leaves the last separator out
     sep_char = _SEP_NAME[sep]
     groups = split.groups
-    for number, piece, text in zip(range(1, len(pieces)), pieces[1:], texts[1:], strict=True):
+    for number, piece, text in zip(range(1, len(pieces)), pieces[1:], texts[1:]):  # noqa: B905
         end = len(piece) - 3
         if (
             end < _MIN_GROUP - 3
@@ -226,21 +226,23 @@ def _typed_groups(raws: list[RawGroup], family: MeterFamily) -> tuple[dict[str, 
             problems.append(f"label {label!r} appears twice")
             continue
         spec = table.get(label)
-        if spec is not None and spec.sizes is not None and len(data) not in spec.sizes:
-            groups[label] = Group(label, raw_label, data, None, error="wrong data length")
-            problems.append(f"{label}: {len(data)} characters, the table gives {min(spec.sizes)}")
-            continue
-        # Plain labels are the bulk of every frame: type them inline, leave the rest to
-        # to_group, which also words the errors.
-        if spec is not None and horodate is None and not spec.horodated:
-            try:
-                value, unit, flags = spec.convert(data)
-            except ValueError:
-                pass
-            else:
-                groups[label] = Group(label, raw_label, data, value, unit, None, flags)
+        if spec is not None:
+            sizes = spec.sizes
+            if sizes is not None and len(data) not in sizes:
+                groups[label] = Group(label, raw_label, data, None, error="wrong data length")
+                problems.append(f"{label}: {len(data)} characters, the table gives {min(sizes)}")
                 continue
-        if spec is None and known_family:
+            # Plain labels are the bulk of every frame: type them inline, leave the rest to
+            # to_group, which also words the errors.
+            if horodate is None and not spec.horodated:
+                try:
+                    value, unit, flags = spec.convert(data)
+                except ValueError:
+                    pass
+                else:
+                    groups[label] = Group(label, raw_label, data, value, unit, None, flags)
+                    continue
+        elif known_family:
             problems.append(f"label {label!r} is not in the {family.value} table")
         group = to_group(label, raw, spec)
         if group.error is not None:
