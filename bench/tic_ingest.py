@@ -4,11 +4,13 @@
         [--meters 2000] [--seconds 15]
 
 Each simulated PME-PMI meter (its own port) sends one frame per simulated second. The frames
-are built first (that is the meters' work, not ours); the timed part is what ``tic_read`` does
-with them: decode each port's bytes, compute the use cases, hand the results to the
-``Ingestor``, flush every 0.5 s of wall time (series points by COPY, events, energy per period,
-meter and port state). It prints the frames stored per second, sustained over the run, against
-the target (2,000 meters at one frame per second), and against a baseline measured in the same
+are built first (that is the meters' work, not ours), with the even-parity bit of each byte in
+bit 7 as a port read 8N1 delivers them; the timed part is what ``tic_read`` does with them:
+decode each port's bytes checking parity, completeness and plausibility, compute the use
+cases, hand the results to the ``Ingestor``, flush every 0.5 s of wall time (series points by
+COPY, events, energy per period, meter and port state). It prints the frames stored per
+second, sustained over the run, against the target (2,000 meters at one frame per second), and
+against a baseline measured in the same
 run: a bare binary COPY of the very same point rows into an unindexed table.
 """
 
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> None:
     from tic import ingest
     from tic.ingest import Ingestor, Received
     from tic.models import TicPort
-    from tic.protocol import TicStreamDecoder
+    from tic.protocol import TicStreamDecoder, with_parity
     from tic.simulate import SimulatedPmePmi
 
     organisation = Organisation.objects.create(slug="bench", name="Bench")
@@ -72,7 +74,9 @@ def run(args: argparse.Namespace) -> None:
     # Second by second, every meter: the order frames reach a multi-port reader.
     wire = [
         [
-            m.frame(at=start + dt.timedelta(seconds=s), power_va=20_000 + (i % 7) * 3_000)
+            with_parity(
+                m.frame(at=start + dt.timedelta(seconds=s), power_va=20_000 + (i % 7) * 3_000)
+            )
             for i, m in enumerate(meters)
         ]
         for s in range(args.seconds)
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace) -> None:
 
     ingest.upsert_rows = recording_upsert  # type: ignore[assignment]
     ingestor = Ingestor(state_interval=args.state_interval)
-    decoders = [TicStreamDecoder() for _ in ports]
+    decoders = [TicStreamDecoder(parity=True) for _ in ports]
     _create_series(points, meters[0], start)
     # Warm-up outside the clock: first frames create the meters (once per meter ever).
     for port, decoder, frame in zip(ports, decoders, wire[0], strict=True):

@@ -25,14 +25,26 @@ class TicPortAdmin(admin.ModelAdmin):
         "baud",
         "metering_point",
         "integration_minutes",
+        "check_parity",
+        "max_power_kva",
         "enabled",
         "state",
         "state_since",
         "current_baud",
         "last_error",
         *COUNTERS,
+        "noise_bytes",
+        "parity_errors",
     )
-    readonly_fields = ("state", "state_since", "current_baud", "last_error", *COUNTERS)
+    readonly_fields = (
+        "state",
+        "state_since",
+        "current_baud",
+        "last_error",
+        *COUNTERS,
+        "noise_bytes",
+        "parity_errors",
+    )
 
 
 @admin.register(TicMeter)

@@ -27,6 +27,20 @@ PUSHED = {
 
 def raise_event(*, event: TicEvent, meter: TicMeter, now: dt.datetime) -> None:
     """Notify and queue webhooks for ``event`` (called inside the flush's transaction)."""
+    if event.kind == EventKind.IMPLAUSIBLE:
+        # Once per run of refused values; while the alert is open, repeats are only counted.
+        notify(
+            organisation=meter.organisation,
+            source=SOURCE,
+            kind="implausible",
+            title=f"Compteur {meter} : index invraisemblable écarté ({event.current})",
+            body="Valeur conservée avec la qualité « manquante », non comptée en énergie.",
+            severity="warning",
+            dedupe_key=f"implausible:{meter.pk}",
+            link=reverse("tic:meter", args=[meter.pk]),
+            now=now,
+        )
+        return
     if event.kind not in PUSHED:
         return
     organisation = meter.organisation

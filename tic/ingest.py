@@ -24,12 +24,12 @@ from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 
-from hub.models import MeteringPoint, MeteringPointKind, Series, SeriesKind
+from hub.models import MeteringPoint, MeteringPointKind, Point, Quality, Series, SeriesKind
 from hub.services.series import Row, SeriesWriteError, ensure_series, upsert_rows
 from tic import alerts
 from tic.models import PortState, TicEvent, TicMeter, TicPort
 from tic.protocol import Frame
-from tic.usecases import MeterRuntime, identifier_of, process, summary
+from tic.usecases import TD_ENERGY, MeterRuntime, identifier_of, process, slug, summary
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,15 @@ class Received:
 
 
 @dataclass(frozen=True, slots=True)
+class LineCounts:
+    """Bytes outside frames and parity errors a port's decoder counted since its last report."""
+
+    port_id: int
+    noise_bytes: int
+    parity_errors: int
+
+
+@dataclass(frozen=True, slots=True)
 class PortStatus:
     port_id: int
     state: str
@@ -59,29 +68,40 @@ class PortStatus:
 
 @dataclass(slots=True)
 class _Counters:
+    """The decoder's counters (``tic.protocol.Counters``), same definitions, kept per port and
+    per meter: frames = valid + invalid + interrupted."""
+
     frames: int = 0
     valid: int = 0
     invalid: int = 0
     interrupted: int = 0
     bad_groups: int = 0
     last_frame_at: dt.datetime | None = None
+    noise_bytes: int = 0  # ports only
+    parity_errors: int = 0  # ports only
+    implausible: int = 0  # meters only
 
     def count(self, frame: Frame, at: dt.datetime) -> None:
         self.frames += 1
-        if frame.valid:
+        if frame.interrupted:
+            self.interrupted += 1
+        elif frame.valid:
             self.valid += 1
             self.last_frame_at = at
         else:
             self.invalid += 1
-        if frame.interrupted:
-            self.interrupted += 1
         self.bad_groups += frame.bad_groups
 
     @classmethod
     def of(cls, row: TicPort | TicMeter) -> _Counters:
-        return cls(
+        counters = cls(
             row.frames, row.valid, row.invalid, row.interrupted, row.bad_groups, row.last_frame_at
         )
+        if isinstance(row, TicPort):
+            counters.noise_bytes, counters.parity_errors = row.noise_bytes, row.parity_errors
+        else:
+            counters.implausible = row.implausible
+        return counters
 
 
 @dataclass(slots=True)
@@ -146,11 +166,21 @@ class Ingestor:
 
     # -- receiving (no database access but the first sight of a port, meter or series) --
 
-    def handle(self, item: Received | PortStatus) -> None:
+    def handle(self, item: Received | PortStatus | LineCounts) -> None:
         if isinstance(item, PortStatus):
             self._status(item)
+        elif isinstance(item, LineCounts):
+            self._line_counts(item)
         else:
             self._received(item)
+
+    def _line_counts(self, counts: LineCounts) -> None:
+        port = self._port(counts.port_id)
+        if port is None:
+            return
+        port.counters.noise_bytes += counts.noise_bytes
+        port.counters.parity_errors += counts.parity_errors
+        port.dirty = True
 
     def _status(self, status: PortStatus) -> None:
         port = self._port(status.port_id)
@@ -174,7 +204,7 @@ class Ingestor:
         port.counters.count(frame, at)
         port.dirty = True
         identifier = identifier_of(frame) if frame.valid else None
-        meter = self._meter(port, identifier, frame) if identifier else port.meter
+        meter = self._meter(port, identifier, frame, at) if identifier else port.meter
         if meter is None:
             return
         port.meter = meter
@@ -184,6 +214,7 @@ class Ingestor:
             meter.runtime.recent.appendleft(summary(frame, at))
             return
         outcome = process(meter.runtime, frame, at=at, baud=item.baud)
+        meter.counters.implausible += outcome.implausible
         for measure in outcome.measures:
             if measure.on_change:
                 last = meter.stored.get(measure.quantity)
@@ -193,9 +224,18 @@ class Ingestor:
             series_id = meter.series.get(measure.quantity)
             if series_id is None:
                 series_id = self._series(meter, measure.quantity, measure.unit, measure.kind)
-            self._rows.append((series_id, at, measure.value, 0, False))
+            # A refused register keeps its value for inspection, flagged: no measurement.
+            quality = Quality.MEASURED if measure.plausible else Quality.MISSING
+            self._rows.append((series_id, at, measure.value, quality, False))
         for event in outcome.events:
             meter.urgent = True
+            if event.kind == "implausible":
+                logger.warning(
+                    "tic: meter %s: impossible value of %s refused (%s)",
+                    meter.row.identifier,
+                    event.current,
+                    event.value,
+                )
             self._events.append(
                 (
                     meter,
@@ -223,12 +263,13 @@ class Ingestor:
             port = self._ports[port_id] = _Port(row, _Counters.of(row))
         return port
 
-    def _meter(self, port: _Port, identifier: str, frame: Frame) -> _Meter:
+    def _meter(self, port: _Port, identifier: str, frame: Frame, at: dt.datetime) -> _Meter:
         key = (port.row.pk, identifier)
         meter = self._meters.get(key)
         if meter is not None:
             return meter
         row = TicMeter.objects.filter(port=port.row, identifier=identifier).first()
+        created = row is None
         if row is None:
             point = port.row.metering_point
             if point is None:
@@ -257,10 +298,14 @@ class Ingestor:
             ),
         )
         runtime.last_values.update(row.last_values)
+        if port.row.max_power_kva:
+            runtime.max_power = port.row.max_power_kva * 1000.0
         meter = self._meters[key] = _Meter(row, _Counters.of(row), runtime)
         # One query for the meter's series, instead of one get_or_create per quantity.
         known = Series.objects.filter(metering_point_id=row.metering_point_id, source=SOURCE)
         meter.series.update(known.values_list("quantity", "pk"))
+        if not created and meter.series:
+            _restore(meter, at=at)
         return meter
 
     def _series(self, meter: _Meter, quantity: str, unit: str, kind: str) -> int:
@@ -375,6 +420,8 @@ class Ingestor:
                 {
                     "id": row.pk,
                     **_counter_values(counters),
+                    "noise_bytes": counters.noise_bytes,
+                    "parity_errors": counters.parity_errors,
                     "state": row.state,
                     "state_since": row.state_since,
                     "current_baud": row.current_baud,
@@ -382,6 +429,51 @@ class Ingestor:
                 }
             )
         return found
+
+
+_TD_QUANTITIES = {f"td-{slug(label)}" for label in TD_ENERGY}
+
+
+def _restore(meter: _Meter, *, at: dt.datetime) -> None:
+    """Rebuild a known meter's in-memory history from its stored series (after a restart):
+    the Td counters over the last Td minutes for the power over Td, and each energy
+    register's last measured value for the plausibility check."""
+    runtime, row = meter.runtime, meter.row
+    td_ids = {sid: q for q, sid in meter.series.items() if q in _TD_QUANTITIES}
+    td_points: dict[str, list[tuple[dt.datetime, float]]] = defaultdict(list)
+    if td_ids:
+        since = at - dt.timedelta(minutes=runtime.td_minutes + 1)
+        rows = (
+            Point.objects.filter(
+                series_id__in=td_ids, ts__gte=since, ts__lte=at, quality=Quality.MEASURED
+            )
+            .order_by("ts")
+            .values_list("series_id", "ts", "value")
+        )
+        for series_id, ts, value in rows:
+            if value is not None:
+                td_points[td_ids[series_id]].append((ts, value))
+    registers = {
+        sid: q for q, sid in meter.series.items() if q in _TD_QUANTITIES or q.startswith("index-")
+    }
+    last: dict[str, tuple[float, dt.datetime]] = {}
+    measured = Point.objects.filter(series_id__in=registers, ts__lte=at, quality=Quality.MEASURED)
+    if connection.vendor == "postgresql":
+        latest = measured.order_by("series_id", "-ts").distinct("series_id")
+        for series_id, ts, value in latest.values_list("series_id", "ts", "value"):
+            if value is not None:
+                last[registers[series_id]] = (value, ts)
+    else:
+        for series_id, quantity in registers.items():
+            found = measured.filter(series_id=series_id).order_by("-ts").first()
+            if found is not None and found.value is not None:
+                last[quantity] = (found.value, found.ts)
+    runtime.restore(
+        td_points=dict(td_points),
+        last_values=last,
+        subscribed_power=row.subscribed_power,
+        power_unit=row.power_unit,
+    )
 
 
 @dataclass(slots=True)
@@ -422,6 +514,7 @@ def _meter_values(meter: _Meter, *, now: dt.datetime, with_frames: bool) -> dict
     values = {
         "id": row.pk,
         **_counter_values(meter.counters),
+        "implausible": meter.counters.implausible,
         "family": row.family,
         "mode": row.mode,
         "tariff_periods": row.tariff_periods,
@@ -466,6 +559,7 @@ METER_FIELDS = [
     "interrupted",
     "bad_groups",
     "last_frame_at",
+    "implausible",
     "family",
     "mode",
     "tariff_periods",
@@ -485,6 +579,8 @@ PORT_FIELDS = [
     "interrupted",
     "bad_groups",
     "last_frame_at",
+    "noise_bytes",
+    "parity_errors",
     "state",
     "state_since",
     "current_baud",

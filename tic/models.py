@@ -106,6 +106,22 @@ class TicPort(Counted):
     current_baud = models.PositiveIntegerField(_("vitesse en cours"), null=True, blank=True)
     last_error = models.CharField(_("dernière erreur"), max_length=300, blank=True)
     noise_bytes = models.PositiveBigIntegerField(_("octets hors trame"), default=0)
+    # The line is read 8N1 so that each character's even-parity bit reaches the decoder
+    # (02E §1.5.3.1 step A). A network bridge that drops that bit delivers 7-bit bytes: only
+    # then is the check switched off.
+    check_parity = models.BooleanField(
+        _("contrôler la parité"),
+        default=True,
+        help_text=_("Décochez seulement pour un pont réseau qui ne transmet pas le bit de parité."),
+    )
+    parity_errors = models.PositiveBigIntegerField(_("octets de parité fausse"), default=0)
+    # Bounds how fast an index may advance (with the subscribed power the frames give).
+    max_power_kva = models.PositiveIntegerField(
+        _("puissance maximale (kVA)"),
+        null=True,
+        blank=True,
+        help_text=_("Vide : la puissance souscrite lue dans les trames (PS, PSpx, PREF, ISOUSC)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -128,6 +144,13 @@ class TicPort(Counted):
 
     def __str__(self) -> str:
         return self.name
+
+    def counters(self) -> dict[str, int]:
+        return {
+            **super().counters(),
+            "noise_bytes": self.noise_bytes,
+            "parity_errors": self.parity_errors,
+        }
 
     def clean(self) -> None:
         point = self.metering_point if self.metering_point_id else None
@@ -170,6 +193,8 @@ class TicMeter(Counted):
     power_unit = models.CharField(max_length=4, blank=True)  # "W" (HTA, SAPHIR) or "VA"
     power = models.FloatField(_("puissance sur Td"), null=True, blank=True)
     power_share = models.FloatField(_("part de PS (%)"), null=True, blank=True)
+    # Index values refused as impossible (backwards, or faster than the power allows).
+    implausible = models.PositiveBigIntegerField(_("valeurs invraisemblables"), default=0)
     updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -183,6 +208,9 @@ class TicMeter(Counted):
     def __str__(self) -> str:
         return self.identifier
 
+    def counters(self) -> dict[str, int]:
+        return {**super().counters(), "implausible": self.implausible}
+
 
 class EventKind(models.TextChoices):
     PREAVIS_START = "preavis_start", _("début de préavis de dépassement")
@@ -190,6 +218,7 @@ class EventKind(models.TextChoices):
     TARIFF_CHANGE = "tariff_change", _("changement de période tarifaire")
     DRIFT_ALERT = "drift_alert", _("dérive d'horloge hors seuil")
     DRIFT_CLEARED = "drift_cleared", _("dérive d'horloge revenue sous le seuil")
+    IMPLAUSIBLE = "implausible", _("index invraisemblable écarté")
 
 
 class TicEvent(models.Model):

@@ -4,7 +4,10 @@ No Django here: ``PortReader`` takes an ``opener`` (``open_serial`` in productio
 with ``read``/``close``/``baudrate`` in tests) and a ``sink`` it calls with ``Received`` frames
 and ``PortStatus`` changes (``tic.ingest``'s types, plain dataclasses).
 
-* The line is 7E1 (02E §1.5.1); the decoder also cuts bytes to 7 bits for links read as 8N1.
+* The line is 7E1 (02E §1.5.1). It is opened 8N1, so that each character's even-parity bit
+  arrives as bit 7 and the decoder checks it (02E §1.5.3.1 step A): pyserial's 7E1 would leave
+  the check to the driver, and Linux leaves INPCK off. A port behind a bridge that drops the bit
+  (``check_parity`` off) is decoded from 7 bits.
 * With a fixed rate the reader reads; with ``auto`` it probes the rates the spec allows for the
   family (PME-PMI 1200 to 19200, SAPHIR 1200/9600, Linky 1200/9600) until a valid frame arrives,
   and probes again after ``silence`` seconds without one (02E §3.5.2 and Annex A: a receiver of
@@ -25,7 +28,7 @@ from typing import Protocol
 
 import serial
 
-from tic.ingest import PortStatus, Received
+from tic.ingest import LineCounts, PortStatus, Received
 from tic.models import PortState
 from tic.protocol import MeterFamily, TicStreamDecoder
 
@@ -48,16 +51,19 @@ class SerialLike(Protocol):
 
 
 Opener = Callable[[str, int], SerialLike]
-Sink = Callable[[Received | PortStatus], None]
+Sink = Callable[[Received | PortStatus | LineCounts], None]
 
 
 def open_serial(url: str, baud: int, *, timeout: float = 0.1) -> SerialLike:
-    """pyserial's ``serial_for_url``: device paths, ``socket://``, ``rfc2217://``, ``loop://``."""
+    """pyserial's ``serial_for_url``: device paths, ``socket://``, ``rfc2217://``, ``loop://``.
+
+    8N1: a 7E1 character is 7 data bits and the parity bit, which is then bit 7 of the byte.
+    """
     link: SerialLike = serial.serial_for_url(
         url,
         baudrate=baud,
-        bytesize=serial.SEVENBITS,
-        parity=serial.PARITY_EVEN,
+        bytesize=serial.EIGHTBITS,
+        parity=serial.PARITY_NONE,
         stopbits=serial.STOPBITS_ONE,
         timeout=timeout,
     )
@@ -99,8 +105,10 @@ class PortReader:
         timing: Timing = DEFAULT_TIMING,
         now: Callable[[], dt.datetime] = _utcnow,
         monotonic: Callable[[], float] = time.monotonic,
+        parity: bool = True,
     ) -> None:
         self.port_id = port_id
+        self.parity = parity
         self.url = url
         self.family = family
         self.fixed_baud = baud
@@ -112,6 +120,7 @@ class PortReader:
         self.now = now
         self.monotonic = monotonic
         self.locked: int | None = baud
+        self._noise_seen = self._parity_seen = 0  # decoder counts already handed over
         self.state = ""
 
     def run(self) -> None:
@@ -131,10 +140,11 @@ class PortReader:
         self._status(PortState.STOPPED)
 
     def _decoder(self) -> TicStreamDecoder:
+        self._noise_seen = self._parity_seen = 0
         # A Linky switches between historique and standard (Enedis does it remotely): let the
         # decoder tell them apart from the labels rather than hold it to the configured mode.
         hinted = self.family in ("pmepmi", "saphir", "cbe")
-        return TicStreamDecoder(MeterFamily(self.family) if hinted else None)
+        return TicStreamDecoder(MeterFamily(self.family) if hinted else None, parity=self.parity)
 
     def _session(self) -> bool:
         """Read until stopped or the link fails; whether a valid frame was seen."""
@@ -160,12 +170,18 @@ class PortReader:
                     if frame.valid:
                         last_valid = clock
                         seen_valid = True
+                        if probing:  # what the probe saw at a wrong rate is not counted
+                            counters = decoder.counters
+                            self._noise_seen = counters.noise_bytes
+                            self._parity_seen = counters.parity_errors
                         if probing or self.state != PortState.READING:
                             probing = False
                             self.locked = rate
                             self._status(PortState.READING, baud=rate)
                     if not probing:  # garbage seen while probing is not the meter's
                         self.sink(Received(self.port_id, frame, self.now(), rate))
+                if not probing:
+                    self._line_counts(decoder)
                 if probing and clock >= deadline:
                     rate = self._next_rate(rate)
                     link.baudrate = rate
@@ -186,6 +202,15 @@ class PortReader:
         finally:
             link.close()
         return seen_valid
+
+    def _line_counts(self, decoder: TicStreamDecoder) -> None:
+        """Hand over the bytes outside frames and the parity errors counted since last time."""
+        counters = decoder.counters
+        noise = counters.noise_bytes - self._noise_seen
+        parity = counters.parity_errors - self._parity_seen
+        if noise or parity:
+            self._noise_seen, self._parity_seen = counters.noise_bytes, counters.parity_errors
+            self.sink(LineCounts(self.port_id, noise, parity))
 
     def _next_rate(self, rate: int) -> int:
         index = self.rates.index(rate) if rate in self.rates else -1

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.db import close_old_connections
 
-from tic.ingest import Batch, FlushStats, Ingestor, PortStatus, Received
+from tic.ingest import Batch, FlushStats, Ingestor, LineCounts, PortStatus, Received
 from tic.models import TicPort
 from tic.reader import DEFAULT_TIMING, Opener, PortReader, Timing, open_serial
 
@@ -33,6 +33,7 @@ class _Config:
     url: str
     family: str
     baud: int | None
+    parity: bool
 
 
 @dataclass(slots=True)
@@ -43,7 +44,8 @@ class _Running:
 
 
 def _config(port: TicPort) -> _Config:
-    return _Config(port.url, port.family, None if port.baud == "auto" else int(port.baud))
+    baud = None if port.baud == "auto" else int(port.baud)
+    return _Config(port.url, port.family, baud, port.check_parity)
 
 
 class ReaderService:
@@ -65,7 +67,7 @@ class ReaderService:
         self.reload_interval = reload_interval
         self.port_ids = set(port_ids) if port_ids is not None else None
         self.now = now
-        self.queue: queue.SimpleQueue[Received | PortStatus] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Received | PortStatus | LineCounts] = queue.SimpleQueue()
         self.running: dict[int, _Running] = {}
         self.stats = FlushStats()
 
@@ -140,6 +142,7 @@ class ReaderService:
             stop=stop,
             timing=self.timing,
             now=self.now,
+            parity=config.parity,
         )
         thread = threading.Thread(target=self._guarded, args=(reader,), name=f"tic-port-{port_id}")
         thread.daemon = True

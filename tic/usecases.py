@@ -14,6 +14,9 @@ periods, PREAVIS and drift flags), so that storing a frame never reads anything 
 * Tariff piloting: current period per calendar (``PTCOUR1/2``, ``PTCOURD/F``, ``LTARF``,
   ``PTEC``) and its changes.
 * Consumption tracking: active energy drawn per tariff period per Paris local day.
+* Plausibility: an energy register (index or Td counter) that goes backwards, or forward
+  faster than the meter's power allows, is not used; its value is stored flagged, counted,
+  and the first of a run raises one ``implausible`` event. The next plausible value resumes.
 """
 
 from __future__ import annotations
@@ -56,6 +59,16 @@ HISTORY_STEP = dt.timedelta(seconds=5)
 # Below this, "the last Td minutes" are too short to give a meaningful mean power.
 MIN_WINDOW = dt.timedelta(seconds=30)
 RECENT_FRAMES = 3
+# How fast an energy register may advance: twice the subscribed power (PS, PSpx, PREF,
+# ISOUSC x 200 VA; a PME-PMI may overrun PS, 02E §2.9.3 (K), but not to twice its size on a
+# connection sized for it; our choice), or the port's configured maximum. The slack covers
+# frames read late from buffers (timestamps are reception times); one unit of the register
+# (1 kWh for ``…kWh`` indexes) covers a register that ticks between two close frames.
+PLAUSIBLE_POWER_FACTOR = 2.0
+PLAUSIBLE_SLACK = dt.timedelta(seconds=5)
+# Consecutive refused values that agree with one another become the new reference: a meter
+# whose register really jumped (replaced, reset by Enedis) is not refused for ever.
+ANCHOR_AFTER = 3
 
 
 @cache
@@ -73,6 +86,8 @@ class Measure:
     value: float
     # A step-like value (PS, tariff period): stored when it changes, and now and then.
     on_change: bool = False
+    # False: an energy register refused as impossible; stored with a bad-quality flag.
+    plausible: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +106,7 @@ class Outcome:
     events: list[Event] = field(default_factory=list)
     # (Paris day, calendar, period) → Wh drawn since the previous frame.
     energy: dict[tuple[dt.date, str, str], float] = field(default_factory=dict)
+    implausible: int = 0  # energy registers refused in this frame
 
 
 @dataclass(slots=True)
@@ -118,6 +134,43 @@ class MeterRuntime:
     _total_energy: float | None = None  # Linky/blue: sum of the indexes, for daily energy
     _cumulative: float = 0.0  # energy summed over frames (the servo's time base)
     _history: deque[tuple[dt.datetime, float]] = field(default_factory=deque)
+    max_power: float | None = None  # configured on the port (VA), bounds register increase
+    implausible_alert: bool = False  # a run of refused values is under way
+    # Series quantity (``index-east``, ``td-ea-s``) → last accepted (value, reception time).
+    accepted: dict[str, tuple[float, dt.datetime]] = field(default_factory=dict)
+    _suspects: dict[str, list[tuple[float, dt.datetime]]] = field(default_factory=dict)
+
+    def restore(
+        self,
+        *,
+        td_points: dict[str, list[tuple[dt.datetime, float]]],
+        last_values: dict[str, tuple[float, dt.datetime]],
+        subscribed_power: float | None,
+        power_unit: str,
+    ) -> None:
+        """Take up after a restart from stored series, so the power over Td needs no warm-up.
+
+        ``td_points``: the ``td-…`` series' measured points over the last Td minutes, oldest
+        first; ``last_values``: each energy register's last measured value.
+        """
+        self.accepted.update(last_values)
+        self.subscribed_power, self.power_unit = subscribed_power, power_unit
+        apparent = td_points.get("td-eapp-s")
+        active = td_points.get("td-ea-s") or td_points.get("td-eas")
+        if active:
+            self._td_energy = active[-1][1]
+        if apparent:
+            self._apparent = int(apparent[-1][1])
+        replay = apparent if power_unit == "VA" and apparent else active
+        if not replay:
+            return
+        previous: float | None = None
+        for at, value in replay:
+            if previous is not None:
+                self._cumulative += value - previous if value >= previous else value
+            previous = value
+            if not self._history or at - self._history[-1][0] >= HISTORY_STEP:
+                self._history.append((at, self._cumulative))
 
 
 def identifier_of(frame: Frame) -> str | None:
@@ -154,10 +207,11 @@ def process(
     runtime.typed.update({label: g.value for label, g in frame.groups.items()})
     if isinstance(td := frame.value("TD"), int) and td > 0:
         runtime.td_minutes = td
-    _indexes(frame, outcome)
+    refused = _plausibility(runtime, frame, outcome, at=at)
+    _indexes(frame, outcome, refused)
     _clock(runtime, frame, outcome, at=at, baud=baud)
-    drawn = _drawn_energy(runtime, frame, outcome)
-    _servo(runtime, frame, outcome, at=at, drawn=drawn)
+    drawn = _drawn_energy(runtime, frame, outcome, refused)
+    _servo(runtime, frame, outcome, at=at, drawn=drawn, refused=refused)
     _tariffs(runtime, frame, outcome, at=at)
     if drawn:
         day = local_day_of(at)
@@ -168,12 +222,102 @@ def process(
     return outcome
 
 
-def _indexes(frame: Frame, outcome: Outcome) -> None:
+def _registers(frame: Frame) -> list[tuple[str, str, int, bool]]:
+    """Energy registers of the frame: (label, series quantity, value, resets at each Td top)."""
+    found = []
+    for label, group in frame.groups.items():
+        if not isinstance(group.value, int) or group.unit not in ("Wh", "VAh"):
+            continue
+        if label in TD_ENERGY:
+            found.append((label, f"td-{slug(label)}", group.value, True))
+        elif group.unit == "Wh" and not _PREVIOUS_PERIOD.search(label):
+            found.append((label, f"index-{slug(label)}", group.value, False))
+    return found
+
+
+def _power_limit(runtime: MeterRuntime, frame: Frame) -> float | None:
+    """Most power (W or VA) the meter can draw, or ``None`` when nothing tells it."""
+    if runtime.max_power:
+        return runtime.max_power
+    ps, _unit = _subscribed_power(runtime, frame)
+    if not ps:
+        return None
+    if "IINST3" in frame.groups and "ISOUSC" in frame.groups:
+        ps *= 3  # three-phase blue meter: ISOUSC is per phase (54E §6.1)
+    return ps * PLAUSIBLE_POWER_FACTOR
+
+
+def _follows(
+    previous: tuple[float, dt.datetime], value: float, at: dt.datetime, *, resets: bool,
+    limit: float | None, unit: float,
+) -> bool:  # fmt: skip
+    """Whether ``value`` at ``at`` can follow ``previous`` on the same register."""
+    before, then = previous
+    hours = (max(at - then, dt.timedelta(0)) + PLAUSIBLE_SLACK).total_seconds() / 3600
+    allowance = float("inf") if limit is None else limit * hours + unit
+    if value >= before:
+        return value - before <= allowance
+    # A Td counter restarts from 0 at each top (02E §2.9.3): what it holds is recent.
+    return resets and value <= allowance
+
+
+def _plausibility(
+    runtime: MeterRuntime, frame: Frame, outcome: Outcome, *, at: dt.datetime
+) -> set[str]:
+    """Labels of the energy registers refused in this frame (and the bookkeeping of it)."""
+    registers = _registers(frame)
+    if not registers:
+        return set()
+    limit = _power_limit(runtime, frame)
+    refused: set[str] = set()
+    for label, quantity, value, resets in registers:
+        unit = 1000.0 if frame.groups[label].raw.endswith("kWh") else 1.0
+        previous = runtime.accepted.get(quantity)
+        reading = (float(value), at)
+        if previous is None or _follows(previous, value, at, resets=resets, limit=limit, unit=unit):
+            runtime.accepted[quantity] = reading
+            runtime._suspects.pop(quantity, None)
+            continue
+        refused.add(label)
+        run = runtime._suspects.setdefault(quantity, [])
+        if run and not _follows(run[-1], value, at, resets=resets, limit=limit, unit=unit):
+            run.clear()
+        run.append(reading)
+        if len(run) >= ANCHOR_AFTER:  # the register did move: take it from here, book nothing
+            runtime.accepted[quantity] = reading
+            run.clear()
+            _forget(runtime, label)
+    outcome.implausible = len(refused)
+    if refused and not runtime.implausible_alert:
+        first = next(value for label, _q, value, _r in registers if label in refused)
+        outcome.events.append(
+            Event("implausible", at, current=", ".join(sorted(refused)), value=float(first))
+        )
+    runtime.implausible_alert = bool(refused)
+    return refused
+
+
+def _forget(runtime: MeterRuntime, label: str) -> None:
+    """Drop what energy is derived from, for a register taken up at a new value."""
+    if label in ("EA_s", "EAS"):
+        runtime._td_energy = None
+    elif label == "EAPP_s":
+        runtime._apparent = None
+    elif label not in TD_ENERGY:
+        runtime._total_energy = None
+
+
+def _indexes(frame: Frame, outcome: Outcome, refused: set[str]) -> None:
     for label, group in frame.groups.items():
         if group.unit != "Wh" or label in TD_ENERGY or _PREVIOUS_PERIOD.search(label):
             continue
         if isinstance(group.value, int):
-            outcome.measures.append(Measure(f"index-{slug(label)}", "Wh", "index", group.value))
+            outcome.measures.append(
+                Measure(
+                    f"index-{slug(label)}", "Wh", "index", group.value,
+                    plausible=label not in refused,
+                )
+            )  # fmt: skip
 
 
 def _clock(
@@ -205,22 +349,28 @@ def _clock(
         outcome.events.append(Event(kind, at, value=runtime.drift))
 
 
-def _drawn_energy(runtime: MeterRuntime, frame: Frame, outcome: Outcome) -> float:
+def _drawn_energy(
+    runtime: MeterRuntime, frame: Frame, outcome: Outcome, refused: set[str]
+) -> float:
     """Active energy drawn since the previous frame (Wh), from the Td counter or the indexes."""
     td_label = next((label for label in ("EA_s", "EAS") if label in frame.groups), None)
     for label, unit in TD_ENERGY.items():
         value = frame.value(label)
         if isinstance(value, int):
-            outcome.measures.append(Measure(f"td-{slug(label)}", unit, "instant", value))
+            outcome.measures.append(
+                Measure(f"td-{slug(label)}", unit, "instant", value, plausible=label not in refused)
+            )
     if td_label is not None:
         value = frame.value(td_label)
-        if not isinstance(value, int):
+        if not isinstance(value, int) or td_label in refused:
             return 0.0
         previous, runtime._td_energy = runtime._td_energy, float(value)
         if previous is None:
             return 0.0
         # The counter restarts at each Td top: what was drawn since is the new value.
         return float(value) - previous if value >= previous else float(value)
+    if any(m.kind == "index" and not m.plausible for m in outcome.measures):
+        return 0.0  # the reference stays the last plausible total
     if isinstance(total := frame.value("EAST"), int):
         current = float(total)
     else:
@@ -253,13 +403,19 @@ def _subscribed_power(runtime: MeterRuntime, frame: Frame) -> tuple[float | None
 
 
 def _servo(
-    runtime: MeterRuntime, frame: Frame, outcome: Outcome, *, at: dt.datetime, drawn: float
+    runtime: MeterRuntime,
+    frame: Frame,
+    outcome: Outcome,
+    *,
+    at: dt.datetime,
+    drawn: float,
+    refused: set[str],
 ) -> None:
     ps, unit = _subscribed_power(runtime, frame)
     runtime.subscribed_power, runtime.power_unit = ps, unit
     if ps is not None:
         outcome.measures.append(Measure("subscribed-power", unit, "instant", ps, on_change=True))
-    power = _power_over_td(runtime, frame, at=at, drawn=drawn, unit=unit)
+    power = _power_over_td(runtime, frame, at=at, drawn=drawn, unit=unit, refused=refused)
     if power is None:
         for label in ("SINSTS", "PAPP"):  # Linky and blue meters give the power directly
             if isinstance(value := frame.value(label), int):
@@ -280,7 +436,13 @@ def _servo(
 
 
 def _power_over_td(
-    runtime: MeterRuntime, frame: Frame, *, at: dt.datetime, drawn: float, unit: str
+    runtime: MeterRuntime,
+    frame: Frame,
+    *,
+    at: dt.datetime,
+    drawn: float,
+    unit: str,
+    refused: set[str],
 ) -> float | None:
     """Mean power over the last Td minutes (or since the first frame, if shorter)."""
     # With PS in kVA the overrun is on apparent power (02E §2.9.3 (I)): follow EAPP_s then.
@@ -291,8 +453,13 @@ def _power_over_td(
         value = frame.value(label)
         if not isinstance(value, int):
             return None
-        previous, runtime._apparent = runtime._apparent, value
-        drawn = 0.0 if previous is None else float(value - previous if value >= previous else value)
+        if label in refused:
+            drawn = 0.0  # the reference stays the last plausible EAPP_s
+        else:
+            previous, runtime._apparent = runtime._apparent, value
+            drawn = (
+                0.0 if previous is None else float(value - previous if value >= previous else value)
+            )
     runtime._cumulative += drawn
     history = runtime._history
     if not history or at - history[-1][0] >= HISTORY_STEP:

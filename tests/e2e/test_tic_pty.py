@@ -1,5 +1,9 @@
 """End to end over a pty pair: a meter writes 7E1 frames, ``tic_read``'s service stores them.
 
+The reader opens the line 8N1 so that the even-parity bit of each character (02E §1.5.1)
+arrives as bit 7 and is checked (02E §1.5.3.1 step A): a frame whose one byte has a wrong
+parity bit, invisible to the checksum, is refused and counted.
+
 The "meter" owns the master side of a pty and publishes the slave under a fixed path (a
 symlink, as udev does for USB adapters); the port configured in the database points at that
 path. A pty has no real line rate, so the meter plays the part of the wire: it reads the rate
@@ -38,6 +42,13 @@ def seven_e1(data: bytes) -> bytes:
     return bytes(b | 0x80 if bin(b).count("1") % 2 else b for b in data)
 
 
+def bad_parity(data: bytes) -> bytes:
+    """One character of the EAST group with its parity bit wrong; the checksum cannot see it."""
+    line = bytearray(seven_e1(data))
+    line[data.index(b"EAST") + 6] ^= 0x80
+    return bytes(line)
+
+
 class PtyMeter:
     def __init__(self, link: Path, rate: int = RATE) -> None:
         self.link = link
@@ -60,10 +71,15 @@ class PtyMeter:
     def reader_rate(self) -> int | None:
         return SPEEDS.get(termios.tcgetattr(self.slave)[5])
 
-    def send(self, data: bytes, *, stop_after: int | None = None) -> bool:
+    def reader_reads_8n1(self) -> bool:
+        cflag = termios.tcgetattr(self.slave)[2]
+        return cflag & termios.CSIZE == termios.CS8 and not cflag & termios.PARENB
+
+    def send(self, data: bytes, *, stop_after: int | None = None, damaged: bool = False) -> bool:
         """Send ``data`` at the line's pace; whether it went out at the reader's rate."""
         matched = self.reader_rate() == self.rate
-        payload = seven_e1(data) if matched else bytes((b * 37 + 11) & 0xFF for b in data)
+        line = bad_parity(data) if damaged else seven_e1(data)
+        payload = line if matched else bytes((b * 37 + 11) & 0xFF for b in data)
         if stop_after is not None:
             payload = payload[:stop_after]
         for start in range(0, len(payload), 96):
@@ -112,7 +128,17 @@ def test_pty_meter_probing_unplug_and_recovery(tmp_path: Path, tenant: Tenant) -
             else:
                 east -= 7  # not received: the meter sends that reading again
         assert meter.noise_sent > 0, "the probe never ran at a wrong rate"
+        assert meter.reader_reads_8n1()
         wait_until(lambda: _meter_valid(ADSC) >= 4, deadline, "four stored frames")
+
+        # A character whose parity bit is wrong: the frame is refused, the error counted.
+        east += 7
+        spoiled = east
+        assert meter.send(
+            linky_standard_frame(adsc=ADSC, at=dt.datetime.now(dt.UTC), east=spoiled),
+            damaged=True,
+        )
+        wait_until(lambda: _port().parity_errors >= 1, deadline, "the parity error counted")
 
         # Unplugged in the middle of a frame: that frame is lost, and only that one.
         east += 7
@@ -156,7 +182,9 @@ def test_pty_meter_probing_unplug_and_recovery(tmp_path: Path, tenant: Tenant) -
     assert points.status_code == 200, points.content
     stored = [row["value"] for row in points.json()["points"]]
     assert stored == sent  # every frame but the cut one, in order, none twice
-    assert cut not in stored
+    assert cut not in stored and spoiled not in stored
+    assert body["counters"]["invalid"] == 1  # the frame with the parity error
+    assert body["port"]["counters"]["parity_errors"] == 1
 
 
 def _start_service() -> Callable[[], None]:

@@ -9,7 +9,7 @@ import pytest
 
 from hub.models import MeteringPoint, Notification, Point, Series
 from tests.conftest import Tenant
-from tic.ingest import Ingestor, PortStatus
+from tic.ingest import Ingestor, LineCounts, PortStatus, Received
 from tic.models import (
     DailyEnergy,
     DeliveryStatus,
@@ -19,6 +19,7 @@ from tic.models import (
     TicWebhook,
     TicWebhookDelivery,
 )
+from tic.protocol import TicStreamDecoder, decode_bytes, encode_frame
 from tic.simulate import SimulatedPmePmi
 
 from .conftest import feed
@@ -60,18 +61,25 @@ def test_frames_become_series_state_and_counters(tenant: Tenant, tic_port: TicPo
 
 
 def test_invalid_and_interrupted_frames_are_counted(tic_port: TicPort) -> None:
+    """One definition of each counter, the decoder's (``tic.protocol.Counters``): a frame is
+    valid, invalid or interrupted (02E §1.5.2: EOT « interruption »), never two of them."""
     ingestor = Ingestor()
     meter = SimulatedPmePmi(ads=ADS)
     good = meter.frame(at=T0, power_va=1000)
     broken = good.replace(b"PTCOUR1 HPE", b"PTCOUR1 HPX")  # the checksum no longer matches
     cut = good[:80] + b"\x04"  # EOT: emission interrupted (02E §1.5.2)
-    feed(ingestor, tic_port, good + broken + cut + good, T0)
+    decoded = feed(ingestor, tic_port, good + broken + cut + good, T0)
     ingestor.flush(now=T0)
     row = TicMeter.objects.get()
-    assert (row.frames, row.valid, row.invalid, row.interrupted) == (4, 2, 2, 1)
+    assert (row.frames, row.valid, row.invalid, row.interrupted) == (4, 2, 1, 1)
     assert row.bad_groups == 1
     port = TicPort.objects.get()
-    assert (port.frames, port.invalid, port.interrupted, port.bad_groups) == (4, 2, 1, 1)
+    assert (port.frames, port.invalid, port.interrupted, port.bad_groups) == (4, 1, 1, 1)
+    decoder = TicStreamDecoder()
+    assert decoder.feed(good + broken + cut + good) == decoded
+    assert {k: v for k, v in decoder.counters.as_dict().items() if k in port.counters()} == {
+        k: v for k, v in port.counters().items() if k in decoder.counters.as_dict()
+    }
 
 
 def test_preavis_notifies_and_queues_signed_webhooks(
@@ -173,5 +181,73 @@ def test_pmepmi_capture_with_its_corrupted_frame(tic_port: TicPort, tic_fixtures
     row = TicMeter.objects.get()
     assert row.identifier == ADS and row.valid == sum(f.valid for f in frames)
     # The stray 0x04 inside PTCOUR1 is EOT: that frame ends there, counted as interrupted.
-    assert row.invalid == 1 and row.interrupted == 1
+    assert row.invalid == 0 and row.interrupted == 1
     assert row.last_values["MESURES1"] == "BT 4 SUP36"
+
+
+def test_refused_index_is_stored_flagged_counted_and_warned_once(tic_port: TicPort) -> None:
+    """An index going backwards is no measurement: its point keeps the value received with
+    quality 3 (« manquante »), the meter counts it, one warning is raised for the run."""
+    from hub.models import Quality
+
+    ingestor = Ingestor()
+    meter = SimulatedPmePmi(ads=ADS)
+    _run(ingestor, tic_port, meter, start=T0, seconds=30, power=10_000)
+    at = T0 + dt.timedelta(seconds=30)
+    good = meter.frame(at=at, power_va=10_000)
+    (decoded,) = TicStreamDecoder().feed(good)
+    backwards = encode_frame(
+        [
+            (g.raw_label, "9000kWh" if label == "EAP_s" else g.raw)
+            for label, g in decoded.groups.items()
+        ]
+    )
+    for _ in range(2):  # twice in a row: one run, one warning
+        ingestor.handle(Received(tic_port.pk, decode_bytes(backwards)[0], at, 9600))
+        at += dt.timedelta(seconds=10)
+    _run(ingestor, tic_port, meter, start=at, seconds=20, power=10_000)
+    ingestor.flush(now=at)
+    row = TicMeter.objects.get()
+    assert row.implausible == 2 and row.counters()["implausible"] == 2
+    series = Series.objects.get(quantity="index-eap-s")
+    flagged = Point.objects.filter(series=series, quality=Quality.MISSING)
+    assert [p.value for p in flagged] == [9_000_000, 9_000_000]
+    assert Point.objects.filter(series=series, quality=Quality.MEASURED).count() == 5
+    assert TicEvent.objects.filter(kind="implausible").count() == 1
+    notification = Notification.objects.get(source="tic", kind="implausible")
+    assert notification.severity == "warning"
+
+
+def test_restart_rebuilds_power_over_td_from_the_stored_series(tic_port: TicPort) -> None:
+    """A new reading process (a restart) shows the power over Td from its first frame."""
+    meter = SimulatedPmePmi(ads=ADS)
+    first = Ingestor()
+    _run(first, tic_port, meter, start=T0, seconds=300, power=21_000)
+    first.flush(now=T0 + dt.timedelta(minutes=5))
+    restarted = Ingestor()
+    at = T0 + dt.timedelta(seconds=310)
+    feed(restarted, tic_port, meter.frame(at=at, power_va=21_000), at)
+    restarted.flush(now=at)
+    row = TicMeter.objects.get()
+    assert row.power is not None and abs(row.power - 21_000) < 300
+    assert abs(row.power_share - 50) < 1
+
+
+def test_bytes_outside_frames_and_parity_errors_are_stored_on_the_port(
+    tic_port: TicPort,
+) -> None:
+    """« octets hors trame »: what the port's decoder counted outside STX…ETX, and the bytes
+    whose parity bit was wrong (02E §1.5.3.1 step A), stored and shown with the counters."""
+    ingestor = Ingestor()
+    ingestor.handle(LineCounts(tic_port.pk, noise_bytes=17, parity_errors=3))
+    ingestor.handle(LineCounts(tic_port.pk, noise_bytes=5, parity_errors=0))
+    ingestor.flush(now=T0)
+    tic_port.refresh_from_db()
+    assert (tic_port.noise_bytes, tic_port.parity_errors) == (22, 3)
+    assert tic_port.counters()["noise_bytes"] == 22
+    # A restart carries on from the stored totals.
+    again = Ingestor()
+    again.handle(LineCounts(tic_port.pk, noise_bytes=1, parity_errors=1))
+    again.flush(now=T0)
+    tic_port.refresh_from_db()
+    assert (tic_port.noise_bytes, tic_port.parity_errors) == (23, 4)

@@ -147,4 +147,5 @@ def test_counters_add_up_over_a_mixed_stream() -> None:
         "interrupted": 1,
         "bad_groups": 1,
         "noise_bytes": 0,
+        "parity_errors": 0,
     }

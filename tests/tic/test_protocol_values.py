@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.tic.frames import conforms
 from tic.protocol import (
     AMBIGUOUS,
     DEGRADED_CLOCK,
@@ -62,7 +63,7 @@ def _offset(moment: object) -> timedelta | None:
 )
 def test_pme_quantities_in_base_units(label: str, raw: str, value: object, unit: str) -> None:
     frame = _pme((label, raw))
-    assert frame.valid, frame.errors
+    assert conforms(frame), frame.errors
     group = frame.groups[label]
     assert (group.value, group.unit, group.raw) == (value, unit, raw)
 
@@ -89,7 +90,7 @@ def test_truncated_point_marker() -> None:
 )
 def test_format_errors_make_the_group_bad(label: str, raw: str) -> None:
     frame = _pme(("ADS", "041436028024"), (label, raw))
-    assert not frame.valid
+    assert not conforms(frame)
     assert frame.bad_groups == 1
     group = frame.groups[label]
     assert group.value is None and group.error
@@ -111,14 +112,14 @@ class TestLocalDatesAroundDST:
     )
     def test_spring_day_around_the_gap(self, raw: str, offset: int) -> None:
         frame = _pme(("DATE", raw))
-        assert frame.valid
+        assert conforms(frame)
         assert _offset(frame.value("DATE")) == timedelta(hours=offset)
         assert not frame.groups["DATE"].flags
 
     @pytest.mark.parametrize("raw", ["29/03/26 02:00:00", "29/03/26 02:30:00", "29/03/26 02:59:59"])
     def test_time_in_the_spring_gap_is_an_error(self, raw: str) -> None:
         frame = _pme(("DATE", raw))
-        assert not frame.valid
+        assert not conforms(frame)
         group = frame.groups["DATE"]
         assert group.value is None
         assert group.error is not None and "DST gap" in group.error
@@ -126,7 +127,7 @@ class TestLocalDatesAroundDST:
     @pytest.mark.parametrize("raw", ["25/10/26 02:00:00", "25/10/26 02:30:00", "25/10/26 02:59:59"])
     def test_repeated_october_hour_is_flagged_not_guessed_silently(self, raw: str) -> None:
         frame = _pme(("DATE", raw))
-        assert frame.valid
+        assert conforms(frame)
         group = frame.groups["DATE"]
         assert group.ambiguous and AMBIGUOUS in group.flags
         assert _offset(group.value) == timedelta(hours=2)  # first pass, summer time
@@ -142,7 +143,7 @@ class TestLocalDatesAroundDST:
     def test_saphir_slashes_follow_the_same_rules(self) -> None:
         ambiguous = _saphir(("DATE", "25/10/26 02/30/00")).groups["DATE"]
         assert ambiguous.ambiguous
-        assert not _saphir(("DATE", "29/03/26 02/30/00")).valid
+        assert not conforms(_saphir(("DATE", "29/03/26 02/30/00")))
         fine = _saphir(("DATE", "26/08/16 10/29/04")).value("DATE")
         assert fine == datetime(2016, 8, 26, 10, 29, 4, tzinfo=PARIS)
 
@@ -159,7 +160,7 @@ class TestLinkyHorodates:
     )
     def test_spec_examples(self, horodate: str, expected: datetime) -> None:
         frame = _standard(("DATE", horodate, ""))
-        assert frame.valid
+        assert conforms(frame)
         assert frame.value("DATE") == expected
         assert frame.groups["DATE"].timestamp == expected
         assert frame.groups["DATE"].raw == ""
@@ -184,7 +185,7 @@ class TestLinkyHorodates:
 
     def test_space_season_on_mobile_peak_groups(self) -> None:
         frame = _standard(("DPM1", " 261025023000", "01"), ("FPM1", " 261026060000", "01"))
-        assert frame.valid, frame.errors
+        assert conforms(frame), frame.errors
         assert frame.groups["DPM1"].ambiguous
         assert frame.value("DPM1") == 1
         assert not frame.groups["FPM1"].flags
@@ -205,7 +206,7 @@ class TestLinkyHorodates:
         ],
     )
     def test_horodate_errors(self, group: tuple[str, str] | tuple[str, str, str]) -> None:
-        assert not _standard(group).valid
+        assert not conforms(_standard(group))
 
 
 def test_status_register_fields() -> None:
@@ -233,7 +234,7 @@ def test_status_register_fields() -> None:
 
 @pytest.mark.parametrize("raw", ["003a0001", "003A000", "003A0001 ", "00E00000"])
 def test_status_register_errors(raw: str) -> None:
-    assert not _standard(("STGE", raw)).valid
+    assert not conforms(_standard(("STGE", raw)))
 
 
 def test_day_profile_blocks() -> None:
@@ -265,22 +266,38 @@ def test_day_profile_blocks() -> None:
     ],
 )
 def test_day_profile_errors(data: str) -> None:
-    assert not _standard(("PJOURF+1", data)).valid
+    assert not conforms(_standard(("PJOURF+1", data)))
 
 
 def test_relays_spec_example() -> None:
     relays = _standard(("RELAIS", "140")).value("RELAIS")
     assert relays == (False, False, True, True, False, False, False, True)
     assert _standard(("RELAIS", "001")).value("RELAIS") == (True,) + (False,) * 7
-    assert not _standard(("RELAIS", "256")).valid
+    assert not conforms(_standard(("RELAIS", "256")))
 
 
-def test_spec_spellings_map_to_the_real_meter_labels() -> None:
-    frame = _pme(("EaP_s2", "9649kWh"), ("EaP-1_s", "9256kWh"), ("DebP", "14/08/16 02:50:00"))
-    assert frame.valid
-    assert frame.groups["EAP_s2"].raw_label == "EaP_s2"
-    assert frame.groups["EAP-1_s"].value == 9_256_000
-    assert frame.groups["DebP"].raw_label == "DebP"
+def test_labels_are_spelled_as_the_spec_prints_them() -> None:
+    """02E Tableau 10 (pp. 69-71) prints « DébP », « EAP_s », « EaP-1_s », « EaP-1_i »,
+    « EaP_s2 », « EaP-1_s2 »: those are the canonical labels; a meter sending ``DebP`` or
+    ``EAP_s2`` (the real PME-PMI capture does) is read under the spec's label, its own
+    spelling kept in ``raw_label``."""
+    frame = _pme(("EAP_s2", "9649kWh"), ("EAP-1_s", "9256kWh"), ("DebP", "14/08/16 02:50:00"))
+    assert conforms(frame)
+    assert frame.groups["EaP_s2"].raw_label == "EAP_s2"
+    assert frame.groups["EaP-1_s"].value == 9_256_000
+    assert frame.groups["DébP"].raw_label == "DebP"
+    spelled = _pme(("EaP_s2", "1kWh"), ("EaP-1_s2", "2kWh"), ("EAP_s", "3kWh"))
+    assert list(spelled.groups) == ["EaP_s2", "EaP-1_s2", "EAP_s"]
+    assert all(g.raw_label == g.label for g in spelled.groups.values())
+
+
+def test_every_alias_names_a_label_of_the_pme_table() -> None:
+    """The alias table only maps onto labels the family table holds (02E Tableau 10)."""
+    from tic.protocol.labels import ALIASES, TABLES
+
+    assert set(ALIASES.values()) <= set(TABLES[MeterFamily.PMEPMI])
+    assert not set(ALIASES) & set(TABLES[MeterFamily.PMEPMI])
+    assert {"EAP-1_s", "EAP-1_i", "EAP_s2", "EAP-1_s2", "DebP", "DebP-1"} <= set(ALIASES)
 
 
 @pytest.mark.parametrize(
@@ -297,8 +314,8 @@ def test_accented_label_on_an_8_bit_line(wire_label: bytes, seen_as: str) -> Non
     group = b"\n" + zone + b" " + bytes([(sum(zone) & 0x3F) + 0x20]) + b"\r"
     decoder = TicStreamDecoder(MeterFamily.PMEPMI)
     (frame,) = decoder.feed(b"\x02" + group + b"\x03")
-    assert frame.valid, frame.errors
-    canonical = "DebP-1" if seen_as.endswith("-1") else "DebP_2"
+    assert conforms(frame), frame.errors
+    canonical = "DébP-1" if seen_as.endswith("-1") else "DébP_2"
     assert frame.groups[canonical].raw_label == seen_as
     assert frame.value(canonical) == datetime(2016, 7, 14, 2, 25, tzinfo=PARIS)
 
@@ -311,7 +328,7 @@ def test_pme_dynamic_tariff_groups() -> None:
         ("PREAVIS2", "TD-PM "),
         ("ETATDYN1", "000"),
     )
-    assert frame.valid, frame.errors
+    assert conforms(frame), frame.errors
     start = frame.value("TDYN1CD")
     assert start == DynamicTariffEvent(datetime(2026, 12, 1, 7, tzinfo=PARIS), "P")
     assert frame.value("PREAVIS1") == "TD- ?"
@@ -330,8 +347,8 @@ def test_historique_formats() -> None:
         ]
     )
     (frame,) = decode_bytes(data)
-    assert frame.valid, frame.errors
+    assert conforms(frame), frame.errors
     assert frame.value("PEJP") == 30 and frame.groups["PEJP"].unit == "min"
     assert frame.value("ADPS") == 45
     bad = encode_frame([("ADCO", "021861348497"), ("PTEC", "XX..")])
-    assert not decode_bytes(bad)[0].valid
+    assert not conforms(decode_bytes(bad)[0])

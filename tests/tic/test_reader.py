@@ -8,13 +8,15 @@ import time
 
 import serial
 
-from tic.ingest import PortStatus, Received
+from tic.ingest import LineCounts, PortStatus, Received
+from tic.protocol import with_parity
 from tic.reader import RATES, PortReader, Timing
 from tic.simulate import SimulatedPmePmi, linky_standard_frame
 
 AT = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
-LINKY = linky_standard_frame(adsc="061961361253", at=AT, east=5)
-PME = SimulatedPmePmi(ads="041436028024").frame(at=AT, power_va=0)
+# What a port opened 8N1 reads from a 7E1 meter: the parity bit in bit 7 (02E §1.5.1).
+LINKY = with_parity(linky_standard_frame(adsc="061961361253", at=AT, east=5))
+PME = with_parity(SimulatedPmePmi(ads="041436028024").frame(at=AT, power_va=0))
 FAST = Timing(silence=0.3, probe_window=lambda _rate: 0.05, backoff_start=0.01, backoff_max=0.04)
 
 
@@ -162,3 +164,57 @@ def test_vanished_port_is_reopened_with_backoff_and_only_the_cut_frame_is_lost()
     assert len(opened) >= 4
     assert opened[1:] == [9600] * (len(opened) - 1)  # reopened at the rate found, no probing
     assert sum(f.frame.valid for f in recorder.frames()) == 4
+
+
+def test_line_is_opened_8n1_so_the_parity_bit_reaches_the_decoder() -> None:
+    """02E §1.5.1: 7 data bits, then « un bit de parité, parité paire ». Opened 8N1, the port
+    hands that bit over as bit 7; the reader's decoder checks it, and counts bad bytes."""
+    opened: list[dict[str, object]] = []
+
+    def fake_serial_for_url(url: str, **settings: object) -> FakeLine:
+        opened.append(settings)
+        return FakeLine(9600, int(settings["baudrate"]))  # type: ignore[call-overload]
+
+    original = serial.serial_for_url
+    serial.serial_for_url = fake_serial_for_url
+    try:
+        from tic.reader import open_serial
+
+        open_serial("/dev/ttyTIC0", 9600)
+    finally:
+        serial.serial_for_url = original
+    assert opened[0]["bytesize"] == serial.EIGHTBITS
+    assert opened[0]["parity"] == serial.PARITY_NONE
+
+    damaged = bytearray(LINKY)
+    damaged[30] ^= 0x40  # bit 6: invisible to the checksum, not to the parity bit
+    lines = iter([bytes(damaged) + b"\x00noise", LINKY, LINKY])
+
+    class Line(FakeLine):
+        def read(self, size: int = 1) -> bytes:
+            return next(lines, b"")
+
+    reader, recorder = _reader(
+        lambda url, baud: Line(9600, baud), family="linky-standard", baud=9600, after_valid=2
+    )
+    reader.run()
+    frames = recorder.frames()
+    assert [f.frame.valid for f in frames] == [False, True, True]
+    assert any("parity error" in error for error in frames[0].frame.errors)
+    counts = [i for i in recorder.items if isinstance(i, LineCounts)]
+    assert sum(c.parity_errors for c in counts) >= 1  # the flipped byte (and the noise's)
+    assert sum(c.noise_bytes for c in counts) == 6
+
+
+def test_port_without_the_parity_bit_is_read_from_seven_bits() -> None:
+    """A bridge that drops the parity bit: ``check_parity`` off, bytes cut to 7 bits."""
+    seven_bits = linky_standard_frame(adsc="061961361253", at=AT, east=5)
+    stop = threading.Event()
+    recorder = Recorder(stop, after_valid=2)
+    reader = PortReader(
+        port_id=1, url="socket://bridge:2000", family="linky-standard", baud=9600,
+        opener=lambda url, baud: FakeLine(9600, baud, payload=seven_bits), sink=recorder,
+        stop=stop, timing=FAST, parity=False,
+    )  # fmt: skip
+    reader.run()
+    assert recorder.valid == 2

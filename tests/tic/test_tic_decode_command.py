@@ -61,7 +61,7 @@ def test_corrupted_capture_reports_bad_groups(tic_fixtures: Path) -> None:
     frames = _frames(out)
     assert [frame["valid"] for frame in frames] == [False, False]
     assert all(frame["errors"] for frame in frames)
-    assert "bad groups: 12" in err
+    assert "bad groups: 18" in err
 
 
 def test_table_format(tic_fixtures: Path) -> None:
@@ -82,3 +82,24 @@ def test_reads_standard_input(tic_fixtures: Path, monkeypatch: pytest.MonkeyPatc
 def test_missing_file_is_a_command_error(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot read"):
         _run(str(tmp_path / "absent.bin"))
+
+
+def test_parity_flag_checks_an_8n1_capture(tic_fixtures: Path, tmp_path: Path) -> None:
+    """02E §1.5.1: « un bit de parité, parité paire ». A capture taken 8N1 keeps that bit as
+    bit 7; ``--parity`` checks it, and one wrong parity bit (invisible to the checksum, which
+    ignores bit 7) makes its frame invalid."""
+    from tic.protocol import with_parity
+
+    clean = with_parity((tic_fixtures / "hallard_histo_hc.txt").read_bytes())
+    damaged = bytearray(clean)
+    damaged[clean.index(with_parity(b"HCHP")) + 6] ^= 0x80  # a digit of the first HCHP index
+    capture = tmp_path / "8n1.bin"
+    capture.write_bytes(bytes(damaged))
+    out, err = _run(str(capture), "--parity")
+    frames = _frames(out)
+    assert [frame["valid"] for frame in frames] == [False, True, True, True, True]
+    assert any("parity error" in error for error in frames[0]["errors"])
+    assert "parity errors: 1" in err
+    # Without the flag the same bytes are cut to 7 bits: the damage goes unseen.
+    out, _ = _run(str(capture))
+    assert all(frame["valid"] for frame in _frames(out))

@@ -118,8 +118,12 @@ def test_linky_standard_power_and_reference_power() -> None:
     assert any(m.quantity == "index-east" and m.value == 1000 for m in outcome.measures)
 
 
+# Groups of every SAPHIR frame (02E Tableau 12) the tests below do not vary.
+SAPHIR_EVERY_FRAME = [("ER+S", "0varh"), ("ER-S", "0varh"), ("PTCOURF", "HPH")]
+
+
 def _saphir(groups: list[tuple[str, str]]) -> Frame:
-    (frame,) = _frames(encode_frame(groups, mode=2, separator="\t"))
+    (frame,) = _frames(encode_frame(groups + SAPHIR_EVERY_FRAME, mode=2, separator="\t"))
     assert frame.valid, frame.errors
     return frame
 
@@ -161,3 +165,105 @@ def test_drift_on_the_repeated_october_hour_is_not_an_hour_off() -> None:
     outcome = process(runtime, frame, at=at)
     assert abs(runtime.drift) < 1
     assert not [e for e in outcome.events if e.kind == "drift_alert"]
+
+
+# --- plausibility of energy registers -------------------------------------------------------
+
+
+def _linky(east: int, at: dt.datetime) -> Frame:
+    (frame,) = _frames(linky_standard_frame(adsc="061961361253", at=at, east=east))
+    assert frame.valid, frame.errors
+    return frame
+
+
+def test_impossible_index_is_not_booked_and_the_next_plausible_one_resumes() -> None:
+    """54E §6.2.2: EAST is « Energie active soutirée totale » in Wh, a register that only
+    grows; PREF (kVA) bounds how fast (with our margin of 2 and 5 s). A jump of 12,345,678 Wh
+    in 10 s on a 6 kVA meter, or a step back, cannot be consumption: not booked, flagged,
+    counted, one event for the run; the next plausible value books what was really drawn."""
+    runtime = MeterRuntime()
+    energy: dict = {}
+    events = []
+    steps = [(0, 1000), (10, 1010), (20, 12_346_688), (30, 1005), (40, 1030)]
+    outcomes = []
+    for second, east in steps:
+        at = T0 + dt.timedelta(seconds=second)
+        outcome = process(runtime, _linky(east, at), at=at)
+        outcomes.append(outcome)
+        events += outcome.events
+        for key, wh in outcome.energy.items():
+            energy[key] = energy.get(key, 0) + wh
+    assert [o.implausible for o in outcomes] == [0, 0, 2, 2, 0]  # EAST and EASF01
+    assert [e.kind for e in events] == ["implausible"]
+    assert events[0].current == "EASF01, EAST" and events[0].value == 12_346_688
+    index = [m for o in outcomes for m in o.measures if m.quantity == "index-east"]
+    assert [m.plausible for m in index] == [True, True, False, False, True]
+    assert sum(energy.values()) == 30  # 1000 → 1010 → 1030, nothing of the glitches
+    assert runtime.accepted["index-east"][0] == 1030
+
+
+def test_td_counter_may_restart_but_not_exceed_what_ps_allows() -> None:
+    """02E Tableau 10: « EAPP_s Energie apparente soutirée (au primaire) depuis dernier top
+    Td ». It restarts from 0 at each top; what it holds after a restart, or adds between two
+    frames, cannot exceed PS (42 kVA here, margin 2) over the time elapsed."""
+    runtime = MeterRuntime()
+    meter = SimulatedPmePmi(ads="041436028024")
+    _run(meter, runtime, seconds=60, power=21_000)
+    at = T0 + dt.timedelta(seconds=60)
+    frame_bytes = meter.frame(at=at, power_va=21_000)
+    # The same frame with EA_s at 99,999 Wh: 10 s at 84 kW would make 233 Wh at most.
+    (frame,) = _frames(
+        encode_frame(
+            [
+                (label, "99999Wh" if label == "EA_s" else group.raw)
+                for label, group in _frames(frame_bytes)[0].groups.items()
+            ]
+        )
+    )
+    outcome = process(runtime, frame, at=at)
+    assert outcome.implausible == 1 and not outcome.energy
+    assert [e.kind for e in outcome.events] == ["implausible"]
+    # The next frame from the meter is plausible again and books energy.
+    later = T0 + dt.timedelta(seconds=70)
+    (good,) = _frames(meter.frame(at=later, power_va=21_000))
+    resumed = process(runtime, good, at=later)
+    assert resumed.implausible == 0 and sum(resumed.energy.values()) > 0
+
+
+def test_a_register_that_really_jumped_is_taken_up_after_three_agreeing_values() -> None:
+    """A replaced or reset register is refused three times, then followed: never stuck."""
+    runtime = MeterRuntime()
+    process(runtime, _linky(1000, T0), at=T0)
+    plausible = []
+    for n, east in enumerate([500, 501, 502, 503, 504], 1):
+        at = T0 + dt.timedelta(seconds=10 * n)
+        outcome = process(runtime, _linky(east, at), at=at)
+        plausible.append(outcome.implausible == 0)
+    assert plausible == [False, False, False, True, True]
+
+
+def test_power_over_td_is_there_at_the_first_frame_after_a_restart() -> None:
+    """After a restart, the Td counters stored over the last Td minutes rebuild the history:
+    the power over Td is known at once, not after 30 s."""
+    meter = SimulatedPmePmi(ads="041436028024")
+    before = MeterRuntime(td_minutes=10)
+    outcomes = _run(meter, before, seconds=300, power=21_000)
+    stored: dict[str, list[tuple[dt.datetime, float]]] = {}
+    for at, outcome in outcomes:
+        for m in outcome.measures:
+            if m.quantity.startswith("td-"):
+                stored.setdefault(m.quantity, []).append((at, m.value))
+    restarted = MeterRuntime(td_minutes=10)
+    restarted.restore(
+        td_points=stored,
+        last_values={},
+        subscribed_power=before.subscribed_power,
+        power_unit=before.power_unit,
+    )
+    at = T0 + dt.timedelta(seconds=300)
+    (frame,) = _frames(meter.frame(at=at, power_va=21_000))
+    process(restarted, frame, at=at)
+    assert restarted.power is not None and abs(restarted.power - 21_000) < 300
+    fresh = MeterRuntime(td_minutes=10)
+    process(fresh, frame, at=at)
+    assert fresh.power is None  # what a restart without the stored series showed

@@ -61,6 +61,16 @@ def encode_frame(
     return bytes((STX,)) + body + bytes((ETX,))
 
 
+_PARITY_BIT = bytes(b | 0x80 if b.bit_count() % 2 else b for b in range(128))
+
+
+def with_parity(data: bytes) -> bytes:
+    """``data`` (7-bit characters) as a 7E1 line read 8N1 shows it: the even-parity bit in bit 7
+    (02E §1.5.1: « sept bits pour représenter le caractère codé en ASCII, un bit de parité,
+    parité paire »)."""
+    return data.translate(_PARITY_BIT + _PARITY_BIT)
+
+
 def _encode_spec(spec: Sequence[str], mode: int, separator: str) -> bytes:
     if len(spec) == 3:
         label, horodate, data = spec

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 
+from .complete import UNRECOGNISED, missing_groups
 from .convert import RawGroup, to_group
 from .encoding import CR, HT, SP
 from .labels import ALIASES, TABLES, LabelSpec, detect_family
@@ -58,13 +59,15 @@ def _reject(split: _Split, number: int, piece: bytes, reason: str) -> None:
 
 def _structure_error(piece: bytes, sep: int) -> str:
     """Why ``piece`` (LF stripped) is not a well-formed group; only called on failure."""
+    if piece and max(piece) > 0x7F:
+        return "parity error (even parity, 02E §1.5.1)"
     if len(piece) < _MIN_GROUP or piece[-1] != CR:
         return "truncated group (no CR or too short)"
     if piece.count(CR) != 1:
         return "stray CR inside the group"
     if piece[-3] != sep:
         return "no separator before the checksum"
-    return "control or 8-bit character inside the group"
+    return "control character inside the group"
 
 
 def _is_clean(piece: bytes, sep: int) -> bool:
@@ -75,9 +78,10 @@ def split_groups(body: bytes, sep: int, mode: int) -> _Split:
     """Check every group of ``body`` for structure and checksum; extract the good ones."""
     split = _Split()
     pieces = body.split(b"\n")
-    # Bytes were cut to 7 bits, so the body is always ASCII; slicing text avoids a decode per
-    # field. The byte pieces serve the checksum sums.
-    texts = body.decode("ascii").split("\n")
+    # Latin-1 maps each byte to one character, so text and byte offsets agree (bytes above
+    # 0x7F only come from parity errors, and those groups are rejected); slicing text avoids a
+    # decode per field. The byte pieces serve the checksum sums.
+    texts = body.decode("latin-1").split("\n")
     if pieces[0]:
         _reject(split, 0, pieces[0], "bytes before the first LF")
     # Screen group by group only when the body holds a byte that has no business there, or a
@@ -88,7 +92,7 @@ def split_groups(body: bytes, sep: int, mode: int) -> _Split:
     excluded = CR + (sep if mode == 1 else 0)  # mode 1 leaves the last separator out
     sep_char = _SEP_NAME[sep]
     groups = split.groups
-    for number, piece, text in zip(range(1, len(pieces)), pieces[1:], texts[1:], strict=True):
+    for number, piece, text in zip(range(1, len(pieces)), pieces[1:], texts[1:]):  # noqa: B905
         end = len(piece) - 3
         if (
             end < _MIN_GROUP - 3
@@ -168,12 +172,12 @@ def build_frame(
     sep = frame_separator(body)
     split, mode = _checked_groups(body, sep, modes, adaptive)
     typed_as = family or guess
-    groups, problems = _typed_groups(split.groups, TABLES[typed_as])
+    groups, problems = _typed_groups(split.groups, typed_as)
     if family is None:
         adco = groups.get("ADCO")
         family = detect_family(groups.keys(), None if adco is None else adco.raw)
         if family is not typed_as:
-            groups, problems = _typed_groups(split.groups, TABLES[family])
+            groups, problems = _typed_groups(split.groups, family)
     errors = split.errors
     bad = len(errors) + len(problems)
     errors.extend(problems)
@@ -181,6 +185,12 @@ def build_frame(
         errors.append(f"separator {_SEP_NAME[sep]!r} is not used by {family.value} meters")
     if not body:
         errors.append("empty frame")
+    missing: tuple[str, ...] = ()
+    if not errors:
+        if family is MeterFamily.UNKNOWN:
+            errors.append(UNRECOGNISED)
+        elif missing := missing_groups(family, groups):
+            errors.append(f"incomplete frame: missing {', '.join(missing)} (02E §1.5.3.1 D)")
     return Frame(
         meter=family,
         mode=STANDARD if sep == HT else HISTORIQUE,
@@ -192,32 +202,48 @@ def build_frame(
         separator=_SEP_NAME[sep],
         checksum_mode=mode,
         raw=body,
+        missing=missing,
     )
 
 
-def _typed_groups(
-    raws: list[RawGroup], table: Mapping[str, LabelSpec]
-) -> tuple[dict[str, Group], list[str]]:
-    """Groups by canonical label, and the problems found (each one a bad group)."""
+def _typed_groups(raws: list[RawGroup], family: MeterFamily) -> tuple[dict[str, Group], list[str]]:
+    """Groups by canonical label, and the problems found (each one a bad group).
+
+    The family's table is « la liste complète des groupes d'information émis par l'appareil »
+    (02E §2.3.3, §2.9.2.1, §2.10.2; 54E §6.2.2 likewise): a label outside it is kept, flagged,
+    and makes the frame invalid, for such a label is a damaged one (two bits of one character
+    flipped pass both parity and checksum) as often as a new one.
+    """
+    table: Mapping[str, LabelSpec] = TABLES[family]
+    known_family = family is not MeterFamily.UNKNOWN
+    aliases = ALIASES if family is MeterFamily.PMEPMI or not known_family else None
     groups: dict[str, Group] = {}
     problems: list[str] = []
     for raw in raws:
         raw_label, horodate, data = raw
-        label = ALIASES.get(raw_label, raw_label)
+        label = aliases.get(raw_label, raw_label) if aliases else raw_label
         if label in groups:
             problems.append(f"label {label!r} appears twice")
             continue
         spec = table.get(label)
-        # Plain labels are the bulk of every frame: type them inline, leave the rest to
-        # to_group, which also words the errors.
-        if spec is not None and horodate is None and not spec.horodated:
-            try:
-                value, unit, flags = spec.convert(data)
-            except ValueError:
-                pass
-            else:
-                groups[label] = Group(label, raw_label, data, value, unit, None, flags)
+        if spec is not None:
+            sizes = spec.sizes
+            if sizes is not None and len(data) not in sizes:
+                groups[label] = Group(label, raw_label, data, None, error="wrong data length")
+                problems.append(f"{label}: {len(data)} characters, the table gives {min(sizes)}")
                 continue
+            # Plain labels are the bulk of every frame: type them inline, leave the rest to
+            # to_group, which also words the errors.
+            if horodate is None and not spec.horodated:
+                try:
+                    value, unit, flags = spec.convert(data)
+                except ValueError:
+                    pass
+                else:
+                    groups[label] = Group(label, raw_label, data, value, unit, None, flags)
+                    continue
+        elif known_family:
+            problems.append(f"label {label!r} is not in the {family.value} table")
         group = to_group(label, raw, spec)
         if group.error is not None:
             problems.append(f"{label}: {group.error}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import linky
 from .model import MeterFamily
@@ -34,6 +34,7 @@ class LabelSpec:
     convert: Converter
     horodated: bool = False
     timestamp_is_value: bool = False  # Linky ``DATE``: empty data, the horodate is the value
+    sizes: frozenset[int] | None = None  # data lengths the table allows, when it fixes them
 
 
 def _plain(converter: Converter) -> LabelSpec:
@@ -109,15 +110,15 @@ _STANDARD: dict[str, LabelSpec] = {
 _PME_DATE = local_date("pme")
 _PME_POWER = quantity("kW", markers=PME_MARKERS)
 
-# PME-PMI (02E Tableau 10 and §2.9.3). Canonical spellings are the ASCII ones real meters
-# send (``DebP``, ``EAP-1_s``); the spec's ``DébP``/``EaP…`` are aliases below.
+# PME-PMI (02E Tableau 10 and §2.9.3). Canonical labels are spelled as Tableau 10 prints them
+# (``DébP``, ``EaP-1_s``, ``EaP_s2``); what real meters send instead is in ``ALIASES``.
 _PMEPMI: dict[str, LabelSpec] = {
     "TRAME": _plain(text(r"TEST")),
     "ADS": _plain(identifier(12)),
     # 10 characters from 02E Tableau 11 ("BT 4 SUP36", "TJ EJP-SD ", "HTA 5     "…).
     **_specs("MESURES1 MESURES2", text(r"[0-9A-Z -]{10}")),
     **_specs(
-        "DATE DebP DebP-1 FinP-1 DebP_2 DebP-1_2 FinP-1_2"
+        "DATE DébP DébP-1 FinP-1 DébP_2 DébP-1_2 FinP-1_2"
         " DATEPA1 DATEPA2 DATEPA3 DATEPA4 DATEPA5 DATEPA6",
         _PME_DATE,
     ),
@@ -132,7 +133,7 @@ _PMEPMI: dict[str, LabelSpec] = {
     "MODE": _plain(text(r"CONTROLE")),
     "CONFIG": _plain(text(r"CONSO|PROD")),
     **_specs([f"PA{n}_{d}" for n in range(1, 7) for d in "si"], _PME_POWER),
-    **_specs("EAP_s EAP_i EAP-1_s EAP-1_i EAP_s2 EAP-1_s2", quantity("kWh")),
+    **_specs("EAP_s EAP_i EaP-1_s EaP-1_i EaP_s2 EaP-1_s2", quantity("kWh")),
     **_specs("ER+P_s ER-P_s ER+P_i ER-P_i ER+P-1_s ER-P-1_s ER+P-1_i ER-P-1_i", quantity("kvarh")),
     **_specs("PS PMAX_s PMAX_i", quantity("kW", "kVA")),
     "PREAVIS": _plain(text(r"DEP ?")),
@@ -201,37 +202,85 @@ _SAPHIR: dict[str, LabelSpec] = {
     "U10MN": _plain(quantity("V")),
 }
 
+
+def _lengths(spec: str) -> dict[str, frozenset[int]]:
+    out: dict[str, frozenset[int]] = {}
+    for item in spec.split():
+        labels, _, sizes = item.partition("=")
+        for label in labels.split(","):
+            out[label] = frozenset(int(size) for size in sizes.split("|"))
+    return out
+
+
+_EASF = ",".join(f"EASF{n:02d}" for n in range(1, 11))
+_EASD = ",".join(f"EASD{n:02d}" for n in range(1, 5))
+# Data lengths fixed by the tables (« Nombre de caractères »): 02E Tableaux 1-5, 54E §6.1 and
+# §6.2.2. A group that lost or gained characters summing to 0 modulo 64 keeps its checksum and
+# its parity; only its length gives it away. Indexes have 9 digits (8 on the concentrator,
+# Tableau 1). PME-PMI and SAPHIR values have no fixed width (leading zeros are dropped).
+DATA_LENGTHS: Mapping[MeterFamily, Mapping[str, frozenset[int]]] = {
+    MeterFamily.LINKY_HISTORIQUE: (
+        _historique_lengths := _lengths(
+            "ADCO=12 OPTARIF=4 ISOUSC=2 PEJP=2 PTEC=4 DEMAIN=4 PAPP=5 PMAX=5 HHPHC=1"
+            " MOTDETAT=6 PPOT=2 GAZ,AUTRE=7"
+            " BASE,HCHC,HCHP,EJPHN,EJPHPM,BBRHCJB,BBRHPJB,BBRHCJW,BBRHPJW,BBRHCJR,BBRHPJR=8|9"
+            " IINST,IINST1,IINST2,IINST3,ADPS,IMAX,IMAX1,IMAX2,IMAX3,ADIR1,ADIR2,ADIR3=3"
+        )
+    ),
+    MeterFamily.CBE: _historique_lengths,
+    MeterFamily.LINKY_STANDARD: _lengths(
+        f"ADSC=12 VTIC=2 NGTF,LTARF=16 EAST,EAIT,ERQ1,ERQ2,ERQ3,ERQ4,{_EASF},{_EASD}=9"
+        " IRMS1,IRMS2,IRMS3,URMS1,URMS2,URMS3,UMOY1,UMOY2,UMOY3,RELAIS=3 PREF,PCOUP=2"
+        " SINSTS,SINSTS1,SINSTS2,SINSTS3,SINSTI=5"
+        " SMAXSN,SMAXSN1,SMAXSN2,SMAXSN3,SMAXSN-1,SMAXSN1-1,SMAXSN2-1,SMAXSN3-1=5"
+        " SMAXIN,SMAXIN-1,CCASN,CCASN-1,CCAIN,CCAIN-1=5 STGE=8"
+        " DPM1,FPM1,DPM2,FPM2,DPM3,FPM3,NTARF,NJOURF,NJOURF+1=2 MSG1=32 MSG2=16 PRM=14"
+        " PJOURF+1,PPOINTE=98"
+    ),
+}
+
+
+def _sized(
+    table: dict[str, LabelSpec], lengths: Mapping[str, frozenset[int]]
+) -> dict[str, LabelSpec]:
+    return {label: replace(spec, sizes=lengths.get(label)) for label, spec in table.items()}
+
+
+_HISTORIQUE_SIZED = _sized(_HISTORIQUE, _historique_lengths)
+
 TABLES: Mapping[MeterFamily, Mapping[str, LabelSpec]] = {
     MeterFamily.PMEPMI: _PMEPMI,
     MeterFamily.SAPHIR: _SAPHIR,
-    MeterFamily.LINKY_HISTORIQUE: _HISTORIQUE,
-    MeterFamily.LINKY_STANDARD: _STANDARD,
-    MeterFamily.CBE: _HISTORIQUE,
+    MeterFamily.LINKY_HISTORIQUE: _HISTORIQUE_SIZED,
+    MeterFamily.LINKY_STANDARD: _sized(_STANDARD, DATA_LENGTHS[MeterFamily.LINKY_STANDARD]),
+    MeterFamily.CBE: _HISTORIQUE_SIZED,
     MeterFamily.UNKNOWN: {},
 }
 
 
-def _accent_spellings(label: str) -> list[str]:
-    """Ways the spec's ``é`` reaches us once bytes are cut to 7 bits (02E §1.5.1).
+# 02E Tableau 10 (pp. 69-71) prints « DébP » and « EaP-1_s », « EaP-1_i », « EaP_s2 »,
+# « EaP-1_s2 » (lowercase a) beside « EAP_s », « EAP_i ». Real meters send ASCII ``DebP`` and
+# ``EAP…`` throughout (tests/fixtures/tic/liberasys_pmepmi_stream.bin). An « é » sent anyway
+# reaches a 7-bit reader as ``i`` (Latin-1 0xE9) or ``C)`` (UTF-8 0xC3 0xA9) once bit 7 is cut;
+# read with its parity bit such a byte fails the parity check instead.
+SPEC_SPELLINGS: Mapping[str, tuple[str, ...]] = {
+    "DébP": ("DebP", "DibP", "DC)bP"),
+    "DébP-1": ("DebP-1", "DibP-1", "DC)bP-1"),
+    "DébP_2": ("DebP_2", "DibP_2", "DC)bP_2"),
+    "DébP-1_2": ("DebP-1_2", "DibP-1_2", "DC)bP-1_2"),
+    "EaP-1_s": ("EAP-1_s",),
+    "EaP-1_i": ("EAP-1_i",),
+    "EaP_s2": ("EAP_s2",),
+    "EaP-1_s2": ("EAP-1_s2",),
+    "EAP_s": ("EaP_s",),
+    "EAP_i": ("EaP_i",),
+}
 
-    ``é`` is 0xE9 in Latin-1 (→ ``i``) and 0xC3 0xA9 in UTF-8 (→ ``C)``); real meters send
-    plain ``e``. Stripping bit 7 does not change the checksum, since 0x80 ≡ 0 (mod 64).
-    """
-    return [label.replace("e", spelled, 1) for spelled in ("i", "C)")]
 
-
-def _aliases() -> dict[str, str]:
-    aliases: dict[str, str] = {}
-    for canonical in ("DebP", "DebP-1", "DebP_2", "DebP-1_2"):
-        for spelling in _accent_spellings(canonical):
-            aliases[spelling] = canonical
-    # 02E Tableau 10 prints ``EaP…`` for some P-1 / calendar-2 energies; meters send ``EAP…``.
-    for canonical in ("EAP-1_s", "EAP-1_i", "EAP_s2", "EAP-1_s2", "EAP_s", "EAP_i"):
-        aliases[canonical.replace("EAP", "EaP", 1)] = canonical
-    return aliases
-
-
-ALIASES: Mapping[str, str] = _aliases()
+# Received spelling → canonical label (the spec's).
+ALIASES: Mapping[str, str] = {
+    alias: canonical for canonical, aliases in SPEC_SPELLINGS.items() for alias in aliases
+}
 
 # Linky device types (54E §2.2): characters 5-6 of the 12-digit serial number.
 LINKY_TYPES = frozenset({"61", "62", "63", "64", "70", "71", "75", "76"})

@@ -68,8 +68,9 @@ class Group:
 class Frame:
     """One STX…ETX frame (or a frame cut short by EOT / a new STX).
 
-    ``valid`` is true only when every group passed the checksum and format checks and the frame
-    is complete (Enedis-NOI-CPT_02E §1.5.3.1 step D: use only frames whose groups all conform).
+    ``valid`` is true only when every byte passed the parity check (when the line gives it),
+    every group the checksum and format checks, and the frame holds every group its family
+    always sends (Enedis-NOI-CPT_02E §1.5.3.1 steps A-D).
     ``groups`` holds the groups that passed the checksum, keyed by canonical label; the ones
     that did not are described in ``errors``.
     """
@@ -84,6 +85,8 @@ class Frame:
     separator: str | None = None
     checksum_mode: int | None = None
     raw: bytes = b""
+    # Groups the family always sends that this frame lacks (``tic.protocol.complete``).
+    missing: tuple[str, ...] = ()
 
     def value(self, label: str) -> object:
         """Typed value of ``label``, or ``None`` when the frame lacks it."""
@@ -93,7 +96,14 @@ class Frame:
 
 @dataclass(slots=True)
 class Counters:
-    """Running totals kept by a stream decoder."""
+    """Running totals kept by a stream decoder; the stored counters use the same definitions.
+
+    ``frames`` = ``valid`` + ``invalid`` + ``interrupted``: every STX…ETX frame is either valid
+    or invalid, a frame cut by EOT, a new STX, the 8 KiB bound or the end of input is
+    interrupted (and only that). ``bad_groups``: groups failing parity, structure, checksum or
+    format, in complete frames. ``noise_bytes``: bytes outside any frame. ``parity_errors``:
+    bytes whose even parity was wrong (lines read with the parity bit only).
+    """
 
     frames: int = 0
     valid: int = 0
@@ -101,6 +111,7 @@ class Counters:
     interrupted: int = 0
     bad_groups: int = 0
     noise_bytes: int = 0
+    parity_errors: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -110,6 +121,7 @@ class Counters:
             "interrupted": self.interrupted,
             "bad_groups": self.bad_groups,
             "noise_bytes": self.noise_bytes,
+            "parity_errors": self.parity_errors,
         }
 
 

@@ -1,7 +1,9 @@
-"""``manage.py tic_decode FILE|-``: decode a raw TIC capture, one JSON object per frame.
+"""``manage.py tic_decode [--parity] FILE|-``: decode a raw TIC capture, one JSON object per frame.
 
 All decoding lives in ``tic.protocol``; this command reads bytes in chunks, feeds the stream
 decoder and formats what comes out (JSON lines or a table on stdout, a summary on stderr).
+``--parity``: the capture was taken 8N1, bit 7 of each byte is the character's even-parity bit
+(02E §1.5.1), checked per byte; without it bytes are cut to 7 bits.
 """
 
 from __future__ import annotations
@@ -97,10 +99,15 @@ class Command(BaseCommand):
         parser.add_argument("source", help="capture file, or '-' to read standard input")
         parser.add_argument("--meter", choices=METER_CHOICES, default="auto")
         parser.add_argument("--format", choices=["jsonl", "table"], default="jsonl")
+        parser.add_argument(
+            "--parity",
+            action="store_true",
+            help="capture taken 8N1: check each byte's even-parity bit (bit 7)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         meter = None if options["meter"] == "auto" else MeterFamily(options["meter"])
-        decoder = TicStreamDecoder(meter)
+        decoder = TicStreamDecoder(meter, parity=options["parity"])
         as_table = options["format"] == "table"
         number = 0
         for chunk in self._read(options["source"]):
@@ -130,6 +137,8 @@ class Command(BaseCommand):
             f"interrupted: {counts.interrupted}, bad groups: {counts.bad_groups}, "
             f"noise bytes: {counts.noise_bytes}"
         )
+        if decoder.parity:
+            line += f", parity errors: {counts.parity_errors}"
         if decoder.pending_bytes:
             line += f", unfinished frame at end: {decoder.pending_bytes} bytes"
         self.stderr.write(line)
