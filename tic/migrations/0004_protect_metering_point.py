@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("hub", "0005_notifications"),
-        ("tic", "0002_state_fillfactor"),
+        ("tic", "0003_tic_integrity"),
     ]
 
     operations = [
