@@ -13,14 +13,15 @@ Times are Paris wall time with their UTC offset on the days the clocks change
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 
 from django.urls import reverse
 
 from hub.clock import format_local
 from hub.http import ProviderError
 from hub.models import Notification, Severity
-from hub.services.notifications import notify, resolve
+from hub.services.notifications import Notice, notify, notify_many, resolve
 from smartoa.models import Contract, ScheduleVersion, VersionSource
 from smartoa.webhooks import episodes_of, needs_notice
 
@@ -63,10 +64,26 @@ def body_of(version: ScheduleVersion) -> str:
     return "\n".join(lines)
 
 
-def notify_contacts(*, version: ScheduleVersion, now: dt.datetime) -> Notification | None:
-    """Notice of a first version with stops, or of a version whose stops changed."""
-    if not needs_notice(version):
-        return None
+# Characters reverse() leaves as they are in a path: such an id is formatted straight in.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def contract_links() -> Callable[[str], str]:
+    """The portal link of a contract by its id: reverse() once for a batch, each id formatted in
+    (an id with other characters goes through reverse() for its quoting)."""
+    marker = "0"
+    head, tail = reverse("smartoa_portal:contract", args=[marker]).rsplit(marker, 1)
+
+    def link(contract_id: str) -> str:
+        if _PLAIN_ID.fullmatch(contract_id):
+            return f"{head}{contract_id}{tail}"
+        return reverse("smartoa_portal:contract", args=[contract_id])
+
+    return link
+
+
+def stop_notice(*, version: ScheduleVersion, link: str) -> Notice:
+    """The notice of a version with new or changed stops (see ``needs_notice``)."""
     contract = version.contract
     changed = version.diff is not None
     title = (
@@ -74,18 +91,38 @@ def notify_contacts(*, version: ScheduleVersion, now: dt.datetime) -> Notificati
         if changed
         else f"Arrêt Smart OA : {contract.contract_id} le {version.application_date:%d/%m/%Y}"
     )
-    return notify(
+    return Notice(
         organisation=contract.organisation,
         source=SOURCE,
         kind="stop-changed" if changed else "stop-published",
         title=title,
         body=body_of(version),
-        severity="warning",
+        severity=Severity.WARNING,
         dedupe_key=f"version:{version.pk}",
-        link=reverse("smartoa_portal:contract", args=[contract.contract_id]),
+        link=link,
         emails=list(contract.contacts),
+    )
+
+
+def notify_contacts_many(
+    *, versions: Sequence[ScheduleVersion], now: dt.datetime
+) -> list[Notification]:
+    """The notices of the versions that need one, in one ``notify_many``."""
+    link = contract_links()
+    return notify_many(
+        notices=[
+            stop_notice(version=v, link=link(v.contract.contract_id))
+            for v in versions
+            if needs_notice(v)
+        ],
         now=now,
     )
+
+
+def notify_contacts(*, version: ScheduleVersion, now: dt.datetime) -> Notification | None:
+    """Notice of a first version with stops, or of a version whose stops changed."""
+    told = notify_contacts_many(versions=[version], now=now)
+    return told[0] if told else None
 
 
 # --- Smart OA refusing a contract's polls ------------------------------------------------------

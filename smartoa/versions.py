@@ -162,41 +162,61 @@ def distribute(
 ) -> None:
     """Tell of a new or changed stop: the notice e-mailed to the contract's contacts, and a
     webhook delivery per listening endpoint, sent once the version is committed."""
-    if not webhooks.needs_notice(version):
-        return
-    notices.notify_contacts(version=version, now=now)
-    for delivery in webhooks.create_deliveries(version=version, endpoints=endpoints):
-        transaction.on_commit(partial(enqueue_delivery, delivery_pk=delivery.pk))
+    _tell([version], now=now, endpoints=endpoints)
 
 
 def distribute_all(*, versions: Sequence[ScheduleVersion], now: dt.datetime) -> None:
-    """:func:`distribute` each version on its own (a failing notice touches no other), with
-    their stops and the organisations' endpoints loaded once for all."""
+    """:func:`distribute` a batch's versions together: their stops and the organisations'
+    endpoints loaded once, the notices in one ``notify_many``, the deliveries in one INSERT and
+    queued in one go once committed. If that fails, each version is told on its own, so a
+    failing notice touches no other."""
     if not versions:
         return
-    prefetch_related_objects(
-        list(versions), Prefetch("episodes", queryset=StopEpisode.objects.order_by("start"))
-    )
-    told = [v for v in versions if webhooks.needs_notice(v)]
-    endpoints = (
-        webhooks.listening_endpoints(organisation_ids={v.contract.organisation_id for v in told})
-        if told
-        else []
-    )
-    for version in told:
+    try:
+        with transaction.atomic():
+            _tell(versions, now=now)
+        return
+    except Exception:
+        logger.warning("smartoa batch notice failed; telling versions one by one", exc_info=True)
+    for version in versions:
         try:
             with transaction.atomic():
-                distribute(version=version, now=now, endpoints=endpoints)
+                _tell([version], now=now)
         except Exception:
             logger.exception(
                 "smartoa notice failed", extra={"contract": version.contract.contract_id}
             )
 
 
-def enqueue_delivery(*, delivery_pk: int) -> None:
+def _tell(
+    versions: Sequence[ScheduleVersion],
+    *,
+    now: dt.datetime,
+    endpoints: list[WebhookEndpoint] | None = None,
+) -> None:
+    prefetch_related_objects(
+        list(versions), Prefetch("episodes", queryset=StopEpisode.objects.order_by("start"))
+    )
+    told = [v for v in versions if webhooks.needs_notice(v)]
+    if not told:
+        return
+    notices.notify_contacts_many(versions=told, now=now)
+    if endpoints is None:
+        endpoints = webhooks.listening_endpoints(
+            organisation_ids={v.contract.organisation_id for v in told}
+        )
+    deliveries = webhooks.create_deliveries_many(versions=told, endpoints=endpoints)
+    if deliveries:
+        transaction.on_commit(partial(enqueue_deliveries, delivery_pks=[d.pk for d in deliveries]))
+
+
+def enqueue_deliveries(*, delivery_pks: list[int]) -> None:
+    """Queue a batch's deliveries from one callback once committed (each is its own task,
+    retried on its own; Celery's producer pool keeps the broker connection between them)."""
     from smartoa.tasks import deliver_webhook  # the tasks module imports this one
 
-    try:
-        deliver_webhook.apply_async(kwargs={"delivery_pk": delivery_pk})
-    except Exception:  # broker away: the delivery stays pending, shown on the contract page
-        logger.warning("smartoa: webhook delivery %s not queued", delivery_pk)
+    for delivery_pk in delivery_pks:
+        try:
+            deliver_webhook.apply_async(kwargs={"delivery_pk": delivery_pk})
+        except Exception:  # broker away: the delivery stays pending, shown on the contract page
+            logger.warning("smartoa: webhook delivery %s not queued", delivery_pk)

@@ -105,27 +105,46 @@ def create_deliveries(
 
     ``endpoints``: the organisations' endpoints loaded once for a batch (``listening_endpoints``).
     """
-    if not needs_notice(version):
+    return create_deliveries_many(versions=[version], endpoints=endpoints)
+
+
+def create_deliveries_many(
+    *, versions: list[ScheduleVersion], endpoints: list[WebhookEndpoint] | None = None
+) -> list[WebhookDelivery]:
+    """:func:`create_deliveries` for many versions: one SELECT of those already there (a
+    version told twice keeps its deliveries) and one bulk INSERT."""
+    told = [v for v in versions if needs_notice(v)]
+    if not told:
         return []
-    contract = version.contract
     if endpoints is None:
-        endpoints = listening_endpoints(organisation_ids={contract.organisation_id})
-    listening = [
-        e
-        for e in endpoints
-        if e.organisation_id == contract.organisation_id
-        and e.enabled
-        and (not e.contracts.all() or any(c.pk == contract.pk for c in e.contracts.all()))
-    ]
-    if not listening:
+        endpoints = listening_endpoints(organisation_ids={v.contract.organisation_id for v in told})
+    pairs: list[tuple[WebhookEndpoint, ScheduleVersion]] = []
+    for version in told:
+        contract = version.contract
+        pairs += [
+            (e, version)
+            for e in endpoints
+            if e.organisation_id == contract.organisation_id
+            and e.enabled
+            and (not e.contracts.all() or any(c.pk == contract.pk for c in e.contracts.all()))
+        ]
+    if not pairs:
         return []
-    payload = payload_for(version)
-    return [
-        WebhookDelivery.objects.get_or_create(
-            endpoint=endpoint, version=version, defaults={"payload": payload}
-        )[0]
-        for endpoint in listening
+    existing = {
+        (d.endpoint_id, d.version_id): d
+        for d in WebhookDelivery.objects.filter(
+            version_id__in={v.pk for _e, v in pairs}, endpoint_id__in={e.pk for e, _v in pairs}
+        )
+    }
+    payloads = {v.pk: payload_for(v) for _e, v in pairs}
+    new = [
+        WebhookDelivery(endpoint=endpoint, version=version, payload=payloads[version.pk])
+        for endpoint, version in pairs
+        if (endpoint.pk, version.pk) not in existing
     ]
+    WebhookDelivery.objects.bulk_create(new)
+    fresh = iter(new)
+    return [existing.get((e.pk, v.pk)) or next(fresh) for e, v in pairs]
 
 
 def attempt(

@@ -150,3 +150,12 @@ def test_stop_on_the_25_hour_night_is_told_with_its_offsets(contract: Contract) 
             "end_local": end,
         }
     ]
+
+
+@pytest.mark.parametrize("contract_id", ["BOA-2024-000123", "OA 12:3", "é0~x.y_z"])
+def test_batch_links_are_those_of_reverse(contract_id: str) -> None:
+    """The batch formats each id into one reversed link; it must equal reverse() for any id."""
+    from django.urls import reverse
+
+    link = notices.contract_links()
+    assert link(contract_id) == reverse("smartoa_portal:contract", args=[contract_id])
