@@ -136,7 +136,7 @@ def create_deliveries_many(
             version_id__in={v.pk for _e, v in pairs}, endpoint_id__in={e.pk for e, _v in pairs}
         )
     }
-    payloads = {v.pk: payload_for(v) for _e, v in pairs}
+    payloads = {v.pk: payload_for(v) for v in {v.pk: v for _e, v in pairs}.values()}
     new = [
         WebhookDelivery(endpoint=endpoint, version=version, payload=payloads[version.pk])
         for endpoint, version in pairs

@@ -104,8 +104,9 @@ def notify_many(*, notices: Sequence[Notice], now: dt.datetime) -> list[Notifica
     e-mail is sent once the transaction commits, over one mail connection. Returns, for each
     notice, its new notification or the open one whose repeat was counted.
     """
+    severities = set(Severity.values)
     for notice in notices:
-        if notice.severity not in Severity.values:
+        if notice.severity not in severities:
             raise UnknownSeverity(
                 f"severity must be one of {Severity.values}, not {notice.severity!r}"
             )

@@ -202,3 +202,58 @@ def test_fan_out_enqueues_batches_of_the_configured_size(
     ]
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.poll_due_contracts() == 0  # all claimed until their next due time
+
+
+def _fresh_versions(contracts: list[Contract], client: SmartOAClient) -> list[ScheduleVersion]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(versions, "distribute_all", lambda **kw: None)  # stored, not yet told
+        _poll(contracts, client)
+    return list(
+        ScheduleVersion.objects.select_related("contract__organisation").order_by("contract_id")
+    )
+
+
+def test_telling_a_batch_costs_the_same_queries_for_two_or_six_versions(
+    tenant: Tenant,
+    contracts: list[Contract],
+    oa_client: SmartOAClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Telling is per batch: the notices, their dedupe and the deliveries of all the batch's
+    versions in a fixed number of statements, not a few per version."""
+    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda **o: None)
+    WebhookEndpoint.objects.create(
+        organisation=tenant.organisation, url="https://plant.example/hook", secret="s"
+    )
+    fresh = _fresh_versions(contracts, oa_client)
+    counts = []
+    for batch in (fresh[:2], fresh[2:]):
+        with CaptureQueriesContext(connection) as queries:
+            versions.distribute_all(versions=batch, now=NOW)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert Notification.objects.filter(source="smartoa").count() == 6
+    assert WebhookDelivery.objects.count() == 6
+
+
+def test_a_notice_that_fails_touches_no_other_version_of_the_batch(
+    contracts: list[Contract],
+    oa_client: SmartOAClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failing notice is logged and the batch's other versions are still told."""
+    from smartoa import notices
+
+    fresh = _fresh_versions(contracts, oa_client)
+    broken = fresh[2]
+    real = notices.stop_notice
+
+    def stop_notice(*, version: ScheduleVersion, link: str):  # type: ignore[no-untyped-def]
+        if version.pk == broken.pk:
+            raise RuntimeError("template broken")
+        return real(version=version, link=link)
+
+    monkeypatch.setattr(notices, "stop_notice", stop_notice)
+    versions.distribute_all(versions=fresh, now=NOW)
+    told = set(Notification.objects.filter(source="smartoa").values_list("dedupe_key", flat=True))
+    assert told == {f"version:{v.pk}" for v in fresh if v.pk != broken.pk}
