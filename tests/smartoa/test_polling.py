@@ -213,7 +213,7 @@ def _fresh_versions(contracts: list[Contract], client: SmartOAClient) -> list[Sc
     )
 
 
-def test_telling_a_batch_costs_the_same_queries_for_two_or_six_versions(
+def test_telling_a_batch_costs_the_same_queries_for_two_or_four_versions(
     tenant: Tenant,
     contracts: list[Contract],
     oa_client: SmartOAClient,
