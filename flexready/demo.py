@@ -22,6 +22,7 @@ from django.db import transaction
 from flexready import services
 from flexready.models import AllowedPeriod, Asset, Bacs, FlexRequest, OperatorIdentity
 from flexready.program import ProgramStep
+from hub import quantities
 from hub.clock import PARIS, local_day_bounds
 from hub.models import MeteringPoint, MeteringPointKind, Organisation, SeriesKind
 from hub.services.series import PointIn, ensure_series, upsert_points
@@ -159,7 +160,7 @@ def _demo_request(*, organisation: Organisation, point: MeteringPoint, today: dt
     AllowedPeriod.objects.get_or_create(asset=asset, start=start, end=end)
     series = ensure_series(
         metering_point=point,
-        quantity="active_energy_import",
+        quantity=quantities.ACTIVE_ENERGY_IMPORT.name,
         unit="Wh",
         source="demo",
         kind=SeriesKind.INTERVAL,

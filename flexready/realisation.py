@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from hub import quantities
 from hub.clock import PARIS, local_day_bounds, local_day_of
 from hub.models import Aggregate, MeteringPoint, Quality, Series, SeriesKind
 from hub.selectors.series import Step, read_points
@@ -29,6 +30,9 @@ from hub.units import prefixed_unit
 if TYPE_CHECKING:
     from flexready.models import FlexRequest
 
+# The building meter's series, in order: energy per step (a load curve), else drawn power
+# (a TIC meter's power over Td).
+METER_QUANTITIES = (quantities.ACTIVE_ENERGY_IMPORT.name, quantities.ACTIVE_POWER_IMPORT.name)
 IRREGULAR_STEP = 600  # irregular series (TIC frames) are averaged over 10-minute buckets
 HOUR = Decimal(3600)
 
@@ -41,10 +45,10 @@ def meter_series(point: MeteringPoint | None) -> Series:
     if point is None:
         raise NoMeter("the BACS has no building metering point")
     candidates = {s.quantity: s for s in Series.objects.filter(metering_point=point)}
-    for quantity in settings.FLEXREADY_METER_QUANTITIES:
+    for quantity in METER_QUANTITIES:
         if quantity in candidates:
             return candidates[quantity]
-    raise NoMeter(f"no series {settings.FLEXREADY_METER_QUANTITIES} on {point}")
+    raise NoMeter(f"no series {list(METER_QUANTITIES)} on {point}")
 
 
 def power_profile(

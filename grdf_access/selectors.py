@@ -19,6 +19,7 @@ from grdf_access.models import AccessRight, DataType, Pce, ProofStatus, Revision
 from grdf_access.sync import FEEDS, SERIES, SOURCE
 from hub.clock import PARIS, gas_day_bounds, gas_day_of
 from hub.models import Organisation, Point, Quality, Series
+from hub.quantities import label_of
 
 
 class OutsideConsent(Exception):
@@ -271,6 +272,11 @@ class RevisionRow:
     value: float | None
     quality: str
     replaced_at: dt.datetime
+
+    @property
+    def label(self) -> str:
+        """The quantity as the portal names it (French)."""
+        return label_of(self.quantity)
 
 
 def revisions(

@@ -38,6 +38,7 @@ from grdf_access.models import (
     Snapshot,
     SnapshotKind,
 )
+from hub import quantities
 from hub.clock import local_day_of
 from hub.models import (
     Organisation,
@@ -64,15 +65,19 @@ class SeriesSpec:
     kind: str
     step: int | None
 
+    @classmethod
+    def of(cls, quantity: quantities.Quantity) -> SeriesSpec:
+        return cls(quantity.name, quantity.unit, SeriesKind(quantity.kind.value), quantity.step)
+
 
 SERIES = {
-    "daily_energy": SeriesSpec("gas-energy-daily", "kWh", SeriesKind.INTERVAL, DAY),
-    "daily_volume": SeriesSpec("gas-volume-daily", "m3", SeriesKind.INTERVAL, DAY),
-    "daily_index": SeriesSpec("gas-index-daily", "m3", SeriesKind.INDEX, DAY),
-    "published_energy": SeriesSpec("gas-energy-published", "kWh", SeriesKind.INTERVAL, None),
-    "published_volume": SeriesSpec("gas-volume-published", "m3", SeriesKind.INTERVAL, None),
-    "published_index": SeriesSpec("gas-index-published", "m3", SeriesKind.INDEX, None),
-    "hourly_energy": SeriesSpec("gas-energy-hourly", "kWh", SeriesKind.INTERVAL, 3600),
+    "daily_energy": SeriesSpec.of(quantities.GAS_ENERGY_DAILY),
+    "daily_volume": SeriesSpec.of(quantities.GAS_VOLUME_DAILY),
+    "daily_index": SeriesSpec.of(quantities.GAS_INDEX_DAILY),
+    "published_energy": SeriesSpec.of(quantities.GAS_ENERGY_PUBLISHED),
+    "published_volume": SeriesSpec.of(quantities.GAS_VOLUME_PUBLISHED),
+    "published_index": SeriesSpec.of(quantities.GAS_INDEX_PUBLISHED),
+    "hourly_energy": SeriesSpec.of(quantities.GAS_ENERGY_HOURLY),
 }
 # Which series each data type feeds (energy always first).
 FEEDS: dict[str, tuple[str, ...]] = {

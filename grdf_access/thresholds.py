@@ -21,12 +21,13 @@ from django.db.models import Max, Sum
 
 from grdf_access import consent
 from grdf_access.models import DataType, Pce, Threshold, ThresholdFrequency
+from hub import quantities
 from hub.clock import gas_day_bounds, gas_day_of
 from hub.models import Organisation, Point, Quality, Series, Severity
 from hub.services import audit
 from hub.services.notifications import notify
 
-DAILY_QUANTITY = "gas-energy-daily"
+DAILY_QUANTITY = quantities.GAS_ENERGY_DAILY.name
 
 
 class ThresholdError(ValueError):

@@ -7,7 +7,9 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
+from hub import quantities
 from hub.models import (
     ApiToken,
     AuditEvent,
@@ -83,9 +85,13 @@ class MeteringPointAdmin(admin.ModelAdmin):
 
 @admin.register(Series)
 class SeriesAdmin(admin.ModelAdmin):
-    list_display = ["metering_point", "quantity", "unit", "kind", "step_seconds", "source"]
+    list_display = ["metering_point", "quantity", "label", "unit", "kind", "step_seconds", "source"]
     list_filter = ["kind", "source"]
     search_fields = ["metering_point__identifier", "quantity"]
+
+    @admin.display(description=_("libellé"))
+    def label(self, obj: Series) -> str:
+        return quantities.label_of(obj.quantity)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from hub import quantities
 from hub.clock import local_day_bounds
 from hub.models import (
     Membership,
@@ -79,7 +80,7 @@ def _seed_load_curve(point: MeteringPoint, *, today: dt.date) -> None:
     """Seven local days of a plausible hourly building load, ending yesterday (idempotent)."""
     series = ensure_series(
         metering_point=point,
-        quantity="active_energy_import",
+        quantity=quantities.ACTIVE_ENERGY_IMPORT.name,
         unit="Wh",
         source="demo",
         kind=SeriesKind.INTERVAL,

@@ -488,11 +488,7 @@ FLEXREADY_ANONYMOUS_READ_ORGANISATION = env.str(
     "FLEXREADY_ANONYMOUS_READ_ORGANISATION", default="demo" if HUB_SIMULATORS else ""
 )
 FLEXREADY_NAIVE_TIMEZONE = env.str("FLEXREADY_NAIVE_TIMEZONE", default="Europe/Paris")
-# Realisation: meter series looked for (in order), baseline days, data grace, success ratio.
-FLEXREADY_METER_QUANTITIES = env.list(
-    "FLEXREADY_METER_QUANTITIES",
-    default=["active_energy_import", "active_power_import", "active_power"],
-)
+# Realisation: baseline days, data grace, success ratio.
 FLEXREADY_BASELINE_DAYS = env.int("FLEXREADY_BASELINE_DAYS", default=5)
 FLEXREADY_BASELINE_LOOKBACK_DAYS = env.int("FLEXREADY_BASELINE_LOOKBACK_DAYS", default=30)
 FLEXREADY_DATA_GRACE_SECONDS = env.int("FLEXREADY_DATA_GRACE_SECONDS", default=2 * 86400)

@@ -26,6 +26,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from hub import quantities
 from hub.clock import local_day_bounds
 from hub.models import Aggregate, Series
 from hub.selectors.series import Step, read_points
@@ -36,7 +37,7 @@ from smartoa.selectors import episodes_in_force
 STEP = dt.timedelta(minutes=5)
 NEUTRALISED_SPAN = dt.timedelta(minutes=5)
 # The production meter's energy per step, as the metering apps write it.
-PRODUCTION_QUANTITY = "active_energy_export"
+PRODUCTION_QUANTITY = quantities.ACTIVE_ENERGY_EXPORT.name
 # "Full power" is not a figure of the seed: a plant is back at full power when its first step
 # after the stop reaches this share of the best of the next steps (its own full power then).
 FULL_POWER_SHARE = 0.9

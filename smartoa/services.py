@@ -61,6 +61,15 @@ def credentials_of(contract: Contract) -> Credentials:
     )
 
 
+def _validate(contract: Contract, *, exclude: list[str]) -> None:
+    """The model's own checks, the first failing field reported as a ``ContractSpecError``."""
+    try:
+        contract.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ContractSpecError(field, "; ".join(messages)) from exc
+
+
 def create_contract(
     *,
     organisation: Organisation,
@@ -96,11 +105,7 @@ def create_contract(
         poll_interval=poll_interval,
         enabled=enabled,
     )
-    try:
-        contract.full_clean(exclude=["api_token"])
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise ContractSpecError(field, "; ".join(messages)) from exc
+    _validate(contract, exclude=["api_token"])
     with transaction.atomic():
         contract.save()
         audit.record(
@@ -200,11 +205,7 @@ def update_contract(
     contract.enabled = enabled
     if token:
         contract.api_token = token
-    try:
-        contract.full_clean(exclude=["api_token", "contacts"])
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise ContractSpecError(field, "; ".join(messages)) from exc
+    _validate(contract, exclude=["api_token", "contacts"])
     with transaction.atomic():
         contract.save()
         # The token itself never reaches the trail: only the fact that it changed.

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 
+from hub import quantities
 from hub.control.models import ControllableLoad
 from hub.models import MeteringPoint, MeteringPointKind, Point, Quality, Series, SeriesKind
 from hub.services.series import Row, SeriesWriteError, ensure_series, upsert_rows
@@ -32,7 +33,7 @@ from tic import alerts
 from tic.controllers import servo_thresholds
 from tic.models import EventKind, PortState, TicEvent, TicMeter, TicPort
 from tic.protocol import Frame
-from tic.usecases import TD_ENERGY, MeterRuntime, identifier_of, process, slug, summary
+from tic.usecases import TD_QUANTITY, MeterRuntime, identifier_of, process, summary
 
 logger = logging.getLogger(__name__)
 
@@ -459,7 +460,7 @@ class Ingestor:
         return found
 
 
-_TD_QUANTITIES = {f"td-{slug(label)}" for label in TD_ENERGY}
+_TD_QUANTITIES = set(TD_QUANTITY.values())
 
 
 def _restore(meter: _Meter, *, at: dt.datetime) -> None:
@@ -482,7 +483,7 @@ def _restore(meter: _Meter, *, at: dt.datetime) -> None:
             if value is not None:
                 td_points[td_ids[series_id]].append((ts, value))
     registers = {
-        sid: q for q, sid in meter.series.items() if q in _TD_QUANTITIES or q.startswith("index-")
+        sid: q for q, sid in meter.series.items() if q in _TD_QUANTITIES or quantities.is_index(q)
     }
     last: dict[str, tuple[float, dt.datetime]] = {}
     measured = Point.objects.filter(series_id__in=registers, ts__lte=at, quality=Quality.MEASURED)

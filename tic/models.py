@@ -16,6 +16,13 @@ from hub.fields import EncryptedTextField
 from hub.http.urlsafety import UnsafeWebhookURL, check_url
 from hub.models import MeteringPoint, MeteringPointKind, Organisation
 
+# The points a TIC meter can measure (a gas PCE has no TIC).
+MEASURED_KINDS = [
+    MeteringPointKind.ELEC_PRM,
+    MeteringPointKind.OA_SITE,
+    MeteringPointKind.TIC_METER,
+]
+
 
 class Family(models.TextChoices):
     # Values are tic.protocol.MeterFamily's, so a port's family feeds the decoder as is.
@@ -82,15 +89,17 @@ class TicPort(Counted):
         _("famille de compteur"), max_length=20, choices=Family.choices, default=Family.AUTO
     )
     baud = models.CharField(_("vitesse"), max_length=8, choices=Baud.choices, default=Baud.AUTO)
-    # The meter behind the port, when known in advance; else one is created from the address
-    # (ADCO/ADSC/ADS) the first frames carry.
+    # What the meter behind the port measures: the building's PRM or the plant's OA site, so
+    # that its series are the ones the other apps read for that point (or a point of its own,
+    # kind TIC meter). Left empty, one is created from the address (ADCO/ADSC/ADS) the first
+    # frames carry.
     metering_point = models.ForeignKey(
         MeteringPoint,
         on_delete=models.PROTECT,  # a port reading into it holds it, like its meter
         null=True,
         blank=True,
         related_name="tic_ports",
-        limit_choices_to={"kind": MeteringPointKind.TIC_METER},
+        limit_choices_to={"kind__in": MEASURED_KINDS},
         verbose_name=_("point de comptage"),
     )
     # Td: the integration period of EA_s/EAPP_s (PME-PMI frames do not carry it; SAPHIR long
@@ -160,9 +169,13 @@ class TicPort(Counted):
             raise ValidationError(
                 {"metering_point": _("Le point de comptage appartient à une autre organisation.")}
             )
-        if point.kind != MeteringPointKind.TIC_METER:
+        if point.kind not in MEASURED_KINDS:
             raise ValidationError(
-                {"metering_point": _("Choisissez un point de type compteur TIC.")}
+                {
+                    "metering_point": _(
+                        "Choisissez un PRM électricité, un site de contrat OA ou un compteur TIC."
+                    )
+                }
             )
 
 

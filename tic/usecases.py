@@ -25,8 +25,8 @@ import datetime as dt
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from functools import cache
 
+from hub import quantities
 from hub.clock import local_day_of
 from tic.protocol import Frame, MeterFamily
 from tic.protocol import saphir as saphir_layout
@@ -35,6 +35,14 @@ IDENTIFIER_LABELS = ("ADS", "ADSC", "ADCO")
 
 # Energy since the last Td top (reset at each top): label → unit.
 TD_ENERGY = {"EA_s": "Wh", "EAPP_s": "VAh", "EA_i": "Wh", "EAS": "Wh", "EAI": "Wh"}
+# ... and the quantity its series holds (PME-PMI and SAPHIR name the same register apart).
+TD_QUANTITY = {
+    "EA_s": quantities.TD_ACTIVE_ENERGY_IMPORT.name,
+    "EAS": quantities.TD_ACTIVE_ENERGY_IMPORT.name,
+    "EA_i": quantities.TD_ACTIVE_ENERGY_EXPORT.name,
+    "EAI": quantities.TD_ACTIVE_ENERGY_EXPORT.name,
+    "EAPP_s": quantities.TD_APPARENT_ENERGY_IMPORT.name,
+}
 # Calendars whose current period the frame names: label → calendar.
 TARIFF_LABELS = {
     "PTCOUR1": "distributeur",
@@ -69,13 +77,6 @@ PLAUSIBLE_SLACK = dt.timedelta(seconds=5)
 # Consecutive refused values that agree with one another become the new reference: a meter
 # whose register really jumped (replaced, reset by Enedis) is not refused for ever.
 ANCHOR_AFTER = 3
-
-
-@cache
-def slug(label: str) -> str:
-    """A series quantity for a label: ``EAp1SD`` → ``eap1sd``, ``ER+P_s`` → ``er-plus-p-s``."""
-    text = label.lower().replace("+", "-plus-").replace("_", "-")
-    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text)).strip("-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +137,7 @@ class MeterRuntime:
     _history: deque[tuple[dt.datetime, float]] = field(default_factory=deque)
     max_power: float | None = None  # configured on the port (VA), bounds register increase
     implausible_alert: bool = False  # a run of refused values is under way
-    # Series quantity (``index-east``, ``td-ea-s``) → last accepted (value, reception time).
+    # Series quantity (``energy_index_east``…) → last accepted (value, reception time).
     accepted: dict[str, tuple[float, dt.datetime]] = field(default_factory=dict)
     _suspects: dict[str, list[tuple[float, dt.datetime]]] = field(default_factory=dict)
 
@@ -155,8 +156,8 @@ class MeterRuntime:
         """
         self.accepted.update(last_values)
         self.subscribed_power, self.power_unit = subscribed_power, power_unit
-        apparent = td_points.get("td-eapp-s")
-        active = td_points.get("td-ea-s") or td_points.get("td-eas")
+        apparent = td_points.get(quantities.TD_APPARENT_ENERGY_IMPORT.name)
+        active = td_points.get(quantities.TD_ACTIVE_ENERGY_IMPORT.name)
         if active:
             self._td_energy = active[-1][1]
         if apparent:
@@ -229,9 +230,9 @@ def _registers(frame: Frame) -> list[tuple[str, str, int, bool]]:
         if not isinstance(group.value, int) or group.unit not in ("Wh", "VAh"):
             continue
         if label in TD_ENERGY:
-            found.append((label, f"td-{slug(label)}", group.value, True))
+            found.append((label, TD_QUANTITY[label], group.value, True))
         elif group.unit == "Wh" and not _PREVIOUS_PERIOD.search(label):
-            found.append((label, f"index-{slug(label)}", group.value, False))
+            found.append((label, quantities.index_for(label).name, group.value, False))
     return found
 
 
@@ -314,7 +315,7 @@ def _indexes(frame: Frame, outcome: Outcome, refused: set[str]) -> None:
         if isinstance(group.value, int):
             outcome.measures.append(
                 Measure(
-                    f"index-{slug(label)}", "Wh", "index", group.value,
+                    quantities.index_for(label).name, "Wh", "index", group.value,
                     plausible=label not in refused,
                 )
             )  # fmt: skip
@@ -341,7 +342,7 @@ def _clock(
         second_pass = drift + 3600
         drift = second_pass if abs(second_pass) < abs(drift) else drift
     runtime.drift = round(drift, 3)
-    outcome.measures.append(Measure("clock-drift", "s", "instant", runtime.drift))
+    outcome.measures.append(Measure(quantities.CLOCK_DRIFT.name, "s", "instant", runtime.drift))
     beyond = abs(drift) > runtime.drift_threshold
     if beyond != runtime.drift_alert:
         runtime.drift_alert = beyond
@@ -358,7 +359,7 @@ def _drawn_energy(
         value = frame.value(label)
         if isinstance(value, int):
             outcome.measures.append(
-                Measure(f"td-{slug(label)}", unit, "instant", value, plausible=label not in refused)
+                Measure(TD_QUANTITY[label], unit, "instant", value, plausible=label not in refused)
             )
     if td_label is not None:
         value = frame.value(td_label)
@@ -414,7 +415,9 @@ def _servo(
     ps, unit = _subscribed_power(runtime, frame)
     runtime.subscribed_power, runtime.power_unit = ps, unit
     if ps is not None:
-        outcome.measures.append(Measure("subscribed-power", unit, "instant", ps, on_change=True))
+        outcome.measures.append(
+            Measure(quantities.SUBSCRIBED_POWER.name, unit, "instant", ps, on_change=True)
+        )
     power = _power_over_td(runtime, frame, at=at, drawn=drawn, unit=unit, refused=refused)
     if power is None:
         for label in ("SINSTS", "PAPP"):  # Linky and blue meters give the power directly
@@ -423,10 +426,13 @@ def _servo(
                 break
     runtime.power = power
     if power is not None:
-        outcome.measures.append(Measure("power-td", unit or "W", "instant", round(power, 3)))
+        power_unit = unit or "W"
+        name = quantities.power_for(power_unit).name
+        outcome.measures.append(Measure(name, power_unit, "instant", round(power, 3)))
     runtime.power_share = round(100 * power / ps, 2) if power is not None and ps else None
     if runtime.power_share is not None:
-        outcome.measures.append(Measure("ps-share", "%", "instant", runtime.power_share))
+        share = quantities.SUBSCRIBED_POWER_SHARE.name
+        outcome.measures.append(Measure(share, "%", "instant", runtime.power_share))
     active = any(label in frame.groups for label in PREAVIS_LABELS)
     if active != runtime.preavis:
         runtime.preavis = active
@@ -483,7 +489,13 @@ def _tariffs(runtime: MeterRuntime, frame: Frame, outcome: Outcome, *, at: dt.da
         code = PERIOD_CODES.get(period)
         if code is not None:
             outcome.measures.append(
-                Measure(f"tariff-{calendar}", "", "instant", code, on_change=True)
+                Measure(
+                    quantities.tariff_period_for(calendar).name,
+                    "",
+                    "instant",
+                    code,
+                    on_change=True,
+                )
             )
         previous = runtime.tariff_periods.get(calendar)
         if previous != period:

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from hub import quantities
 from hub.models import Role, Series
 from hub.portal.access import membership_of, role_required
 from hub.selectors.series import read_points
@@ -65,22 +66,24 @@ def meter_chart(request: HttpRequest, pk: int) -> JsonResponse:
     end = timezone.now()
     start = end - CHART_WINDOW
     data: dict[str, list[dict[str, object]]] = {}
+    # Active power in W/kW, apparent in VA/kVA: the one the meter's subscribed power is in.
+    power = quantities.power_for(meter.power_unit or "W").name
     series = Series.objects.filter(
         metering_point_id=meter.metering_point_id,
         source="tic",
-        quantity__in=["power-td", "subscribed-power"],
+        quantity__in=[power, quantities.SUBSCRIBED_POWER.name],
     )
     for row in series:
         points = read_points(series=row, start=start, end=end)
         data[row.quantity] = [{"x": p.ts.isoformat(), "y": p.value} for p in points]
-    subscribed = data.get("subscribed-power", [])
+    subscribed = data.get(quantities.SUBSCRIBED_POWER.name, [])
     if subscribed and meter.subscribed_power is not None:
         # PS is stored when it changes: carry the step on to now.
         subscribed.append({"x": end.isoformat(), "y": meter.subscribed_power})
     return JsonResponse(
         {
             "unit": meter.power_unit or "W",
-            "power": data.get("power-td", []),
+            "power": data.get(power, []),
             "subscribed": subscribed,
         }
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
+from tests.conftest import PASSWORD, require
+from tests.hub.test_portal_support import totp_code
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # there (creating users, reading devices) are still plain synchronous calls.
@@ -53,3 +55,17 @@ def page(browser, portal_url) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_in(page, email: str, device, *, start: str = "/") -> None:  # type: ignore[no-untyped-def]
+    """Password, then the TOTP app's code, as a person signs in from ``start``; on ``/`` it waits
+    for the dashboard, elsewhere the caller waits for the page the sign-in leads back to."""
+    page.goto(start)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
+    page.fill("input[name=code]", totp_code(device))
+    page.click("#code-submit")
+    if start == "/":
+        page.wait_for_selector("#dashboard-title")

@@ -3,13 +3,12 @@ handlers (confirmations, the organisation switch) still works."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from hub.models import Membership, Organisation, Role, User
 from tests.conftest import PASSWORD
-from tests.hub.test_portal_support import enrol_totp, totp_code
+from tests.e2e.conftest import sign_in
+from tests.hub.test_portal_support import enrol_totp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,14 +28,7 @@ def test_portal_runs_under_its_policy(page) -> None:
         ),
     )
 
-    page.goto("/")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
-    page.fill("input[name=code]", totp_code(device))
-    page.click("#code-submit")
-    page.wait_for_selector("#dashboard-title")
+    sign_in(page, user.email, device)
     assert page.inner_text("#dashboard-title") == "Première E2E"
 
     # The organisation switch submits on change (data-autosubmit, static/portal/portal.js).

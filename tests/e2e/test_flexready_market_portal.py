@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from typing import Any
 
 import pytest
@@ -21,7 +20,8 @@ from flexready.market.services.supplier import (
 from flexready.market.supplier_client import parse_signal
 from hub.models import Membership, MeteringPoint, Organisation, Role, User
 from tests.conftest import PASSWORD
-from tests.hub.test_portal_support import enrol_totp, totp_code
+from tests.e2e.conftest import sign_in
+from tests.hub.test_portal_support import enrol_totp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -49,14 +49,7 @@ def test_signals_page_draws_the_charts_and_the_alert(page: Any) -> None:
         ecowatt_sim.STATE.reset()
     ecowatt.store_forecast(forecast=parse_signals(body), fetched_at=now - dt.timedelta(minutes=1))
 
-    page.goto("/")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
-    page.fill("input[name=code]", totp_code(device))
-    page.click("#code-submit")
-    page.wait_for_selector("#dashboard-title")
+    sign_in(page, user.email, device)
 
     page.goto("/flexready/signals/")
     page.wait_for_selector("#signals-title")

@@ -3,15 +3,14 @@ timeline and chart."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from flexready.models import Asset, FlexRequest
-from tests.conftest import PASSWORD, make_tenant
+from tests.conftest import make_tenant
+from tests.e2e.conftest import sign_in
 from tests.flexready.conftest import ISSUER
 from tests.flexready.test_portal import realised_request
-from tests.hub.test_portal_support import enrol_totp, totp_code
+from tests.hub.test_portal_support import enrol_totp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -30,14 +29,7 @@ def test_operator_edits_potential_and_reads_realisation(page) -> None:
     flex: FlexRequest = realised_request(whole, tenant)
     device = enrol_totp(tenant.operator)
 
-    page.goto("/")
-    page.fill("input[name=email]", tenant.operator.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
-    page.fill("input[name=code]", totp_code(device))
-    page.click("#code-submit")
-    page.wait_for_selector("#dashboard-title")
+    sign_in(page, tenant.operator.email, device)
 
     page.click("text=Flex Ready")
     page.wait_for_selector("#flexready-title")

@@ -20,7 +20,8 @@ from hub.clock import local_day_of
 from hub.http import clear_token_cache
 from hub.models import Membership, Organisation, Role, User
 from tests.conftest import PASSWORD
-from tests.hub.test_portal_support import enrol_totp, totp_code
+from tests.e2e.conftest import sign_in
+from tests.hub.test_portal_support import enrol_totp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -71,14 +72,7 @@ def test_import_rights_table_histogram_and_xlsx_export(page, grdf_in_process, tm
     upload = tmp_path / "pce.csv"
     upload.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
-    page.goto("/")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
-    page.fill("input[name=code]", totp_code(device))
-    page.click("#code-submit")
-    page.wait_for_selector("#dashboard-title")
+    sign_in(page, user.email, device)
 
     page.click("header nav >> text=GRDF")
     page.wait_for_selector("#grdf-rights-title")

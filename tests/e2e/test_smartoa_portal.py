@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 
 import pytest
 from django.utils import timezone
@@ -16,7 +15,8 @@ from smartoa import simulator
 from smartoa.client import parse_schedule
 from smartoa.services import create_contract, record_schedule
 from tests.conftest import PASSWORD
-from tests.hub.test_portal_support import enrol_totp, totp_code
+from tests.e2e.conftest import sign_in
+from tests.hub.test_portal_support import enrol_totp
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -51,14 +51,7 @@ def test_contract_page_shows_the_timeline_and_the_chart(page) -> None:
         fetched_at=timezone.now(),
     )
 
-    page.goto("/")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
-    page.fill("input[name=code]", totp_code(device))
-    page.click("#code-submit")
-    page.wait_for_selector("#dashboard-title")
+    sign_in(page, user.email, device)
 
     page.click("text=Smart OA")
     page.click(f"text={CONTRACT_ID}")
@@ -77,17 +70,6 @@ def test_contract_page_shows_the_timeline_and_the_chart(page) -> None:
     assert page.evaluate("typeof Chart") == "function"
 
 
-def _sign_in(page, user, device) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
-    page.fill("input[name=code]", totp_code(device))
-    page.click("#code-submit")
-    page.wait_for_selector("#dashboard-title")
-
-
 def test_admin_creates_a_contract_then_enters_a_schedule_by_hand(page) -> None:
     """Seed: « 1 contrat = 1 compte » with its token; when the API is unreachable, « récupérer
     manuellement le signal via le portail web Smart OA »."""
@@ -95,7 +77,7 @@ def test_admin_creates_a_contract_then_enters_a_schedule_by_hand(page) -> None:
     user = User.objects.create_user("oa-admin@e2e.example", PASSWORD)
     Membership.objects.create(user=user, organisation=organisation, role=Role.ADMIN)
     device = enrol_totp(user)
-    _sign_in(page, user, device)
+    sign_in(page, user.email, device)
 
     page.goto("/smartoa/contracts/")
     page.click("#contract-new")

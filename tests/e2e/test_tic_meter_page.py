@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from hub.models import Membership, Organisation, Role, User
 from tests.conftest import PASSWORD
-from tests.hub.test_portal_support import enrol_totp, totp_code
+from tests.e2e.conftest import sign_in
+from tests.hub.test_portal_support import enrol_totp
 from tic.ingest import Ingestor, Received
 from tic.models import TicMeter, TicPort
 from tic.protocol import TicStreamDecoder
@@ -44,13 +45,7 @@ def test_meter_page_live_refresh_and_chart(page, tmp_path) -> None:  # type: ign
     meter = TicMeter.objects.get()
     assert not meter.preavis_active
 
-    page.goto(f"/tic/meters/{meter.pk}/")
-    page.fill("input[name=email]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
-    page.fill("input[name=code]", totp_code(device))
-    page.click("#code-submit")
+    sign_in(page, user.email, device, start=f"/tic/meters/{meter.pk}/")
     page.wait_for_url(re.compile(rf"/tic/meters/{meter.pk}/$"))
     assert "HPE" in page.inner_text("#tic-periods")
     assert page.locator("#tic-preavis").count() == 0

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from hub import quantities
 from hub.services.tokens import create_token
 from tests.conftest import Tenant
 from tic.ingest import Ingestor
@@ -171,7 +172,7 @@ def test_pty_meter_probing_unplug_and_recovery(tmp_path: Path, tenant: Tenant) -
     assert body["counters"]["interrupted"] == 1
     assert body["port"]["baud"] == 9600 or body["port"]["state"] == "stopped"
     assert body["port"]["counters"]["interrupted"] == 1
-    series_id = body["series"]["index-east"]
+    series_id = body["series"][quantities.index_for("EAST").name]
     points = client.get(
         f"/api/v1/series/{series_id}/points/",
         {

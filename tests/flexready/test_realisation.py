@@ -11,6 +11,7 @@ import pytest
 from flexready import realisation, services
 from flexready.models import Asset, FlexRequest, RequestStatus
 from flexready.program import ProgramStep
+from hub import quantities
 from hub.models import AuditEvent
 from tests.flexready.conftest import hourly_curve, paris
 
@@ -126,10 +127,9 @@ def test_power_series_in_kilowatts_is_read_too(asset: Any, tenant: Any, settings
     from hub.models import SeriesKind
     from hub.services.series import PointIn, ensure_series, upsert_points
 
-    settings.FLEXREADY_METER_QUANTITIES = ["active_power"]
     series = ensure_series(
         metering_point=tenant.point,
-        quantity="active_power",
+        quantity=quantities.ACTIVE_POWER_IMPORT.name,
         unit="kW",
         source="tic",
         kind=SeriesKind.INSTANT,

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from grdf_access import simulator
 from grdf_access.models import AccessRight, Proof, ProofStatus, RightState, Threshold
 from grdf_access.sync import sync_data
+from hub import quantities
 from tests.conftest import Tenant
 from tests.grdf_access.conftest import NOW, PCE_ID, TODAY, active_right, counters
 
@@ -203,7 +204,7 @@ def test_export_csv_and_xlsx_inside_consent_only(sim, tenant, gateway, viewer_cl
     assert csv_answer.status_code == 200
     lines = csv_answer.content.decode().splitlines()
     assert lines[0].startswith("pce;type;grandeur;unite;journee_gaziere;debut")
-    energy = [line for line in lines if "gas-energy-daily" in line]
+    energy = [line for line in lines if quantities.GAS_ENERGY_DAILY.name in line]
     assert [line.split(";")[4] for line in energy] == ["2026-10-24", "2026-10-25", "2026-10-26"]
     assert "2026-10-24T06:00:00+02:00" in energy[0] and "2026-10-25T06:00:00+01:00" in energy[1]
     assert any(line.startswith(f"{PCE_ID};Techniques") for line in lines)

@@ -16,6 +16,7 @@ from django.test import Client
 from grdf_access import selectors, thresholds
 from grdf_access.models import AccessRight, RightState, Snapshot, Threshold, ThresholdFrequency
 from grdf_access.sync import SERIES, series_ids
+from hub import quantities
 from hub.clock import gas_day_bounds
 from hub.models import Quality, Series
 from hub.services.series import upsert_rows
@@ -102,7 +103,8 @@ def reads(tenant: Tenant, viewer_client, portal: Client) -> dict[str, object]:
     return {
         "api consumption": consumption.status_code == 200
         and any(b["energy_kwh"] for b in consumption.json()["values"]),
-        "api export": export.status_code == 200 and "gas-energy-daily" in export.content.decode(),
+        "api export": export.status_code == 200
+        and quantities.GAS_ENERGY_DAILY.name in export.content.decode(),
         "portal export": portal_export.status_code == 200,
         "portal pce page": bool(page.context["bars"]),
         "series api": series_api.status_code == 200,

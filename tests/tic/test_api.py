@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from rest_framework.test import APIClient
 
+from hub import quantities
 from tests.conftest import Tenant
 from tic import api
 from tic.ingest import Ingestor
@@ -46,9 +47,14 @@ def test_list_and_state(token_client: APIClient, meter: TicMeter) -> None:
     assert body["values"]["PREAVIS"] == "DEP"
     assert body["counters"]["valid"] == 12
     series = body["series"]
-    assert {"index-eap-s", "power-td", "ps-share", "clock-drift"} <= set(series)
+    assert {
+        quantities.index_for("EAP_s").name,
+        quantities.APPARENT_POWER_IMPORT.name,
+        quantities.SUBSCRIBED_POWER_SHARE.name,
+        quantities.CLOCK_DRIFT.name,
+    } <= set(series)
     points = token_client.get(
-        f"/api/v1/series/{series['ps-share']}/points/",
+        f"/api/v1/series/{series[quantities.SUBSCRIBED_POWER_SHARE.name]}/points/",
         {"start": "2026-03-29T00:00:00Z", "end": "2026-03-30T00:00:00Z"},
     )
     assert points.status_code == 200 and points.json()["points"]

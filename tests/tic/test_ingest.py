@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from hub import quantities
 from hub.models import MeteringPoint, Notification, Point, Series
 from tests.conftest import Tenant
 from tic.ingest import Ingestor, LineCounts, PortStatus, Received
@@ -53,7 +54,7 @@ def test_frames_become_series_state_and_counters(tenant: Tenant, tic_port: TicPo
     # In the frame's order, as the meter sent it (a JSON object would be reordered by JSONB).
     labels = [label for label, _raw in meter.recent_frames[0]["groups"]]
     assert labels[:3] == ["ADS", "MESURES1", "DATE"]
-    index = Series.objects.get(metering_point=point, quantity="index-eap-s")
+    index = Series.objects.get(metering_point=point, quantity=quantities.index_for("EAP_s").name)
     assert index.kind == "index" and index.unit == "Wh"
     assert Point.objects.filter(series=index).count() == 12
     port = TicPort.objects.get()
@@ -132,7 +133,7 @@ def test_drift_alert(tenant: Tenant, tic_port: TicPort, settings) -> None:  # ty
     ingestor.flush(now=T0)
     assert TicEvent.objects.get().kind == "drift_alert"
     assert Notification.objects.get(source="tic").kind == "clock_drift"
-    drift = Series.objects.get(quantity="clock-drift")
+    drift = Series.objects.get(quantity=quantities.CLOCK_DRIFT.name)
     assert all(-181 < p.value < -179 for p in Point.objects.filter(series=drift))
 
 
@@ -209,7 +210,7 @@ def test_refused_index_is_stored_flagged_counted_and_warned_once(tic_port: TicPo
     ingestor.flush(now=at)
     row = TicMeter.objects.get()
     assert row.implausible == 2 and row.counters()["implausible"] == 2
-    series = Series.objects.get(quantity="index-eap-s")
+    series = Series.objects.get(quantity=quantities.index_for("EAP_s").name)
     flagged = Point.objects.filter(series=series, quality=Quality.MISSING)
     assert [p.value for p in flagged] == [9_000_000, 9_000_000]
     assert Point.objects.filter(series=series, quality=Quality.MEASURED).count() == 5

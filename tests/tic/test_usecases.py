@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hub import quantities as q
 from tic.protocol import Frame, TicStreamDecoder, encode_frame
 from tic.simulate import PARIS, SimulatedPmePmi, linky_standard_frame
-from tic.usecases import MeterRuntime, process, slug
+from tic.usecases import TD_QUANTITY, MeterRuntime, process
 
 T0 = dt.datetime(2026, 3, 10, 9, 0, 3, tzinfo=dt.UTC)
 
@@ -33,10 +34,13 @@ def _run(
     return outcomes
 
 
-def test_slug_keeps_labels_apart() -> None:
-    assert slug("EAp1SD") == "eap1sd"
-    assert slug("ER+P_s") != slug("ER-P_s")
-    assert slug("EAP_s2") == "eap-s2"
+def test_index_names_keep_labels_apart() -> None:
+    def name(label: str) -> str:
+        return q.index_for(label).name
+
+    assert name("EAp1SD") == "energy_index_eap1sd"
+    assert name("ER+P_s") != name("ER-P_s")
+    assert name("EAP_s2") == "energy_index_eap_s2"
 
 
 def test_power_over_td_as_share_of_ps_from_apparent_energy() -> None:
@@ -47,7 +51,13 @@ def test_power_over_td_as_share_of_ps_from_apparent_energy() -> None:
     assert abs(runtime.power - 21_000) < 210
     assert abs(runtime.power_share - 50) < 0.5
     quantities = {m.quantity for _at, o in outcomes for m in o.measures}
-    assert {"power-td", "ps-share", "subscribed-power", "td-eapp-s", "index-eap-s"} <= quantities
+    assert {
+        q.APPARENT_POWER_IMPORT.name,
+        q.SUBSCRIBED_POWER_SHARE.name,
+        q.SUBSCRIBED_POWER.name,
+        q.TD_APPARENT_ENERGY_IMPORT.name,
+        q.index_for("EAP_s").name,
+    } <= quantities
     assert not any(e.kind.startswith("preavis") for _at, o in outcomes for e in o.events)
 
 
@@ -115,7 +125,7 @@ def test_linky_standard_power_and_reference_power() -> None:
     assert runtime.subscribed_power == 6000 and runtime.power == 1500
     assert runtime.power_share == 25.0
     assert runtime.tariff_periods == {"fournisseur": "BASE"}
-    assert any(m.quantity == "index-east" and m.value == 1000 for m in outcome.measures)
+    assert any(m.quantity == q.index_for("EAST").name and m.value == 1000 for m in outcome.measures)
 
 
 # Groups of every SAPHIR frame (02E Tableau 12) the tests below do not vary.
@@ -196,10 +206,10 @@ def test_impossible_index_is_not_booked_and_the_next_plausible_one_resumes() -> 
     assert [o.implausible for o in outcomes] == [0, 0, 2, 2, 0]  # EAST and EASF01
     assert [e.kind for e in events] == ["implausible"]
     assert events[0].current == "EASF01, EAST" and events[0].value == 12_346_688
-    index = [m for o in outcomes for m in o.measures if m.quantity == "index-east"]
+    index = [m for o in outcomes for m in o.measures if m.quantity == q.index_for("EAST").name]
     assert [m.plausible for m in index] == [True, True, False, False, True]
     assert sum(energy.values()) == 30  # 1000 → 1010 → 1030, nothing of the glitches
-    assert runtime.accepted["index-east"][0] == 1030
+    assert runtime.accepted[q.index_for("EAST").name][0] == 1030
 
 
 def test_td_counter_may_restart_but_not_exceed_what_ps_allows() -> None:
@@ -251,7 +261,7 @@ def test_power_over_td_is_there_at_the_first_frame_after_a_restart() -> None:
     stored: dict[str, list[tuple[dt.datetime, float]]] = {}
     for at, outcome in outcomes:
         for m in outcome.measures:
-            if m.quantity.startswith("td-"):
+            if m.quantity in TD_QUANTITY.values():
                 stored.setdefault(m.quantity, []).append((at, m.value))
     restarted = MeterRuntime(td_minutes=10)
     restarted.restore(

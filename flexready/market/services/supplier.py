@@ -20,6 +20,7 @@ from flexready.market.supplier_client import (
     SupplierSignalError,
     parse_signal,
 )
+from hub import quantities
 from hub.clock import local_day_of, local_midnight
 from hub.http import ProviderError
 from hub.identifiers import InvalidIdentifier, normalise
@@ -38,8 +39,13 @@ from hub.services.series import Row, ensure_series, upsert_rows
 POLL_SOURCE = "flexready-supplier"
 SERIES_SOURCE = "flexready-supplier"
 # quantity -> unit of the series, in the hub's canonical spelling.
-PRICE, CO2, POWER = "supplier_price", "supplier_co2", "supplier_power"
-QUANTITIES = {PRICE: "EUR/kWh", CO2: "gCO2eq/kWh", POWER: "kW"}
+PRICE = quantities.ENERGY_PRICE.name
+CO2 = quantities.CO2_INTENSITY.name
+POWER = quantities.SIGNAL_POWER.name
+QUANTITIES = {
+    q.name: q.unit
+    for q in (quantities.ENERGY_PRICE, quantities.CO2_INTENSITY, quantities.SIGNAL_POWER)
+}
 # Today and the next three local days.
 HORIZON_DAYS = 4
 SESSION_MAX = 100

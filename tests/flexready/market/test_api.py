@@ -13,6 +13,7 @@ from flexready.market.models import SupplierFeed
 from flexready.market.services import ecowatt
 from flexready.market.services.supplier import follow_delivery_point, store_signal
 from flexready.market.supplier_client import parse_signal
+from hub import quantities
 from hub.models import MeteringPoint
 from hub.services.series import PointIn, ensure_series, upsert_points
 from tests.conftest import Tenant
@@ -79,7 +80,7 @@ def test_check_with_a_quantity_missing_is_incomplete(
     store_signal(point=feed.metering_point, signal=parse_signal(APPENDIX))
     extra = ensure_series(
         metering_point=feed.metering_point,
-        quantity="supplier_price",
+        quantity=quantities.ENERGY_PRICE.name,
         unit="EUR/kWh",
         source="flexready-supplier",
     )
