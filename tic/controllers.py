@@ -7,7 +7,7 @@ souscrite » (PREAVIS, PS, KDC/KDCD) and « pilotage tarifaire » (PTCOUR1/2, PT
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -40,6 +40,17 @@ def _meters(site: Site, loads: Sequence[ControllableLoad]) -> dict[int, TicMeter
     return found
 
 
+def servo_thresholds(values: Mapping[str, Any]) -> tuple[float, float]:
+    """The servo's shed and release shares of PS (%): the meter's KDC/KDCD when it sends them
+    (SAPHIR), else ``CONTROL_SERVO_SHED_PERCENT`` (90) and ``CONTROL_SERVO_RELEASE_PERCENT``
+    (80)."""
+    kdc = _number(values.get("KDC"))
+    kdcd = _number(values.get("KDCD"))
+    shed = kdc if kdc else float(getattr(settings, "CONTROL_SERVO_SHED_PERCENT", 90.0))
+    release = kdcd if kdcd else float(getattr(settings, "CONTROL_SERVO_RELEASE_PERCENT", 80.0))
+    return shed, min(release, shed)
+
+
 def _ps_watts(meter: TicMeter) -> float | None:
     if not meter.subscribed_power:
         return None
@@ -59,11 +70,7 @@ class PowerServo:
     priority = Priority.POWER_SERVO
 
     def thresholds(self, meter: TicMeter) -> tuple[float, float]:
-        kdc = _number(meter.last_values.get("KDC"))
-        kdcd = _number(meter.last_values.get("KDCD"))
-        shed = kdc if kdc else float(getattr(settings, "CONTROL_SERVO_SHED_PERCENT", 90.0))
-        release = kdcd if kdcd else float(getattr(settings, "CONTROL_SERVO_RELEASE_PERCENT", 80.0))
-        return shed, min(release, shed)
+        return servo_thresholds(meter.last_values)
 
     def wants(
         self, *, site: Site, loads: Sequence[ControllableLoad], now: dt.datetime

@@ -20,15 +20,18 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
 
 from hub import quantities
+from hub.control.models import ControllableLoad
 from hub.models import MeteringPoint, MeteringPointKind, Point, Quality, Series, SeriesKind
 from hub.services.series import Row, SeriesWriteError, ensure_series, upsert_rows
 from tic import alerts
-from tic.models import PortState, TicEvent, TicMeter, TicPort
+from tic.controllers import servo_thresholds
+from tic.models import EventKind, PortState, TicEvent, TicMeter, TicPort
 from tic.protocol import Frame
 from tic.usecases import TD_QUANTITY, MeterRuntime, identifier_of, process, summary
 
@@ -37,6 +40,7 @@ logger = logging.getLogger(__name__)
 SOURCE = "tic"
 # A value stored on change only is still stored this often, so charts need not look far back.
 KEEPALIVE = dt.timedelta(minutes=5)
+CONTROL_EVENTS = {EventKind.PREAVIS_START.value, EventKind.PREAVIS_END.value}
 # Rows kept across failed flushes (database away) before the oldest are dropped.
 MAX_PENDING_ROWS = 500_000
 
@@ -128,6 +132,10 @@ class _Meter:
     urgent: bool = False
     saved_at: float = -1e9
     frames_saved_at: float = -1e9
+    # Where the power share stands against the servo's thresholds (0 below release, 1 between,
+    # 2 at or over shed); a change asks the control layer for an evaluation at once.
+    zone: int | None = None
+    control_due: bool = False
 
 
 @dataclass(slots=True)
@@ -216,6 +224,7 @@ class Ingestor:
             return
         outcome = process(meter.runtime, frame, at=at, baud=item.baud)
         meter.counters.implausible += outcome.implausible
+        self._watch_share(meter)
         for measure in outcome.measures:
             if measure.on_change:
                 last = meter.stored.get(measure.quantity)
@@ -230,6 +239,8 @@ class Ingestor:
             self._rows.append((series_id, at, measure.value, quality, False))
         for event in outcome.events:
             meter.urgent = True
+            if event.kind in CONTROL_EVENTS:
+                meter.control_due = True
             if event.kind == "implausible":
                 logger.warning(
                     "tic: meter %s: impossible value of %s refused (%s)",
@@ -254,6 +265,19 @@ class Ingestor:
             )
         for (day, calendar, period), wh in outcome.energy.items():
             self._energy[(meter.row.pk, day, calendar, period)] += wh
+
+    @staticmethod
+    def _watch_share(meter: _Meter) -> None:
+        share = meter.runtime.power_share
+        if share is None:
+            return
+        shed, release = servo_thresholds(meter.runtime.last_values)
+        zone = 2 if share >= shed else 0 if share <= release else 1
+        previous, meter.zone = meter.zone, zone
+        # A first reading only matters when it is already over the shed threshold (a restart
+        # in the middle of an overrun); the state goes out in this batch, not at its pace.
+        if zone != previous and (previous is not None or zone == 2):
+            meter.control_due = meter.urgent = True
 
     def _port(self, port_id: int) -> _Port | None:
         port = self._ports.get(port_id)
@@ -338,6 +362,9 @@ class Ingestor:
         if clock >= self._energy_due or final:
             energy, self._energy = dict(self._energy), defaultdict(float)
             self._energy_due = clock + self.energy_interval
+        control = {m.row.metering_point_id for m in meters if m.control_due}
+        for m in meters:
+            m.control_due = False
         batch = Batch(
             now=now,
             rows=self._rows,
@@ -346,6 +373,7 @@ class Ingestor:
             frames=self._frames,
             meters=[_meter_values(m, now=now, with_frames=m.row.pk in with_frames) for m in meters],
             ports=self._due_ports(force=final),
+            control_points=control,
         )
         self._rows, self._events, self._frames = [], [], 0
         return batch
@@ -486,6 +514,8 @@ class Batch:
     frames: int
     meters: list[dict[str, Any]]
     ports: list[dict[str, Any]]
+    # Metering points whose PREAVIS changed or whose share crossed a servo threshold.
+    control_points: set[int] = field(default_factory=set)
 
 
 def _counter_values(counters: _Counters) -> dict[str, Any]:
@@ -551,6 +581,37 @@ def _write(batch: Batch) -> None:
         _bulk_set(TicPort, batch.ports, PORT_FIELDS)
     for meter, event in batch.events:
         alerts.raise_event(event=event, meter=meter.row, now=batch.now)
+    if batch.control_points:
+        _request_control(batch.control_points)
+
+
+def _request_control(points: set[int]) -> None:
+    """Ask for an evaluation of the controlled sites with loads behind these points, once the
+    meters' new state is committed (the servo reads it), instead of at the next periodic one."""
+    site_ids = sorted(
+        set(
+            ControllableLoad.objects.filter(
+                metering_point_id__in=points, site__control__enabled=True
+            ).values_list("site_id", flat=True)
+        )
+    )
+    if site_ids:
+        transaction.on_commit(partial(enqueue_evaluations, site_ids=site_ids))
+
+
+def enqueue_evaluations(*, site_ids: list[int]) -> None:
+    from hub.control.tasks import evaluate_site
+
+    for site_id in site_ids:
+        try:
+            # No publish retries: the periodic evaluation is the fallback, and a reader's
+            # writer thread must not wait on a broker that is away.
+            evaluate_site.apply_async(args=(site_id,), retry=False)
+        except Exception:
+            logger.warning(
+                "tic: evaluation of sites %s not queued; the periodic one will follow", site_ids
+            )
+            return
 
 
 METER_FIELDS = [
