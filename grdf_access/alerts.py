@@ -1,4 +1,4 @@
-"""Access-right lifecycle alerts: on the dashboard and by e-mail (``hub.services.notifications``).
+"""Access-right lifecycle alerts: dashboard, e-mail (``hub.services.notifications``), webhooks.
 
 Each alert is a condition on a right, opened once (its ``dedupe_key``) and resolved when the
 condition ends:
@@ -11,7 +11,8 @@ condition ends:
 * the consent of an Active right ends within 30 days: until it is extended or over.
 
 The state changes seen by ``services.sync_rights`` open the first kind; ``refresh`` (run after
-every rights sync) opens the others and resolves what has ended.
+every rights sync) opens the others and resolves what has ended. An organisation with an
+``AlertWebhook`` also receives each new alert there (``grdf_access.webhooks``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from grdf_access import webhooks
 from grdf_access.models import FINAL_STATES, AccessRight, ProofStatus, RightState
 from hub.models import Membership, Notification, Organisation, Role, Severity
 from hub.services.notifications import notify, resolve
@@ -155,7 +157,7 @@ def _open_conditions(rights: Iterable[AccessRight], *, today: dt.date) -> list[A
 
 
 def raise_alert(alert: Alert, *, now: dt.datetime, emails: list[str]) -> None:
-    notify(
+    notification = notify(
         organisation=alert.right.organisation,
         source=SOURCE,
         kind=alert.kind,
@@ -167,6 +169,7 @@ def raise_alert(alert: Alert, *, now: dt.datetime, emails: list[str]) -> None:
         emails=emails,
         now=now,
     )
+    webhooks.queue(notification=notification, pce=alert.right.pce.identifier, now=now)
 
 
 def announce_ended(

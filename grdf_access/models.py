@@ -10,13 +10,16 @@ import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
-from hub.models import MeteringPoint, Organisation, Quality, Series
+from hub.fields import EncryptedTextField
+from hub.http import urlsafety
+from hub.models import MeteringPoint, Notification, Organisation, Quality, Series
 
 
 class DataType(models.TextChoices):
@@ -440,6 +443,75 @@ class Threshold(models.Model):
     @property
     def email_list(self) -> list[str]:
         return [e.strip() for e in self.emails.splitlines() if e.strip()]
+
+
+def validate_webhook_url(value: str) -> None:
+    try:
+        urlsafety.check_url(value)
+    except urlsafety.UnsafeWebhookURL as exc:
+        raise ValidationError(exc.reason) from None
+
+
+class AlertWebhook(models.Model):
+    """Where an organisation's access-right alerts are also POSTed, signed (see webhooks.py)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="grdf_alert_webhooks"
+    )
+    url = models.URLField(_("adresse"), max_length=500, validators=[validate_webhook_url])
+    # Signs each body (HMAC-SHA256); encrypted at rest, never shown again.
+    secret = EncryptedTextField(_("secret de signature"))
+    enabled = models.BooleanField(_("actif"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook des alertes GRDF")
+        verbose_name_plural = _("webhooks des alertes GRDF")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class AlertDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("en attente")
+    DELIVERED = "delivered", _("acquitté")
+    FAILED = "failed", _("abandonné")
+
+
+class AlertDelivery(models.Model):
+    """One alert sent to one webhook, retried until acknowledged (2xx) or given up."""
+
+    webhook = models.ForeignKey(AlertWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="grdf_alert_deliveries"
+    )
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=AlertDeliveryStatus.choices, default=AlertDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("envoi d'alerte GRDF")
+        verbose_name_plural = _("envois d'alertes GRDF")
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webhook", "notification"], name="grdf_alert_delivery_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=AlertDeliveryStatus.values),
+                name="grdf_alert_delivery_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} → {self.webhook}"
 
 
 @receiver(post_delete, sender=Proof, dispatch_uid="grdf_access.proof_file")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Prefetch, Value
+from django.db.models import Count, F, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, Least
 
 from grdf_access import consent, quality
@@ -39,7 +39,7 @@ from grdf_access.models import (
     SnapshotKind,
 )
 from hub import quantities
-from hub.clock import local_day_of
+from hub.clock import gas_day_bounds, gas_day_of, local_day_of
 from hub.models import (
     Organisation,
     Point,
@@ -231,9 +231,11 @@ def plan(
 
     A call GRDF refused or failed recently waits for its back-off, even with ``force``; it is
     added to ``deferred`` when given. With ``backfill`` every dated type is asked over the
-    whole range the consent allows (from ``backfill_since`` when given).
+    whole range the consent allows (from ``backfill_since`` when given); otherwise the gas days
+    missing before the look-back are asked too (:func:`hole_tasks`).
     """
     tasks: list[Task] = []
+    searched_ranges: dict[tuple[Pce, str], tuple[dt.date, dt.date]] = {}
     for pce in pces:
         wanted = set(types) if types is not None else None
         if wanted is None:
@@ -268,7 +270,89 @@ def plan(
                 start = max(start, backfill_since)
             if start < end:
                 tasks.append(Task(pce.pk, pce.identifier, data_type, start, end))
+            fetched_from = getattr(pce, FETCHED_FROM_FIELDS[data_type])
+            if not backfill and data_type in HOLE_SERIES and fetched_from is not None:
+                # Fetched before but not asked again now: where its gaps are looked for.
+                searched = (max(first, fetched_from), min(start, end))
+                if searched[0] < searched[1]:
+                    searched_ranges[(pce, data_type)] = searched
+    tasks.extend(hole_tasks(searched_ranges))
     return tasks
+
+
+# The series whose points say a gas day was received: one point per gas day or per hour.
+# Published periods have no fixed length, hence no expected point to miss.
+HOLE_SERIES: dict[str, str] = {
+    DataType.INFORMATIVE_DAILY: "daily_energy",
+    DataType.INFORMATIVE_HOURLY: "hourly_energy",
+}
+_HOLE_QUERY_BATCH = 500
+
+
+def hole_tasks(searched: dict[tuple[Pce, str], tuple[dt.date, dt.date]]) -> list[Task]:
+    """Calls for the gas days missing from each series inside its searched ``[start, end)``.
+
+    After an outage, or a call that returned fewer days than asked, a series has gaps the
+    routine look-back no longer covers. One count per series first (a grouped query), then
+    the points of the series that fall short only, to name their missing days.
+    """
+    if not searched:
+        return []
+    by_target = {
+        (mp_id, quantity): sid
+        for sid, quantity, mp_id in Series.objects.filter(
+            source=SOURCE,
+            metering_point_id__in={pce.metering_point_id for pce, _ in searched},
+            quantity__in={SERIES[key].quantity for key in HOLE_SERIES.values()},
+        ).values_list("pk", "quantity", "metering_point_id")
+    }
+    wanted: list[tuple[Pce, str, int, dt.datetime, dt.datetime, int]] = []
+    for (pce, data_type), (start, end) in searched.items():
+        spec = SERIES[HOLE_SERIES[data_type]]
+        assert spec.step is not None
+        first, last = gas_day_bounds(start)[0], gas_day_bounds(end)[0]
+        sid = by_target.get((pce.metering_point_id, spec.quantity))
+        # No series at all: GRDF sent nothing for the whole range, not a hole to chase daily.
+        if sid is not None:
+            wanted.append((pce, data_type, sid, first, last, spec.step))
+    counts: dict[int, int] = {}
+    for i in range(0, len(wanted), _HOLE_QUERY_BATCH):
+        condition = Q()
+        for _, _, sid, first, last, _ in wanted[i : i + _HOLE_QUERY_BATCH]:
+            condition |= Q(series_id=sid, ts__gte=first, ts__lt=last)
+        counts.update(
+            Point.objects.filter(condition)
+            .values_list("series_id")
+            .annotate(n=Count("ts"))
+            .values_list("series_id", "n")
+        )
+    tasks: list[Task] = []
+    for pce, data_type, sid, first, last, step in wanted:
+        if counts.get(sid, 0) >= (last - first).total_seconds() // step:
+            continue
+        stamps = Point.objects.filter(series_id=sid, ts__gte=first, ts__lt=last)
+        present = Counter(gas_day_of(ts) for ts in stamps.values_list("ts", flat=True))
+        missing = []
+        day, end = gas_day_of(first), gas_day_of(last)
+        while day < end:
+            day_start, day_end = gas_day_bounds(day)
+            if present[day] < (day_end - day_start).total_seconds() // step:
+                missing.append(day)
+            day += dt.timedelta(days=1)
+        for run_start, run_end in _runs(missing):
+            tasks.append(Task(pce.pk, pce.identifier, data_type, run_start, run_end))
+    return tasks
+
+
+def _runs(days: Sequence[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days grouped into ``[start, end)`` runs of consecutive days."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in days:
+        if runs and runs[-1][1] == day:
+            runs[-1] = (runs[-1][0], day + dt.timedelta(days=1))
+        else:
+            runs.append((day, day + dt.timedelta(days=1)))
+    return runs
 
 
 def _routine_start(pce: Pce, data_type: str, first: dt.date, *, today: dt.date) -> dt.date:

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from grdf_access import csv_import, export, selectors, services
+from grdf_access import csv_import, export, selectors, services, webhooks
 from grdf_access.adict_gateway import gateway_for
 from grdf_access.gateway import GatewayError
-from grdf_access.models import AccessRight, Pce, RightState
+from grdf_access.models import AccessRight, AlertDelivery, AlertDeliveryStatus, Pce, RightState
 from grdf_access.purge import purge
 from grdf_access.sync import full_sync
 from hub.clock import local_day_of
@@ -193,3 +193,19 @@ def export_job(*, job: Job, progress: Progress) -> JobOutcome:
         filename=name,
         content_type=content_type,
     )
+
+
+@shared_task(bind=True, queue="default", ignore_result=True, max_retries=None)
+def deliver_alert(self, *, delivery_pk: int) -> str:
+    delivery = (
+        AlertDelivery.objects.select_related("webhook")
+        .filter(pk=delivery_pk, status=AlertDeliveryStatus.PENDING)
+        .first()
+    )
+    if delivery is None:
+        return "skipped"
+    if webhooks.attempt(delivery=delivery, now=timezone.now()):
+        return "delivered"
+    if delivery.status == AlertDeliveryStatus.FAILED:
+        return "failed"
+    raise self.retry(countdown=webhooks.retry_delay(delivery.attempts))

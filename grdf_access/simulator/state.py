@@ -113,28 +113,31 @@ def delete(name: str) -> None:
     _store().delete(key(name))
 
 
+def _increment(full_key: str) -> int:
+    """Add one to the counter at ``full_key`` (created at 1), atomically for every process."""
+    store = _store()
+    if isinstance(store, SimulatorFileCache):
+        return store.add_to(full_key, timeout=TTL)
+    try:
+        return int(store.incr(full_key))  # Redis INCR
+    except ValueError:
+        # Missing: SET NX creates it once; whoever loses that race increments instead.
+        return 1 if store.add(full_key, 1, timeout=TTL) else int(store.incr(full_key))
+
+
 def bump(*names: str) -> None:
-    """Add one to each counter (atomic on Redis; good enough on the file cache)."""
+    """Add one to each counter; no update is lost to concurrent requests."""
     generation = _generation()
     for name in names:
-        full = f"{PREFIX}:{generation}:count:{name}"
-        try:
-            _store().incr(full)
-        except ValueError:
-            if not _store().add(full, 1, timeout=TTL):
-                _store().incr(full)
+        _increment(f"{PREFIX}:{generation}:count:{name}")
 
 
 def append(sequence: str, value: Any) -> int:
     """Add ``value`` to the list ``sequence``; returns its 1-based position."""
     generation = _generation()
-    seq_key = f"{PREFIX}:{generation}:seq:{sequence}"
-    try:
-        position = _store().incr(seq_key)
-    except ValueError:
-        position = 1 if _store().add(seq_key, 1, timeout=TTL) else _store().incr(seq_key)
+    position = _increment(f"{PREFIX}:{generation}:seq:{sequence}")
     _store().set(f"{PREFIX}:{generation}:item:{sequence}:{position}", value, timeout=TTL)
-    return int(position)
+    return position
 
 
 def items(sequence: str) -> list[Any]:
@@ -153,14 +156,22 @@ def counters() -> dict[str, Any]:
     result["outside_consent_by_reason"] = {
         r: int(found.get(f"count:outside_consent.{r}", 0)) for r in REASONS
     }
-    result["outside_consent_log"] = list(get("outside_log") or [])
+    result["outside_consent_log"] = _outside_log()
     return result
 
 
 def log_outside(entry: dict[str, Any]) -> None:
-    log = list(get("outside_log") or [])
-    log.append(entry)
-    put("outside_log", log[-_OUTSIDE_LOG_SIZE:])
+    """Keep ``entry`` among the last refusals: a ring of slots, so concurrent refusals all land."""
+    generation = _generation()
+    position = _increment(f"{PREFIX}:{generation}:seq:outside_log")
+    slot = f"{PREFIX}:{generation}:outside_log:{position % _OUTSIDE_LOG_SIZE}"
+    _store().set(slot, {"position": position, "entry": entry}, timeout=TTL)
+
+
+def _outside_log() -> list[dict[str, Any]]:
+    """The last refusals, oldest first."""
+    found = get_many(f"outside_log:{i}" for i in range(_OUTSIDE_LOG_SIZE)).values()
+    return [slot["entry"] for slot in sorted(found, key=lambda slot: slot["position"])]
 
 
 def reset() -> None:
