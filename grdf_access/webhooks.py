@@ -89,26 +89,17 @@ def attempt(
     The target is checked again after DNS resolution (``hub.http.urlsafety``): a refused
     address counts as a failed attempt.
     """
-    hook = delivery.webhook
-    delivery.attempts += 1
-    delivery.last_attempt_at = now
-    outcome = outgoing.post_signed(
-        url=hook.url,
-        secret=hook.secret,
-        payload=delivery.payload,
+    return outgoing.attempt_delivery(
+        delivery=delivery,
+        url=delivery.webhook.url,
+        secret=delivery.webhook.secret,
         now=now,
         provider="grdf-alert-webhook",
         signature_header=SIGNATURE_HEADER,
         timestamp_header=TIMESTAMP_HEADER,
+        max_attempts=MAX_ATTEMPTS,
+        delivered=AlertDeliveryStatus.DELIVERED,
+        failed=AlertDeliveryStatus.FAILED,
         transport=transport,
         resolver=resolver,
     )
-    delivery.last_status_code = outcome.status_code
-    delivery.last_error = outcome.error[:300]
-    if outcome.acknowledged:
-        delivery.status = AlertDeliveryStatus.DELIVERED
-        delivery.delivered_at = now
-    elif delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status = AlertDeliveryStatus.FAILED
-    delivery.save()
-    return outcome.acknowledged

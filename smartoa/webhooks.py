@@ -159,27 +159,17 @@ def attempt(
     The target is checked again after DNS resolution and the request goes to the checked
     address (see ``hub.http.urlsafety``); a refused target counts as a failed attempt.
     """
-    endpoint = delivery.endpoint
-    delivery.attempts += 1
-    delivery.last_attempt_at = now
-    outcome = outgoing.post_signed(
-        url=endpoint.url,
-        secret=endpoint.secret,
-        payload=delivery.payload,
+    return outgoing.attempt_delivery(
+        delivery=delivery,
+        url=delivery.endpoint.url,
+        secret=delivery.endpoint.secret,
         now=now,
         provider="smartoa-webhook",
         signature_header=SIGNATURE_HEADER,
         timestamp_header=TIMESTAMP_HEADER,
+        max_attempts=MAX_ATTEMPTS,
+        delivered=DeliveryStatus.DELIVERED,
+        failed=DeliveryStatus.FAILED,
         transport=transport,
         resolver=resolver,
     )
-    delivery.last_status_code = outcome.status_code
-    delivery.last_error = outcome.error
-    acknowledged = outcome.acknowledged
-    if acknowledged:
-        delivery.status = DeliveryStatus.DELIVERED
-        delivery.delivered_at = now
-    elif delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status = DeliveryStatus.FAILED
-    delivery.save()
-    return acknowledged

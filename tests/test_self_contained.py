@@ -31,8 +31,6 @@ def _tracked_text_files() -> list[Path]:
 def test_no_file_refers_to_a_folder_outside_the_repository() -> None:
     offenders = []
     for path in _tracked_text_files():
-        if path == Path(__file__).resolve():
-            continue
         text = path.read_text(encoding="utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), start=1):
             if OUTSIDE.search(line):
@@ -41,7 +39,8 @@ def test_no_file_refers_to_a_folder_outside_the_repository() -> None:
 
 
 def test_the_guard_recognises_the_spellings_it_looks_for() -> None:
-    assert OUTSIDE.search("Path(...).parents[3] / '../shared/fixtures/tic'")
-    assert OUTSIDE.search("see shared/reference/grdf-adict.md")
+    # Built from parts, so that this file does not carry the spelling it hunts for.
+    assert OUTSIDE.search("Path(...).parents[3] / '../sha" + "red/fixtures/tic'")
+    assert OUTSIDE.search("see sha" + "red/reference/grdf-adict.md")
     assert not OUTSIDE.search("the shared core (hub)")
     assert not OUTSIDE.search("a shared cache")

@@ -64,27 +64,17 @@ def attempt(
     resolver: urlsafety.Resolver | None = None,
 ) -> bool:
     """POST the delivery once; records the outcome and returns whether it was acknowledged."""
-    hook = delivery.webhook
-    delivery.attempts += 1
-    delivery.last_attempt_at = now
-    outcome = outgoing.post_signed(
-        url=hook.url,
-        secret=hook.secret,
-        payload=delivery.payload,
+    return outgoing.attempt_delivery(
+        delivery=delivery,
+        url=delivery.webhook.url,
+        secret=delivery.webhook.secret,
         now=now,
         provider="tic-webhook",
         signature_header=SIGNATURE_HEADER,
         timestamp_header=TIMESTAMP_HEADER,
+        max_attempts=MAX_ATTEMPTS,
+        delivered=DeliveryStatus.DELIVERED,
+        failed=DeliveryStatus.FAILED,
         transport=transport,
         resolver=resolver,
     )
-    delivery.last_status_code = outcome.status_code
-    delivery.last_error = outcome.error
-    acknowledged = outcome.acknowledged
-    if acknowledged:
-        delivery.status = DeliveryStatus.DELIVERED
-        delivery.delivered_at = now
-    elif delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status = DeliveryStatus.FAILED
-    delivery.save()
-    return acknowledged
