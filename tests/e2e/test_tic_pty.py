@@ -30,7 +30,7 @@ from tests.conftest import Tenant
 from tic.ingest import Ingestor
 from tic.models import TicMeter, TicPort
 from tic.reader import Timing
-from tic.service import ReaderService
+from tic.runner import ReaderService
 from tic.simulate import linky_standard_frame
 
 ADSC = "061961361253"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from .complete import CONDITIONAL, kind_of
-from .frames import DEFAULT_MODES, build_frame, interrupted_frame
+from .frames import DEFAULT_MODES, KnownGroups, build_frame, interrupted_frame
 from .model import Counters, Frame, MeterFamily
 
 MAX_FRAME_BYTES = 8192  # the longest spec frames are ~1.3 kB; beyond this we lost an ETX
@@ -36,7 +36,9 @@ class TicStreamDecoder:
     whose bit 7 is the even-parity bit (a 7E1 line read 8N1) and checks it.
     """
 
-    def __init__(self, meter: MeterFamily | None = None, *, parity: bool = False) -> None:
+    def __init__(
+        self, meter: MeterFamily | None = None, *, parity: bool = False, remember: bool = True
+    ) -> None:
         self.meter = meter if meter is not MeterFamily.UNKNOWN else None
         self.parity = parity
         self._table = _CHECK_PARITY if parity else _STRIP_PARITY
@@ -49,6 +51,8 @@ class TicStreamDecoder:
         self._guess = MeterFamily.UNKNOWN  # family of the last complete frame
         # Frame kind → the groups its last conforming frame carried (complete.py).
         self._carried: dict[tuple[str, ...], frozenset[str]] = {}
+        # Groups already checked and typed, by their bytes (``frames._from_known``).
+        self._known: KnownGroups | None = {} if remember else None
 
     @property
     def pending_bytes(self) -> int:
@@ -119,7 +123,7 @@ class TicStreamDecoder:
         if boundary == _ETX:
             self._in_frame = False
             adaptive = self.meter is None
-            frame = build_frame(body, self.meter, self._guess, self._modes, adaptive)
+            frame = build_frame(body, self.meter, self._guess, self._modes, adaptive, self._known)
             self._guess = frame.meter
             if frame.valid:
                 self._expect_as_before(frame)

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from tic.ingest import Ingestor
 from tic.reader import Timing, default_probe_window
-from tic.service import ReaderService
+from tic.runner import ReaderService
 
 
 class Command(BaseCommand):
