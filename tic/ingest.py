@@ -24,6 +24,7 @@ from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 
 from hub import quantities
 from hub.control.models import ControllableLoad
@@ -74,7 +75,10 @@ class PortStatus:
 @dataclass(slots=True)
 class _Counters:
     """The decoder's counters (``tic.protocol.Counters``), same definitions, kept per port and
-    per meter: frames = valid + invalid + interrupted."""
+    per meter: frames = valid + invalid + interrupted. They hold what was counted since the last
+    write (``take``), which adds them to the stored totals: readers that took a port over from
+    one another never overwrite each other's counts, and a batch is counted once, in the
+    transaction that stores it."""
 
     frames: int = 0
     valid: int = 0
@@ -97,16 +101,27 @@ class _Counters:
             self.invalid += 1
         self.bad_groups += frame.bad_groups
 
-    @classmethod
-    def of(cls, row: TicPort | TicMeter) -> _Counters:
-        counters = cls(
-            row.frames, row.valid, row.invalid, row.interrupted, row.bad_groups, row.last_frame_at
-        )
-        if isinstance(row, TicPort):
-            counters.noise_bytes, counters.parity_errors = row.noise_bytes, row.parity_errors
-        else:
-            counters.implausible = row.implausible
-        return counters
+    def take(self) -> dict[str, Any]:
+        """The increments to store, and a fresh start."""
+        values = {name: getattr(self, name) for name in _ADDED}
+        values["last_frame_at"] = self.last_frame_at
+        self.frames = self.valid = self.invalid = self.interrupted = self.bad_groups = 0
+        self.noise_bytes = self.parity_errors = self.implausible = 0
+        self.last_frame_at = None
+        return values
+
+
+# Counter columns written as increments (``col = col + delta``); ``last_frame_at`` as a maximum.
+_ADDED = (
+    "frames",
+    "valid",
+    "invalid",
+    "interrupted",
+    "bad_groups",
+    "noise_bytes",
+    "parity_errors",
+    "implausible",
+)
 
 
 @dataclass(slots=True)
@@ -285,7 +300,7 @@ class Ingestor:
             row = TicPort.objects.select_related("metering_point").filter(pk=port_id).first()
             if row is None:
                 return None
-            port = self._ports[port_id] = _Port(row, _Counters.of(row))
+            port = self._ports[port_id] = _Port(row, _Counters())
         return port
 
     def _meter(self, port: _Port, identifier: str, frame: Frame, at: dt.datetime) -> _Meter:
@@ -325,7 +340,7 @@ class Ingestor:
         runtime.last_values.update(row.last_values)
         if port.row.max_power_kva:
             runtime.max_power = port.row.max_power_kva * 1000.0
-        meter = self._meters[key] = _Meter(row, _Counters.of(row), runtime)
+        meter = self._meters[key] = _Meter(row, _Counters(), runtime)
         # One query for the meter's series, instead of one get_or_create per quantity.
         known = Series.objects.filter(metering_point_id=row.metering_point_id, source=SOURCE)
         meter.series.update(known.values_list("quantity", "pk"))
@@ -444,13 +459,12 @@ class Ingestor:
                 continue
             port.dirty = port.urgent = False
             port.saved_at = clock
-            row, counters = port.row, port.counters
+            row, counters = port.row, port.counters.take()
+            del counters["implausible"]  # meters only
             found.append(
                 {
                     "id": row.pk,
-                    **_counter_values(counters),
-                    "noise_bytes": counters.noise_bytes,
-                    "parity_errors": counters.parity_errors,
+                    **counters,
                     "state": row.state,
                     "state_since": row.state_since,
                     "current_baud": row.current_baud,
@@ -518,17 +532,6 @@ class Batch:
     control_points: set[int] = field(default_factory=set)
 
 
-def _counter_values(counters: _Counters) -> dict[str, Any]:
-    return {
-        "frames": counters.frames,
-        "valid": counters.valid,
-        "invalid": counters.invalid,
-        "interrupted": counters.interrupted,
-        "bad_groups": counters.bad_groups,
-        "last_frame_at": counters.last_frame_at,
-    }
-
-
 def _meter_values(meter: _Meter, *, now: dt.datetime, with_frames: bool) -> dict[str, Any]:
     runtime, row = meter.runtime, meter.row
     # The row object follows too: alerts and webhooks read it when an event is written.
@@ -542,10 +545,11 @@ def _meter_values(meter: _Meter, *, now: dt.datetime, with_frames: bool) -> dict
     row.power_unit = runtime.power_unit
     row.power = runtime.power
     row.power_share = runtime.power_share
+    counters = meter.counters.take()
+    del counters["noise_bytes"], counters["parity_errors"]  # ports only
     values = {
         "id": row.pk,
-        **_counter_values(meter.counters),
-        "implausible": meter.counters.implausible,
+        **counters,
         "family": row.family,
         "mode": row.mode,
         "tariff_periods": row.tariff_periods,
@@ -657,11 +661,19 @@ def _bulk_set(
 
     On PostgreSQL: one ``UPDATE … FROM unnest(arrays)``, a statement whose size does not grow
     with the number of rows (Django's ``bulk_update`` builds a CASE per field and row, which
-    for 2,000 meters costs more in Python than the whole batch of points). Elsewhere, Django's.
+    for 2,000 meters costs more in Python than the whole batch of points). Elsewhere, one
+    UPDATE per row. Counters (``_ADDED``) are added to the stored ones, ``last_frame_at`` kept
+    at the latest.
     """
     if connection.vendor != "postgresql":
-        manager: Any = model.objects
-        manager.bulk_update([model(**row) for row in rows], names, batch_size=500)
+        for row in rows:
+            updates: dict[str, Any] = {}
+            for name in names:
+                if name in _ADDED:
+                    updates[name] = F(name) + row[name]
+                elif name != "last_frame_at" or row[name] is not None:
+                    updates[name] = row[name]
+            model.objects.filter(pk=row["id"]).update(**updates)
         return
     fields: list[Any] = [model._meta.get_field(name) for name in names]
     columns, arrays, casts, sets = ["id"], [[row["id"] for row in rows]], ["bigint[]"], []
@@ -675,7 +687,12 @@ def _bulk_set(
         else:
             arrays.append(values)
             casts.append(f"{model_field.db_type(connection)}[]")
-            sets.append(f'"{column}" = v."{column}"')
+            if model_field.name in _ADDED:
+                sets.append(f'"{column}" = t."{column}" + v."{column}"')
+            elif model_field.name == "last_frame_at":  # GREATEST skips NULLs
+                sets.append(f'"{column}" = GREATEST(t."{column}", v."{column}")')
+            else:
+                sets.append(f'"{column}" = v."{column}"')
     unnest = ", ".join(f"%s::{cast}" for cast in casts)
     names_sql = ", ".join(f'"{c}"' for c in columns + [f.column for f in fields])
     table = model._meta.db_table

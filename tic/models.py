@@ -179,6 +179,30 @@ class TicPort(Counted):
             )
 
 
+class TicPortLease(models.Model):
+    """Which ``tic_read`` process reads a port: held while its heartbeat is fresh.
+
+    A reader renews its leases every few seconds and takes free or expired ones up to its
+    capacity, each with a compare-and-set on the holder and heartbeat it saw (``tic.leases``).
+    Kept apart from the port row, which the readers rewrite with their state every 5 s.
+    """
+
+    port = models.OneToOneField(
+        TicPort, on_delete=models.CASCADE, primary_key=True, related_name="lease"
+    )
+    holder = models.CharField(_("lecteur"), max_length=200, blank=True)  # "" = free
+    heartbeat_at = models.DateTimeField(_("dernier signe de vie"), null=True, blank=True)
+    acquired_at = models.DateTimeField(_("pris le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bail de port TIC")
+        verbose_name_plural = _("baux de ports TIC")
+        indexes = [models.Index(fields=["holder"], name="tic_lease_holder")]
+
+    def __str__(self) -> str:
+        return f"{self.port_id}: {self.holder or '-'}"
+
+
 class TicMeter(Counted):
     """A meter seen on a port, with the state the use cases need, as of its last frame."""
 

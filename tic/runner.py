@@ -1,12 +1,15 @@
-"""The reading service behind ``manage.py tic_read``: one thread per port, one writer.
+"""The thread runner behind ``manage.py tic_read``: one thread per leased port, one writer.
 
 Reader threads only read and decode; the calling thread drains their queue into an
 ``Ingestor`` and, every ``flush_interval`` seconds, hands what is due to one writer thread, so
 that computing and writing overlap (the writer mostly waits on PostgreSQL) and what is stored
 is at most about one second behind the wire. The hand-over queue is short: a database slower
 than the wire slows the handling down instead of filling memory. The enabled ports are looked
-up again every ``reload_interval`` seconds: a port added, changed or disabled in the admin is
-picked up without a restart. One port's failure stays in its own thread.
+up again every ``reload_interval`` seconds, with the port leases (``tic.leases``): the
+reader renews its leases, takes free or expired ports up to ``capacity`` and reads only the
+ports it holds, so readers on several hosts share the ports and take over those of a reader that
+died. A port added, changed or disabled in the admin is picked up without a restart. One port's
+failure stays in its own thread.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
+from tic import leases
 from tic.ingest import Batch, FlushStats, Ingestor, LineCounts, PortStatus, Received
 from tic.models import TicPort
 from tic.reader import DEFAULT_TIMING, Opener, PortReader, Timing, open_serial
@@ -56,9 +60,12 @@ class ReaderService:
         opener: Opener = open_serial,
         timing: Timing = DEFAULT_TIMING,
         flush_interval: float = 0.5,
-        reload_interval: float = 30.0,
+        reload_interval: float = leases.DEFAULT_INTERVAL,
         port_ids: Iterable[int] | None = None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        holder: str | None = None,
+        capacity: int = 10_000,
+        lease_ttl: dt.timedelta = leases.DEFAULT_TTL,
     ) -> None:
         self.ingestor = ingestor
         self.opener = opener
@@ -67,6 +74,10 @@ class ReaderService:
         self.reload_interval = reload_interval
         self.port_ids = set(port_ids) if port_ids is not None else None
         self.now = now
+        self.holder = holder or leases.reader_id()
+        self.capacity = capacity
+        self.lease_ttl = lease_ttl
+        self._renewed_at = time.monotonic()
         self.queue: queue.SimpleQueue[Received | PortStatus | LineCounts] = queue.SimpleQueue()
         self.running: dict[int, _Running] = {}
         self.stats = FlushStats()
@@ -93,6 +104,7 @@ class ReaderService:
             batches.put(self.ingestor.collect(now=self.now(), final=True))
             batches.put(None)
             writer.join()
+            self._release()
 
     def _write(self, batches: queue.Queue[Batch | None]) -> None:
         try:
@@ -117,10 +129,25 @@ class ReaderService:
                 return
 
     def _reload(self) -> None:
-        ports = TicPort.objects.filter(enabled=True)
-        if self.port_ids is not None:
-            ports = ports.filter(pk__in=self.port_ids)
-        wanted = {port.pk: _config(port) for port in ports}
+        try:
+            held = leases.renew_and_claim(
+                holder=self.holder,
+                capacity=self.capacity,
+                now=self.now(),
+                ttl=self.lease_ttl,
+                port_ids=self.port_ids,
+            )
+            wanted = {port.pk: _config(port) for port in TicPort.objects.filter(pk__in=held)}
+        except DatabaseError:
+            logger.exception("tic: leases not renewed (database unavailable)")
+            close_old_connections()
+            if time.monotonic() - self._renewed_at < self.lease_ttl.total_seconds():
+                return
+            # Our leases have expired: another reader may hold these ports by now.
+            logger.warning("tic: leases expired, reading stops until the database answers")
+            wanted = {}
+        else:
+            self._renewed_at = time.monotonic()
         for pk, running in list(self.running.items()):
             if wanted.get(pk) != running.config or not running.thread.is_alive():
                 running.stop.set()
@@ -156,6 +183,12 @@ class ReaderService:
             reader.run()
         except Exception:  # a bug in one port's thread must not stop the others
             logger.exception("tic: reader of port %s stopped", reader.port_id)
+
+    def _release(self) -> None:
+        try:
+            leases.release(holder=self.holder)
+        except DatabaseError:  # they expire on their own
+            logger.warning("tic: leases of %s not released", self.holder)
 
     def _stop_all(self) -> None:
         for running in self.running.values():

@@ -1,12 +1,14 @@
 """``manage.py tic_read``: read every enabled TIC port of the admin and store what they send.
 
-Long-running (Procfile ``tic``). Run one per set of ports: a port must not be read by two
-processes at once (its counters are kept in memory and written as totals). ``--port`` limits
-the command to some ports, so several processes can share the ports between them.
+Long-running (Procfile ``tic``). Run as many as needed, on as many hosts: each reads the ports
+it leases (``tic.leases``), up to ``--capacity``, and takes over those of a reader that stopped
+within ``--lease-seconds`` plus ``--reload-interval``. Counters are added in the database, so
+readers never overwrite one another's. ``--port`` limits the command to some ports.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import threading
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from tic import leases
 from tic.ingest import Ingestor
 from tic.reader import Timing, default_probe_window
 from tic.runner import ReaderService
@@ -25,7 +28,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, action="append", help="port id (repeatable)")
         parser.add_argument("--flush-interval", type=float, default=0.5)
-        parser.add_argument("--reload-interval", type=float, default=30.0)
+        parser.add_argument(
+            "--reload-interval",
+            type=float,
+            default=leases.DEFAULT_INTERVAL,
+            help="seconds between two lease passes (heartbeat, claims, port list)",
+        )
+        parser.add_argument(
+            "--capacity", type=int, default=10_000, help="most ports this reader leases"
+        )
+        parser.add_argument(
+            "--lease-seconds",
+            type=float,
+            default=leases.DEFAULT_TTL.total_seconds(),
+            help="a lease not renewed for this long is taken over",
+        )
         parser.add_argument(
             "--silence", type=float, default=settings.TIC_SILENCE_SECONDS, help="seconds"
         )
@@ -49,6 +66,8 @@ class Command(BaseCommand):
             flush_interval=options["flush_interval"],
             reload_interval=options["reload_interval"],
             port_ids=options["port"],
+            capacity=options["capacity"],
+            lease_ttl=dt.timedelta(seconds=options["lease_seconds"]),
         )
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
@@ -58,7 +77,10 @@ class Command(BaseCommand):
             timer = threading.Timer(options["run_seconds"], stop.set)
             timer.daemon = True  # a signal may stop the command first
             timer.start()
-        self.stdout.write("tic_read: reading the enabled TIC ports (Ctrl-C stops)")
+        self.stdout.write(
+            f"tic_read: {service.holder} reading up to {options['capacity']} leased TIC ports"
+            " (Ctrl-C stops)"
+        )
         service.run(stop)
         stats = service.stats
         self.stdout.write(
