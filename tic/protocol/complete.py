@@ -125,11 +125,11 @@ def kind_of(family: MeterFamily, mode: str, groups: Mapping[str, Group]) -> tupl
     """Frames of one kind carry the same groups: family, mode, and long/short layout."""
     if family is MeterFamily.SAPHIR:
         layout = groups.get("LG_TRM")
-        return family.value, mode, str(layout.value) if layout is not None else ""
+        return family, mode, str(layout.value) if layout is not None else ""
     if "ADIR1" in groups or "ADIR2" in groups or "ADIR3" in groups:
-        return family.value, mode, "short"
+        return family, mode, "short"
     # A « veille » frame (ADCO alone) is of the ordinary kind: the head of a frame cut by a
     # spurious ETX looks the same, so the first one after full frames is refused.
     if "TRAME" in groups:
-        return family.value, mode, "test"
-    return family.value, mode, ""
+        return family, mode, "test"
+    return family, mode, ""
