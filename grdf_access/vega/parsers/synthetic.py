@@ -47,16 +47,16 @@ class SyntheticDailyCsv:
             raise ParseError(1, f"entête attendue : {';'.join(HEADER)}")
         rows = 0
         empty = 0
-        days: set[dt.date] = set()
-        for line, row in enumerate(reader, start=2):
-            if not row or all(not cell.strip() for cell in row):
-                continue
+        # Each distinct day is parsed once (a file holds few days and many rows).
+        day_texts: dict[str, int] = {}
+        for row in reader:
             if len(row) != len(HEADER):
-                raise ParseError(line, f"{len(HEADER)} colonnes attendues, {len(row)} lues")
-            try:
-                days.add(dt.date.fromisoformat(row[1].strip()))
-            except ValueError:
-                raise ParseError(line, "journee_gaziere n'est pas une date AAAA-MM-JJ") from None
+                if not "".join(row).strip():
+                    continue
+                raise ParseError(
+                    reader.line_num, f"{len(HEADER)} colonnes attendues, {len(row)} lues"
+                )
+            day_texts.setdefault(row[1].strip(), reader.line_num)
             value = row[2].strip()
             if not value:
                 empty += 1
@@ -64,6 +64,12 @@ class SyntheticDailyCsv:
                 try:
                     float(value.replace(",", "."))
                 except ValueError:
-                    raise ParseError(line, "energie_kwh n'est pas un nombre") from None
+                    raise ParseError(reader.line_num, "energie_kwh n'est pas un nombre") from None
             rows += 1
+        days = set()
+        for text, line in day_texts.items():
+            try:
+                days.add(dt.date.fromisoformat(text))
+            except ValueError:
+                raise ParseError(line, "journee_gaziere n'est pas une date AAAA-MM-JJ") from None
         return Parsed(data_rows=rows, gas_days=frozenset(days), empty_values=empty)
