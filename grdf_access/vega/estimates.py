@@ -200,6 +200,8 @@ def record_request(
     """Record a free special reading asked at GRDF, within the two a year of an eligible PCE."""
     if requested_on > today:
         raise RequestRefused("requested_on", "date dans le futur")
+    if requested_on < months_before(today, LOOK_BACK_MONTHS):
+        raise RequestRefused("requested_on", "date de plus d'un an")
     row = next(
         r for r in eligibility(organisation=organisation, today=requested_on) if r.pce == pce
     )

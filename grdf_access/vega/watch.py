@@ -155,7 +155,8 @@ def read_name(name: str) -> NameInfo:
     for token in _SEPARATORS.split(rest):
         if not version and _VERSION.match(token):
             version = token
-        elif day is None and re.fullmatch(r"\d{8}", token):
+        elif day is None and re.fullmatch(r"(19|20)\d{6}", token):
+            # Only this century's and the last: a far date would overflow the day arithmetic.
             try:
                 day = dt.date(int(token[:4]), int(token[4:6]), int(token[6:]))
             except ValueError:

@@ -139,3 +139,16 @@ def test_long_estimated_import_reports_lines(tenant):
         format="json",
     )
     assert bad.status_code == 404  # not one of the organisation's PCEs
+
+
+def test_far_past_request_date_is_a_400(tenant):
+    from grdf_access.services import ensure_pce
+
+    ensure_pce(organisation=tenant.organisation, identifier="GI123456")
+    writer = client_with(tenant, ["write"])
+    answer = writer.post(
+        f"{BASE}/long-estimated/requests",
+        {"pce": "GI123456", "requested_on": "0001-01-01"},
+        format="json",
+    )
+    assert answer.status_code == 400 and "requested_on" in answer.json()

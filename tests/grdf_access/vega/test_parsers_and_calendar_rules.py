@@ -110,3 +110,9 @@ def test_tighter_watch_on_the_days_after_a_clock_change():
         False,
     ]
     assert watch.tight_watch(dt.date(2026, 3, 30))
+
+
+@pytest.mark.django_db
+def test_far_dates_in_a_name_are_not_a_day():
+    assert watch.read_name("REJJ_V1_00010101.csv").day is None
+    assert watch.read_name("REJJ_V1_99991231.csv").day is None
