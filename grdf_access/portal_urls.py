@@ -1,12 +1,13 @@
 """Portal pages of GRDF access, mounted under ``/grdf/``."""
 
-from django.urls import path
+from django.urls import include, path
 
 from grdf_access import views
 
 app_name = "grdf"
 
 urlpatterns = [
+    path("vega/", include("grdf_access.vega.portal_urls")),
     path("", views.rights_table, name="rights"),
     path("droits/nouveau/", views.right_new, name="right_new"),
     path("droits/import/", views.rights_import, name="import"),

@@ -1,6 +1,6 @@
 """REST API of GRDF access, mounted under ``/api/v1/grdf/``."""
 
-from django.urls import path
+from django.urls import include, path
 
 from grdf_access import api
 
@@ -30,4 +30,5 @@ urlpatterns = [
     ),
     path("reports/long-estimated", api.LongEstimated.as_view(), name="grdf-long-estimated"),
     path("sync", api.Sync.as_view(), name="grdf-sync"),
+    path("vega/", include("grdf_access.vega.urls")),
 ]

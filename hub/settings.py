@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "hub.portal",
     "hub",
     "grdf_access",
+    "grdf_access.vega",
     "smartoa",
     "flexready",
     "flexready.market",
@@ -464,6 +465,19 @@ CELERY_BEAT_SCHEDULE["grdf-sync-due"] = {
 CELERY_BEAT_SCHEDULE["grdf-purge-expired"] = {
     "task": "grdf_access.tasks.purge_expired",
     "schedule": 24 * 3600,
+}
+# VEGA publication watch (grdf_access.vega): watched SFTP drop directories must sit under this
+# root; files are kept in storage for this many days (a directory may say otherwise).
+VEGA_DROP_ROOT = env.str("VEGA_DROP_ROOT", default=str(VAR_DIR / "vega-drop"))
+VEGA_RETENTION_DAYS = env.int("VEGA_RETENTION_DAYS", default=400)
+VEGA_MAX_FILE_BYTES = env.int("VEGA_MAX_FILE_BYTES", default=50 * 1024 * 1024)
+CELERY_BEAT_SCHEDULE["grdf-vega-watch"] = {
+    "task": "grdf_access.vega.tasks.watch",
+    "schedule": env.int("VEGA_WATCH_SECONDS", default=300),
+}
+CELERY_BEAT_SCHEDULE["grdf-vega-daily"] = {
+    "task": "grdf_access.vega.tasks.daily",
+    "schedule": 6 * 3600,
 }
 
 # --- Flex Ready ---

@@ -12,6 +12,7 @@ from typing import Any
 from grdf_access.models import AccessRight, RightState, Role, Subscription, Threshold
 from grdf_access.services import ensure_pce
 from tests.conftest import Tenant
+from tests.grdf_access.vega.foreign_objects import vega_foreign_kwargs
 
 
 def grdf_foreign_kwargs(foreign: Tenant) -> dict[str, Any]:
@@ -44,4 +45,5 @@ def grdf_foreign_kwargs(foreign: Tenant) -> dict[str, Any]:
     }
 
 
-FOREIGN_KWARGS = {"grdf": grdf_foreign_kwargs}
+# The VEGA routes (grdf/vega/…) take their ids from the sub-package's own factory.
+FOREIGN_KWARGS = {"grdf": grdf_foreign_kwargs, "vega/": vega_foreign_kwargs}

@@ -1,0 +1,25 @@
+"""The VEGA sub-application: its own label and migrations inside grdf_access."""
+
+from typing import Any
+
+from django.apps import AppConfig
+
+
+class VegaConfig(AppConfig):
+    name = "grdf_access.vega"
+    label = "grdf_vega"
+    verbose_name = "GRDF — changement VEGA et veille des publications"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from grdf_access.vega.parsers import register_builtin
+        from hub.signals import demo_seeded
+
+        register_builtin()
+        demo_seeded.connect(_seed_demo, dispatch_uid="grdf_access.vega.demo")
+
+
+def _seed_demo(sender: Any, *, organisation: Any, today: Any, **kwargs: Any) -> None:
+    from grdf_access.vega.demo import seed
+
+    seed(organisation=organisation, today=today)
