@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from flexready import program as prog
 from flexready import realisation
 from flexready.models import Asset, CertificationSession, FlexRequest, RequestStatus
+from hub.actors import Actor
 from hub.clock import local_day_bounds, local_day_of
 from hub.services import audit
 from hub.units import UnitError, parse_number, parse_triplet
@@ -86,12 +87,10 @@ def _record(
 ) -> None:
     audit.record(
         action=f"flexready.request.{action}",
-        actor=caller.user,
-        actor_label=caller.label,
+        actor=Actor(user=caller.user, label=caller.label, ip=caller.ip),
         organisation=request.asset.bacs.organisation,
         target=request,
         after=dict(after),
-        ip=caller.ip,
         at=now,
     )
 

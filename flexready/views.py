@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy
 
 from flexready import program as prog
 from flexready.models import AllowedPeriod, Asset, Bacs, FlexRequest
+from hub.actors import Actor
 from hub.clock import PARIS
 from hub.models import AuditEvent, Role
-from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 from hub.services import audit
 
@@ -148,12 +148,11 @@ def asset_edit(request: HttpRequest, pk: int) -> HttpResponse:
             )
             audit.record(
                 action="flexready.potential.changed",
-                actor=request.user,
+                actor=Actor.from_request(request),
                 organisation=membership.organisation,
                 target=asset,
                 before=before,
                 after=_snapshot(asset),
-                ip=client_ip(request),
             )
         messages.success(request, _("Potentiel de « %(asset)s » enregistré.") % {"asset": asset})
         return redirect("flexready:bacs_list")

@@ -34,6 +34,7 @@ from grdf_access import (
 )
 from grdf_access.adict_gateway import gateway_for
 from grdf_access.models import AccessRight, DataType, Pce, Snapshot, Subscription, Threshold
+from hub.actors import Actor
 from hub.api.jobs import JobSerializer, accepted, queue_unavailable
 from hub.api.permissions import OrganisationRole
 from hub.clock import local_day_of
@@ -216,8 +217,7 @@ class GrdfView(APIView):
                 task=task,
                 params=params,
                 now=_now(),
-                actor=self.request.user,
-                ip=client_ip(self.request._request),
+                actor=Actor.from_request(self.request),
             )
         except jobs.BrokerUnavailable as exc:
             return queue_unavailable(exc)
@@ -390,8 +390,7 @@ class RightList(GrdfView):
                     specs=[spec],
                     gateway=gateway,
                     now=_now(),
-                    actor=request.user,
-                    ip=client_ip(request._request),
+                    actor=Actor.from_request(request),
                 )
             except services.RightError as exc:
                 raise ValidationError({exc.field: [exc.reason]}) from exc
@@ -430,8 +429,7 @@ class RightDetail(GrdfView):
                 gateway=gateway,
                 now=_now(),
                 today=_today(),
-                actor=request.user,
-                ip=client_ip(request._request),
+                actor=Actor.from_request(request),
             )
         return Response(RightSerializer(right).data)
 
@@ -449,8 +447,7 @@ class RightEnd(GrdfView):
                 gateway=gateway,
                 now=_now(),
                 today=_today(),
-                actor=request.user,
-                ip=client_ip(request._request),
+                actor=Actor.from_request(request),
             )
         return Response(RightSerializer(right).data)
 
@@ -488,8 +485,7 @@ class RightProofs(GrdfView):
                 uploads=uploads,
                 gateway=gateway,
                 now=_now(),
-                actor=request.user,
-                ip=client_ip(request._request),
+                actor=Actor.from_request(request),
             )
         return Response(
             {
@@ -548,8 +544,7 @@ class RightImport(GrdfView):
                 specs=[s for _line, s in parsed.specs],
                 gateway=gateway,
                 now=_now(),
-                actor=request.user,
-                ip=client_ip(request._request),
+                actor=Actor.from_request(request),
             )
         return Response(
             {**report, "rights": RightSerializer(rights, many=True).data},
@@ -648,8 +643,7 @@ class ThresholdList(GrdfView):
             before_percent=v.get("before_percent", 80),
             notify_after=v.get("notify_after", True),
             emails=v.get("email_list", []),
-            actor=request.user,
-            ip=client_ip(request._request),
+            actor=Actor.from_request(request),
             now=_now(),
         )
         return Response(ThresholdSerializer(made).data, status=status.HTTP_201_CREATED)
@@ -664,9 +658,7 @@ class ThresholdDetail(GrdfView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, threshold_pk: int) -> Response:
         found = get_object_or_404(Threshold, pk=threshold_pk, organisation=self.organisation)
-        thresholds.delete_threshold(
-            threshold=found, actor=request.user, ip=client_ip(request._request), now=_now()
-        )
+        thresholds.delete_threshold(threshold=found, actor=Actor.from_request(request), now=_now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -702,8 +694,7 @@ class SubscriptionList(GrdfView):
                 gateway=gateway,
                 now=_now(),
                 today=_today(),
-                actor=request.user,
-                ip=client_ip(request._request),
+                actor=Actor.from_request(request),
             )
         return Response(SubscriptionSerializer(made).data, status=status.HTTP_201_CREATED)
 
@@ -718,8 +709,7 @@ class SubscriptionCancel(GrdfView):
                 gateway=gateway,
                 now=_now(),
                 today=_today(),
-                actor=request.user,
-                ip=client_ip(request._request),
+                actor=Actor.from_request(request),
             )
         return Response(SubscriptionSerializer(found).data)
 

@@ -9,14 +9,16 @@ class GrdfAccessConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from grdf_access import read_guard
+        from grdf_access import read_guard, webhooks
         from grdf_access.sync import SOURCE
         from hub.series_access import register_read_guard
+        from hub.services.webhooks import register as register_webhooks
         from hub.signals import demo_seeded
 
         demo_seeded.connect(_seed_demo, dispatch_uid="grdf_access.demo")
         # hub's series API serves GRDF points only inside the consent, like this app's pages.
         register_read_guard(source=SOURCE, guard=read_guard.refusal)
+        register_webhooks(webhooks.CHANNEL)
 
 
 def _seed_demo(sender: Any, *, organisation: Any, today: Any, **kwargs: Any) -> None:

@@ -19,7 +19,15 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.fields import EncryptedTextField
 from hub.http import urlsafety
-from hub.models import MeteringPoint, Notification, Organisation, Quality, Series
+from hub.models import (
+    AbstractWebhookDelivery,
+    DeliveryStatus,
+    MeteringPoint,
+    Notification,
+    Organisation,
+    Quality,
+    Series,
+)
 
 
 class DataType(models.TextChoices):
@@ -472,41 +480,26 @@ class AlertWebhook(models.Model):
         return self.url
 
 
-class AlertDeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("en attente")
-    DELIVERED = "delivered", _("acquitté")
-    FAILED = "failed", _("abandonné")
+AlertDeliveryStatus = DeliveryStatus  # the hub's, shared by every app's deliveries
 
 
-class AlertDelivery(models.Model):
+class AlertDelivery(AbstractWebhookDelivery):
     """One alert sent to one webhook, retried until acknowledged (2xx) or given up."""
+
+    endpoint_field = "webhook"
 
     webhook = models.ForeignKey(AlertWebhook, on_delete=models.CASCADE, related_name="deliveries")
     notification = models.ForeignKey(
         Notification, on_delete=models.CASCADE, related_name="grdf_alert_deliveries"
     )
-    payload = models.JSONField()
-    status = models.CharField(
-        max_length=16, choices=AlertDeliveryStatus.choices, default=AlertDeliveryStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField()
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(AbstractWebhookDelivery.Meta):
         verbose_name = _("envoi d'alerte GRDF")
         verbose_name_plural = _("envois d'alertes GRDF")
-        ordering = ("-created_at",)
         constraints = [
+            *AbstractWebhookDelivery.Meta.constraints,
             models.UniqueConstraint(
                 fields=["webhook", "notification"], name="grdf_alert_delivery_unique"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(status__in=AlertDeliveryStatus.values),
-                name="grdf_alert_delivery_status_valid",
             ),
         ]
 

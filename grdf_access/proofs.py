@@ -11,13 +11,13 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 
 from grdf_access.gateway import Gateway, GatewayError, ProofFile
 from grdf_access.models import AccessRight, Proof, ProofStatus
+from hub.actors import NOBODY, Actor
 from hub.services import audit
 
 MAX_FILES = 3
@@ -71,8 +71,7 @@ def upload_proofs(
     uploads: Sequence[Upload],
     gateway: Gateway,
     now: dt.datetime,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> list[Proof]:
     """Check, send to GRDF, then keep the files; the control moves to "en cours de vérification"."""
     if right.proof_status not in (ProofStatus.AWAITED, ProofStatus.KO):
@@ -117,7 +116,6 @@ def upload_proofs(
                 "proof_status": right.proof_status,
                 "files": [{"name": p.filename, "sha256": p.sha256, "size": p.size} for p in proofs],
             },
-            ip=ip,
             at=now,
         )
     return proofs

@@ -16,6 +16,7 @@ from django.db.models import Max
 
 from grdf_access.models import FINAL_STATES, AccessRight, Pce, Revision, Snapshot
 from grdf_access.sync import SOURCE
+from hub.actors import Actor
 from hub.models import Point, Series
 from hub.services import audit
 
@@ -66,7 +67,7 @@ def purge(*, today: dt.date, now: dt.datetime, days: int | None = None) -> Purge
                 report.snapshots += snapshots
                 audit.record(
                     action="grdf.data.purged",
-                    actor_label="grdf_purge",
+                    actor=Actor.system("grdf_purge"),
                     organisation=pce.organisation,
                     target=pce,
                     after={"points": points, "snapshots": snapshots, "cutoff": cutoff},

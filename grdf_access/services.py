@@ -33,9 +33,12 @@ from grdf_access.models import (
     SubscriptionState,
 )
 from grdf_access.specs import RightSpec
+from hub.actors import NOBODY, Actor
 from hub.clock import local_day_of
 from hub.models import MeteringPoint, MeteringPointKind, Organisation
 from hub.services import audit
+
+GRDF = Actor.system("GRDF")  # what GRDF itself changed, seen by a sync
 
 
 class RightError(ValueError):
@@ -119,6 +122,7 @@ def declaration_of(right: AccessRight) -> Declaration:
     )
 
 
+@transaction.atomic
 def ensure_pce(
     *,
     organisation: Organisation,
@@ -150,6 +154,7 @@ def ensure_pce(
     if created:
         audit.record(
             action="grdf.pce.created",
+            actor=NOBODY,
             organisation=organisation,
             target=pce,
             after={
@@ -216,8 +221,7 @@ def create_rights(
     organisation: Organisation,
     specs: Sequence[RightSpec],
     now: dt.datetime,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> list[AccessRight]:
     """Create local rights (state "À déclarer") for every spec, all or none."""
     with transaction.atomic():
@@ -230,7 +234,6 @@ def create_rights(
                 organisation=organisation,
                 target=right,
                 after=snapshot(right),
-                ip=ip,
                 at=now,
             )
             rights.append(right)
@@ -242,8 +245,7 @@ def send_declaration(
     right: AccessRight,
     gateway: Gateway,
     now: dt.datetime,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> AccessRight:
     """Declare a local right to GRDF; a refusal leaves it "Rejetée" with GRDF's reason."""
     if right.state != RightState.DRAFT:
@@ -255,32 +257,32 @@ def send_declaration(
         right.state = RightState.DECLARATION_FAILED
         right.state_reason = exc.reason[:300]
         right.state_changed_at = now
-        right.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
-        audit.record(
-            action="grdf.right.declaration_failed",
-            actor=actor,
-            organisation=right.organisation,
-            target=right,
-            before=before,
-            after={**snapshot(right), "reason": exc.reason},
-            ip=ip,
-            at=now,
-        )
+        with transaction.atomic():
+            right.save(update_fields=["state", "state_reason", "state_changed_at", "updated_at"])
+            audit.record(
+                action="grdf.right.declaration_failed",
+                actor=actor,
+                organisation=right.organisation,
+                target=right,
+                before=before,
+                after={**snapshot(right), "reason": exc.reason},
+                at=now,
+            )
         return right
     right.grdf_id = remote.grdf_id
     _apply_remote(right, remote, now=now)
     right.last_synced_at = now
-    right.save()
-    audit.record(
-        action="grdf.right.declared",
-        actor=actor,
-        organisation=right.organisation,
-        target=right,
-        before=before,
-        after=snapshot(right),
-        ip=ip,
-        at=now,
-    )
+    with transaction.atomic():
+        right.save()
+        audit.record(
+            action="grdf.right.declared",
+            actor=actor,
+            organisation=right.organisation,
+            target=right,
+            before=before,
+            after=snapshot(right),
+            at=now,
+        )
     return right
 
 
@@ -290,11 +292,10 @@ def declare_rights(
     specs: Sequence[RightSpec],
     gateway: Gateway,
     now: dt.datetime,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> list[AccessRight]:
-    rights = create_rights(organisation=organisation, specs=specs, now=now, actor=actor, ip=ip)
-    return [send_declaration(right=r, gateway=gateway, now=now, actor=actor, ip=ip) for r in rights]
+    rights = create_rights(organisation=organisation, specs=specs, now=now, actor=actor)
+    return [send_declaration(right=r, gateway=gateway, now=now, actor=actor) for r in rights]
 
 
 @dataclass(frozen=True)
@@ -313,8 +314,7 @@ def modify_right(
     gateway: Gateway,
     now: dt.datetime,
     today: dt.date,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> AccessRight:
     """Change the consent end, the data range or the types, at GRDF then here."""
     if right.state in FINAL_STATES or right.state == RightState.DRAFT:
@@ -352,7 +352,6 @@ def modify_right(
             target=right,
             before=before,
             after=snapshot(right),
-            ip=ip,
             at=now,
         )
     return right
@@ -364,8 +363,7 @@ def terminate_right(
     gateway: Gateway,
     now: dt.datetime,
     today: dt.date,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> AccessRight:
     """End the right today at the supplier's initiative (résiliation)."""
     return _end_right(
@@ -376,7 +374,6 @@ def terminate_right(
         state=RightState.TERMINATED,
         action="grdf.right.terminated",
         actor=actor,
-        ip=ip,
     )
 
 
@@ -386,8 +383,7 @@ def revoke_right(
     gateway: Gateway,
     now: dt.datetime,
     today: dt.date,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> AccessRight:
     """Revoke the right (the customer withdrew consent): nothing is fetched or shown after."""
     return _end_right(
@@ -398,7 +394,6 @@ def revoke_right(
         state=RightState.REVOKED,
         action="grdf.right.revoked",
         actor=actor,
-        ip=ip,
     )
 
 
@@ -410,8 +405,7 @@ def _end_right(
     today: dt.date,
     state: RightState,
     action: str,
-    actor: Any,
-    ip: str | None,
+    actor: Actor,
 ) -> AccessRight:
     if right.state in FINAL_STATES:
         raise RightError("state", f"le droit est déjà {right.get_state_display().lower()}")
@@ -439,7 +433,6 @@ def _end_right(
             target=right,
             before=before,
             after=snapshot(right),
-            ip=ip,
             at=now,
         )
     return right
@@ -525,7 +518,7 @@ def _imported_right(
         )
         audit.record(
             action="grdf.right.imported",
-            actor_label="GRDF",
+            actor=GRDF,
             organisation=organisation,
             target=right,
             after={**snapshot(right), "external": True},
@@ -589,7 +582,7 @@ def sync_rights(
                 FetchBackoff.objects.filter(pce_id=right.pce_id).delete()
                 audit.record(
                     action="grdf.right.state_changed" if state_changed else "grdf.right.updated",
-                    actor_label="GRDF",
+                    actor=GRDF,
                     organisation=organisation,
                     target=right,
                     before=before,
@@ -651,8 +644,7 @@ def subscribe(
     gateway: Gateway,
     now: dt.datetime,
     today: dt.date,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> Subscription:
     check_subscription(pce=pce, kind=kind, start=start, end=end, today=today)
     try:
@@ -675,7 +667,6 @@ def subscribe(
             organisation=pce.organisation,
             target=made,
             after={"pce": pce.identifier, "kind": kind, "start": start, "end": end},
-            ip=ip,
             at=now,
         )
     return made
@@ -687,8 +678,7 @@ def cancel_subscription(
     gateway: Gateway,
     now: dt.datetime,
     today: dt.date,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> Subscription:
     if subscription.state == SubscriptionState.CANCELLED:
         raise RightError("state", "l'abonnement est déjà résilié")
@@ -708,7 +698,6 @@ def cancel_subscription(
             target=subscription,
             before=before,
             after={"state": subscription.state, "end": subscription.end},
-            ip=ip,
             at=now,
         )
     return subscription

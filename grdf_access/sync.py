@@ -39,6 +39,7 @@ from grdf_access.models import (
     SnapshotKind,
 )
 from hub import quantities
+from hub.actors import Actor
 from hub.clock import gas_day_bounds, gas_day_of, local_day_of
 from hub.models import (
     Organisation,
@@ -516,6 +517,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
+@transaction.atomic
 def store_snapshot(
     *, pce: Pce, kind: str, data: dict[str, Any], now: dt.datetime
 ) -> Snapshot | None:
@@ -541,7 +543,7 @@ def store_snapshot(
     _learn_from_snapshot(pce, kind, data)
     audit.record(
         action="grdf.snapshot.changed",
-        actor_label="GRDF",
+        actor=Actor.system("GRDF"),
         organisation=pce.organisation,
         target=pce,
         after={"kind": kind, "changes": snapshot.changes},

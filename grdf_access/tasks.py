@@ -11,12 +11,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from grdf_access import csv_import, export, selectors, services, webhooks
+from grdf_access import csv_import, export, selectors, services
 from grdf_access.adict_gateway import gateway_for
 from grdf_access.gateway import GatewayError
-from grdf_access.models import AccessRight, AlertDelivery, AlertDeliveryStatus, Pce, RightState
+from grdf_access.models import AccessRight, Pce, RightState
 from grdf_access.purge import purge
 from grdf_access.sync import full_sync
+from hub.actors import Actor
 from hub.clock import local_day_of
 from hub.models import Job, Organisation
 from hub.services.jobs import JobFailed, JobOutcome, Progress, job_task
@@ -127,7 +128,6 @@ def import_job(*, job: Job, progress: Progress) -> JobOutcome:
     specs = [spec for _line, spec in parsed.specs]
     progress(0, len(specs))
     rights: list[AccessRight] = []
-    actor = job.actor
     with gateway_for(job.organisation) as gateway:
         for start in range(0, len(specs), IMPORT_CHUNK):
             rights += services.declare_rights(
@@ -135,8 +135,7 @@ def import_job(*, job: Job, progress: Progress) -> JobOutcome:
                 specs=specs[start : start + IMPORT_CHUNK],
                 gateway=gateway,
                 now=_now(),
-                actor=actor,
-                ip=job.params.get("ip"),
+                actor=Actor(user=job.actor, label=job.actor_label, ip=job.params.get("ip")),
             )
             progress(len(rights))
     refused = [r for r in rights if r.state == RightState.DECLARATION_FAILED]
@@ -193,19 +192,3 @@ def export_job(*, job: Job, progress: Progress) -> JobOutcome:
         filename=name,
         content_type=content_type,
     )
-
-
-@shared_task(bind=True, queue="default", ignore_result=True, max_retries=None)
-def deliver_alert(self, *, delivery_pk: int) -> str:
-    delivery = (
-        AlertDelivery.objects.select_related("webhook")
-        .filter(pk=delivery_pk, status=AlertDeliveryStatus.PENDING)
-        .first()
-    )
-    if delivery is None:
-        return "skipped"
-    if webhooks.attempt(delivery=delivery, now=timezone.now()):
-        return "delivered"
-    if delivery.status == AlertDeliveryStatus.FAILED:
-        return "failed"
-    raise self.retry(countdown=webhooks.retry_delay(delivery.attempts))

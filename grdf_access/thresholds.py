@@ -22,6 +22,7 @@ from django.db.models import Max, Sum
 from grdf_access import consent
 from grdf_access.models import DataType, Pce, Threshold, ThresholdFrequency
 from hub import quantities
+from hub.actors import NOBODY, Actor
 from hub.clock import gas_day_bounds, gas_day_of
 from hub.models import Organisation, Point, Quality, Series, Severity
 from hub.services import audit
@@ -181,8 +182,7 @@ def save_threshold(
     before_percent: int,
     notify_after: bool,
     emails: Iterable[str],
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
     now: dt.datetime,
 ) -> Threshold:
     if pce.organisation_id != organisation.pk:
@@ -218,15 +218,12 @@ def save_threshold(
             organisation=organisation,
             target=threshold,
             after=_public(threshold),
-            ip=ip,
             at=now,
         )
     return threshold
 
 
-def delete_threshold(
-    *, threshold: Threshold, actor: Any = None, ip: str | None = None, now: dt.datetime
-) -> None:
+def delete_threshold(*, threshold: Threshold, actor: Actor = NOBODY, now: dt.datetime) -> None:
     with transaction.atomic():
         audit.record(
             action="grdf.threshold.deleted",
@@ -234,7 +231,6 @@ def delete_threshold(
             organisation=threshold.organisation,
             target=threshold,
             before=_public(threshold),
-            ip=ip,
             at=now,
         )
         threshold.delete()

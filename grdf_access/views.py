@@ -54,6 +54,7 @@ from grdf_access.models import (
     Threshold,
 )
 from grdf_access.sync import CONSUMPTION_TYPES
+from hub.actors import Actor
 from hub.clock import local_day_of
 from hub.models import Organisation, Role
 from hub.netaddr import client_ip
@@ -146,8 +147,7 @@ def right_new(request: HttpRequest) -> HttpResponse:
                         specs=[spec],
                         gateway=gateway,
                         now=_now(),
-                        actor=request.user,
-                        ip=client_ip(request),
+                        actor=Actor.from_request(request),
                     )
             except services.RightError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
@@ -263,8 +263,7 @@ def rights_import(request: HttpRequest) -> HttpResponseBase:
                     specs=[s for _line, s in report.specs],
                     gateway=gateway,
                     now=_now(),
-                    actor=request.user,
-                    ip=client_ip(request),
+                    actor=Actor.from_request(request),
                 )
             _declared_message(request, rights)
             return redirect("grdf:rights")
@@ -308,8 +307,7 @@ def right_detail(request: HttpRequest, right_pk: int) -> HttpResponse:
                         gateway=gateway,
                         now=_now(),
                         today=_today(),
-                        actor=request.user,
-                        ip=client_ip(request),
+                        actor=Actor.from_request(request),
                     )
             except services.RightError as exc:
                 form.add_error(None, exc.reason)
@@ -339,8 +337,7 @@ def _end(request: HttpRequest, right_pk: int, *, revoke: bool) -> HttpResponseBa
                 gateway=gateway,
                 now=_now(),
                 today=_today(),
-                actor=request.user,
-                ip=client_ip(request),
+                actor=Actor.from_request(request),
             )
     except services.RightError as exc:
         messages.error(request, exc.reason)
@@ -525,8 +522,7 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
                     before_percent=data["before_percent"],
                     notify_after=data["notify_after"],
                     emails=data["emails"],
-                    actor=request.user,
-                    ip=client_ip(request),
+                    actor=Actor.from_request(request),
                     now=_now(),
                 )
             except thresholds.ThresholdError as exc:
@@ -555,9 +551,7 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
 @role_required(Role.OPERATOR)
 def threshold_delete(request: HttpRequest, threshold_pk: int) -> HttpResponseBase:
     found = get_object_or_404(Threshold, pk=threshold_pk, organisation=_organisation(request))
-    thresholds.delete_threshold(
-        threshold=found, actor=request.user, ip=client_ip(request), now=_now()
-    )
+    thresholds.delete_threshold(threshold=found, actor=Actor.from_request(request), now=_now())
     messages.success(request, "Seuil supprimé.")
     return redirect("grdf:thresholds")
 
@@ -596,8 +590,7 @@ def proofs_upload(request: HttpRequest, right_pk: int) -> HttpResponseBase:
                 uploads=uploads,
                 gateway=gateway,
                 now=_now(),
-                actor=request.user,
-                ip=client_ip(request),
+                actor=Actor.from_request(request),
             )
     except proofs.ProofError as exc:
         messages.error(request, f"PCE {right.pce.identifier} : {exc.reason}.")
@@ -631,8 +624,7 @@ def _start_job(
             task=task,
             params=params,
             now=_now(),
-            actor=request.user,
-            ip=client_ip(request),
+            actor=Actor.from_request(request),
         )
     except jobs.BrokerUnavailable as exc:
         return render(request, "portal/job.html", {"job": exc.job}, status=503)
@@ -675,8 +667,7 @@ def subscriptions_view(request: HttpRequest) -> HttpResponse:
                         gateway=gateway,
                         now=_now(),
                         today=_today(),
-                        actor=request.user,
-                        ip=client_ip(request),
+                        actor=Actor.from_request(request),
                     )
             except services.RightError as exc:
                 field = {"kind": "kind", "start": "start", "end": "end"}.get(exc.field)
@@ -709,8 +700,7 @@ def subscription_cancel(request: HttpRequest, subscription_pk: int) -> HttpRespo
                 gateway=gateway,
                 now=_now(),
                 today=_today(),
-                actor=request.user,
-                ip=client_ip(request),
+                actor=Actor.from_request(request),
             )
     except services.RightError as exc:
         messages.error(request, f"Résiliation impossible : {exc.reason}")
@@ -755,8 +745,7 @@ def subscriptions_import(request: HttpRequest) -> HttpResponse:
                             gateway=gateway,
                             now=_now(),
                             today=_today(),
-                            actor=request.user,
-                            ip=client_ip(request),
+                            actor=Actor.from_request(request),
                         )
                         made += 1
                     except services.RightError as exc:

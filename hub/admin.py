@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from hub import quantities
+from hub.actors import Actor
 from hub.models import (
     ApiToken,
     AuditEvent,
@@ -162,18 +163,15 @@ class ProviderCredentialAdmin(admin.ModelAdmin):
     list_filter = ["provider", "organisation"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        from hub.netaddr import client_ip
         from hub.services.credentials import save_credential
 
         save_credential(
             credential=obj,
             secret=form.cleaned_data.get("secret") or None,
-            actor=request.user,
-            ip=client_ip(request),
+            actor=Actor.from_request(request),
         )
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        from hub.netaddr import client_ip
         from hub.services.credentials import delete_credential
 
-        delete_credential(credential=obj, actor=request.user, ip=client_ip(request))
+        delete_credential(credential=obj, actor=Actor.from_request(request))

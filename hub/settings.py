@@ -334,6 +334,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600,
         "kwargs": {"keep_days": 90},
     },
+    # Every app's webhook deliveries left pending (broker away, lost retry) are sent again.
+    "sweep-webhook-deliveries": {
+        "task": "hub.tasks.sweep_webhook_deliveries",
+        "schedule": 60,
+    },
 }
 
 LOGGING = {
@@ -519,10 +524,6 @@ TIC_DRIFT_THRESHOLD_SECONDS = env.float("TIC_DRIFT_THRESHOLD_SECONDS", default=6
 TIC_SILENCE_SECONDS = env.float("TIC_SILENCE_SECONDS", default=10.0)
 # A meter's state row (portal, state API) is rewritten at most this often, at once on an event.
 TIC_STATE_INTERVAL_SECONDS = env.float("TIC_STATE_INTERVAL_SECONDS", default=5.0)
-CELERY_BEAT_SCHEDULE["tic-sweep-pending-deliveries"] = {
-    "task": "tic.tasks.sweep_pending_deliveries",
-    "schedule": 60,
-}
 
 # --- Flex Ready market signals ---
 # The supplier's price/CO2 signal (Flex Ready Annex 2) and RTE Ecowatt v5; on the embedded

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from hub.netaddr import client_ip
+from hub.actors import Actor
 from smartoa import services
 from smartoa.models import (
     Contract,
@@ -90,8 +90,7 @@ class ContractAdmin(admin.ModelAdmin):
         services.save_contract(
             contract=obj,
             api_token=form.cleaned_data.get("api_token") or None,
-            actor=request.user,
-            ip=client_ip(request),
+            actor=Actor.from_request(request),
         )
 
 

@@ -12,7 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from hub.fields import EncryptedTextField
 from hub.http.urlsafety import UnsafeWebhookURL, check_url
 from hub.identifiers import OA_CONTRACT_PATTERN
-from hub.models import ApiToken, MeteringPoint, Organisation, Site
+from hub.models import (
+    AbstractWebhookDelivery,
+    ApiToken,
+    MeteringPoint,
+    Organisation,
+    Site,
+)
+from hub.models import (
+    DeliveryStatus as DeliveryStatus,  # re-exported: the delivery rows use the hub's
+)
 
 # The API's periods are minutes apart at the finest; polling faster than this only loads it.
 MIN_POLL_INTERVAL = 60
@@ -244,13 +253,7 @@ class WebhookEndpoint(models.Model):
         return self.url
 
 
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("en attente")
-    DELIVERED = "delivered", _("acquitté")
-    FAILED = "failed", _("abandonné")
-
-
-class WebhookDelivery(models.Model):
+class WebhookDelivery(AbstractWebhookDelivery):
     """One notification of one version to one endpoint, retried until acknowledged (2xx)."""
 
     endpoint = models.ForeignKey(
@@ -259,27 +262,13 @@ class WebhookDelivery(models.Model):
     version = models.ForeignKey(
         ScheduleVersion, on_delete=models.CASCADE, related_name="deliveries"
     )
-    payload = models.JSONField()
-    status = models.CharField(
-        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(AbstractWebhookDelivery.Meta):
         verbose_name = _("envoi de webhook")
         verbose_name_plural = _("envois de webhook")
-        ordering = ("-created_at",)
         constraints = [
+            *AbstractWebhookDelivery.Meta.constraints,
             models.UniqueConstraint(fields=["endpoint", "version"], name="smartoa_delivery_unique"),
-            models.CheckConstraint(
-                condition=models.Q(status__in=DeliveryStatus.values),
-                name="smartoa_delivery_status_valid",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 
+from hub.actors import NOBODY, Actor
 from hub.http import ProviderError
 from hub.http.urlsafety import UnsafeWebhookURL, check_url
 from hub.identifiers import InvalidIdentifier, normalise
@@ -82,8 +83,7 @@ def create_contract(
     metering_point: MeteringPoint | None = None,
     poll_interval: int = 300,
     enabled: bool = True,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> Contract:
     try:
         contract_id = normalise("oa_site", contract_id)
@@ -114,7 +114,6 @@ def create_contract(
             organisation=organisation,
             target=contract,
             after=_public_fields(contract),
-            ip=ip,
         )
     return contract
 
@@ -125,8 +124,7 @@ def set_credentials(
     account_id: str,
     api_token: str,
     auth_scheme: str,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> None:
     """Replace the contract's Smart OA account and token (after the holder regenerated it)."""
     if not api_token.strip():
@@ -147,13 +145,10 @@ def set_credentials(
             target=contract,
             before=before,
             after={**_public_fields(contract), "api_token_changed": True},
-            ip=ip,
         )
 
 
-def save_contract(
-    *, contract: Contract, api_token: str | None, actor: Any = None, ip: str | None = None
-) -> None:
+def save_contract(*, contract: Contract, api_token: str | None, actor: Actor = NOBODY) -> None:
     """Save a contract edited in a form; ``api_token`` None keeps the stored token."""
     created = contract.pk is None
     before = None if created else _public_fields(Contract.objects.get(pk=contract.pk))
@@ -168,7 +163,6 @@ def save_contract(
             target=contract,
             before=before,
             after={**_public_fields(contract), "api_token_changed": bool(api_token)},
-            ip=ip,
         )
 
 
@@ -183,8 +177,7 @@ def update_contract(
     metering_point: MeteringPoint | None,
     poll_interval: int,
     enabled: bool,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> Contract:
     """Change a contract's settings; ``api_token`` None or blank keeps the stored token.
 
@@ -216,7 +209,6 @@ def update_contract(
             target=contract,
             before=before,
             after={**_public_fields(contract), "api_token_changed": bool(token)},
-            ip=ip,
         )
     return contract
 
@@ -263,8 +255,7 @@ def enter_schedule(
     contract: Contract,
     schedule: Schedule,
     now: dt.datetime,
-    actor: Any,
-    ip: str | None = None,
+    actor: Actor,
 ) -> ScheduleVersion:
     """Keep a schedule an operator typed or pasted from EDF OA's web portal (API unreachable).
 
@@ -280,9 +271,7 @@ def enter_schedule(
         with transaction.atomic():
             [stored] = versions.store(
                 items=[
-                    versions.Incoming(
-                        contract, schedule, source=VersionSource.MANUAL, actor=actor, ip=ip
-                    )
+                    versions.Incoming(contract, schedule, source=VersionSource.MANUAL, actor=actor)
                 ],
                 now=now,
             )
@@ -333,9 +322,7 @@ def claim_due_contracts(*, now: dt.datetime, limit: int = 5000) -> list[int]:
 # --- Portal actions: contacts, webhook target, controller tokens --------------------------------
 
 
-def set_contacts(
-    *, contract: Contract, contacts: list[str], actor: Any = None, ip: str | None = None
-) -> None:
+def set_contacts(*, contract: Contract, contacts: list[str], actor: Actor = NOBODY) -> None:
     """Replace the addresses told by e-mail of new or changed stops."""
     cleaned = sorted({c.strip().lower() for c in contacts if c.strip()})
     try:
@@ -353,7 +340,6 @@ def set_contacts(
             target=contract,
             before={"contacts": before},
             after={"contacts": cleaned},
-            ip=ip,
         )
 
 
@@ -373,8 +359,7 @@ def set_contract_webhook(
     url: str,
     secret: str | None,
     enabled: bool = True,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> WebhookEndpoint:
     """Create or change the contract's own webhook; ``secret`` None keeps the stored one.
 
@@ -404,7 +389,6 @@ def set_contract_webhook(
             target=endpoint,
             before=before,
             after={"url": url, "enabled": enabled, "secret_changed": bool(secret)},
-            ip=ip,
         )
     return endpoint
 
@@ -415,8 +399,7 @@ def grant_controller_token(
     name: str,
     allowed_networks: list[str],
     expires_at: dt.datetime | None = None,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> IssuedToken:
     """A new read-only hub API token that sees this contract only, from these networks only.
 
@@ -432,7 +415,6 @@ def grant_controller_token(
             scopes=["read"],
             expires_at=expires_at,
             actor=actor,
-            ip=ip,
         )
         access = ControllerAccess.objects.create(token=issued.token, contract=contract)
         audit.record(
@@ -441,7 +423,6 @@ def grant_controller_token(
             organisation=contract.organisation,
             target=access,
             after={"token": issued.token.prefix, "contract": contract.contract_id},
-            ip=ip,
         )
     return issued
 
@@ -455,11 +436,11 @@ def controller_tokens(*, contract: Contract) -> list[ApiToken]:
 
 
 def revoke_controller_token(
-    *, contract: Contract, token_pk: int, now: dt.datetime, actor: Any = None, ip: str | None = None
+    *, contract: Contract, token_pk: int, now: dt.datetime, actor: Actor = NOBODY
 ) -> ApiToken:
     """Revoke a token that has access to this contract; ApiToken.DoesNotExist otherwise."""
     token = ApiToken.objects.get(
         pk=token_pk, organisation_id=contract.organisation_id, smartoa_access__contract=contract
     )
-    revoke_token(token=token, now=now, actor=actor, ip=ip)
+    revoke_token(token=token, now=now, actor=actor)
     return token

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from smartoa import polling, services, webhooks
+from smartoa import polling, services
 from smartoa.client import SmartOAClient
-from smartoa.models import Contract, DeliveryStatus, WebhookDelivery
+from smartoa.models import Contract
 
 logger = logging.getLogger(__name__)
 
@@ -33,22 +33,6 @@ def poll_contract(*, contract_pk: int) -> str:
         return "skipped"
     result = polling.poll_contract(contract=contract, now=timezone.now(), client=_client())
     return result.outcome
-
-
-@shared_task(bind=True, queue="default", ignore_result=True, max_retries=None)
-def deliver_webhook(self, *, delivery_pk: int) -> str:
-    delivery = (
-        WebhookDelivery.objects.select_related("endpoint")
-        .filter(pk=delivery_pk, status=DeliveryStatus.PENDING)
-        .first()
-    )
-    if delivery is None:
-        return "skipped"
-    if webhooks.attempt(delivery=delivery, now=timezone.now()):
-        return "delivered"
-    if delivery.status == DeliveryStatus.FAILED:
-        return "failed"
-    raise self.retry(countdown=webhooks.retry_delay(delivery.attempts))
 
 
 @shared_task(queue="polling", ignore_result=True)

@@ -12,13 +12,13 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
+from hub.actors import Actor
 from hub.services import audit
+from hub.services import webhooks as hub_webhooks
 from smartoa import notices, webhooks
 from smartoa.client import Schedule
 from smartoa.models import Contract, ScheduleVersion, StopEpisode, VersionSource, WebhookEndpoint
@@ -27,6 +27,7 @@ from smartoa.schedule import Episode, diff_episodes
 logger = logging.getLogger(__name__)
 
 POLLER_LABEL = "smartoa poller"
+POLLER = Actor.system(POLLER_LABEL)
 ACTIONS = {
     VersionSource.API: "smartoa.schedule.published",
     VersionSource.MANUAL: "smartoa.schedule.entered",
@@ -40,8 +41,7 @@ class Incoming:
     contract: Contract
     schedule: Schedule
     source: str = VersionSource.API
-    actor: Any = None
-    ip: str | None = None
+    actor: Actor = POLLER
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,6 @@ def _insert(
         audit.build(
             at=now,
             actor=item.actor,
-            actor_label="" if item.actor is not None else POLLER_LABEL,
             organisation=item.contract.organisation,
             action=ACTIONS[VersionSource(item.source)],
             target=version,
@@ -148,7 +147,6 @@ def _insert(
                 "episodes": [e.as_json() for e in episodes],
                 "diff": version.diff,
             },
-            ip=item.ip,
         )
         for item, version, episodes in new
     )
@@ -206,17 +204,4 @@ def _tell(
             organisation_ids={v.contract.organisation_id for v in told}
         )
     deliveries = webhooks.create_deliveries_many(versions=told, endpoints=endpoints)
-    if deliveries:
-        transaction.on_commit(partial(enqueue_deliveries, delivery_pks=[d.pk for d in deliveries]))
-
-
-def enqueue_deliveries(*, delivery_pks: list[int]) -> None:
-    """Queue a batch's deliveries from one callback once committed (each is its own task,
-    retried on its own; Celery's producer pool keeps the broker connection between them)."""
-    from smartoa.tasks import deliver_webhook  # the tasks module imports this one
-
-    for delivery_pk in delivery_pks:
-        try:
-            deliver_webhook.apply_async(kwargs={"delivery_pk": delivery_pk})
-        except Exception:  # broker away: the delivery stays pending, shown on the contract page
-            logger.warning("smartoa: webhook delivery %s not queued", delivery_pk)
+    hub_webhooks.enqueue(deliveries=deliveries)

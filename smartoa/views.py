@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hub.actors import Actor
 from hub.clock import format_local, local_day_of
 from hub.models import ApiToken, Role
-from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 from hub.services.tokens import IssuedToken, TokenSpecError
 from smartoa import billing, loadcurve, manual, selectors, services, tasks
@@ -174,8 +174,7 @@ def set_contacts(request: HttpRequest, contract_id: str) -> HttpResponse:
             services.set_contacts(
                 contract=contract,
                 contacts=form.cleaned_data["contacts"],
-                actor=request.user,
-                ip=client_ip(request),
+                actor=Actor.from_request(request),
             )
         except services.ContractSpecError as exc:
             form.add_error("contacts", exc.reason)
@@ -197,8 +196,7 @@ def set_credentials(request: HttpRequest, contract_id: str) -> HttpResponse:
                 account_id=form.cleaned_data["account_id"],
                 api_token=form.cleaned_data["api_token"],
                 auth_scheme=form.cleaned_data["auth_scheme"],
-                actor=request.user,
-                ip=client_ip(request),
+                actor=Actor.from_request(request),
             )
         except services.ContractSpecError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
@@ -221,8 +219,7 @@ def set_webhook(request: HttpRequest, contract_id: str) -> HttpResponse:
                 url=form.cleaned_data["url"],
                 secret=form.cleaned_data["secret"] or None,
                 enabled=form.cleaned_data["enabled"],
-                actor=request.user,
-                ip=client_ip(request),
+                actor=Actor.from_request(request),
             )
         except services.ContractSpecError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
@@ -245,8 +242,7 @@ def create_token(request: HttpRequest, contract_id: str) -> HttpResponse:
                 name=form.cleaned_data["name"].strip(),
                 allowed_networks=form.cleaned_data["allowed_networks"],
                 expires_at=form.expires_at(),
-                actor=request.user,
-                ip=client_ip(request),
+                actor=Actor.from_request(request),
             )
         except TokenSpecError as exc:
             field = exc.field if exc.field in form.fields else None
@@ -266,8 +262,7 @@ def revoke_token(request: HttpRequest, contract_id: str) -> HttpResponse:
             contract=contract,
             token_pk=int(request.POST.get("token", "")),
             now=_now(),
-            actor=request.user,
-            ip=client_ip(request),
+            actor=Actor.from_request(request),
         )
     except (ValueError, ApiToken.DoesNotExist):
         return HttpResponse(_("token : jeton inconnu pour ce contrat."), status=404)
@@ -314,8 +309,7 @@ def enter_schedule(request: HttpRequest, contract_id: str) -> HttpResponse:
                 contract=contract,
                 schedule=form.schedule(contract_id=contract.contract_id, now=now),
                 now=now,
-                actor=request.user,
-                ip=client_ip(request),
+                actor=Actor.from_request(request),
             )
         except (manual.ManualScheduleError, services.ContractSpecError) as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
@@ -361,8 +355,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
                 metering_point=data["metering_point"],
                 poll_interval=data["poll_interval"],
                 enabled=data["enabled"],
-                actor=request.user,
-                ip=client_ip(request),
+                actor=Actor.from_request(request),
             )
         except services.ContractSpecError as exc:
             form.add_error(exc.field if exc.field in form.fields else "contract_id", exc.reason)
@@ -405,8 +398,7 @@ def contract_edit(request: HttpRequest, contract_id: str) -> HttpResponse:
                 metering_point=data["metering_point"],
                 poll_interval=data["poll_interval"],
                 enabled=data["enabled"],
-                actor=request.user,
-                ip=client_ip(request),
+                actor=Actor.from_request(request),
             )
         except services.ContractSpecError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.reason)

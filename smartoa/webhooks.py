@@ -1,9 +1,9 @@
-"""Telling plants of a new or changed stop: signed webhooks, retried until acknowledged.
+"""Telling plants of a new or changed stop: what is sent, and to which endpoints.
 
-Each body is signed with the endpoint's secret: ``X-SmartOA-Signature: sha256=<hex>`` is
-HMAC-SHA256 over ``<timestamp>.<body>``, with the timestamp (Unix seconds) in
-``X-SmartOA-Timestamp``, so a receiver can refuse replays. A 2xx answer acknowledges; anything
-else is retried by the task with a growing delay, up to ``MAX_ATTEMPTS``.
+Sending, signing, retries and re-sending are the hub's (``hub.services.webhooks``). Each body
+is signed with the endpoint's secret: ``X-SmartOA-Signature: sha256=<hex>`` is HMAC-SHA256 over
+``<timestamp>.<body>``, with the timestamp (Unix seconds) in ``X-SmartOA-Timestamp``, so a
+receiver can refuse replays. A 2xx answer acknowledges.
 """
 
 from __future__ import annotations
@@ -11,32 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import httpx
-
 from hub.clock import PARIS, format_local
-from hub.http import urlsafety
 from hub.http import webhooks as outgoing
-from smartoa.models import (
-    DeliveryStatus,
-    ScheduleVersion,
-    StopEpisode,
-    WebhookDelivery,
-    WebhookEndpoint,
+from hub.services import webhooks as deliveries
+from smartoa.models import ScheduleVersion, StopEpisode, WebhookDelivery, WebhookEndpoint
+
+CHANNEL = deliveries.Channel(
+    "smartoa.schedule", WebhookDelivery, header_prefix="X-SmartOA", provider="smartoa-webhook"
 )
-
-SIGNATURE_HEADER = "X-SmartOA-Signature"
-TIMESTAMP_HEADER = "X-SmartOA-Timestamp"
-MAX_ATTEMPTS = 10
-FIRST_DELAY = 30  # seconds, doubled at each failure
-MAX_DELAY = 3600
-
+SIGNATURE_HEADER, TIMESTAMP_HEADER = CHANNEL.signature_header, CHANNEL.timestamp_header
 
 sign = outgoing.sign  # kept here: receivers' docs and tests name it with the headers
-
-
-def retry_delay(attempts: int) -> int:
-    """Seconds to wait after ``attempts`` failed attempts."""
-    return int(min(FIRST_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY))
 
 
 def payload_for(version: ScheduleVersion) -> dict[str, Any]:
@@ -145,31 +130,3 @@ def create_deliveries_many(
     WebhookDelivery.objects.bulk_create(new)
     fresh = iter(new)
     return [existing.get((e.pk, v.pk)) or next(fresh) for e, v in pairs]
-
-
-def attempt(
-    *,
-    delivery: WebhookDelivery,
-    now: dt.datetime,
-    transport: httpx.BaseTransport | None = None,
-    resolver: urlsafety.Resolver | None = None,
-) -> bool:
-    """POST the delivery once; records the outcome and returns whether it was acknowledged.
-
-    The target is checked again after DNS resolution and the request goes to the checked
-    address (see ``hub.http.urlsafety``); a refused target counts as a failed attempt.
-    """
-    return outgoing.attempt_delivery(
-        delivery=delivery,
-        url=delivery.endpoint.url,
-        secret=delivery.endpoint.secret,
-        now=now,
-        provider="smartoa-webhook",
-        signature_header=SIGNATURE_HEADER,
-        timestamp_header=TIMESTAMP_HEADER,
-        max_attempts=MAX_ATTEMPTS,
-        delivered=DeliveryStatus.DELIVERED,
-        failed=DeliveryStatus.FAILED,
-        transport=transport,
-        resolver=resolver,
-    )

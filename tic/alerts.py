@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from functools import partial
 
-from django.db import transaction
 from django.urls import reverse
 
+from hub.services import webhooks as deliveries
 from hub.services.notifications import notify, resolve
 from tic import webhooks
 from tic.models import EventKind, TicEvent, TicMeter
@@ -73,14 +72,5 @@ def raise_event(*, event: TicEvent, meter: TicMeter, now: dt.datetime) -> None:
         )
     else:
         resolve(organisation=organisation, source=SOURCE, dedupe_key=f"drift:{meter.pk}", now=now)
-    for delivery in webhooks.create_deliveries(event=event, meter=meter):
-        transaction.on_commit(partial(enqueue_delivery, delivery_pk=delivery.pk))
-
-
-def enqueue_delivery(*, delivery_pk: int) -> None:
-    from tic.tasks import deliver_webhook
-
-    try:
-        deliver_webhook.apply_async(kwargs={"delivery_pk": delivery_pk})
-    except Exception:  # broker away: beat's sweep sends pending deliveries later
-        logger.warning("tic: webhook delivery %s not queued; the sweep will send it", delivery_pk)
+    # Queued once the event is committed; the hub re-sends what the broker never got.
+    deliveries.enqueue(deliveries=webhooks.create_deliveries(event=event, meter=meter))

@@ -14,7 +14,15 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.fields import EncryptedTextField
 from hub.http.urlsafety import UnsafeWebhookURL, check_url
-from hub.models import MeteringPoint, MeteringPointKind, Organisation
+from hub.models import (
+    AbstractWebhookDelivery,
+    MeteringPoint,
+    MeteringPointKind,
+    Organisation,
+)
+from hub.models import (
+    DeliveryStatus as DeliveryStatus,  # re-exported: the delivery rows use the hub's
+)
 
 # The points a TIC meter can measure (a gas PCE has no TIC).
 MEASURED_KINDS = [
@@ -349,36 +357,18 @@ class TicWebhook(models.Model):
             raise ValidationError({"url": exc.reason}) from None
 
 
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("en attente")
-    DELIVERED = "delivered", _("acquitté")
-    FAILED = "failed", _("abandonné")
+class TicWebhookDelivery(AbstractWebhookDelivery):
+    endpoint_field = "webhook"
 
-
-class TicWebhookDelivery(models.Model):
     webhook = models.ForeignKey(TicWebhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(TicEvent, on_delete=models.CASCADE, related_name="deliveries")
-    payload = models.JSONField()
-    status = models.CharField(
-        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(AbstractWebhookDelivery.Meta):
         verbose_name = _("envoi de webhook TIC")
         verbose_name_plural = _("envois de webhook TIC")
-        ordering = ("-created_at",)
         constraints = [
+            *AbstractWebhookDelivery.Meta.constraints,
             models.UniqueConstraint(fields=["webhook", "event"], name="tic_delivery_unique"),
-            models.CheckConstraint(
-                condition=models.Q(status__in=DeliveryStatus.values),
-                name="tic_delivery_status_valid",
-            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from hub.actors import Actor
 from hub.models import MeteringPoint, Organisation
 from hub.services import audit
 from tic.models import MEASURED_KINDS, Baud, Family, TicPort
@@ -84,7 +85,7 @@ def add_port(
     baud: str = Baud.AUTO,
     metering_point: MeteringPoint | None = None,
     name: str = "",
-    actor_label: str,
+    actor: Actor,
     now: dt.datetime,
 ) -> TicPort:
     """Create an enabled port; ``tic_read`` picks it up. Raises PortError naming the field."""
@@ -116,7 +117,7 @@ def add_port(
         port.save()
         audit.record(
             action="tic.port_added",
-            actor_label=actor_label,
+            actor=actor,
             organisation=organisation,
             target=port,
             after={
@@ -131,7 +132,7 @@ def add_port(
     return port
 
 
-def disable_port(*, port: TicPort, actor_label: str, now: dt.datetime) -> bool:
+def disable_port(*, port: TicPort, actor: Actor, now: dt.datetime) -> bool:
     """Stop reading a port (kept, with its meters and series). False if it already was."""
     with transaction.atomic():
         locked = TicPort.objects.select_for_update().get(pk=port.pk)
@@ -141,7 +142,7 @@ def disable_port(*, port: TicPort, actor_label: str, now: dt.datetime) -> bool:
         locked.save(update_fields=["enabled"])
         audit.record(
             action="tic.port_disabled",
-            actor_label=actor_label,
+            actor=actor,
             organisation=locked.organisation,
             target=locked,
             before={"enabled": True},

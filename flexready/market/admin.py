@@ -20,7 +20,7 @@ from flexready.market.models import (
 )
 from flexready.market.services.supplier import UPLOAD_MAX_BYTES, upload_signal
 from flexready.market.supplier_client import SupplierSignalError
-from hub.netaddr import client_ip
+from hub.actors import Actor
 
 
 class SignalUploadForm(forms.Form):
@@ -74,8 +74,7 @@ class SupplierFeedAdmin(admin.ModelAdmin):
                     feed=feed,
                     body=form.cleaned_data["signal_file"].read(UPLOAD_MAX_BYTES + 1),
                     now=timezone.now(),
-                    actor=request.user,
-                    ip=client_ip(request),
+                    actor=Actor.from_request(request),
                 )
             except SupplierSignalError as exc:
                 form.add_error("signal_file", f"{exc.field} : {exc.reason}")

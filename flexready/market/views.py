@@ -16,9 +16,9 @@ from flexready.market import selectors
 from flexready.market.models import EcowattDay, SupplierFeed
 from flexready.market.services.supplier import FeedSpecError, follow_delivery_point, upload_signal
 from flexready.market.supplier_client import SupplierSignalError
+from hub.actors import Actor
 from hub.clock import PARIS, local_day_of, local_midnight
 from hub.models import MeteringPoint, MeteringPointKind, Role
-from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 
 DAYS = 4
@@ -141,8 +141,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             feed=feed,
             body=file.read(UPLOAD_READ),
             now=_now(),
-            actor=request.user,
-            ip=client_ip(request),
+            actor=Actor.from_request(request),
         )
     except SupplierSignalError as exc:
         messages.error(request, f"Signal refusé ({exc.field}) : {exc.reason}.")

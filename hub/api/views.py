@@ -16,10 +16,10 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hub.actors import Actor
 from hub.api import serializers as api
 from hub.api.permissions import OrganisationRole
 from hub.models import Aggregate, MeteringPoint, Series, Site
-from hub.netaddr import client_ip
 from hub.selectors.series import Step, read_points
 from hub.series_access import refusal
 from hub.services import audit
@@ -103,12 +103,10 @@ class MeteringPointViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
         with transaction.atomic():
             audit.record(
                 action="metering_point.deleted",
-                actor=self.request.user,
-                actor_label=str(self.request.user),
+                actor=Actor.from_request(self.request),
                 organisation=instance.organisation,
                 target=instance,
                 before={"kind": instance.kind, "identifier": instance.identifier},
-                ip=client_ip(self.request._request),
             )
             instance.delete()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hub.actors import Actor
 from hub.api.permissions import OrganisationRole
 from hub.control import selectors, services
 from hub.control.models import Command, ControllableLoad, ManualOverride
@@ -192,8 +193,8 @@ class ControlOverrideCancel(APIView):
         return Response(status=204)
 
 
-def _actor(request: Request) -> Any:
-    user = request.user
+def _actor(request: Request) -> Actor:
+    actor = Actor.from_request(request)
     if getattr(request, "auth", None) is not None and hasattr(request.auth, "name"):
-        return f"jeton {request.auth.name}"
-    return user
+        return replace(actor, label=f"jeton {request.auth.name}")
+    return actor

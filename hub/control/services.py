@@ -10,11 +10,11 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from hub.actors import Actor
 from hub.clock import local_day_bounds, local_day_of
 from hub.control import drivers, registry
 from hub.control.arbitration import DEFAULT, Decision, LoadState, Request, arbitrate
@@ -236,7 +236,7 @@ def _command(
     load.save()
     record(
         action="control.command",
-        actor_label=decision.holder,
+        actor=Actor(label=decision.holder),
         organisation=load.organisation,
         target=load,
         before={"value": previous},
@@ -276,7 +276,7 @@ def set_override(
     value: float,
     ends_at: dt.datetime,
     reason: str,
-    actor: Any,
+    actor: Actor,
     now: dt.datetime,
 ) -> ManualOverride:
     if ends_at <= now:
@@ -293,12 +293,11 @@ def set_override(
             reason=reason[:300] or "forçage manuel",
             starts_at=now,
             ends_at=ends_at,
-            created_by=str(actor)[:200],
+            created_by=actor.label[:200],
         )
         record(
             action="control.override_set",
             actor=actor,
-            actor_label=str(actor)[:200],
             organisation=load.organisation,
             target=load,
             after={"value": value, "ends_at": ends_at, "reason": override.reason},
@@ -307,14 +306,13 @@ def set_override(
     return override
 
 
-def cancel_override(*, override: ManualOverride, actor: Any, now: dt.datetime) -> None:
+def cancel_override(*, override: ManualOverride, actor: Actor, now: dt.datetime) -> None:
     with transaction.atomic():
         override.cancelled_at = now
         override.save(update_fields=["cancelled_at"])
         record(
             action="control.override_cancelled",
             actor=actor,
-            actor_label=str(actor)[:200],
             organisation=override.load.organisation,
             target=override.load,
             before={"value": override.value, "ends_at": override.ends_at},
@@ -322,7 +320,7 @@ def cancel_override(*, override: ManualOverride, actor: Any, now: dt.datetime) -
         )
 
 
-def set_dry_run(*, site: Site, dry_run: bool, actor: Any, now: dt.datetime) -> SiteControl:
+def set_dry_run(*, site: Site, dry_run: bool, actor: Actor, now: dt.datetime) -> SiteControl:
     with transaction.atomic():
         control = SiteControl.objects.select_for_update().get(pk=site_control(site=site).pk)
         before = control.dry_run
@@ -331,7 +329,6 @@ def set_dry_run(*, site: Site, dry_run: bool, actor: Any, now: dt.datetime) -> S
         record(
             action="control.dry_run",
             actor=actor,
-            actor_label=str(actor)[:200],
             organisation=site.organisation,
             target=site,
             before={"dry_run": before},

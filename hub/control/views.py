@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from hub.actors import Actor
 from hub.clock import PARIS
 from hub.control import selectors, services
 from hub.models import Role, Site
@@ -63,7 +64,7 @@ def dry_run(request: HttpRequest, pk: int) -> HttpResponseBase:
     services.set_dry_run(
         site=site,
         dry_run=request.POST.get("dry_run") == "on",
-        actor=request.user,
+        actor=Actor.from_request(request),
         now=timezone.now(),
     )
     return redirect("control:site", pk=site.pk)
@@ -91,7 +92,7 @@ def override(request: HttpRequest, pk: int) -> HttpResponseBase:
             value=value,
             ends_at=ends_at,
             reason=request.POST.get("reason", ""),
-            actor=request.user,
+            actor=Actor.from_request(request),
             now=timezone.now(),
         )
     except services.InvalidOverride as exc:
@@ -108,5 +109,5 @@ def cancel_override(request: HttpRequest, pk: int) -> HttpResponseBase:
     found = get_object_or_404(
         selectors.overrides(organisation=organisation), pk=pk, cancelled_at__isnull=True
     )
-    services.cancel_override(override=found, actor=request.user, now=timezone.now())
+    services.cancel_override(override=found, actor=Actor.from_request(request), now=timezone.now())
     return redirect("control:site", pk=found.load.site_id)

@@ -3,8 +3,8 @@
 The body is signed with HMAC-SHA256 over ``<timestamp>.<body>`` (``sha256=<hex>``), the Unix
 timestamp in its own header, so a receiver can check the sender and refuse replays. The URL is
 checked again after DNS resolution and the request goes to the checked address
-(``hub.http.urlsafety``). Apps keep their own delivery rows and retry policy;
-``attempt_delivery`` records one attempt on such a row.
+(``hub.http.urlsafety``). The delivery rows, their retries and re-sending are
+``hub.services.webhooks``'s.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
@@ -74,58 +74,3 @@ def post_signed(
         return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:300])
     error = "" if response.is_success else response.reason_phrase[:300]
     return Attempt(response.is_success, response.status_code, error, response.content)
-
-
-class DeliveryRow(Protocol):
-    """What ``attempt_delivery`` needs of an app's delivery model."""
-
-    payload: Any
-    attempts: int
-    last_attempt_at: dt.datetime | None
-    last_status_code: int | None
-    last_error: str
-    status: Any
-    delivered_at: dt.datetime | None
-
-    def save(self) -> None: ...
-
-
-def attempt_delivery(
-    *,
-    delivery: DeliveryRow,
-    url: str,
-    secret: str,
-    now: dt.datetime,
-    provider: str,
-    signature_header: str,
-    timestamp_header: str,
-    max_attempts: int,
-    delivered: Any,
-    failed: Any,
-    transport: httpx.BaseTransport | None = None,
-    resolver: urlsafety.Resolver | None = None,
-) -> bool:
-    """POST a stored delivery once and record the outcome on its row (``delivered`` once
-    acknowledged, ``failed`` after ``max_attempts``); returns whether it was acknowledged."""
-    delivery.attempts += 1
-    delivery.last_attempt_at = now
-    outcome = post_signed(
-        url=url,
-        secret=secret,
-        payload=delivery.payload,
-        now=now,
-        provider=provider,
-        signature_header=signature_header,
-        timestamp_header=timestamp_header,
-        transport=transport,
-        resolver=resolver,
-    )
-    delivery.last_status_code = outcome.status_code
-    delivery.last_error = outcome.error
-    if outcome.acknowledged:
-        delivery.status = delivered
-        delivery.delivered_at = now
-    elif delivery.attempts >= max_attempts:
-        delivery.status = failed
-    delivery.save()
-    return outcome.acknowledged

@@ -19,13 +19,16 @@ from hub.models.series import Aggregate, Point, Quality, Series, SeriesKind
 from hub.models.tenancy import Membership, Organisation, Role
 from hub.models.tokens import ApiToken
 from hub.models.users import User
+from hub.models.webhooks import AbstractWebhookDelivery, DeliveryStatus
 
 __all__ = [
+    "AbstractWebhookDelivery",
     "Aggregate",
     "ApiToken",
     "AuditEvent",
     "AuthFailure",
     "AuthStage",
+    "DeliveryStatus",
     "EncryptedTOTPDevice",
     "Job",
     "JobStatus",

@@ -10,9 +10,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hub.actors import Actor
 from hub.admin import ReadOnlyAdmin
 from hub.models import AuthFailure, Lockout
-from hub.netaddr import client_ip
 from hub.portal import lockout
 
 
@@ -30,9 +30,7 @@ class LockoutAdmin(ReadOnlyAdmin):
         for lock in queryset.filter(lifted_at__isnull=True, until__gt=now):
             email = lock.key if lock.scope == "email" else None
             ip = lock.key if lock.scope == "ip" else None
-            count += lockout.unlock(
-                email=email, ip=ip, actor=request.user, request_ip=client_ip(request), now=now
-            )
+            count += lockout.unlock(email=email, ip=ip, actor=Actor.from_request(request), now=now)
         self.message_user(
             request, _("%(n)d verrouillage(s) levé(s).") % {"n": count}, messages.SUCCESS
         )

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from hub.actors import NOBODY, Actor
 from hub.models import AuthFailure, AuthStage, Lockout, LockScope, User
 from hub.services import audit
 
@@ -120,10 +120,9 @@ def note_failure(
         AuthFailure.objects.create(at=now, email=email, ip=ip or None, stage=stage)
         audit.record(
             action="auth.login_failed",
-            actor_label=email or "?",
+            actor=Actor(label=email or "?", ip=ip),
             target=user,
             after={"email": email, "stage": str(stage)},
-            ip=ip,
             at=now,
         )
         for scope, key in _keys(email, ip):
@@ -139,10 +138,9 @@ def note_failure(
             )
             audit.record(
                 action="auth.locked",
-                actor_label="portal",
+                actor=Actor(label="portal", ip=ip),
                 target=lock,
                 after={"scope": str(scope), "key": key, "until": lock.until},
-                ip=ip,
                 at=now,
             )
             created = created or lock
@@ -158,9 +156,7 @@ def unlock(
     *,
     email: str | None = None,
     ip: str | None = None,
-    actor: Any = None,
-    actor_label: str = "",
-    request_ip: str | None = None,
+    actor: Actor = NOBODY,
     now: dt.datetime | None = None,
 ) -> int:
     """Lift the active locks on ``email`` and/or ``ip``; returns how many were lifted."""
@@ -173,7 +169,7 @@ def unlock(
                 scope=scope, key=key, lifted_at__isnull=True, until__gt=now
             )
             for lock in locks:
-                lift(lock, actor=actor, actor_label=actor_label, request_ip=request_ip, now=now)
+                lift(lock, actor=actor, now=now)
                 lifted += 1
             # The failures that led to the lock would otherwise throttle the next attempt.
             field = "email" if scope == LockScope.EMAIL else "ip"
@@ -184,24 +180,21 @@ def unlock(
 def lift(
     lock: Lockout,
     *,
-    actor: Any = None,
-    actor_label: str = "",
-    request_ip: str | None = None,
+    actor: Actor = NOBODY,
     now: dt.datetime | None = None,
 ) -> None:
     now = now or timezone.now()
     if lock.lifted_at is not None:
         return
-    lock.lifted_at = now
-    lock.lifted_by = actor if getattr(actor, "pk", None) else None
-    lock.save(update_fields=["lifted_at", "lifted_by"])
-    audit.record(
-        action="auth.unlocked",
-        actor=actor,
-        actor_label=actor_label,
-        target=lock,
-        before={"until": lock.until},
-        after={"lifted_at": now, "scope": lock.scope, "key": lock.key},
-        ip=request_ip,
-        at=now,
-    )
+    with transaction.atomic():
+        lock.lifted_at = now
+        lock.lifted_by = actor.user
+        lock.save(update_fields=["lifted_at", "lifted_by"])
+        audit.record(
+            action="auth.unlocked",
+            actor=actor,
+            target=lock,
+            before={"until": lock.until},
+            after={"lifted_at": now, "scope": lock.scope, "key": lock.key},
+            at=now,
+        )

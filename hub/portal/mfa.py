@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp_webauthn.models import WebAuthnCredential
 
+from hub.actors import Actor
 from hub.models import EncryptedTOTPDevice, RecoveryCode, RecoveryCodeDevice, User
 from hub.models.mfa import hash_recovery_code
 from hub.netaddr import client_ip
@@ -96,15 +97,15 @@ def qr_svg(data: str) -> str:
 def confirm_totp(request: HttpRequest, device: EncryptedTOTPDevice, code: str) -> bool:
     if not device.verify_token(code):
         return False
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    audit.record(
-        action="mfa.device_added",
-        actor=request.user,
-        target=device,
-        after={"type": "totp", "name": device.name},
-        ip=client_ip(request),
-    )
+    with transaction.atomic():
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit.record(
+            action="mfa.device_added",
+            actor=Actor.from_request(request),
+            target=device,
+            after={"type": "totp", "name": device.name},
+        )
     return True
 
 
@@ -131,10 +132,9 @@ def regenerate_recovery_codes(request: HttpRequest, user: User) -> list[str]:
         device.throttle_reset(commit=True)
         audit.record(
             action="mfa.recovery_codes_generated",
-            actor=user,
+            actor=Actor.person(user, ip=client_ip(request)),
             target=device,
             after={"count": len(codes)},
-            ip=client_ip(request),
         )
     return codes
 
@@ -165,8 +165,7 @@ def complete_login(request: HttpRequest, device: Any) -> None:
     lockout.forget_failures(email=user.get_username())
     audit.record(
         action="auth.login",
-        actor=user,
+        actor=Actor.person(user, ip=client_ip(request)),
         target=user,
         after={"factor": device._meta.model_name},
-        ip=client_ip(request),
     )

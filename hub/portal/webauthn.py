@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django_otp_webauthn import exceptions, views
 from django_otp_webauthn.models import WebAuthnCredential
 
+from hub.actors import Actor
 from hub.api.parsers import loads_bounded
 from hub.models import AuthStage, User
 from hub.netaddr import client_ip
@@ -71,16 +73,21 @@ class BeginRegistration(VerifiedOnlyRegistration, views.BeginCredentialRegistrat
 
 class CompleteRegistration(VerifiedOnlyRegistration, views.CompleteCredentialRegistrationView):
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = super().post(*args, **kwargs)
-        if response.status_code == 200:
-            key = WebAuthnCredential.objects.filter(user=self.request.user).order_by("-id").first()
-            audit.record(
-                action="mfa.device_added",
-                actor=self.request.user,
-                target=key,
-                after={"type": "webauthn", "name": getattr(key, "name", "")},
-                ip=client_ip(self.request),
-            )
+        # The key and its audit event are stored together, or neither is.
+        with transaction.atomic():
+            response = super().post(*args, **kwargs)
+            if response.status_code == 200:
+                key = (
+                    WebAuthnCredential.objects.filter(user=self.request.user)
+                    .order_by("-id")
+                    .first()
+                )
+                audit.record(
+                    action="mfa.device_added",
+                    actor=Actor.from_request(self.request),
+                    target=key,
+                    after={"type": "webauthn", "name": getattr(key, "name", "")},
+                )
         return response
 
 

@@ -1,4 +1,8 @@
-"""Recording audit events: the one way anything in the hub writes to the audit trail."""
+"""Recording audit events: the one way anything in the hub writes to the audit trail.
+
+Every event names its ``Actor`` (``hub.actors``). Record it inside the transaction that makes
+the change, so that a change is never stored without its event nor an event without its change.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from hub.actors import Actor
 from hub.models import AuditEvent, Organisation
 
 # Keys whose values never reach the audit trail, whatever model they come from.
@@ -43,24 +48,20 @@ def _jsonable(value: Any) -> Any:
 def record(
     *,
     action: str,
-    actor: Any = None,
-    actor_label: str = "",
+    actor: Actor,
     organisation: Organisation | None = None,
     target: models.Model | None = None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
-    ip: str | None = None,
     at: dt.datetime | None = None,
 ) -> AuditEvent:
     event = build(
         action=action,
         actor=actor,
-        actor_label=actor_label,
         organisation=organisation,
         target=target,
         before=before,
         after=after,
-        ip=ip,
         at=at,
     )
     event.save()
@@ -75,23 +76,20 @@ def record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
 def build(
     *,
     action: str,
-    actor: Any = None,
-    actor_label: str = "",
+    actor: Actor,
     organisation: Organisation | None = None,
     target: models.Model | None = None,
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
-    ip: str | None = None,
     at: dt.datetime | None = None,
 ) -> AuditEvent:
     """An unsaved event, redacted like every other; ``record`` or ``record_many`` stores it."""
-    user = (
-        actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
-    )
+    if not isinstance(actor, Actor):
+        raise TypeError(f"audit: actor must be an Actor, not {type(actor).__name__}")
     return AuditEvent(
         at=at or timezone.now(),
-        actor=user,
-        actor_label=actor_label or (str(user) if user else ""),
+        actor=actor.user,
+        actor_label=actor.label or (str(actor.user) if actor.user else ""),
         organisation=organisation,
         action=action,
         object_type=target._meta.label if target is not None else "",
@@ -99,5 +97,5 @@ def build(
         object_repr=str(target)[:300] if target is not None else "",
         before=redact(before),
         after=redact(after),
-        ip=ip or None,
+        ip=actor.ip or None,
     )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
+from hub.actors import NOBODY, Actor
 from hub.models import ProviderCredential
 from hub.services import audit
 
@@ -24,8 +23,7 @@ def save_credential(
     *,
     credential: ProviderCredential,
     secret: str | None,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> ProviderCredential:
     """Save a new or changed credential; ``secret=None`` keeps the stored secret."""
     stored = (
@@ -48,21 +46,17 @@ def save_credential(
             **{f: getattr(credential, f) for f in _PUBLIC_FIELDS},
             "secret_changed": bool(secret),
         },
-        ip=ip,
     )
     return credential
 
 
 @transaction.atomic
-def delete_credential(
-    *, credential: ProviderCredential, actor: Any = None, ip: str | None = None
-) -> None:
+def delete_credential(*, credential: ProviderCredential, actor: Actor = NOBODY) -> None:
     audit.record(
         action="credential.deleted",
         actor=actor,
         organisation=credential.organisation,
         target=credential,
         before={f: getattr(credential, f) for f in _PUBLIC_FIELDS},
-        ip=ip,
     )
     credential.delete()

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from hub.actors import NOBODY, Actor
 from hub.models import Job, JobStatus, Organisation
 from hub.services import audit
 
@@ -89,36 +90,29 @@ def start(
     task: Enqueueable,
     params: Mapping[str, Any],
     now: dt.datetime,
-    actor: Any = None,
-    actor_label: str = "",
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> Job:
     """Record the job and queue it once the transaction commits (the worker must find the row).
 
     Raises :class:`BrokerUnavailable` when the queue cannot be reached; the job row then says so.
     """
     # A person is kept as the job's actor; an API token (no user row) by its label.
-    user = (
-        actor if getattr(actor, "is_authenticated", False) and getattr(actor, "pk", None) else None
-    )
     with transaction.atomic():
         job = Job.objects.create(
             organisation=organisation,
             kind=kind,
             label=label,
             params=dict(params),
-            actor=user,
-            actor_label=(actor_label or str(actor or ""))[:200],
+            actor=actor.user,
+            actor_label=actor.label[:200],
             created_at=now,
         )
         audit.record(
             action="job.queued",
             actor=actor,
-            actor_label=job.actor_label,
             organisation=organisation,
             target=job,
             after={"kind": kind, "label": label},
-            ip=ip,
             at=now,
         )
         transaction.on_commit(partial(_enqueue, job=job, task=task))
@@ -200,7 +194,7 @@ def _finish(
         locked.save()
         audit.record(
             action=f"job.{status}",
-            actor_label="tâche de fond",
+            actor=Actor.system("tâche de fond"),
             organisation=locked.organisation,
             target=locked,
             after={"kind": locked.kind, "status": status, "error": error},

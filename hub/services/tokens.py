@@ -8,10 +8,10 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 
+from hub.actors import NOBODY, Actor
 from hub.models import ApiToken, Organisation
 from hub.netaddr import InvalidNetwork, address_allowed, parse_networks
 from hub.services import audit
@@ -67,8 +67,7 @@ def create_token(
     allowed_networks: Sequence[str] = (),
     scopes: Sequence[str] = (),
     expires_at: dt.datetime | None = None,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> IssuedToken:
     try:
         networks = [str(n) for n in parse_networks(allowed_networks)]
@@ -92,7 +91,7 @@ def create_token(
             scopes=list(scopes),
             allowed_networks=networks,
             expires_at=expires_at,
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=actor.user,
         )
         audit.record(
             action="api_token.created",
@@ -105,28 +104,25 @@ def create_token(
                 "allowed_networks": networks,
                 "expires_at": expires_at,
             },
-            ip=ip,
         )
     return IssuedToken(token, plaintext)
 
 
-def revoke_token(
-    *, token: ApiToken, now: dt.datetime, actor: Any = None, ip: str | None = None
-) -> None:
+def revoke_token(*, token: ApiToken, now: dt.datetime, actor: Actor = NOBODY) -> None:
     if token.revoked_at is not None:
         return
-    token.revoked_at = now
-    token.save(update_fields=["revoked_at"])
-    audit.record(
-        action="api_token.revoked",
-        actor=actor,
-        organisation=token.organisation,
-        target=token,
-        before={"revoked_at": None},
-        after={"revoked_at": now},
-        ip=ip,
-        at=now,
-    )
+    with transaction.atomic():
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at"])
+        audit.record(
+            action="api_token.revoked",
+            actor=actor,
+            organisation=token.organisation,
+            target=token,
+            before={"revoked_at": None},
+            after={"revoked_at": now},
+            at=now,
+        )
 
 
 def authenticate(*, plaintext: str, ip: str, now: dt.datetime) -> ApiToken:
@@ -155,16 +151,18 @@ def _note_use(token: ApiToken, *, ip: str, now: dt.datetime) -> None:
     token.last_used_at = now
     token.last_used_ip = ip or None
     fields = ["last_used_at", "last_used_ip"]
-    if new_ip:
-        token.seen_ips = [*token.seen_ips, ip][-MAX_SEEN_IPS:]
-        fields.append("seen_ips")
+    if not new_ip:
+        token.save(update_fields=fields)
+        return
+    token.seen_ips = [*token.seen_ips, ip][-MAX_SEEN_IPS:]
+    fields.append("seen_ips")
+    with transaction.atomic():
+        token.save(update_fields=fields)
         audit.record(
             action="api_token.new_ip",
-            actor_label=f"token {token.prefix}",
+            actor=Actor(label=f"token {token.prefix}", ip=ip),
             organisation=token.organisation,
             target=token,
             after={"ip": ip},
-            ip=ip,
             at=now,
         )
-    token.save(update_fields=fields)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from flexready import realisation
 from flexready.models import Asset
 from hub import quantities
+from hub.actors import Actor
 from tests.flexready.conftest import paris
 from tests.flexready.test_realisation import make_request
 from tic import services as tic_services
@@ -45,7 +46,7 @@ def test_realisation_reads_the_tic_meter_on_the_building_prm(asset: Asset, tenan
     assert point == tenant.point
     port = tic_services.add_port(
         organisation=tenant.organisation, url="loop://", family="pmepmi",
-        metering_point=point, actor_label="test", now=timezone.now(),
+        metering_point=point, actor=Actor.system("test"), now=timezone.now(),
     )  # fmt: skip
     start = paris(2026, 6, 12, 12)  # a Friday; similar days: the weekdays before
     ingestor = Ingestor()

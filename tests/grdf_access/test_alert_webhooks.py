@@ -10,12 +10,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from grdf_access import simulator, tasks, webhooks
+from grdf_access import simulator, webhooks
 from grdf_access.admin import AlertWebhookForm
 from grdf_access.models import AlertDelivery, AlertDeliveryStatus, AlertWebhook
 from grdf_access.services import sync_rights
+from hub import tasks as hub_tasks
 from hub.http.webhooks import sign
 from hub.models import Notification
+from hub.services import webhooks as hub_webhooks
 from tests.conftest import make_tenant
 from tests.grdf_access.conftest import NOW, PCE_ID, active_right
 
@@ -28,7 +30,7 @@ PUBLIC = ["93.184.216.34"]
 @pytest.fixture
 def queued(monkeypatch) -> list[dict]:
     sent: list[dict] = []
-    monkeypatch.setattr(tasks.deliver_alert, "apply_async", lambda **o: sent.append(o))
+    monkeypatch.setattr(hub_tasks.deliver_webhook, "apply_async", lambda **o: sent.append(o))
     return sent
 
 
@@ -49,7 +51,7 @@ def test_a_revoked_right_is_posted_once_signed(
     with django_capture_on_commit_callbacks(execute=True):
         sync_rights(organisation=tenant.organisation, gateway=gateway, now=NOW)
     [delivery] = AlertDelivery.objects.all()
-    assert queued == [{"kwargs": {"delivery_pk": delivery.pk}}]
+    assert queued == [{"kwargs": {"channel": "grdf_access.alert", "delivery_pk": delivery.pk}}]
     alert = Notification.objects.get(kind="right_revoked")
     assert delivery.webhook == endpoint and delivery.notification == alert
     assert delivery.payload["event"] == "grdf.alert.right_revoked"
@@ -63,7 +65,7 @@ def test_a_revoked_right_is_posted_once_signed(
 
     sent: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(204))
-    assert webhooks.attempt(
+    assert hub_webhooks.attempt(
         delivery=delivery, now=NOW, transport=transport, resolver=lambda h, p: PUBLIC
     )
     [request] = sent
@@ -86,13 +88,13 @@ def test_a_failed_delivery_is_retried_then_given_up(tenant, gateway, queued, set
     sync_rights(organisation=tenant.organisation, gateway=gateway, now=NOW)
     [delivery] = AlertDelivery.objects.all()
     transport = httpx.MockTransport(lambda r: httpx.Response(503))
-    for attempt in range(1, webhooks.MAX_ATTEMPTS + 1):
-        assert not webhooks.attempt(
+    for attempt in range(1, hub_webhooks.MAX_ATTEMPTS + 1):
+        assert not hub_webhooks.attempt(
             delivery=delivery, now=NOW, transport=transport, resolver=lambda h, p: PUBLIC
         )
         assert delivery.attempts == attempt and delivery.last_status_code == 503
     assert delivery.status == AlertDeliveryStatus.FAILED
-    assert webhooks.retry_delay(1) < webhooks.retry_delay(2) <= webhooks.retry_delay(30)
+    assert hub_webhooks.retry_delay(1) < hub_webhooks.retry_delay(2) <= hub_webhooks.retry_delay(30)
 
 
 def test_a_webhook_resolving_to_a_private_address_is_not_called(tenant, gateway, queued, settings):
@@ -105,7 +107,7 @@ def test_a_webhook_resolving_to_a_private_address_is_not_called(tenant, gateway,
     [delivery] = AlertDelivery.objects.all()
     sent: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda r: sent.append(r) or httpx.Response(204))
-    assert not webhooks.attempt(
+    assert not hub_webhooks.attempt(
         delivery=delivery, now=NOW, transport=transport, resolver=lambda h, p: ["10.0.0.7"]
     )
     assert sent == [] and delivery.status == AlertDeliveryStatus.PENDING

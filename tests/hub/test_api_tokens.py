@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from hub.actors import Actor
 from hub.models import ApiToken, AuditEvent
 from hub.services.tokens import TokenSpecError, create_token, revoke_token
 
@@ -109,8 +110,10 @@ def test_use_from_a_new_ip_is_audited_once_and_last_use_recorded(tenant):
 
 
 def test_creation_and_revocation_are_audited_without_the_secret(tenant):
-    issued = create_token(organisation=tenant.organisation, name="t", actor=tenant.admin)
-    revoke_token(token=issued.token, now=timezone.now(), actor=tenant.admin)
+    issued = create_token(
+        organisation=tenant.organisation, name="t", actor=Actor.person(tenant.admin)
+    )
+    revoke_token(token=issued.token, now=timezone.now(), actor=Actor.person(tenant.admin))
     actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert actions == ["api_token.created", "api_token.revoked"]
     assert issued.plaintext not in str(list(AuditEvent.objects.values()))

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from hub.actors import Actor
 from hub.models import AuditEvent
 from hub.services import audit
 
@@ -17,7 +18,7 @@ def test_record_many_stores_redacted_events_in_one_insert(tenant, django_assert_
     events = [
         audit.build(
             action="test.published",
-            actor_label="poller",
+            actor=Actor.system("poller"),
             organisation=tenant.organisation,
             target=tenant.point,
             after={"n": n, "client_secret": "hunter2", "at": AT},
@@ -39,7 +40,9 @@ def test_record_many_stores_redacted_events_in_one_insert(tenant, django_assert_
 
 @pytest.mark.django_db
 def test_events_cannot_be_changed_through_the_orm(tenant):
-    event = audit.record(action="test.one", organisation=tenant.organisation, at=AT)
+    event = audit.record(
+        action="test.one", actor=Actor.system("test"), organisation=tenant.organisation, at=AT
+    )
     event.action = "test.rewritten"
     with pytest.raises(Exception):  # noqa: B017 - the model refuses any update
         event.save()

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from kombu.exceptions import OperationalError
 
+from hub.actors import Actor
 from hub.models import AuditEvent, Job, JobStatus
 from hub.services import jobs
 from hub.services.jobs import JobFailed, JobOutcome, Progress, job_task
@@ -38,7 +39,7 @@ def start(tenant: Tenant, task: Any, **extra: Any) -> Job:
         task=task,
         params={"n": 3},
         now=timezone.now(),
-        actor=tenant.operator,
+        actor=Actor.person(tenant.operator),
         **extra,
     )
 

@@ -12,8 +12,9 @@ import datetime as dt
 import pytest
 from django.test import Client
 
+from hub import tasks as hub_tasks
 from hub.models import AuditEvent, Notification
-from smartoa import manual, selectors, simulator, tasks, views
+from smartoa import manual, selectors, simulator, views
 from smartoa.client import SmartOAClient
 from smartoa.models import (
     Contract,
@@ -43,7 +44,7 @@ def listening(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> list[dict[str,
         organisation=tenant.organisation, url="https://plant.example/hook", secret="s"
     )
     sent: list[dict[str, object]] = []
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda **o: sent.append(o))
+    monkeypatch.setattr(hub_tasks.deliver_webhook, "apply_async", lambda **o: sent.append(o))
     return sent
 
 
@@ -77,7 +78,7 @@ def test_operator_types_the_day_and_it_is_stored_audited_and_told(
     assert len(mailoutbox) == 1 and "saisi à la main" in mailoutbox[0].body.lower()
     [delivery] = WebhookDelivery.objects.filter(version=version)
     assert delivery.payload["source"] == "manual"
-    assert listening == [{"kwargs": {"delivery_pk": delivery.pk}}]
+    assert listening == [{"kwargs": {"channel": "smartoa.schedule", "delivery_pk": delivery.pk}}]
     # Plant controllers read it like any version.
     point = selectors.setpoint(contract=contract, now=paris(2025, 9, 22, 12, 0))
     assert point.value == 1.0

@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
+from hub import tasks as hub_tasks
 from hub.models import Notification
-from smartoa import notices, services, simulator, tasks, versions
+from smartoa import notices, services, simulator, versions
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract
 from smartoa.polling import poll_contract
@@ -20,7 +21,7 @@ NOW = paris(2025, 9, 22, 8, 0)
 
 @pytest.fixture
 def no_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda **o: None)
+    monkeypatch.setattr(hub_tasks.deliver_webhook, "apply_async", lambda **o: None)
 
 
 def test_new_and_changed_stops_mail_the_contacts(

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from hub import tasks as hub_tasks
 from hub.models import AuditEvent, Notification, PollOutcome, PollRun
 from smartoa import polling, services, simulator, tasks, versions
 from smartoa.client import SmartOAClient
@@ -150,7 +151,7 @@ def test_batch_task_and_fetch_now_store_and_tell_the_same_way(
     """One path: a contract polled alone ("fetch now") and contracts polled in a batch get the
     same version, audit event, poll run, notice and webhook delivery."""
     monkeypatch.setattr(tasks, "_client", lambda: oa_client)
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda **o: None)
+    monkeypatch.setattr(hub_tasks.deliver_webhook, "apply_async", lambda **o: None)
     WebhookEndpoint.objects.create(
         organisation=tenant.organisation, url="https://plant.example/hook", secret="s"
     )
@@ -221,7 +222,7 @@ def test_telling_a_batch_costs_the_same_queries_for_two_or_four_versions(
 ) -> None:
     """Telling is per batch: the notices, their dedupe and the deliveries of all the batch's
     versions in a fixed number of statements, not a few per version."""
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda **o: None)
+    monkeypatch.setattr(hub_tasks.deliver_webhook, "apply_async", lambda **o: None)
     WebhookEndpoint.objects.create(
         organisation=tenant.organisation, url="https://plant.example/hook", secret="s"
     )

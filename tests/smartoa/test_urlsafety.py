@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from hub.http import urlsafety
+from hub.services import webhooks as hub_webhooks
 from smartoa import services, webhooks
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract, DeliveryStatus, WebhookEndpoint
@@ -104,7 +105,7 @@ def test_delivery_to_a_name_resolving_to_loopback_is_not_sent(
     [delivery] = webhooks.create_deliveries(version=result.version)
     sent: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200))
-    acknowledged = webhooks.attempt(
+    acknowledged = hub_webhooks.attempt(
         delivery=delivery, now=NOW, transport=transport, resolver=lambda h, p: ["127.0.0.1"]
     )
     assert not acknowledged and sent == []
@@ -124,7 +125,7 @@ def test_delivery_goes_to_the_checked_address_with_the_original_host(
     [delivery] = webhooks.create_deliveries(version=result.version)
     sent: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(204))
-    assert webhooks.attempt(
+    assert hub_webhooks.attempt(
         delivery=delivery, now=NOW, transport=transport, resolver=lambda h, p: ["93.184.216.34"]
     )
     [request] = sent

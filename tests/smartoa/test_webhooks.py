@@ -7,9 +7,12 @@ import json
 
 import httpx
 import pytest
+from kombu.exceptions import OperationalError
 
+from hub import tasks as hub_tasks
 from hub.http import urlsafety
-from smartoa import simulator, tasks, webhooks
+from hub.services import webhooks as hub_webhooks
+from smartoa import simulator, webhooks
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from smartoa.polling import poll_contract
@@ -45,7 +48,7 @@ def endpoint(tenant: Tenant) -> WebhookEndpoint:
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
     calls: list[dict[str, object]] = []
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda **o: calls.append(o))
+    monkeypatch.setattr(hub_tasks.deliver_webhook, "apply_async", lambda **o: calls.append(o))
     return calls
 
 
@@ -61,8 +64,8 @@ def test_signature_is_hmac_sha256_over_timestamp_and_body() -> None:
 
 
 def test_retry_delays_grow_and_are_capped() -> None:
-    assert [webhooks.retry_delay(n) for n in (1, 2, 3)] == [30, 60, 120]
-    assert webhooks.retry_delay(20) == webhooks.MAX_DELAY
+    assert [hub_webhooks.retry_delay(n) for n in (1, 2, 3)] == [10, 20, 40]
+    assert hub_webhooks.retry_delay(20) == hub_webhooks.MAX_DELAY
 
 
 def test_new_and_changed_stops_are_notified_once_per_endpoint(
@@ -85,7 +88,9 @@ def test_new_and_changed_stops_are_notified_once_per_endpoint(
     assert deliveries[1].payload["diff"]["added"] == [
         {"start": "2025-09-22T17:00:00Z", "end": "2025-09-22T18:00:00Z"}
     ]
-    assert sent == [{"kwargs": {"delivery_pk": d.pk}} for d in deliveries]
+    assert sent == [
+        {"kwargs": {"channel": "smartoa.schedule", "delivery_pk": d.pk}} for d in deliveries
+    ]
 
 
 def test_endpoint_limited_to_other_contracts_hears_nothing(
@@ -119,7 +124,7 @@ def test_acknowledged_delivery_is_signed_and_stored(
         seen.append(request)
         return httpx.Response(204)
 
-    assert webhooks.attempt(delivery=delivery, now=NOW, transport=httpx.MockTransport(receiver))
+    assert hub_webhooks.attempt(delivery=delivery, now=NOW, transport=httpx.MockTransport(receiver))
     [request] = seen
     timestamp = request.headers[webhooks.TIMESTAMP_HEADER]
     expected = webhooks.sign(secret=SECRET, timestamp=int(timestamp), body=request.content)
@@ -138,42 +143,53 @@ def test_unacknowledged_delivery_is_retried_then_abandoned(
 ) -> None:
     delivery = _delivery(contract, endpoint, oa_client)
     transport = httpx.MockTransport(lambda request: httpx.Response(500))
-    for _ in range(webhooks.MAX_ATTEMPTS - 1):
-        assert not webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
+    for _ in range(hub_webhooks.MAX_ATTEMPTS - 1):
+        assert not hub_webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
         assert delivery.status == DeliveryStatus.PENDING
-    assert not webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
+    assert not hub_webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
         DeliveryStatus.FAILED,
-        webhooks.MAX_ATTEMPTS,
+        hub_webhooks.MAX_ATTEMPTS,
         500,
     )
 
 
-def test_task_asks_celery_to_retry_with_backoff(
+def test_broker_outage_leaves_deliveries_pending_until_the_sweep_sends_them(
     contract: Contract,
     endpoint: WebhookEndpoint,
     oa_client: SmartOAClient,
     monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
-    delivery = _delivery(contract, endpoint, oa_client)
+    """A delivery the broker never got stays pending; beat's sweep sends it once due for longer
+    than the grace (``hub.services.webhooks``: "re-queues every pending delivery overdue")."""
 
-    def refused(*, delivery: WebhookDelivery, now: dt.datetime) -> bool:
-        delivery.attempts += 1
-        delivery.save()
-        return False
+    def broker_down(**options: object) -> None:
+        raise OperationalError("connection refused")
 
-    monkeypatch.setattr(webhooks, "attempt", refused)
-    countdowns: list[int] = []
+    monkeypatch.setattr(hub_tasks.deliver_webhook, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        _poll_and_notify(contract, oa_client, NOW)
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 0)
 
-    class Retry(Exception):
-        pass
-
-    def retry(**options: int) -> Retry:
-        countdowns.append(options["countdown"])
-        return Retry()
-
-    monkeypatch.setattr(tasks.deliver_webhook, "retry", retry)
-    with pytest.raises(Retry):
-        tasks.deliver_webhook(delivery_pk=delivery.pk)
-    assert countdowns == [30]
+    received: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda r: received.append(r) or httpx.Response(204))
+    real_attempt = hub_webhooks.attempt
+    monkeypatch.setattr(
+        hub_webhooks, "attempt", lambda **kw: real_attempt(**{**kw, "transport": transport})
+    )
+    # The broker is back: a queued task runs (here, at once, in this process).
+    monkeypatch.setattr(
+        hub_tasks.deliver_webhook, "apply_async", lambda kwargs: hub_tasks.deliver_webhook(**kwargs)
+    )
+    created = delivery.created_at
+    assert hub_webhooks.sweep(now=created + dt.timedelta(seconds=30)) == 0  # within the grace
+    assert hub_webhooks.sweep(now=created + dt.timedelta(minutes=3)) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
+    [request] = received
+    assert json.loads(request.content)["contract_id"] == contract.contract_id
+    assert request.headers[webhooks.SIGNATURE_HEADER].startswith("sha256=")
+    assert hub_webhooks.sweep(now=created + dt.timedelta(minutes=10)) == 0  # delivered: done

@@ -88,7 +88,8 @@ def test_preavis_notifies_and_queues_signed_webhooks(
 ) -> None:  # type: ignore[no-untyped-def]
     queued: list[int] = []
     monkeypatch.setattr(
-        "tic.alerts.enqueue_delivery", lambda *, delivery_pk: queued.append(delivery_pk)
+        "hub.services.webhooks.queue_now",
+        lambda *, channel, delivery_pks: queued.extend(delivery_pks),
     )
     TicWebhook.objects.create(
         organisation=tenant.organisation, url="https://plant.example/tic", secret="s3cret"

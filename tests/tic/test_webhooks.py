@@ -10,6 +10,7 @@ import json
 import httpx
 import pytest
 
+from hub.services import webhooks as hub_webhooks
 from tests.conftest import Tenant
 from tic import webhooks
 from tic.models import DeliveryStatus, TicEvent, TicMeter, TicPort, TicWebhook, TicWebhookDelivery
@@ -49,7 +50,7 @@ def test_signed_post_acknowledged(delivery: TicWebhookDelivery) -> None:
         seen.append(request)
         return httpx.Response(204)
 
-    assert webhooks.attempt(delivery=delivery, now=NOW, transport=httpx.MockTransport(handler))
+    assert hub_webhooks.attempt(delivery=delivery, now=NOW, transport=httpx.MockTransport(handler))
     [request] = seen
     timestamp = request.headers[webhooks.TIMESTAMP_HEADER]
     expected = hmac.new(b"k3y", f"{timestamp}.".encode() + request.content, hashlib.sha256)
@@ -61,12 +62,12 @@ def test_signed_post_acknowledged(delivery: TicWebhookDelivery) -> None:
 
 def test_failures_are_retried_then_given_up(delivery: TicWebhookDelivery) -> None:
     transport = httpx.MockTransport(lambda request: httpx.Response(503))
-    for _ in range(webhooks.MAX_ATTEMPTS - 1):
-        assert not webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
+    for _ in range(hub_webhooks.MAX_ATTEMPTS - 1):
+        assert not hub_webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
         assert delivery.status == DeliveryStatus.PENDING
-    assert not webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
+    assert not hub_webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
     assert delivery.status == DeliveryStatus.FAILED and delivery.last_status_code == 503
-    assert webhooks.retry_delay(1) < webhooks.retry_delay(3) <= webhooks.MAX_DELAY
+    assert hub_webhooks.retry_delay(1) < hub_webhooks.retry_delay(3) <= hub_webhooks.MAX_DELAY
 
 
 def test_secret_is_encrypted_at_rest(delivery: TicWebhookDelivery) -> None:
@@ -84,7 +85,7 @@ def test_a_host_resolving_to_a_private_address_is_not_called(
     settings.WEBHOOK_ALLOW_PRIVATE = False
     called: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda request: called.append(request) or httpx.Response(204))
-    sent = webhooks.attempt(
+    sent = hub_webhooks.attempt(
         delivery=delivery, now=NOW, transport=transport, resolver=lambda host, port: ["10.0.0.8"]
     )
     assert not sent and called == []
@@ -95,7 +96,7 @@ def test_a_host_resolving_to_a_private_address_is_not_called(
 def test_the_request_goes_to_the_checked_address(delivery: TicWebhookDelivery) -> None:
     seen: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda request: seen.append(request) or httpx.Response(204))
-    assert webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
+    assert hub_webhooks.attempt(delivery=delivery, now=NOW, transport=transport)
     assert seen[0].url.host == "93.184.216.34" and seen[0].headers["Host"] == "plant.example"
 
 

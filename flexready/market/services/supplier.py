@@ -21,6 +21,7 @@ from flexready.market.supplier_client import (
     parse_signal,
 )
 from hub import quantities
+from hub.actors import NOBODY, Actor
 from hub.clock import local_day_of, local_midnight
 from hub.http import ProviderError
 from hub.identifiers import InvalidIdentifier, normalise
@@ -183,9 +184,7 @@ def upload_signal(
     feed: SupplierFeed,
     body: bytes,
     now: dt.datetime,
-    actor: object = None,
-    actor_label: str = "",
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> int:
     """Store a signal file for the organisation's own feed, as a poll would; audited.
 
@@ -203,7 +202,6 @@ def upload_signal(
         audit.record(
             action="flexready.supplier_signal.uploaded",
             actor=actor,
-            actor_label=actor_label,
             organisation=feed.organisation,
             target=feed,
             after={
@@ -212,7 +210,6 @@ def upload_signal(
                 "first": signal.points[0].at.isoformat(),
                 "last": signal.points[-1].at.isoformat(),
             },
-            ip=ip,
             at=now,
         )
     return stored

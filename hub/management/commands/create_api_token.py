@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from hub.actors import Actor
 from hub.models import Organisation
 from hub.services.tokens import SCOPES, TokenSpecError, create_token
 
@@ -43,7 +44,7 @@ class Command(BaseCommand):
                 allowed_networks=options["allow"],
                 scopes=options["scope"],
                 expires_at=expires_at,
-                actor=None,
+                actor=Actor.system("manage.py create_api_token"),
             )
         except TokenSpecError as exc:
             raise CommandError(str(exc)) from exc

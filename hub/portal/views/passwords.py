@@ -15,6 +15,7 @@ from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 
+from hub.actors import Actor
 from hub.models import User
 from hub.netaddr import client_ip
 from hub.portal.access import verified_required
@@ -27,10 +28,9 @@ def password_changed(
     """Audit the change and tell the account's owner, who may not be the one who did it."""
     audit.record(
         action="auth.password_changed",
-        actor=actor or user,
+        actor=Actor.person(actor or user, ip=client_ip(request)),
         target=user,
         after={"how": how},
-        ip=client_ip(request),
     )
     body = render_to_string(
         "registration/password_changed_email.txt",

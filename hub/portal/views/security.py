@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
@@ -12,6 +13,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 from django_otp_webauthn.models import WebAuthnCredential
 
+from hub.actors import Actor
 from hub.models import EncryptedTOTPDevice, User
 from hub.netaddr import client_ip
 from hub.portal import mfa
@@ -103,14 +105,14 @@ def remove_device(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             _("C'est votre dernier second facteur : ajoutez-en un autre avant de le retirer."),
         )
         return redirect("portal:security")
-    audit.record(
-        action="mfa.device_removed",
-        actor=user,
-        target=device,
-        before={"type": kind, "name": device.name},
-        ip=client_ip(request),
-    )
-    device.delete()
+    with transaction.atomic():
+        audit.record(
+            action="mfa.device_removed",
+            actor=Actor.person(user, ip=client_ip(request)),
+            target=device,
+            before={"type": kind, "name": device.name},
+        )
+        device.delete()
     messages.success(
         request, _("Le second facteur « %(name)s » a été retiré.") % {"name": device.name}
     )

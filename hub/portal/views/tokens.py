@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from hub.actors import Actor
 from hub.models import ApiToken, Role
-from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 from hub.portal.forms import TokenForm
 from hub.services.tokens import TokenSpecError, create_token, revoke_token
@@ -44,7 +44,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             issued = create_token(
-                organisation=organisation, actor=request.user, ip=client_ip(request), **form.spec()
+                organisation=organisation, actor=Actor.from_request(request), **form.spec()
             )
         except TokenSpecError as exc:
             _spec_error(form, exc)
@@ -70,7 +70,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     organisation = membership_of(request).organisation
     # Scoped by organisation: a foreign token's id answers 404, exactly like a missing one.
     token = get_object_or_404(ApiToken, pk=pk, organisation=organisation)
-    revoke_token(token=token, now=timezone.now(), actor=request.user, ip=client_ip(request))
+    revoke_token(token=token, now=timezone.now(), actor=Actor.from_request(request))
     if getattr(request, "htmx", False):
         return render(request, "portal/_token_row.html", {"token": token, "now": timezone.now()})
     messages.success(request, _("Le jeton « %(name)s » est révoqué.") % {"name": token.name})

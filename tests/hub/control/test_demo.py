@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from hub.actors import Actor
 from hub.control import services
 from hub.control.models import ActuatorChannel, CommandStatus, ControllableLoad, SiteControl
 from hub.control.simulator import ModbusBuilding, Output
@@ -47,7 +48,7 @@ def test_seed_demo_gives_a_building_whose_commands_are_acknowledged(settings, mo
             value=0,
             ends_at=now + dt.timedelta(hours=1),
             reason="démo",
-            actor="t",
+            actor=Actor.system("t"),
             now=now,
         )
         (command,) = services.evaluate_site(site=site, now=now + dt.timedelta(seconds=1))

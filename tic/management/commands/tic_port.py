@@ -7,11 +7,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from hub.actors import Actor
 from hub.models import Organisation
 from tic import services
 from tic.models import Baud, Family, TicPort
 
-ACTOR = "manage.py tic_port"
+ACTOR = Actor.system("manage.py tic_port")
 
 
 def organisation_of(slug: str | None) -> Organisation:
@@ -71,7 +72,7 @@ class Command(BaseCommand):
                 baud=options["baud"],
                 metering_point=point,
                 name=options["name"],
-                actor_label=ACTOR,
+                actor=ACTOR,
                 now=timezone.now(),
             )
         except services.PortError as exc:
@@ -95,7 +96,7 @@ class Command(BaseCommand):
         port = TicPort.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
         if port is None:
             raise CommandError(f"ID: no TIC port {raw!r}")
-        if services.disable_port(port=port, actor_label=ACTOR, now=timezone.now()):
+        if services.disable_port(port=port, actor=ACTOR, now=timezone.now()):
             self.stdout.write(f"disabled port {port.pk} ({port.name})")
         else:
             self.stdout.write(f"port {port.pk} ({port.name}) was already disabled")

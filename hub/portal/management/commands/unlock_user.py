@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from hub.actors import Actor
 from hub.portal import lockout
 
 
@@ -20,6 +21,6 @@ class Command(BaseCommand):
         if not email and not ip:
             raise CommandError("Donnez une adresse e-mail et/ou --ip.")
         lifted = lockout.unlock(
-            email=email or None, ip=ip or None, actor_label="manage.py unlock_user"
+            email=email or None, ip=ip or None, actor=Actor.system("manage.py unlock_user")
         )
         self.stdout.write(f"{lifted} verrouillage(s) levé(s).")
