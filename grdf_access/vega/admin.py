@@ -20,6 +20,7 @@ from grdf_access.vega.models import (
     ReleaseDateChange,
     WatchedDirectory,
 )
+from hub.actors import Actor
 
 
 class DateChangeInline(admin.TabularInline):
@@ -66,7 +67,7 @@ class ReleaseAdmin(admin.ModelAdmin):
             status=wanted[1],
             precision=wanted[2],
             note="modifiée dans l'administration",
-            actor=request.user,
+            actor=Actor.from_request(request),
             now=timezone.now(),
         )
 

@@ -34,6 +34,7 @@ from grdf_access.vega.models import (
     Release,
     Usage,
 )
+from hub.actors import Actor
 from hub.api.permissions import OrganisationRole
 from hub.clock import local_day_of
 from hub.models import Organisation
@@ -177,8 +178,7 @@ def _save_usage(view: VegaView, data: Any, item: CatalogueItem | None = None) ->
             item=wanted,
             version=v["version"],
             note=v["note"],
-            actor=view.request.user,
-            ip=view.ip(),
+            actor=Actor.from_request(view.request),
             now=_now(),
         )
     except calendar.UnknownVersion as exc:
@@ -215,7 +215,7 @@ class UsageDetail(VegaView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, usage_pk: int) -> Response:
         calendar.delete_usage(
-            usage=self.usage(usage_pk), actor=request.user, ip=self.ip(), now=_now()
+            usage=self.usage(usage_pk), actor=Actor.from_request(request), now=_now()
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -310,8 +310,7 @@ class ExpectedList(VegaView):
                 weekday=v.get("weekday"),
                 day_of_month=v.get("day_of_month"),
                 grace_minutes=v["grace_minutes"],
-                actor=request.user,
-                ip=self.ip(),
+                actor=Actor.from_request(request),
                 now=_now(),
             )
         except watch.ArrivalRefused as exc:
@@ -334,7 +333,7 @@ class ExpectedDetail(VegaView):
         found = get_object_or_404(
             ExpectedPublication, pk=expected_pk, organisation=self.organisation
         )
-        watch.delete_expected(expected=found, actor=request.user, ip=self.ip(), now=_now())
+        watch.delete_expected(expected=found, actor=Actor.from_request(request), now=_now())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -387,8 +386,7 @@ class ArrivalList(VegaView):
                 name=upload.name,
                 data=upload.read(),
                 source=ArrivalSource.API,
-                actor=request.user,
-                ip=self.ip(),
+                actor=Actor.from_request(request),
                 now=_now(),
             )
         except watch.ArrivalRefused as exc:
@@ -475,8 +473,7 @@ class LongEstimatedImport(VegaView):
             month=dt.date.fromisoformat(query.validated_data["mois"] + "-01"),
             file_name=upload.name,
             rows=rows,
-            actor=request.user,
-            ip=self.ip(),
+            actor=Actor.from_request(request),
             now=_now(),
         )
         return Response(
@@ -509,8 +506,7 @@ class SpecialReadings(VegaView):
                 requested_on=v["requested_on"],
                 reference=v["reference"],
                 note=v["note"],
-                actor=request.user,
-                ip=self.ip(),
+                actor=Actor.from_request(request),
                 now=_now(),
                 today=local_day_of(_now()),
             )

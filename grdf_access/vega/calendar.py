@@ -20,6 +20,7 @@ from grdf_access.vega.models import (
     Usage,
     UsageAlert,
 )
+from hub.actors import NOBODY, Actor
 from hub.clock import local_day_of
 from hub.models import Organisation, Severity
 from hub.services import audit
@@ -49,7 +50,7 @@ def set_release_date(
     precision: str = DatePrecision.DAY,
     note: str = "",
     announced_on: dt.date | None = None,
-    actor: Any = None,
+    actor: Actor = NOBODY,
     now: dt.datetime,
 ) -> ReleaseDateChange | None:
     """Record a new announced date (the previous one stays in the history) and tell every
@@ -73,7 +74,7 @@ def set_release_date(
             note=note,
             announced_on=announced_on,
             changed_at=now,
-            actor_label=str(actor) if getattr(actor, "is_authenticated", False) else "",
+            actor_label=actor.label,
         )
         # A date announced where there was none is news to its users as much as a move.
         moved = release.planned_date != date
@@ -156,8 +157,7 @@ def save_usage(
     item: CatalogueItem,
     version: str,
     note: str = "",
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
     now: dt.datetime,
 ) -> Usage:
     version = version.strip().upper()
@@ -182,15 +182,12 @@ def save_usage(
             target=usage,
             before=before,
             after={"item": item.code, "version": version, "note": note},
-            ip=ip,
             at=now,
         )
     return usage
 
 
-def delete_usage(
-    *, usage: Usage, actor: Any = None, ip: str | None = None, now: dt.datetime
-) -> None:
+def delete_usage(*, usage: Usage, actor: Actor = NOBODY, now: dt.datetime) -> None:
     with transaction.atomic():
         audit.record(
             action="grdf.vega.usage.delete",
@@ -198,7 +195,6 @@ def delete_usage(
             organisation=usage.organisation,
             target=usage,
             before={"item": usage.item.code, "version": usage.version},
-            ip=ip,
             at=now,
         )
         usage.delete()

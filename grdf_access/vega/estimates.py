@@ -24,6 +24,7 @@ from grdf_access import selectors
 from grdf_access.models import DataType, Pce
 from grdf_access.sync import SERIES, SOURCE
 from grdf_access.vega.models import GrdfEstimatedEntry, GrdfEstimatedList, SpecialReadingRequest
+from hub.actors import NOBODY, Actor
 from hub.clock import gas_day_bounds, gas_day_of
 from hub.identifiers import InvalidIdentifier, normalise
 from hub.models import Organisation, Point, Quality, Series
@@ -192,8 +193,7 @@ def record_request(
     requested_on: dt.date,
     reference: str = "",
     note: str = "",
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
     now: dt.datetime,
     today: dt.date,
 ) -> SpecialReadingRequest:
@@ -228,7 +228,6 @@ def record_request(
             organisation=organisation,
             target=made,
             after={"pce": pce.identifier, "requested_on": requested_on, "reference": reference},
-            ip=ip,
             at=now,
         )
     return made
@@ -337,8 +336,7 @@ def import_list(
     month: dt.date,
     file_name: str,
     rows: list[ListRow],
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
     now: dt.datetime,
 ) -> GrdfEstimatedList:
     with transaction.atomic():
@@ -364,7 +362,6 @@ def import_list(
             organisation=organisation,
             target=listing,
             after={"month": listing.month, "rows": len(rows), "file": file_name},
-            ip=ip,
             at=now,
         )
     return listing

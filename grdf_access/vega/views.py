@@ -36,9 +36,9 @@ from grdf_access.vega.models import (
     Usage,
     WatchedDirectory,
 )
+from hub.actors import Actor
 from hub.clock import local_day_of
 from hub.models import Organisation, Role
-from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 
 ARRIVALS_SHOWN = 100
@@ -83,8 +83,7 @@ def migration(request: HttpRequest) -> HttpResponse:
                     item=item,
                     version=form.cleaned_data["version"],
                     note=form.cleaned_data["note"],
-                    actor=request.user,
-                    ip=client_ip(request),
+                    actor=Actor.from_request(request),
                     now=_now(),
                 )
             except calendar.UnknownVersion as exc:
@@ -168,7 +167,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 @role_required(Role.OPERATOR)
 def usage_delete(request: HttpRequest, usage_pk: int) -> HttpResponse:
     usage = get_object_or_404(Usage, pk=usage_pk, organisation=_organisation(request))
-    calendar.delete_usage(usage=usage, actor=request.user, ip=client_ip(request), now=_now())
+    calendar.delete_usage(usage=usage, actor=Actor.from_request(request), now=_now())
     messages.success(request, "Usage supprimé.")
     return redirect("grdf:vega:migration")
 
@@ -193,8 +192,7 @@ def watch_page(request: HttpRequest) -> HttpResponse:
                     name=upload.name,
                     data=upload.read(),
                     source=ArrivalSource.PORTAL,
-                    actor=request.user,
-                    ip=client_ip(request),
+                    actor=Actor.from_request(request),
                     now=_now(),
                 )
             except watch.ArrivalRefused as exc:
@@ -223,8 +221,7 @@ def watch_page(request: HttpRequest) -> HttpResponse:
                     weekday=data["weekday"],
                     day_of_month=data["day_of_month"],
                     grace_minutes=data["grace_minutes"],
-                    actor=request.user,
-                    ip=client_ip(request),
+                    actor=Actor.from_request(request),
                     now=_now(),
                 )
             except watch.ArrivalRefused as exc:
@@ -260,7 +257,7 @@ def expected_delete(request: HttpRequest, expected_pk: int) -> HttpResponse:
     found = get_object_or_404(
         ExpectedPublication, pk=expected_pk, organisation=_organisation(request)
     )
-    watch.delete_expected(expected=found, actor=request.user, ip=client_ip(request), now=_now())
+    watch.delete_expected(expected=found, actor=Actor.from_request(request), now=_now())
     messages.success(request, "Publication attendue supprimée.")
     return redirect("grdf:vega:watch")
 
@@ -289,8 +286,7 @@ def estimated(request: HttpRequest) -> HttpResponse:
                     month=dt.date.fromisoformat(import_form.cleaned_data["mois"] + "-01"),
                     file_name=upload.name,
                     rows=rows,
-                    actor=request.user,
-                    ip=client_ip(request),
+                    actor=Actor.from_request(request),
                     now=_now(),
                 )
                 messages.success(request, f"Liste GRDF importée : {len(rows)} PCE.")
@@ -307,8 +303,7 @@ def estimated(request: HttpRequest) -> HttpResponse:
                     pce=pce,
                     requested_on=data["requested_on"],
                     reference=data["reference"],
-                    actor=request.user,
-                    ip=client_ip(request),
+                    actor=Actor.from_request(request),
                     now=_now(),
                     today=_today(),
                 )

@@ -17,7 +17,6 @@ import statistics
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import holidays
 from django.conf import settings
@@ -36,6 +35,7 @@ from grdf_access.vega.models import (
     MissedPublication,
     WatchedDirectory,
 )
+from hub.actors import NOBODY, Actor
 from hub.clock import PARIS, has_clock_change, local_day_of
 from hub.models import Organisation, Severity
 from hub.services import audit
@@ -184,8 +184,7 @@ def ingest(
     source: str,
     now: dt.datetime,
     retention_days: int | None = None,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
 ) -> Arrival:
     """Record one file: fingerprint, rows, checks, alerts; the file is kept in storage."""
     if source not in ArrivalSource.values:
@@ -240,12 +239,10 @@ def ingest(
             arrival.save()
             audit.record(
                 action="grdf.vega.arrival",
-                actor=actor,
-                actor_label="" if actor else f"dépôt ({source})",
+                actor=actor if actor != NOBODY else Actor.system(f"dépôt ({source})"),
                 organisation=organisation,
                 target=arrival,
                 after={"file": arrival.file_name, "sha256": digest, "rows": rows},
-                ip=ip,
                 at=now,
             )
     except IntegrityError:
@@ -554,8 +551,7 @@ def save_expected(
     weekday: int | None = None,
     day_of_month: int | None = None,
     grace_minutes: int = 30,
-    actor: Any = None,
-    ip: str | None = None,
+    actor: Actor = NOBODY,
     now: dt.datetime,
 ) -> ExpectedPublication:
     """Declare (or change) a publication the organisation expects; audited."""
@@ -602,14 +598,13 @@ def save_expected(
                 "time": expected_time.isoformat(),
                 "created": created,
             },
-            ip=ip,
             at=now,
         )
     return expected
 
 
 def delete_expected(
-    *, expected: ExpectedPublication, actor: Any = None, ip: str | None = None, now: dt.datetime
+    *, expected: ExpectedPublication, actor: Actor = NOBODY, now: dt.datetime
 ) -> None:
     with transaction.atomic():
         audit.record(
@@ -618,7 +613,6 @@ def delete_expected(
             organisation=expected.organisation,
             target=expected,
             before={"flux": expected.item.code, "cadence": expected.cadence},
-            ip=ip,
             at=now,
         )
         expected.delete()

@@ -21,7 +21,7 @@ BEFORE = [
 AFTER = [
     ("grdf_access", "0005_shared_webhook_delivery"),
     ("smartoa", "0007_shared_webhook_delivery"),
-    ("tic", "0006_shared_webhook_delivery"),
+    ("tic", "0007_shared_webhook_delivery"),
 ]
 KEPT = (
     "payload", "status", "attempts", "last_status_code", "last_error", "created_at",

@@ -9,6 +9,7 @@ import pytest
 
 from grdf_access.vega import calendar
 from grdf_access.vega.models import Release, ReleaseDateChange, UsageAlert
+from hub.actors import Actor
 from hub.clock import PARIS
 from hub.models import AuditEvent, Notification
 
@@ -21,7 +22,11 @@ def use(tenant, code: str, version: str):
     item = calendar.find_item(code)
     assert item is not None
     return calendar.save_usage(
-        organisation=tenant.organisation, item=item, version=version, actor=tenant.operator, now=NOW
+        organisation=tenant.organisation,
+        item=item,
+        version=version,
+        actor=Actor.person(tenant.operator),
+        now=NOW,
     )
 
 

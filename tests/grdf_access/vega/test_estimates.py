@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from grdf_access.sync import series_ids
 from grdf_access.vega import estimates
 from grdf_access.vega.models import SpecialReadingRequest
+from hub.actors import Actor
 from hub.clock import gas_day_bounds
 from hub.models import AuditEvent, Quality
 from hub.services.series import upsert_rows
@@ -73,7 +74,7 @@ def test_two_free_requests_a_year(pces, tenant):
             organisation=tenant.organisation,
             pce=estimated.pce,
             requested_on=day,
-            actor=tenant.operator,
+            actor=Actor.person(tenant.operator),
             now=NOW,
             today=TODAY,
         )
