@@ -5,9 +5,19 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from hub.services import partitions
 from hub.services.polling import prune_poll_runs
 
 
 @shared_task(queue="default", ignore_result=True)
 def prune_old_poll_runs(*, keep_days: int = 90) -> int:
     return prune_poll_runs(keep_days=keep_days, now=timezone.now())
+
+
+@shared_task(queue="default", ignore_result=True)
+def maintain_point_partitions() -> dict[str, list[str]]:
+    now = timezone.now()
+    return {
+        "created": partitions.create_ahead(now=now),
+        "dropped": partitions.drop_expired(now=now),
+    }
