@@ -17,9 +17,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 
@@ -34,14 +31,20 @@ from hub.selectors.series import (
 
 CHUNK = 10_000
 COLUMNS = ("ts", "value", "count", "quality")
-ARROW_SCHEMA = pa.schema(
-    [
-        ("ts", pa.timestamp("us", tz="UTC")),
-        ("value", pa.float64()),
-        ("count", pa.int32()),
-        ("quality", pa.int16()),
-    ]
-)
+
+
+def arrow_schema() -> Any:
+    # pyarrow is imported on the first export, not by every process that loads the API.
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("ts", pa.timestamp("us", tz="UTC")),
+            ("value", pa.float64()),
+            ("count", pa.int32()),
+            ("quality", pa.int16()),
+        ]
+    )
 
 
 class Format(enum.StrEnum):
@@ -217,12 +220,14 @@ class _IterReader(io.RawIOBase):
         return size
 
 
-def _arrow_batches(copy_sql: str, params: list[Any]) -> Iterator[pa.RecordBatch]:
+def _arrow_batches(copy_sql: str, params: list[Any]) -> Iterator[Any]:
+    import pyarrow.csv as pa_csv
+
     reader = pa_csv.open_csv(
         io.BufferedReader(_IterReader(_copy_out(copy_sql, params)), buffer_size=1 << 20),
         read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 20),
         convert_options=pa_csv.ConvertOptions(
-            column_types={field.name: field.type for field in ARROW_SCHEMA}
+            column_types={field.name: field.type for field in arrow_schema()}
         ),
     )
     yield from reader
@@ -241,20 +246,24 @@ class _Drain:
         return data
 
 
-def _arrow_stream(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
-    drain = _Drain()
-    with pa.ipc.new_stream(drain.buffer, ARROW_SCHEMA) as writer:
+def _arrow_stream(batches: Iterator[Any]) -> Iterator[bytes]:
+    import pyarrow as pa
+
+    drain, schema = _Drain(), arrow_schema()
+    with pa.ipc.new_stream(drain.buffer, schema) as writer:
         for batch in batches:
-            writer.write_batch(batch.cast(ARROW_SCHEMA))
+            writer.write_batch(batch.cast(schema))
             yield drain.take()
     yield drain.take()
 
 
-def _parquet(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
-    drain = _Drain()
-    with pq.ParquetWriter(drain.buffer, ARROW_SCHEMA) as writer:
+def _parquet(batches: Iterator[Any]) -> Iterator[bytes]:
+    import pyarrow.parquet as pq
+
+    drain, schema = _Drain(), arrow_schema()
+    with pq.ParquetWriter(drain.buffer, schema) as writer:
         for batch in batches:
-            writer.write_batch(batch.cast(ARROW_SCHEMA))
+            writer.write_batch(batch.cast(schema))
             yield drain.take()
     yield drain.take()
 
@@ -284,12 +293,16 @@ def _from_buckets(
             stamp = ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
             writer.writerow((stamp, _number(value), count, quality))
         return HttpResponse(text.getvalue().encode(), content_type="text/csv")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema()
     table = pa.Table.from_pylist(
-        [dict(zip(COLUMNS, row, strict=True)) for row in rows], schema=ARROW_SCHEMA
+        [dict(zip(COLUMNS, row, strict=True)) for row in rows], schema=schema
     )
     sink = io.BytesIO()
     if fmt is Format.ARROW:
-        with pa.ipc.new_stream(sink, ARROW_SCHEMA) as writer:
+        with pa.ipc.new_stream(sink, schema) as writer:
             writer.write_table(table)
     else:
         pq.write_table(table, sink)

@@ -89,7 +89,7 @@ def test_accept_header_chooses_the_format(token_client, series, accept, kind):
         if kind == "arrow"
         else pq.read_table(io.BytesIO(content))
     )
-    assert table.schema.equals(points_output.ARROW_SCHEMA)
+    assert table.schema.equals(points_output.arrow_schema())
     assert table.num_rows == 25
     first = table.slice(0, 1).to_pylist()[0]
     assert first == {
