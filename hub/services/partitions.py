@@ -38,9 +38,6 @@ KEPT = Tier(0, "hub_point_kept", Period.MONTH)
 SHORT = Tier(1, "hub_point_short", Period.DAY)
 TIERS = (KEPT, SHORT)
 
-# Partitions known to exist (committed): the write path asks the catalogue only for others.
-_known: set[str] = set()
-
 
 def short_sources() -> frozenset[str]:
     """Sources whose raw points expire (and are rolled up)."""
@@ -95,24 +92,17 @@ def ensure_partitions(*, tier: Tier, first: dt.datetime, last: dt.datetime) -> l
     while start <= last:
         wanted.append((leaf_name(tier, start), start))
         start = next_start(start, tier.period)
-    # Days past the retention may have been dropped by another process: ask the catalogue.
-    stale = dt.datetime.now(dt.UTC) - dt.timedelta(days=raw_retention_days() + 1)
-    missing = [
-        (name, start)
-        for name, start in wanted
-        if name not in _known or (tier is SHORT and start < stale)
-    ]
-    if not missing:
-        return []
+    # The catalogue is asked every time (one indexed query): a cache in the process would
+    # outlive a rolled-back creation or another process's drop.
     created = []
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "WHERE i.inhparent = %s::regclass AND c.relname = ANY(%s)",
-            [tier.table, [name for name, _ in missing]],
+            [tier.table, [name for name, _ in wanted]],
         )
         present = {row[0] for row in cursor.fetchall()}
-        todo = [(name, start) for name, start in missing if name not in present]
+        todo = [(name, start) for name, start in wanted if name not in present]
         if todo:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
             for name, start in todo:
@@ -123,9 +113,6 @@ def ensure_partitions(*, tier: Tier, first: dt.datetime, last: dt.datetime) -> l
                     [start, next_start(start, tier.period)],
                 )
                 created.append(name)
-    names = [name for name, _ in missing]
-    # Remembered once committed: a rolled-back creation must be asked for again.
-    transaction.on_commit(lambda: _known.update(names))
     return created
 
 
@@ -156,7 +143,6 @@ def drop_expired(*, now: dt.datetime) -> list[str]:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
                 cursor.execute(f"DROP TABLE {name}")
                 dropped.append(name)
-    _known.difference_update(dropped)
     return dropped
 
 

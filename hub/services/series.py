@@ -87,14 +87,15 @@ def upsert_rows(*, rows: Iterable[Row]) -> int:
     checked = _validated(rows)
     if not checked:
         return 0
-    short = _require_series({row[0] for row in checked})
+    series_ids = set(map(itemgetter(0), checked))
+    short = _require_series(series_ids)
     if connection.vendor != "postgresql":
         with transaction.atomic():
             return sum(
                 _executemany_upsert(checked[start : start + SLICE])
                 for start in range(0, len(checked), SLICE)
             )
-    if short and len(short) < len({row[0] for row in checked}):
+    if short and len(short) < len(series_ids):
         # A batch mixing tiers (rare: apps write one source at a time) is split.
         by_tier = {
             partitions.SHORT: [row for row in checked if row[0] in short],
@@ -167,7 +168,7 @@ def _deduplicated(rows: list[Row]) -> list[Row]:
 
 
 _CONFLICT = (
-    "ON CONFLICT ({key}) DO UPDATE SET value = EXCLUDED.value, "
+    "ON CONFLICT (series_id, ts) DO UPDATE SET value = EXCLUDED.value, "
     "quality = EXCLUDED.quality, provisional = EXCLUDED.provisional "
     "WHERE (NOT EXCLUDED.provisional OR p.provisional) AND "
     "(p.value, p.quality, p.provisional) "
@@ -203,7 +204,7 @@ def _copy_upsert(
         _copy(_deduplicated(rows), table=STAGE_TABLE)
         cursor.execute(
             f"INSERT INTO {tier.table} AS p ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGE_TABLE} "
-            + _CONFLICT.format(key="series_id, ts, tier")
+            + _CONFLICT
         )
         return cursor.rowcount, False
 
@@ -320,8 +321,7 @@ def _executemany_upsert(rows: list[Row]) -> int:
     with connection.cursor() as cursor:
         before = connection.connection.total_changes
         cursor.executemany(
-            f"INSERT INTO {POINT_TABLE} AS p ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s) "
-            + _CONFLICT.format(key="series_id, ts"),
+            f"INSERT INTO {POINT_TABLE} AS p ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s) " + _CONFLICT,
             [(sid, adapt(ts), value, q, prov) for sid, ts, value, q, prov in _deduplicated(rows)],
         )
         return int(connection.connection.total_changes - before)
