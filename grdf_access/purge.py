@@ -17,8 +17,9 @@ from django.db.models import Max
 from grdf_access.models import FINAL_STATES, AccessRight, Pce, Revision, Snapshot
 from grdf_access.sync import SOURCE
 from hub.actors import Actor
-from hub.models import Point, Series
+from hub.models import Series
 from hub.services import audit
+from hub.services.series import delete_points
 
 
 @dataclass
@@ -58,7 +59,7 @@ def purge(*, today: dt.date, now: dt.datetime, days: int | None = None) -> Purge
             ).values_list("pk", flat=True)
         )
         with transaction.atomic():
-            points, _ = Point.objects.filter(series_id__in=series_ids).delete()
+            points = delete_points(series_ids=series_ids)  # their rollups too, if any
             snapshots, _ = Snapshot.objects.filter(pce=pce).delete()
             Revision.objects.filter(pce=pce).delete()  # replaced values are data too
             if points or snapshots:

@@ -339,7 +339,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hub.tasks.sweep_webhook_deliveries",
         "schedule": 60,
     },
+    # Creates the points partitions ahead of the data and drops those past their retention.
+    "maintain-point-partitions": {
+        "task": "hub.tasks.maintain_point_partitions",
+        "schedule": 3600,
+    },
 }
+
+# --- Series storage ---
+# Sources whose raw points are kept only this many days (then their partitions are dropped);
+# their points are rolled up (1 min, 15 min, 1 h) as they arrive, and the rollups are kept.
+SERIES_RAW_RETENTION_DAYS = {"tic": env.int("TIC_RAW_RETENTION_DAYS", default=35)}
+# How far ahead the hourly beat task creates partitions (days of short-lived raw points).
+SERIES_PARTITIONS_AHEAD_DAYS = env.int("SERIES_PARTITIONS_AHEAD_DAYS", default=7)
 
 LOGGING = {
     "version": 1,

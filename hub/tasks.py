@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from hub.services import webhooks
+from hub.services import partitions, webhooks
 from hub.services.polling import prune_poll_runs
 
 
@@ -26,3 +26,12 @@ def deliver_webhook(self, *, channel: str, delivery_pk: int) -> str:
 def sweep_webhook_deliveries() -> int:
     """Beat's safety net: every app's pending deliveries that were never sent, sent again."""
     return webhooks.sweep(now=timezone.now())
+
+
+@shared_task(queue="default", ignore_result=True)
+def maintain_point_partitions() -> dict[str, list[str]]:
+    now = timezone.now()
+    return {
+        "created": partitions.create_ahead(now=now),
+        "dropped": partitions.drop_expired(now=now),
+    }

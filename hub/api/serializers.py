@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from hub import identifiers
+from hub.api.points_output import Format
 from hub.models import Aggregate, MeteringPoint, Quality, Series, Site
 from hub.selectors.series import Step
 
@@ -71,6 +72,12 @@ class PointsQuerySerializer(serializers.Serializer):
     end = serializers.DateTimeField(help_text="Exclusive end, ISO 8601 with offset.")
     step = serializers.ChoiceField(choices=[s.value for s in Step], default=Step.RAW.value)
     aggregate = serializers.ChoiceField(choices=Aggregate.choices, required=False)
+    format = serializers.ChoiceField(
+        choices=[fmt.value for fmt in Format],
+        required=False,
+        help_text="Output format; else taken from Accept (application/json, text/csv, "
+        "application/vnd.apache.arrow.stream, application/vnd.apache.parquet).",
+    )
 
 
 class PointInSerializer(serializers.Serializer):

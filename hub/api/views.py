@@ -1,26 +1,31 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import django_filters
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
+from django.http.response import HttpResponseBase
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotAcceptable, PermissionDenied
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hub.actors import Actor
+from hub.api import points_output
 from hub.api import serializers as api
 from hub.api.permissions import OrganisationRole
 from hub.models import Aggregate, MeteringPoint, Series, Site
-from hub.selectors.series import Step, read_points
+from hub.selectors.series import Step
 from hub.series_access import refusal
 from hub.services import audit
 from hub.services.series import PointIn, upsert_points
@@ -111,6 +116,18 @@ class MeteringPointViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
             instance.delete()
 
 
+class PointsNegotiation(DefaultContentNegotiation):
+    """The points' formats are chosen by the view (``points_output.negotiate``): DRF's own
+    ``?format=`` handling (404 for a format no renderer has) stays out of it; errors render
+    as JSON."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type or "application/json"
+
+
 class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Series.objects.none()
     serializer_class = api.SeriesSerializer
@@ -123,14 +140,27 @@ class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         parameters=[api.PointsQuerySerializer],
-        responses=api.PointsResponseSerializer,
-        description="Points of the series in [start, end), raw or resampled by the database.",
+        responses={
+            (200, "application/json"): api.PointsResponseSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, points_output.MEDIA_TYPES[points_output.Format.ARROW]): OpenApiTypes.BINARY,
+            (200, points_output.MEDIA_TYPES[points_output.Format.PARQUET]): OpenApiTypes.BINARY,
+        },
+        description="Points of the series in [start, end), raw or resampled by the database, "
+        "as JSON, CSV, Apache Arrow (IPC stream) or Parquet (`format`, else `Accept`).",
     )
-    @action(detail=True, methods=["get"])
-    def points(self, request: Request, pk: str | None = None) -> Response:
+    @action(detail=True, methods=["get"], content_negotiation_class=PointsNegotiation)
+    def points(self, request: Request, pk: str | None = None) -> HttpResponseBase:
         series = self.get_object()
         query = api.PointsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        try:
+            fmt = points_output.negotiate(
+                requested=query.validated_data.get("format"),
+                accept=request.headers.get("Accept", ""),
+            )
+        except points_output.NotAcceptable as exc:
+            raise NotAcceptable(str(exc)) from exc
         step = Step(query.validated_data["step"])
         aggregate = query.validated_data.get("aggregate")
         reason = refusal(
@@ -141,31 +171,13 @@ class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
         )
         if reason:
             raise PermissionDenied(reason)
-        buckets = read_points(
+        return points_output.respond(
+            fmt=fmt,
             series=series,
             start=query.validated_data["start"],
             end=query.validated_data["end"],
             step=step,
             aggregate=Aggregate(aggregate) if aggregate else None,
-        )
-        # Built by hand: a serializer per point costs more than the query for a year of hours.
-        points = [
-            {
-                "ts": b.ts.isoformat().replace("+00:00", "Z"),
-                "value": b.value,
-                "count": b.count,
-                "quality": b.quality,
-            }
-            for b in buckets
-        ]
-        return Response(
-            {
-                "series": series.pk,
-                "unit": series.unit,
-                "step": step.value,
-                "aggregate": None if step is Step.RAW else (aggregate or series.default_aggregate),
-                "points": points,
-            }
         )
 
     @extend_schema(request=api.PointsWriteSerializer, responses={200: dict})

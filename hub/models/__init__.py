@@ -15,7 +15,7 @@ from hub.models.mfa import (
 )
 from hub.models.notifications import Notification, Severity
 from hub.models.polling import PollOutcome, PollRun
-from hub.models.series import Aggregate, Point, Quality, Series, SeriesKind
+from hub.models.series import Aggregate, Point, Quality, Rollup, Series, SeriesKind
 from hub.models.tenancy import Membership, Organisation, Role
 from hub.models.tokens import ApiToken
 from hub.models.users import User
@@ -47,6 +47,7 @@ __all__ = [
     "RecoveryCode",
     "RecoveryCodeDevice",
     "Role",
+    "Rollup",
     "Series",
     "SeriesKind",
     "Severity",

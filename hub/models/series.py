@@ -82,8 +82,13 @@ class Point(models.Model):
     # No database foreign key: its per-row check trigger more than doubled the cost of bulk
     # ingest (measured in bench/series_ingest.py). Writers go through hub.services.series,
     # which checks the series ids of every batch; deletes cascade through the ORM.
+    # No index of its own either: the primary key's leading column serves lookups by series.
     series = models.ForeignKey(
-        Series, on_delete=models.CASCADE, related_name="points", db_constraint=False
+        Series,
+        on_delete=models.CASCADE,
+        related_name="points",
+        db_constraint=False,
+        db_index=False,
     )
     ts = models.DateTimeField()
     value = models.FloatField(null=True)
@@ -101,3 +106,36 @@ class Point(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series_id}@{self.ts.isoformat()}={self.value}"
+
+
+class Rollup(models.Model):
+    """Points of one series summarised over a fixed bucket of ``width`` seconds (60, 900, 3600).
+
+    Kept for the sources whose raw points expire (``SERIES_RAW_RETENTION_DAYS``), maintained by
+    ``hub.services.series`` as points arrive. ``sum``/``count`` give the mean and the energy of
+    an interval; ``last_value`` is the value at ``last_ts``, the bucket's latest instant.
+    """
+
+    pk = models.CompositePrimaryKey("series_id", "width", "bucket")
+    series = models.ForeignKey(
+        Series,
+        on_delete=models.CASCADE,
+        related_name="rollups",
+        db_constraint=False,
+        db_index=False,
+    )
+    width = models.PositiveIntegerField()
+    bucket = models.DateTimeField()
+    count = models.PositiveIntegerField()  # points with a value
+    sum = models.FloatField(null=True)
+    min = models.FloatField(null=True)
+    max = models.FloatField(null=True)
+    last_ts = models.DateTimeField()
+    last_value = models.FloatField(null=True)
+    quality = models.PositiveSmallIntegerField()  # the worst among the bucket's points
+
+    class Meta:
+        verbose_name = _("agrégat de points")
+
+    def __str__(self) -> str:
+        return f"{self.series_id}@{self.bucket.isoformat()}/{self.width}s"

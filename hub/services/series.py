@@ -1,10 +1,14 @@
 """Writing series: idempotent upserts on (series, ts).
 
-On PostgreSQL rows travel by binary ``COPY``: straight into the points table when none of the
-batch's series holds a point in the batch's time span (the common case of new data), else into
-a session-local staging table merged by one ``INSERT … SELECT … ON CONFLICT``. Elsewhere
-(SQLite on the embedded defaults) the same upsert runs as ``executemany``. Either way a
-provisional value never replaces a definitive one, and a definitive value replaces anything.
+On PostgreSQL rows travel by binary ``COPY`` into their tier of the partitioned points table
+(``hub.services.partitions``): straight in when none of the batch's series holds a point in the
+batch's time span (the common case of new data), else into a session-local staging table merged
+by one ``INSERT … SELECT … ON CONFLICT``. The points of sources whose raw data expire are then
+rolled up (1 min, 15 min, 1 h): an appended batch is added to its buckets, a merged one has
+the buckets it touched recomputed. Elsewhere (SQLite on the
+embedded defaults) the same upsert runs as ``executemany`` on the plain table, without rollups.
+Either way a provisional value never replaces a definitive one, and a definitive value replaces
+anything.
 """
 
 from __future__ import annotations
@@ -18,9 +22,14 @@ from operator import itemgetter
 import psycopg
 from django.db import IntegrityError, connection, transaction
 
-from hub.models import MeteringPoint, Point, Quality, Series, SeriesKind
+from hub.models import MeteringPoint, Point, Quality, Rollup, Series, SeriesKind
+from hub.services import partitions
 
 POINT_TABLE = Point._meta.db_table
+ROLLUP_TABLE = Rollup._meta.db_table
+# Rollup widths in seconds, finest first: the first is computed from raw points, the others
+# from it.
+ROLLUP_WIDTHS = (60, 900, 3600)
 STAGE_TABLE = "hub_point_stage"
 # Rows are sent to the database in slices of this size to bound memory on huge imports.
 SLICE = 1_000_000
@@ -78,12 +87,38 @@ def upsert_rows(*, rows: Iterable[Row]) -> int:
     checked = _validated(rows)
     if not checked:
         return 0
-    _require_series({row[0] for row in checked})
-    write = _copy_upsert if connection.vendor == "postgresql" else _executemany_upsert
+    series_ids = set(map(itemgetter(0), checked))
+    short = _require_series(series_ids)
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            return sum(
+                _executemany_upsert(checked[start : start + SLICE])
+                for start in range(0, len(checked), SLICE)
+            )
+    if short and len(short) < len(series_ids):
+        # A batch mixing tiers (rare: apps write one source at a time) is split.
+        by_tier = {
+            partitions.SHORT: [row for row in checked if row[0] in short],
+            partitions.KEPT: [row for row in checked if row[0] not in short],
+        }
+    else:
+        by_tier = {partitions.SHORT if short else partitions.KEPT: checked}
     written = 0
     with transaction.atomic():
-        for start in range(0, len(checked), SLICE):
-            written += write(checked[start : start + SLICE])
+        for tier, tier_rows in by_tier.items():
+            for start in range(0, len(tier_rows), SLICE):
+                part = tier_rows[start : start + SLICE]
+                first = min(map(itemgetter(1), part))
+                last = max(map(itemgetter(1), part))
+                partitions.ensure_partitions(tier=tier, first=first, last=last)
+                changed, appended = _copy_upsert(part, tier=tier, first=first, last=last)
+                written += changed
+                if tier is not partitions.SHORT:
+                    continue
+                if appended:
+                    _add_to_rollups(series_ids=sorted(short), first=first, last=last)
+                else:
+                    refresh_rollups(series_ids=sorted(short), first=first, last=last)
     return written
 
 
@@ -102,21 +137,25 @@ def _validated(rows: Iterable[Row]) -> list[Row]:
     return checked
 
 
-def _require_series(series_ids: set[int]) -> None:
-    # Points carry no database foreign key (see Point), so the ids are checked here.
+def _require_series(series_ids: set[int]) -> set[int]:
+    """Check the ids (points carry no database foreign key, see Point); returns those whose
+    source keeps its raw points a limited time."""
+    short_sources = partitions.short_sources()
     if connection.vendor == "postgresql":
         # One array parameter instead of thousands of IN placeholders: a TIC batch names
         # thousands of series, and binding each one cost more than the check itself.
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id FROM {Series._meta.db_table} WHERE id = ANY(%s)", [list(series_ids)]
+                f"SELECT id, source FROM {Series._meta.db_table} WHERE id = ANY(%s)",
+                [list(series_ids)],
             )
-            known = {row[0] for row in cursor.fetchall()}
+            known = dict(cursor.fetchall())
     else:
-        known = set(Series.objects.filter(pk__in=series_ids).values_list("pk", flat=True))
-    unknown = series_ids - known
+        known = dict(Series.objects.filter(pk__in=series_ids).values_list("pk", "source"))
+    unknown = series_ids - known.keys()
     if unknown:
         raise SeriesWriteError(0, f"unknown series {sorted(unknown)[:5]}")
+    return {series_id for series_id, source in known.items() if source in short_sources}
 
 
 def _deduplicated(rows: list[Row]) -> list[Row]:
@@ -131,8 +170,8 @@ def _deduplicated(rows: list[Row]) -> list[Row]:
 _CONFLICT = (
     "ON CONFLICT (series_id, ts) DO UPDATE SET value = EXCLUDED.value, "
     "quality = EXCLUDED.quality, provisional = EXCLUDED.provisional "
-    f"WHERE (NOT EXCLUDED.provisional OR {POINT_TABLE}.provisional) AND "
-    f"({POINT_TABLE}.value, {POINT_TABLE}.quality, {POINT_TABLE}.provisional) "
+    "WHERE (NOT EXCLUDED.provisional OR p.provisional) AND "
+    "(p.value, p.quality, p.provisional) "
     "IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.quality, EXCLUDED.provisional)"
 )
 _COLUMNS = "series_id, ts, value, quality, provisional"
@@ -141,13 +180,18 @@ _COLUMNS = "series_id, ts, value, quality, provisional"
 _COPY_TYPES = ["int8", "timestamptz", "float8", "int2", "bool"]
 
 
-def _copy_upsert(rows: list[Row]) -> int:
-    """Append straight into the table when nothing is there yet; else stage and merge."""
-    if not _overlaps_stored_points(rows):
+def _copy_upsert(
+    rows: list[Row], *, tier: partitions.Tier, first: dt.datetime, last: dt.datetime
+) -> tuple[int, bool]:
+    """Append straight into the tier when nothing is there yet; else stage and merge.
+
+    Returns the rows written and whether they were appended: then the batch's series hold no
+    other point in ``[first, last]`` than the batch's own."""
+    if not _overlaps_stored_points(rows, tier=tier, first=first, last=last):
         try:
             with transaction.atomic():
-                _copy(rows, table=POINT_TABLE)
-            return len(rows)
+                _copy(rows, table=tier.table)
+            return len(rows), True
         except (IntegrityError, psycopg.errors.UniqueViolation):
             pass  # a key repeated in the batch, or written meanwhile: merge instead
     with connection.cursor() as cursor:
@@ -159,19 +203,19 @@ def _copy_upsert(rows: list[Row]) -> int:
         cursor.execute(f"TRUNCATE {STAGE_TABLE}")
         _copy(_deduplicated(rows), table=STAGE_TABLE)
         cursor.execute(
-            f"INSERT INTO {POINT_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGE_TABLE} "
-            f"{_CONFLICT}"
+            f"INSERT INTO {tier.table} AS p ({_COLUMNS}) SELECT {_COLUMNS} FROM {STAGE_TABLE} "
+            + _CONFLICT
         )
-        return cursor.rowcount
+        return cursor.rowcount, False
 
 
-def _overlaps_stored_points(rows: list[Row]) -> bool:
+def _overlaps_stored_points(
+    rows: list[Row], *, tier: partitions.Tier, first: dt.datetime, last: dt.datetime
+) -> bool:
     series_ids = sorted(set(map(itemgetter(0), rows)))
-    first = min(map(itemgetter(1), rows))
-    last = max(map(itemgetter(1), rows))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {POINT_TABLE} WHERE series_id = ANY(%s) "
+            f"SELECT EXISTS (SELECT 1 FROM {tier.table} WHERE series_id = ANY(%s) "
             "AND ts >= %s AND ts <= %s)",
             [series_ids, first, last],
         )
@@ -187,12 +231,97 @@ def _copy(rows: list[Row], *, table: str) -> None:
                 copy.write_row(row)
 
 
+_ROLLUP_COLUMNS = "series_id, width, bucket, count, sum, min, max, last_ts, last_value, quality"
+_ROLLUP_UPSERT = (
+    "ON CONFLICT (series_id, width, bucket) DO UPDATE SET count = EXCLUDED.count, "
+    "sum = EXCLUDED.sum, min = EXCLUDED.min, max = EXCLUDED.max, last_ts = EXCLUDED.last_ts, "
+    "last_value = EXCLUDED.last_value, quality = EXCLUDED.quality"
+)
+
+
+def _floor(ts: dt.datetime, width: int) -> dt.datetime:
+    epoch = int(ts.timestamp())
+    return dt.datetime.fromtimestamp(epoch - epoch % width, dt.UTC)
+
+
+def refresh_rollups(*, series_ids: list[int], first: dt.datetime, last: dt.datetime) -> None:
+    """Recompute the rollups of ``series_ids`` over every bucket holding an instant of
+    ``[first, last]`` (PostgreSQL): the minutes from the raw points, the coarser widths from
+    the minutes. Recomputing a whole bucket, not adding the batch to it, keeps replaced and
+    repeated points right."""
+    fine = ROLLUP_WIDTHS[0]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ROLLUP_TABLE} ({_ROLLUP_COLUMNS}) "
+            f"SELECT series_id, {fine}, date_bin('{fine} seconds', ts, 'epoch'), count(value), "
+            "sum(value), min(value), max(value), max(ts), (array_agg(value ORDER BY ts DESC))[1], "
+            f"max(quality) FROM {partitions.SHORT.table} "
+            "WHERE series_id = ANY(%s) AND ts >= %s AND ts < %s GROUP BY 1, 3 " + _ROLLUP_UPSERT,
+            [series_ids, _floor(first, fine), _floor(last, fine) + dt.timedelta(seconds=fine)],
+        )
+        for width in ROLLUP_WIDTHS[1:]:
+            cursor.execute(
+                f"INSERT INTO {ROLLUP_TABLE} ({_ROLLUP_COLUMNS}) "
+                f"SELECT series_id, {width}, date_bin('{width} seconds', bucket, 'epoch'), "
+                "sum(count), sum(sum), min(min), max(max), max(last_ts), "
+                "(array_agg(last_value ORDER BY last_ts DESC))[1], max(quality) "
+                f"FROM {ROLLUP_TABLE} WHERE width = {fine} AND series_id = ANY(%s) "
+                "AND bucket >= %s AND bucket < %s GROUP BY 1, 3 " + _ROLLUP_UPSERT,
+                [
+                    series_ids,
+                    _floor(first, width),
+                    _floor(last, width) + dt.timedelta(seconds=width),
+                ],
+            )
+
+
+def _add_to_rollups(*, series_ids: list[int], first: dt.datetime, last: dt.datetime) -> None:
+    """Add an appended batch (the only points of its series in ``[first, last]``) to every
+    rollup width in one statement: the cost follows the batch, not the buckets it lands in
+    (a TIC reader flushes every half second into the same minute and hour)."""
+    fine = ROLLUP_WIDTHS[0]
+    coarser = " UNION ALL ".join(
+        f"SELECT series_id, {width}, date_bin('{width} seconds', bucket, 'epoch'), sum(count), "
+        "sum(sum), min(min), max(max), max(last_ts), "
+        "(array_agg(last_value ORDER BY last_ts DESC))[1], max(quality) FROM batch GROUP BY 1, 3"
+        for width in ROLLUP_WIDTHS[1:]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH batch ({_ROLLUP_COLUMNS}) AS ("
+            f"SELECT series_id, {fine}, date_bin('{fine} seconds', ts, 'epoch'), count(value), "
+            "sum(value), min(value), max(value), max(ts), (array_agg(value ORDER BY ts DESC))[1], "
+            f"max(quality) FROM {partitions.SHORT.table} "
+            "WHERE series_id = ANY(%s) AND ts >= %s AND ts <= %s GROUP BY 1, 3) "
+            f"INSERT INTO {ROLLUP_TABLE} AS r ({_ROLLUP_COLUMNS}) "
+            f"SELECT * FROM batch UNION ALL {coarser} "
+            "ON CONFLICT (series_id, width, bucket) DO UPDATE SET "
+            "count = r.count + EXCLUDED.count, "
+            "sum = CASE WHEN r.sum IS NULL THEN EXCLUDED.sum WHEN EXCLUDED.sum IS NULL "
+            "THEN r.sum ELSE r.sum + EXCLUDED.sum END, "
+            "min = LEAST(r.min, EXCLUDED.min), max = GREATEST(r.max, EXCLUDED.max), "
+            "last_value = CASE WHEN EXCLUDED.last_ts > r.last_ts THEN EXCLUDED.last_value "
+            "ELSE r.last_value END, last_ts = GREATEST(r.last_ts, EXCLUDED.last_ts), "
+            "quality = GREATEST(r.quality, EXCLUDED.quality)",
+            [series_ids, first, last],
+        )
+
+
+def delete_points(*, series_ids: Iterable[int]) -> int:
+    """Delete every point and rollup of ``series_ids`` (consent purges); returns the points."""
+    ids = list(series_ids)
+    with transaction.atomic():
+        deleted, _ = Point.objects.filter(series_id__in=ids).delete()
+        Rollup.objects.filter(series_id__in=ids).delete()
+    return deleted
+
+
 def _executemany_upsert(rows: list[Row]) -> int:
     adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         before = connection.connection.total_changes
         cursor.executemany(
-            f"INSERT INTO {POINT_TABLE} ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s) {_CONFLICT}",
+            f"INSERT INTO {POINT_TABLE} AS p ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s) " + _CONFLICT,
             [(sid, adapt(ts), value, q, prov) for sid, ts, value, q, prov in _deduplicated(rows)],
         )
         return int(connection.connection.total_changes - before)

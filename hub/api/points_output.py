@@ -1,0 +1,309 @@
+"""The series-points API's outputs: JSON (orjson), CSV and Apache Arrow / Parquet (pyarrow).
+
+On PostgreSQL every format runs ``hub.selectors.series.points_sql`` and encodes what the cursor
+gives: JSON chunks of rows through orjson (a response of up to ``CHUNK`` rows is sent whole,
+a larger one streams), CSV straight from ``COPY … TO STDOUT`` (no Python object per row), and
+Arrow / Parquet record batches parsed by pyarrow's C++ CSV reader from that same ``COPY``.
+SQLite (embedded defaults) encodes ``read_points``' buckets instead.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from django.db import connection
+from django.http import HttpResponse, StreamingHttpResponse
+
+from hub.models import Aggregate, Series
+from hub.selectors.series import (
+    MAX_RAW_POINTS,
+    SeriesReadError,
+    Step,
+    points_sql,
+    read_points,
+)
+
+CHUNK = 10_000
+COLUMNS = ("ts", "value", "count", "quality")
+
+
+def arrow_schema() -> Any:
+    # pyarrow is imported on the first export, not by every process that loads the API.
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("ts", pa.timestamp("us", tz="UTC")),
+            ("value", pa.float64()),
+            ("count", pa.int32()),
+            ("quality", pa.int16()),
+        ]
+    )
+
+
+class Format(enum.StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    ARROW = "arrow"
+    PARQUET = "parquet"
+
+
+MEDIA_TYPES = {
+    Format.JSON: "application/json",
+    Format.CSV: "text/csv",
+    Format.ARROW: "application/vnd.apache.arrow.stream",
+    Format.PARQUET: "application/vnd.apache.parquet",
+}
+_BY_MEDIA_TYPE = {media: fmt for fmt, media in MEDIA_TYPES.items()}
+
+
+class NotAcceptable(ValueError):
+    """No media type of the request's ``Accept`` header is one the points come in."""
+
+
+def negotiate(*, requested: str | None, accept: str) -> Format:
+    """The output format: ``?format=`` when given (already validated), else the first media
+    type of ``Accept`` served here (``*/*`` and no header: JSON)."""
+    if requested:
+        return Format(requested)
+    if not accept.strip():
+        return Format.JSON
+    for item in accept.split(","):
+        media = item.split(";")[0].strip().lower()
+        if media in _BY_MEDIA_TYPE:
+            return _BY_MEDIA_TYPE[media]
+        if media in ("*/*", "application/*"):
+            return Format.JSON
+        if media == "text/*":
+            return Format.CSV
+    raise NotAcceptable(f"served types: {', '.join(MEDIA_TYPES.values())}")
+
+
+def respond(
+    *,
+    fmt: Format,
+    series: Series,
+    start: dt.datetime,
+    end: dt.datetime,
+    step: Step,
+    aggregate: Aggregate | None,
+) -> HttpResponse | StreamingHttpResponse:
+    """The response for the points of ``series``; raises SeriesReadError before any byte."""
+    meta = {
+        "series": series.pk,
+        "unit": series.unit,
+        "step": step.value,
+        "aggregate": None if step is Step.RAW else (aggregate or series.default_aggregate),
+    }
+    if connection.vendor != "postgresql":
+        return _from_buckets(fmt, meta, read_points(
+            series=series, start=start, end=end, step=step, aggregate=aggregate
+        ))  # fmt: skip
+    if fmt is Format.JSON:
+        sql, params = points_sql(
+            series=series, start=start, end=end, step=step, aggregate=aggregate
+        )
+        return _json(sql, params, meta, raw=step is Step.RAW)
+    # Bulk exports: no cap on raw points (they stream), ts written as ISO 8601 by the database.
+    sql, params = points_sql(
+        series=series, start=start, end=end, step=step, aggregate=aggregate, raw_limit=None
+    )
+    copy_sql = (
+        f"COPY (SELECT {_ts_text('q.ts')} AS ts, q.value, q.count, q.quality FROM ({sql}) "
+        "AS q (ts, value, count, quality)) TO STDOUT WITH (FORMAT csv, HEADER)"
+    )
+    name = f"series-{series.pk}-{step.value}"
+    if fmt is Format.CSV:
+        response = StreamingHttpResponse(_copy_out(copy_sql, params), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+    batches = _arrow_batches(copy_sql, params)
+    if fmt is Format.ARROW:
+        response = StreamingHttpResponse(_arrow_stream(batches), content_type=MEDIA_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{name}.arrows"'
+        return response
+    response = StreamingHttpResponse(_parquet(batches), content_type=MEDIA_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}.parquet"'
+    return response
+
+
+def _ts_text(sql: str) -> str:
+    # ISO 8601 in UTC with a Z, fractional seconds only when there are some (as the JSON).
+    utc = f"({sql} AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+        f"{sql} <> date_trunc('second', {sql}) THEN to_char({utc}, '.US') "
+        "ELSE '' END || 'Z'"
+    )
+
+
+def _encode_rows(rows: list[tuple[Any, ...]]) -> bytes:
+    # One dict per row only inside orjson's call: orjson writes the datetimes itself.
+    return orjson.dumps(
+        [{"ts": t, "value": v, "count": c, "quality": q} for t, v, c, q in rows],
+        option=orjson.OPT_UTC_Z,
+    )[1:-1]
+
+
+def _json(
+    sql: str, params: list[Any], meta: dict[str, Any], *, raw: bool
+) -> HttpResponse | StreamingHttpResponse:
+    head = orjson.dumps(meta)[:-1] + b',"points":['
+    cursor = connection.cursor()
+    cursor.execute(sql, params)
+    first = cursor.fetchmany(CHUNK)
+    if len(first) < CHUNK:
+        cursor.close()
+        return HttpResponse(head + _encode_rows(first) + b"]}", content_type="application/json")
+    if raw and _more_raw_points_than_allowed(sql, params):
+        cursor.close()
+        raise SeriesReadError("step", f"more than {MAX_RAW_POINTS} points: resample")
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield head + _encode_rows(first)
+            while rows := cursor.fetchmany(CHUNK):
+                yield b"," + _encode_rows(rows)
+            yield b"]}"
+        finally:
+            cursor.close()
+
+    return StreamingHttpResponse(chunks(), content_type="application/json")
+
+
+def _more_raw_points_than_allowed(sql: str, params: list[Any]) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({sql}) AS q", params)
+        return int(cursor.fetchone()[0]) > MAX_RAW_POINTS
+
+
+def _copy_out(copy_sql: str, params: list[Any]) -> Iterator[bytes]:
+    # The cursor is taken now, in the request's thread: Django's connections are per thread.
+    cursor = connection.cursor()
+
+    def blocks() -> Iterator[bytes]:
+        try:
+            with cursor.cursor.copy(copy_sql, params) as copy:
+                for block in copy:
+                    yield bytes(block)
+        finally:
+            cursor.close()
+
+    return blocks()
+
+
+class _IterReader(io.RawIOBase):
+    """A readable file over an iterator of byte blocks (pyarrow's CSV reader pulls from it)."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            try:
+                self._pending = next(self._blocks)
+            except StopIteration:
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def _arrow_batches(copy_sql: str, params: list[Any]) -> Iterator[Any]:
+    import pyarrow.csv as pa_csv
+
+    reader = pa_csv.open_csv(
+        io.BufferedReader(_IterReader(_copy_out(copy_sql, params)), buffer_size=1 << 20),
+        read_options=pa_csv.ReadOptions(use_threads=False, block_size=1 << 20),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={field.name: field.type for field in arrow_schema()}
+        ),
+    )
+    yield from reader
+
+
+class _Drain:
+    """A write-only sink whose bytes are handed out as soon as they are written."""
+
+    def __init__(self) -> None:
+        self.buffer = io.BytesIO()
+
+    def take(self) -> bytes:
+        data = self.buffer.getvalue()
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        return data
+
+
+def _arrow_stream(batches: Iterator[Any]) -> Iterator[bytes]:
+    import pyarrow as pa
+
+    drain, schema = _Drain(), arrow_schema()
+    with pa.ipc.new_stream(drain.buffer, schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch.cast(schema))
+            yield drain.take()
+    yield drain.take()
+
+
+def _parquet(batches: Iterator[Any]) -> Iterator[bytes]:
+    import pyarrow.parquet as pq
+
+    drain, schema = _Drain(), arrow_schema()
+    with pq.ParquetWriter(drain.buffer, schema) as writer:
+        for batch in batches:
+            writer.write_batch(batch.cast(schema))
+            yield drain.take()
+    yield drain.take()
+
+
+def _number(value: float | None) -> str:
+    # As PostgreSQL writes a float8: the shortest exact text, no ".0" on whole numbers.
+    if value is None:
+        return ""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _from_buckets(
+    fmt: Format, meta: dict[str, Any], buckets: list[Any]
+) -> HttpResponse | StreamingHttpResponse:
+    rows = [(b.ts, b.value, b.count, b.quality) for b in buckets]
+    if fmt is Format.JSON:
+        return HttpResponse(
+            orjson.dumps(meta)[:-1] + b',"points":[' + _encode_rows(rows) + b"]}",
+            content_type="application/json",
+        )
+    if fmt is Format.CSV:
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for ts, value, count, quality in rows:
+            stamp = ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+            writer.writerow((stamp, _number(value), count, quality))
+        return HttpResponse(text.getvalue().encode(), content_type="text/csv")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema()
+    table = pa.Table.from_pylist(
+        [dict(zip(COLUMNS, row, strict=True)) for row in rows], schema=schema
+    )
+    sink = io.BytesIO()
+    if fmt is Format.ARROW:
+        with pa.ipc.new_stream(sink, schema) as writer:
+            writer.write_table(table)
+    else:
+        pq.write_table(table, sink)
+    return HttpResponse(sink.getvalue(), content_type=MEDIA_TYPES[fmt])
