@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> None:
     from tic.ingest import Ingestor, Received
     from tic.models import TicPort
     from tic.protocol import TicStreamDecoder
-    from tic.simulate import SimulatedPmePmi
+    from tic.simulator import SimulatedPmePmi
 
     organisation = Organisation.objects.create(slug="bench", name="Bench")
     site = Site.objects.create(organisation=organisation, name="Bench")
