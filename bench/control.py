@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub REDIS_URL=redis://127.0.0.1:6379/0 \
         python bench/control.py [--loads 500] [--events 1000]
 
-A simulated PME-PMI meter (``tic.simulate``) sends, for each event, the frame in which PREAVIS
+A simulated PME-PMI meter (``tic.simulator``) sends, for each event, the frame in which PREAVIS
 appears; the clock runs from those bytes handed to the decoder to the shed load's coil found off
 on a real pymodbus TCP server: decode, use cases, the ingestor's flush (meter state written at
 once on an event, as in ``tic_read``), the evaluation request queued on commit
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> None:
     from tic.ingest import Ingestor, Received
     from tic.models import TicPort
     from tic.protocol import TicStreamDecoder
-    from tic.simulate import SimulatedPmePmi
+    from tic.simulator import SimulatedPmePmi
 
     organisation = Organisation.objects.create(slug="bench", name="Bench")
     site = Site.objects.create(organisation=organisation, name="Bench")

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 import datetime as dt  # noqa: E402
 
 from tic.protocol import TicStreamDecoder, with_parity  # noqa: E402 - needs the path set above
-from tic.simulate import SimulatedPmePmi, linky_standard_frame  # noqa: E402
+from tic.simulator import SimulatedPmePmi, linky_standard_frame  # noqa: E402
 
 TARGET_SECONDS = float(os.environ.get("TIC_BENCH_SECONDS", "0.5"))
 CHUNK = 4096

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> None:
     from tic.ingest import Ingestor, Received
     from tic.models import TicPort
     from tic.protocol import TicStreamDecoder, with_parity
-    from tic.simulate import SimulatedPmePmi
+    from tic.simulator import SimulatedPmePmi
 
     organisation = Organisation.objects.create(slug="bench", name="Bench")
     points = MeteringPoint.objects.bulk_create(

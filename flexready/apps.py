@@ -14,3 +14,21 @@ class FlexreadyConfig(AppConfig):
         from flexready import controllers  # registers its controllers with hub.control
 
         controllers.register_all()
+        _register_portal()
+
+
+def _register_portal() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from flexready import views
+    from hub.portal import menu, panels
+
+    menu.register(key="flexready", label=_("Flex Ready"), url_name="flexready:bacs_list", order=40)
+    panels.register(
+        key="flexready",
+        title=_("Flex Ready — actifs et demandes ouvertes"),
+        order=40,
+        context=views.site_panel,
+        template="flexready/_site_panel.html",
+        empty=_("Aucun BACS Flex Ready sur ce site."),
+    )

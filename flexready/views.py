@@ -4,22 +4,24 @@ their lifecycle on a timeline and their realisation chart."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from flexready import program as prog
-from flexready.models import AllowedPeriod, Asset, Bacs, FlexRequest
+from flexready import selectors
+from flexready.models import AllowedPeriod, Asset, FlexRequest
 from hub.actors import Actor
 from hub.clock import PARIS
-from hub.models import AuditEvent, Role
+from hub.models import MeteringPoint, Role, Site
 from hub.portal.access import membership_of, role_required
 from hub.services import audit
 
@@ -95,16 +97,8 @@ def _local(instant: dt.datetime) -> str:
 @role_required(Role.VIEWER)
 def bacs_list(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request)
-    bacs = (
-        Bacs.objects.filter(organisation=membership.organisation)
-        .select_related("metering_point")
-        .prefetch_related("assets__periods")
-    )
-    recent = (
-        FlexRequest.objects.filter(asset__bacs__organisation=membership.organisation)
-        .select_related("asset__bacs")
-        .order_by("-received_at")[:50]
-    )
+    bacs = selectors.bacs_of(organisation=membership.organisation)
+    recent = selectors.recent_requests(organisation=membership.organisation)
     return render(
         request,
         "flexready/bacs_list.html",
@@ -120,9 +114,10 @@ def bacs_list(request: HttpRequest) -> HttpResponse:
 def asset_edit(request: HttpRequest, pk: int) -> HttpResponse:
     membership = membership_of(request)
     # Scoped by organisation: a foreign asset's id answers 404, like a missing one.
-    asset = get_object_or_404(
-        Asset.objects.select_related("bacs"), pk=pk, bacs__organisation=membership.organisation
-    )
+    try:
+        asset = selectors.asset(organisation=membership.organisation, pk=pk)
+    except Asset.DoesNotExist:
+        raise Http404 from None
     initial = {
         "flex_product": asset.flex_product,
         "power_kw": asset.power_w / 1000,
@@ -179,16 +174,11 @@ def _chart(flex: FlexRequest) -> dict[str, Any] | None:
 @role_required(Role.VIEWER)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     membership = membership_of(request)
-    flex = get_object_or_404(
-        FlexRequest.objects.select_related("asset__bacs"),
-        pk=pk,
-        asset__bacs__organisation=membership.organisation,
-    )
-    timeline = AuditEvent.objects.filter(
-        organisation=membership.organisation,
-        object_type=FlexRequest._meta.label,
-        object_id=str(flex.pk),
-    ).order_by("at", "id")
+    try:
+        flex = selectors.request(organisation=membership.organisation, pk=pk)
+    except FlexRequest.DoesNotExist:
+        raise Http404 from None
+    timeline = selectors.request_timeline(organisation=membership.organisation, flex=flex)
     steps = [prog.ProgramStep.from_json(s) for s in flex.program]
     return render(
         request,
@@ -200,3 +190,11 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": _chart(flex),
         },
     )
+
+
+def site_panel(
+    *, site: Site, points: Sequence[MeteringPoint], now: dt.datetime
+) -> dict[str, object] | None:
+    """The site view's Flex Ready panel: the site's BACS, their assets and open requests."""
+    rows = selectors.bacs_of_points(organisation=site.organisation, points=points, now=now)
+    return {"rows": rows} if rows else None

@@ -1,9 +1,11 @@
-"""The services' ``Gateway`` on top of ``grdf_access.client.AdictClient``.
+"""GRDF for the services: one ADICT client on the organisation's credential, errors translated.
 
-Maps the client's typed records to the small ones the services store, and every client or
-transport error to ``GatewayError`` (with GRDF's message), so a failed call never escapes as
-a 500. The credentials are the organisation's ``grdf`` provider credential when it has one,
-else the settings' (the simulator's on the embedded defaults).
+The services use the client's records (``grdf_access.client``: ``AccessRight``,
+``AccessDeclaration``, ``Records[ConsumptionRecord]``…) directly; this module adds only what
+every call needs: the credential (the organisation's ``grdf`` provider credential when it has
+one, else the settings', the simulator's on the embedded defaults), one request budget shared by
+every process, and every client or transport error turned into ``GatewayError`` (with GRDF's
+message), so a failed call never escapes as a 500.
 """
 
 from __future__ import annotations
@@ -21,31 +23,22 @@ from django.conf import settings
 from django.core.cache import cache
 
 from grdf_access import client as adict
-from grdf_access.gateway import (
-    Declaration,
-    GatewayError,
-    ProofFile,
-    Reading,
-    ReadingBatch,
-    RemoteRight,
-)
-from grdf_access.models import DataType
 from hub.http import ProviderError
 from hub.models import Organisation, ProviderCredential
 
 PROVIDER = "grdf"
 
-_TYPES = {
-    DataType.PUBLISHED: adict.DataType.PUBLISHED,
-    DataType.INFORMATIVE_DAILY: adict.DataType.INFORMATIVE,
-    DataType.INFORMATIVE_HOURLY: adict.DataType.INFORMATIVE_HOURLY,
-    DataType.CONTRACTUAL: adict.DataType.CONTRACTUAL,
-    DataType.TECHNICAL: adict.DataType.TECHNICAL,
-}
-
-_HUB_TYPES = {wire: hub for hub, wire in _TYPES.items()}
-
 T = TypeVar("T")
+
+
+class GatewayError(Exception):
+    """GRDF refused or failed a call; ``reason`` is GRDF's message (French) or ours."""
+
+    def __init__(self, reason: str, *, code: str = "", status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+        self.status = status
 
 
 @contextmanager
@@ -63,65 +56,6 @@ def _translated() -> Iterator[None]:
 def _call(fn: Callable[[], T]) -> T:
     with _translated():
         return fn()
-
-
-def _remote(right: adict.AccessRight) -> RemoteRight:
-    reason = right.refusal_source or right.revocation_source or right.obsolete_source
-    return RemoteRight(
-        grdf_id=right.right_id,
-        pce=right.pce,
-        state=str(right.state),
-        consent_start=right.consent_start,
-        consent_end=right.consent_end,
-        data_start=right.data_start,
-        data_end=right.data_end,
-        proof_status=str(right.proof_status) if right.proof_status else "",
-        proof_deadline=right.proof_deadline,
-        journey=right.parcours,
-        reason=reason,
-        role=right.role,
-        types=frozenset(_HUB_TYPES[t] for t in right.data_types if t in _HUB_TYPES),
-        holder_name=right.holder_name,
-        holder_company=right.holder_company,
-        holder_email=right.holder_email,
-        holder_phone=right.holder_mobile,
-        postcode=right.postcode,
-    )
-
-
-def _types(declaration: Declaration) -> frozenset[adict.DataType]:
-    flags = {
-        DataType.PUBLISHED: declaration.published,
-        DataType.INFORMATIVE_DAILY: declaration.informative_daily,
-        DataType.INFORMATIVE_HOURLY: declaration.informative_hourly,
-        DataType.CONTRACTUAL: declaration.contractual,
-        DataType.TECHNICAL: declaration.technical,
-    }
-    return frozenset(_TYPES[t] for t, granted in flags.items() if granted)
-
-
-def _reading(record: adict.ConsumptionRecord) -> Reading:
-    end_reading = record.end_reading
-    estimated = record.is_estimated or bool(
-        end_reading and end_reading.quality.lower().startswith("estim")
-    )
-    return Reading(
-        start=record.start,
-        end=record.end,
-        energy_kwh=record.energy_kwh,
-        volume_m3=record.raw_volume_m3,
-        index_end_m3=end_reading.raw_index if end_reading else None,
-        gas_day=record.gas_day,
-        estimated=estimated,
-        provisional=bool(record.status) and not record.is_definitive,
-    )
-
-
-def _batch(records: adict.Records[adict.ConsumptionRecord]) -> ReadingBatch:
-    return ReadingBatch(
-        readings=[_reading(r) for r in records],
-        notes=[p.reason if hasattr(p, "reason") else str(p) for p in records.problems],
-    )
 
 
 def _jsonable(value: Any) -> Any:
@@ -153,33 +87,11 @@ class AdictGateway:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def declare(self, *, declaration: Declaration) -> RemoteRight:
-        wire = adict.AccessDeclaration(
-            pce=declaration.pce,
-            role=adict.Role(declaration.role),
-            postcode=declaration.postcode,
-            consent_start=declaration.consent_start,
-            consent_end=declaration.consent_end,
-            data_types=_types(declaration),
-            data_start=declaration.data_start,
-            data_end=declaration.data_end,
-            holder_name=declaration.holder_name,
-            holder_company=declaration.holder_company,
-            holder_email=declaration.holder_email,
-            holder_mobile=declaration.holder_phone,
-        )
-        return _remote(_call(lambda: self.client.declare_access(declaration=wire)))
+    def declare(self, *, declaration: adict.AccessDeclaration) -> adict.AccessRight:
+        return _call(lambda: self.client.declare_access(declaration=declaration))
 
-    def modify(self, *, grdf_id: str, declaration: Declaration) -> RemoteRight:
-        change = adict.AccessModification(
-            consent_end=declaration.consent_end,
-            data_start=declaration.data_start,
-            data_end=declaration.data_end,
-            data_types=_types(declaration),
-        )
-        return _remote(
-            _call(lambda: self.client.modify_access(right_id=grdf_id, modification=change))
-        )
+    def modify(self, *, grdf_id: str, modification: adict.AccessModification) -> adict.AccessRight:
+        return _call(lambda: self.client.modify_access(right_id=grdf_id, modification=modification))
 
     def terminate(self, *, grdf_id: str) -> None:
         _call(lambda: self.client.terminate_access(right_id=grdf_id))
@@ -187,25 +99,29 @@ class AdictGateway:
     def revoke(self, *, grdf_id: str) -> None:
         _call(lambda: self.client.revoke_access(right_id=grdf_id))
 
-    def list_rights(self, *, pces: Sequence[str] = ()) -> list[RemoteRight]:
+    def list_rights(self, *, pces: Sequence[str] = ()) -> list[adict.AccessRight]:
         if pces:
             records = _call(lambda: self.client.search_access_rights(pces=list(pces)))
         else:
             records = _call(self.client.list_access_rights)
-        return [_remote(r) for r in records]
+        return list(records)
 
-    def published(self, *, pce: str, start: dt.date, end: dt.date) -> ReadingBatch:
-        return _batch(
-            _call(lambda: self.client.published_consumption(pce=pce, start=start, end=end))
-        )
+    # Days are gas days [start, end).
 
-    def informative_daily(self, *, pce: str, start: dt.date, end: dt.date) -> ReadingBatch:
-        return _batch(
-            _call(lambda: self.client.informative_consumption(pce=pce, start=start, end=end))
-        )
+    def published(
+        self, *, pce: str, start: dt.date, end: dt.date
+    ) -> adict.Records[adict.ConsumptionRecord]:
+        return _call(lambda: self.client.published_consumption(pce=pce, start=start, end=end))
 
-    def informative_hourly(self, *, pce: str, start: dt.date, end: dt.date) -> ReadingBatch:
-        return _batch(_call(lambda: self.client.hourly_consumption(pce=pce, start=start, end=end)))
+    def informative_daily(
+        self, *, pce: str, start: dt.date, end: dt.date
+    ) -> adict.Records[adict.ConsumptionRecord]:
+        return _call(lambda: self.client.informative_consumption(pce=pce, start=start, end=end))
+
+    def informative_hourly(
+        self, *, pce: str, start: dt.date, end: dt.date
+    ) -> adict.Records[adict.ConsumptionRecord]:
+        return _call(lambda: self.client.hourly_consumption(pce=pce, start=start, end=end))
 
     def contractual(self, *, pce: str) -> dict[str, Any]:
         data = _call(lambda: self.client.contractual_data(pce=pce))
@@ -217,9 +133,8 @@ class AdictGateway:
         result: dict[str, Any] = _jsonable(data)
         return result
 
-    def send_proofs(self, *, grdf_id: str, files: Sequence[ProofFile]) -> None:
-        wire = [adict.ProofFile(f.filename, f.content, f.content_type) for f in files]
-        _call(lambda: self.client.upload_proofs(right_id=grdf_id, files=wire))
+    def send_proofs(self, *, grdf_id: str, files: Sequence[adict.ProofFile]) -> None:
+        _call(lambda: self.client.upload_proofs(right_id=grdf_id, files=list(files)))
 
     def subscribe(
         self, *, pce: str, kind: str, start: dt.date, end: dt.date | None

@@ -19,6 +19,24 @@ class GrdfAccessConfig(AppConfig):
         # hub's series API serves GRDF points only inside the consent, like this app's pages.
         register_read_guard(source=SOURCE, guard=read_guard.refusal)
         register_webhooks(webhooks.CHANNEL)
+        _register_portal()
+
+
+def _register_portal() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from grdf_access import views
+    from hub.portal import menu, panels
+
+    menu.register(key="grdf", label=_("GRDF"), url_name="grdf:rights", order=20)
+    panels.register(
+        key="grdf",
+        title=_("Gaz — PCE GRDF et consentements"),
+        order=20,
+        context=views.site_panel,
+        template="grdf_access/_site_panel.html",
+        empty=_("Aucun PCE GRDF sur ce site."),
+    )
 
 
 def _seed_demo(sender: Any, *, organisation: Any, today: Any, **kwargs: Any) -> None:

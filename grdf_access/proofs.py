@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.db import transaction
 
-from grdf_access.gateway import Gateway, GatewayError, ProofFile
+from grdf_access import client as adict
+from grdf_access.adict_gateway import AdictGateway, GatewayError
 from grdf_access.models import AccessRight, Proof, ProofStatus
 from hub.actors import NOBODY, Actor
 from hub.services import audit
@@ -69,7 +70,7 @@ def upload_proofs(
     *,
     right: AccessRight,
     uploads: Sequence[Upload],
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     actor: Actor = NOBODY,
 ) -> list[Proof]:
@@ -83,7 +84,8 @@ def upload_proofs(
         gateway.send_proofs(
             grdf_id=right.grdf_id,
             files=[
-                ProofFile(u.filename, t, u.content) for u, t in zip(uploads, types, strict=True)
+                adict.ProofFile(u.filename, u.content, t)
+                for u, t in zip(uploads, types, strict=True)
             ],
         )
     except GatewayError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from grdf_access.gateway import Reading
+from grdf_access.client import ConsumptionRecord
 from hub.clock import gas_day_bounds, gas_day_of
 
 # Informative daily data come D+1 to D+3 (reference §1.8): younger gas days are not yet late.
@@ -23,12 +23,12 @@ def gas_day_hours(day: dt.date) -> int:
     return int((end - start).total_seconds() // 3600)
 
 
-def _day(reading: Reading) -> dt.date:
+def _day(reading: ConsumptionRecord) -> dt.date:
     return reading.gas_day or gas_day_of(reading.start)
 
 
 def check_daily(
-    readings: list[Reading], *, start: dt.date, end: dt.date, today: dt.date
+    readings: list[ConsumptionRecord], *, start: dt.date, end: dt.date, today: dt.date
 ) -> list[str]:
     """Warnings for a batch of daily records asked for gas days ``[start, end)``."""
     warnings: list[str] = []
@@ -53,7 +53,7 @@ def check_daily(
     return warnings
 
 
-def check_hourly(readings: list[Reading]) -> list[str]:
+def check_hourly(readings: list[ConsumptionRecord]) -> list[str]:
     """Warnings for hourly records: each gas day must have its 23, 24 or 25 hours."""
     warnings: list[str] = []
     per_day = Counter(gas_day_of(r.start) for r in readings)

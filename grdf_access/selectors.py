@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -18,7 +19,7 @@ from grdf_access import consent
 from grdf_access.models import AccessRight, DataType, Pce, ProofStatus, Revision, RightState
 from grdf_access.sync import FEEDS, SERIES, SOURCE
 from hub.clock import PARIS, gas_day_bounds, gas_day_of
-from hub.models import Organisation, Point, Quality, Series
+from hub.models import MeteringPoint, Organisation, Point, Quality, Series
 from hub.quantities import label_of
 
 
@@ -36,6 +37,16 @@ class NotFound(Exception):
 
 def pces(*, organisation: Organisation) -> QuerySet[Pce]:
     return Pce.objects.filter(organisation=organisation).select_related("metering_point")
+
+
+def pces_of_points(*, organisation: Organisation, points: Sequence[MeteringPoint]) -> QuerySet[Pce]:
+    """The PCEs among ``points``, each with its rights, newest first."""
+    return (
+        pces(organisation=organisation)
+        .filter(metering_point__in=points)
+        .prefetch_related(Prefetch("rights", queryset=AccessRight.objects.order_by("-created_at")))
+        .order_by("metering_point__identifier")
+    )
 
 
 def pce(*, organisation: Organisation, identifier: str) -> Pce:

@@ -17,7 +17,8 @@ from typing import Any
 from django.db import transaction
 
 from grdf_access import alerts, consent
-from grdf_access.gateway import Declaration, Gateway, GatewayError, RemoteRight
+from grdf_access import client as adict
+from grdf_access.adict_gateway import AdictGateway, GatewayError, owns_credential
 from grdf_access.models import (
     FINAL_STATES,
     TYPE_FIELDS,
@@ -101,24 +102,54 @@ def snapshot(right: AccessRight) -> dict[str, Any]:
     }
 
 
-def declaration_of(right: AccessRight) -> Declaration:
-    return Declaration(
+# The one mapping between the hub's data types (the right's flags) and GRDF's.
+WIRE_TYPES = {
+    DataType.PUBLISHED: adict.DataType.PUBLISHED,
+    DataType.INFORMATIVE_DAILY: adict.DataType.INFORMATIVE,
+    DataType.INFORMATIVE_HOURLY: adict.DataType.INFORMATIVE_HOURLY,
+    DataType.CONTRACTUAL: adict.DataType.CONTRACTUAL,
+    DataType.TECHNICAL: adict.DataType.TECHNICAL,
+}
+HUB_TYPES = {wire: hub for hub, wire in WIRE_TYPES.items()}
+
+
+def wire_types(right: AccessRight) -> frozenset[adict.DataType]:
+    return frozenset(WIRE_TYPES[DataType(t)] for t in right.granted_types)
+
+
+def hub_types(remote: adict.AccessRight) -> frozenset[str]:
+    return frozenset(HUB_TYPES[t] for t in remote.data_types if t in HUB_TYPES)
+
+
+def reason_of(remote: adict.AccessRight) -> str:
+    """Why GRDF refused, revoked or made the right obsolete, when it says."""
+    return remote.refusal_source or remote.revocation_source or remote.obsolete_source
+
+
+def declaration_of(right: AccessRight) -> adict.AccessDeclaration:
+    """The right as GRDF's client declares it: the one mapping from our right to GRDF's."""
+    return adict.AccessDeclaration(
         pce=right.pce.identifier,
-        role=right.role,
+        role=adict.Role(right.role),
         postcode=right.postcode,
         consent_start=right.consent_start,
         consent_end=right.consent_end,
+        data_types=wire_types(right),
         data_start=right.data_start,
         data_end=right.data_end,
-        published=right.published,
-        informative_daily=right.informative_daily,
-        informative_hourly=right.informative_hourly,
-        contractual=right.contractual,
-        technical=right.technical,
         holder_name=right.holder_name,
         holder_company=right.holder_company,
         holder_email=right.holder_email,
-        holder_phone=right.holder_phone,
+        holder_mobile=right.holder_phone,
+    )
+
+
+def modification_of(right: AccessRight) -> adict.AccessModification:
+    return adict.AccessModification(
+        consent_end=right.consent_end,
+        data_start=right.data_start,
+        data_end=right.data_end,
+        data_types=wire_types(right),
     )
 
 
@@ -243,7 +274,7 @@ def create_rights(
 def send_declaration(
     *,
     right: AccessRight,
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     actor: Actor = NOBODY,
 ) -> AccessRight:
@@ -269,7 +300,7 @@ def send_declaration(
                 at=now,
             )
         return right
-    right.grdf_id = remote.grdf_id
+    right.grdf_id = remote.right_id
     _apply_remote(right, remote, now=now)
     right.last_synced_at = now
     with transaction.atomic():
@@ -290,7 +321,7 @@ def declare_rights(
     *,
     organisation: Organisation,
     specs: Sequence[RightSpec],
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     actor: Actor = NOBODY,
 ) -> list[AccessRight]:
@@ -311,7 +342,7 @@ def modify_right(
     *,
     right: AccessRight,
     changes: RightChanges,
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     today: dt.date,
     actor: Actor = NOBODY,
@@ -338,7 +369,7 @@ def modify_right(
     if changes.holder_email is not None:
         right.holder_email = changes.holder_email
     try:
-        remote = gateway.modify(grdf_id=right.grdf_id, declaration=declaration_of(right))
+        remote = gateway.modify(grdf_id=right.grdf_id, modification=modification_of(right))
     except GatewayError as exc:
         raise RightError("grdf", exc.reason) from exc
     _apply_remote(right, remote, now=now)
@@ -360,7 +391,7 @@ def modify_right(
 def terminate_right(
     *,
     right: AccessRight,
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     today: dt.date,
     actor: Actor = NOBODY,
@@ -380,7 +411,7 @@ def terminate_right(
 def revoke_right(
     *,
     right: AccessRight,
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     today: dt.date,
     actor: Actor = NOBODY,
@@ -400,7 +431,7 @@ def revoke_right(
 def _end_right(
     *,
     right: AccessRight,
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     today: dt.date,
     state: RightState,
@@ -438,19 +469,23 @@ def _end_right(
     return right
 
 
-def _apply_remote(right: AccessRight, remote: RemoteRight, *, now: dt.datetime) -> bool:
+def _apply_remote(right: AccessRight, remote: adict.AccessRight, *, now: dt.datetime) -> bool:
     """Copy GRDF's view of a right onto ours; returns whether the state changed."""
-    state = state_of(remote.state)
+    state = state_of(str(remote.state))
     changed = state != right.state
     if changed:
         right.state = state
         right.state_changed_at = now
-        right.state_reason = remote.reason[:300]
-    right.proof_status = proof_status_of(remote.proof_status)
+        right.state_reason = reason_of(remote)[:300]
+    right.proof_status = proof_status_of(_proof_status_text(remote))
     right.proof_deadline = remote.proof_deadline
-    if remote.journey:
-        right.journey = remote.journey
+    if remote.parcours:
+        right.journey = remote.parcours
     return changed
+
+
+def _proof_status_text(remote: adict.AccessRight) -> str:
+    return str(remote.proof_status) if remote.proof_status else ""
 
 
 @dataclass
@@ -463,7 +498,7 @@ class RightsSyncReport:
 
 
 def _imported_right(
-    *, organisation: Organisation, remote: RemoteRight, now: dt.datetime
+    *, organisation: Organisation, remote: adict.AccessRight, now: dt.datetime
 ) -> AccessRight | None:
     """A right GRDF lists for this credential that the hub did not declare, stored as external.
 
@@ -474,17 +509,17 @@ def _imported_right(
         return None
     if remote.consent_end < remote.consent_start:
         return None
-    if AccessRight.objects.filter(grdf_id=remote.grdf_id).exists():
+    if AccessRight.objects.filter(grdf_id=remote.right_id).exists():
         return None  # already another organisation's: never moved across tenants
-    state = state_of(remote.state)
+    state = state_of(str(remote.state))
     data_start = remote.data_start or remote.consent_start
     data_end = min(remote.data_end or data_start, remote.consent_end)
     if remote.data_start is None or remote.data_end is None or data_end < data_start:
         # No usable data range: only undated data may be read under this right.
         data_start = data_end = remote.consent_start
-        types = remote.types & consent.UNDATED_TYPES
+        types = hub_types(remote) & consent.UNDATED_TYPES
     else:
-        types = remote.types
+        types = hub_types(remote)
     pce = ensure_pce(
         organisation=organisation,
         identifier=remote.pce,
@@ -495,24 +530,24 @@ def _imported_right(
         right = AccessRight.objects.create(
             organisation=organisation,
             pce=pce,
-            grdf_id=remote.grdf_id,
+            grdf_id=remote.right_id,
             external=True,
             role=remote.role,
             holder_name=remote.holder_name[:200],
             holder_company=remote.holder_company[:200],
             holder_email=remote.holder_email[:254],
-            holder_phone=remote.holder_phone[:20],
+            holder_phone=remote.holder_mobile[:20],
             postcode=(remote.postcode or pce.postcode)[:5],
             consent_start=remote.consent_start,
             consent_end=remote.consent_end,
             data_start=data_start,
             data_end=data_end,
             state=state,
-            state_reason=remote.reason[:300],
+            state_reason=reason_of(remote)[:300],
             state_changed_at=now,
-            proof_status=proof_status_of(remote.proof_status),
+            proof_status=proof_status_of(_proof_status_text(remote)),
             proof_deadline=remote.proof_deadline,
-            journey=remote.journey[:20],
+            journey=remote.parcours[:20],
             last_synced_at=now,
             **{TYPE_FIELDS[t]: t in types for t in TYPE_FIELDS},
         )
@@ -530,7 +565,7 @@ def _imported_right(
 def sync_rights(
     *,
     organisation: Organisation,
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     pces: Iterable[str] = (),
     import_external: bool | None = None,
@@ -543,8 +578,6 @@ def sync_rights(
     that the rights table is the whole truth.
     """
     if import_external is None:
-        from grdf_access.adict_gateway import owns_credential
-
         import_external = owns_credential(organisation)
     wanted = list(pces)
     rights = AccessRight.objects.filter(organisation=organisation).exclude(grdf_id="")
@@ -557,7 +590,7 @@ def sync_rights(
         return report
     remote_rights = gateway.list_rights(pces=wanted)
     for remote in remote_rights:
-        right = by_id.get(remote.grdf_id)
+        right = by_id.get(remote.right_id)
         if right is None:
             if import_external:
                 made = _imported_right(organisation=organisation, remote=remote, now=now)
@@ -586,7 +619,7 @@ def sync_rights(
                     organisation=organisation,
                     target=right,
                     before=before,
-                    after={**snapshot(right), "reason": remote.reason},
+                    after={**snapshot(right), "reason": reason_of(remote)},
                     at=now,
                 )
     report.unknown_at_grdf = len(by_id) - report.seen
@@ -641,7 +674,7 @@ def subscribe(
     kind: str,
     start: dt.date,
     end: dt.date | None,
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     today: dt.date,
     actor: Actor = NOBODY,
@@ -675,7 +708,7 @@ def subscribe(
 def cancel_subscription(
     *,
     subscription: Subscription,
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     today: dt.date,
     actor: Actor = NOBODY,

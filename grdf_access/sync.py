@@ -26,8 +26,9 @@ from django.db import transaction
 from django.db.models import Count, F, Prefetch, Q, Value
 from django.db.models.functions import Coalesce, Least
 
+from grdf_access import client as adict
 from grdf_access import consent, quality
-from grdf_access.gateway import Gateway, GatewayError, ReadingBatch
+from grdf_access.adict_gateway import AdictGateway, GatewayError
 from grdf_access.models import (
     AccessRight,
     DataType,
@@ -113,7 +114,7 @@ class Task:
 @dataclass
 class Outcome:
     task: Task
-    batch: ReadingBatch | None = None
+    batch: adict.Records[adict.ConsumptionRecord] | None = None
     snapshot: dict[str, Any] | None = None
     error: str = ""
     refused: bool = False  # GRDF answered with a refusal (vs. a failure to answer)
@@ -378,7 +379,7 @@ FETCHERS: dict[str, str] = {
 }
 
 
-def _fetch_one(gateway: Gateway, task: Task) -> Outcome:
+def _fetch_one(gateway: AdictGateway, task: Task) -> Outcome:
     try:
         if task.data_type == DataType.CONTRACTUAL:
             return Outcome(task, snapshot=gateway.contractual(pce=task.pce))
@@ -386,18 +387,19 @@ def _fetch_one(gateway: Gateway, task: Task) -> Outcome:
             return Outcome(task, snapshot=gateway.technical(pce=task.pce))
         assert task.start is not None and task.end is not None
         fetch = getattr(gateway, FETCHERS[task.data_type])
-        batch = ReadingBatch(readings=[])
+        records: list[adict.ConsumptionRecord] = []
+        problems: list[Any] = []
         # Chunk after chunk: one failed chunk fails the task (and nothing is marked fetched).
         for start, end in chunks(task.start, task.end, CHUNK_DAYS[task.data_type]):
             part = fetch(pce=task.pce, start=start, end=end)
-            batch.readings.extend(part.readings)
-            batch.notes.extend(part.notes)
-        return Outcome(task, batch=batch)
+            records.extend(part.items)
+            problems.extend(part.problems)
+        return Outcome(task, batch=adict.Records(tuple(records), tuple(problems)))
     except GatewayError as exc:
         return Outcome(task, error=exc.reason, refused=exc.status in REFUSAL_STATUSES)
 
 
-def fetch(tasks: Sequence[Task], *, gateway: Gateway, workers: int = 1) -> Iterator[Outcome]:
+def fetch(tasks: Sequence[Task], *, gateway: AdictGateway, workers: int = 1) -> Iterator[Outcome]:
     """Run the calls, yielding outcomes in order; a failed call is an outcome, not an exception.
 
     With several workers the calls run ahead in threads while the caller stores what came
@@ -470,29 +472,53 @@ def _quality(estimated: bool, value: float | None) -> int:
     return Quality.ESTIMATED if estimated else Quality.MEASURED
 
 
+# What a record of GRDF's client stores: the one mapping from a consumption record to points.
+
+
+def estimated(record: adict.ConsumptionRecord) -> bool:
+    """Estimated when GRDF qualifies the consumption so, or the reading that closes it."""
+    end_reading = record.end_reading
+    return record.is_estimated or bool(
+        end_reading and end_reading.quality.lower().startswith("estim")
+    )
+
+
+def provisional(record: adict.ConsumptionRecord) -> bool:
+    return bool(record.status) and not record.is_definitive
+
+
+def end_index(record: adict.ConsumptionRecord) -> float | None:
+    return record.end_reading.raw_index if record.end_reading else None
+
+
+def notes_of(records: adict.Records[Any]) -> list[str]:
+    """GRDF's notes on a call (e.g. "no data" for a period), and the lines it could not read."""
+    return [p.reason if hasattr(p, "reason") else str(p) for p in records.problems]
+
+
 def rows_of(outcome: Outcome, ids: dict[tuple[int, str], int]) -> list[Row]:
     """Series rows of one outcome: each record at the start of its gas day, hour or period."""
     assert outcome.batch is not None
     task = outcome.task
     rows: list[Row] = []
     keys = FEEDS[task.data_type]
-    for r in outcome.batch.readings:
+    for r in outcome.batch:
         values = {
             "daily_energy": (r.start, r.energy_kwh),
             "hourly_energy": (r.start, r.energy_kwh),
             "published_energy": (r.start, r.energy_kwh),
-            "daily_volume": (r.start, r.volume_m3),
-            "published_volume": (r.start, r.volume_m3),
+            "daily_volume": (r.start, r.raw_volume_m3),
+            "published_volume": (r.start, r.raw_volume_m3),
             # An index is read at the end of the period.
-            "daily_index": (r.end, r.index_end_m3),
-            "published_index": (r.end, r.index_end_m3),
+            "daily_index": (r.end, end_index(r)),
+            "published_index": (r.end, end_index(r)),
         }
         for key in keys:
             ts, value = values[key]
             if value is None and key != keys[0]:
                 continue  # only the energy records a missing point; volumes are optional
             rows.append(
-                (ids[(task.pce_id, key)], ts, value, _quality(r.estimated, value), r.provisional)
+                (ids[(task.pce_id, key)], ts, value, _quality(estimated(r), value), provisional(r))
             )
     return rows
 
@@ -583,7 +609,7 @@ def store(
     """Write every outcome: points in one batch, snapshots, warnings, poll dates."""
     # Only outcomes with records: a series is made for what the consent let us fetch and
     # GRDF sent, never for a type of another PCE of the same run.
-    consumption = [o for o in outcomes if o.batch is not None and o.batch.readings]
+    consumption = [o for o in outcomes if o.batch is not None and len(o.batch)]
     pairs = {(o.task.pce_id, k) for o in consumption for k in FEEDS[o.task.data_type]}
     ids = (
         series_ids({pce for pce, _ in pairs}, {key for _, key in pairs}, only=pairs)
@@ -679,12 +705,12 @@ def _revisions(
 def _check(outcome: Outcome, *, today: dt.date) -> list[str]:
     assert outcome.batch is not None
     task, batch = outcome.task, outcome.batch
-    warnings = [f"GRDF : {note}" for note in batch.notes]
+    warnings = [f"GRDF : {note}" for note in notes_of(batch)]
     if task.data_type == DataType.INFORMATIVE_DAILY:
         assert task.start is not None and task.end is not None
-        warnings += quality.check_daily(batch.readings, start=task.start, end=task.end, today=today)
+        warnings += quality.check_daily(list(batch), start=task.start, end=task.end, today=today)
     elif task.data_type == DataType.INFORMATIVE_HOURLY:
-        warnings += quality.check_hourly(batch.readings)
+        warnings += quality.check_hourly(list(batch))
     return warnings
 
 
@@ -737,7 +763,7 @@ def _mark_polled(outcomes: Sequence[Outcome], *, now: dt.datetime) -> None:
 def sync_data(
     *,
     organisation: Organisation,
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     today: dt.date,
     pces: Sequence[str] = (),
@@ -777,7 +803,7 @@ def sync_data(
         # Each chunk is one series write, made while the next calls are still running.
         for outcomes in _chunks(fetch(tasks, gateway=gateway, workers=workers), chunk):
             run.items_received += sum(
-                len(o.batch.readings) if o.batch else int(o.snapshot is not None) for o in outcomes
+                len(o.batch) if o.batch else int(o.snapshot is not None) for o in outcomes
             )
             store(outcomes, organisation=organisation, now=now, today=today, report=report)
         run.items_stored = report.points + report.snapshots_changed
@@ -806,7 +832,7 @@ class FullSyncReport:
 def full_sync(
     *,
     organisation: Organisation,
-    gateway: Gateway,
+    gateway: AdictGateway,
     now: dt.datetime,
     today: dt.date,
     pces: Sequence[str] = (),

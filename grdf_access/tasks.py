@@ -12,8 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from grdf_access import csv_import, export, selectors, services
-from grdf_access.adict_gateway import gateway_for
-from grdf_access.gateway import GatewayError
+from grdf_access.adict_gateway import GatewayError, gateway_for
 from grdf_access.models import AccessRight, Pce, RightState
 from grdf_access.purge import purge
 from grdf_access.sync import full_sync

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from django.contrib import messages
@@ -56,7 +56,7 @@ from grdf_access.models import (
 from grdf_access.sync import CONSUMPTION_TYPES
 from hub.actors import Actor
 from hub.clock import local_day_of
-from hub.models import Organisation, Role
+from hub.models import MeteringPoint, Organisation, Role, Site
 from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 from hub.services import jobs
@@ -763,3 +763,14 @@ def subscriptions_import(request: HttpRequest) -> HttpResponse:
             ),
         )
     return _import_page(request, "grdf_access/subscriptions_import.html", form, report, token)
+
+
+def site_panel(
+    *, site: Site, points: Sequence[MeteringPoint], now: dt.datetime
+) -> dict[str, object] | None:
+    """The site view's GRDF panel: the site's PCEs, each with its latest right and consent."""
+    rows = []
+    for pce in selectors.pces_of_points(organisation=site.organisation, points=points):
+        rights = list(pce.rights.all())
+        rows.append((pce, rights[0] if rights else None))
+    return {"rows": rows, "today": local_day_of(now)} if rows else None

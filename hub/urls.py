@@ -19,18 +19,18 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("hub.api.urls")),
-    path("api/v1/", include("flexready.urls")),  # Flex Ready Annex 1 paths, after hub's
-    path("api/v1/smartoa/", include("smartoa.urls")),
-    path("api/v1/grdf/", include("grdf_access.urls")),
+    path("api/v1/", include("flexready.api_urls")),  # Flex Ready Annex 1 paths, after hub's
+    path("api/v1/smartoa/", include("smartoa.api_urls")),
+    path("api/v1/grdf/", include("grdf_access.api_urls")),
     path("api/v1/tic/", include("tic.api_urls")),
     path("api/v1/control/", include("hub.control.api_urls")),
     # Annex 2's CEMS check (/api/v1/sessions/{id}/cems/commodity/prices) and Ecowatt's last answer.
-    path("api/v1/", include("flexready.market.urls")),
+    path("api/v1/", include("flexready.market.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: no inline script for CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("webauthn/", include("hub.portal.webauthn_urls")),
-    path("tic/", include("tic.urls")),
+    path("tic/", include("tic.portal_urls")),
     path("smartoa/", include("smartoa.portal_urls")),
     path("flexready/signals/", include("flexready.market.portal_urls")),
     path("flexready/", include("flexready.portal_urls")),

@@ -17,3 +17,21 @@ class SmartoaConfig(AppConfig):
         from smartoa import controllers  # registers its controllers with hub.control
 
         controllers.register_all()
+        _register_portal()
+
+
+def _register_portal() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from hub.portal import menu, panels
+    from smartoa import views
+
+    menu.register(key="smartoa", label=_("Smart OA"), url_name="smartoa_portal:contracts", order=30)
+    panels.register(
+        key="smartoa",
+        title=_("Obligation d'achat — contrat Smart OA et arrêts du jour"),
+        order=30,
+        context=views.site_panel,
+        template="smartoa/_site_panel.html",
+        empty=_("Aucun contrat Smart OA sur ce site."),
+    )

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from hub.clock import (
     PARIS,
@@ -16,7 +16,7 @@ from hub.clock import (
     local_day_of,
     utc_offset_label,
 )
-from hub.models import ApiToken, Organisation, PollRun
+from hub.models import ApiToken, MeteringPoint, Organisation, PollRun, Site
 from smartoa.models import Contract, ControllerAccess, ScheduleVersion, StopEpisode
 from smartoa.schedule import Episode, Period, merge_touching, value_at
 from smartoa.services import POLL_SOURCE
@@ -30,6 +30,19 @@ def visible_contracts(
     if token is not None and ControllerAccess.objects.filter(token=token).exists():
         contracts = contracts.filter(controller_access__token=token)
     return contracts.select_related("site", "metering_point").order_by("contract_id")
+
+
+def contracts_of_site(
+    *, organisation: Organisation, site: Site, points: Sequence[MeteringPoint]
+) -> QuerySet[Contract]:
+    """The contracts of ``site``: declared on it, or on one of its metering points."""
+    return (
+        Contract.objects.filter(organisation=organisation)
+        .filter(Q(site=site) | Q(metering_point__in=points))
+        .distinct()
+        .select_related("metering_point")
+        .order_by("contract_id")
+    )
 
 
 def versions_of_day(*, contract: Contract, day: dt.date) -> QuerySet[ScheduleVersion]:

@@ -8,6 +8,7 @@ admins manage what is secret (the upstream token, the webhook secret, controller
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from hub.actors import Actor
 from hub.clock import format_local, local_day_of
-from hub.models import ApiToken, Role
+from hub.models import ApiToken, MeteringPoint, Role, Site
 from hub.portal.access import membership_of, role_required
 from hub.services.tokens import IssuedToken, TokenSpecError
 from smartoa import billing, loadcurve, manual, selectors, services, tasks
@@ -406,3 +407,26 @@ def contract_edit(request: HttpRequest, contract_id: str) -> HttpResponse:
             messages.success(request, _("Contrat enregistré."))
             return redirect(_detail_url(contract))
     return _contract_form_page(request, form, contract, status=400)
+
+
+def site_panel(
+    *, site: Site, points: Sequence[MeteringPoint], now: dt.datetime
+) -> dict[str, object] | None:
+    """The site view's Smart OA panel: each contract's set-point now and today's stops."""
+    contracts = list(
+        selectors.contracts_of_site(organisation=site.organisation, site=site, points=points)
+    )
+    if not contracts:
+        return None
+    today = local_day_of(now)
+    rows = [
+        (
+            state,
+            [
+                (format_local(e.start, "%H:%M"), format_local(e.end, "%H:%M"), e.contains(now))
+                for e in selectors.episodes_in_force(contract=state.contract, days=[today])
+            ],
+        )
+        for state in selectors.states(contracts=contracts, now=now)
+    ]
+    return {"rows": rows, "today": today}

@@ -17,3 +17,21 @@ class TicConfig(AppConfig):
         from tic import controllers  # registers its controllers with hub.control
 
         controllers.register_all()
+        _register_portal()
+
+
+def _register_portal() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from hub.portal import menu, panels
+    from tic import views
+
+    menu.register(key="tic", label=_("Compteurs TIC"), url_name="tic:meters", order=50)
+    panels.register(
+        key="tic",
+        title=_("Compteurs TIC — état et puissance face à la PS"),
+        order=10,
+        context=views.site_panel,
+        template="tic/_site_panel.html",
+        empty=_("Aucun compteur TIC ne mesure ce site."),
+    )

@@ -16,7 +16,7 @@ from hub.models import MeteringPoint, MeteringPointKind, Organisation
 from tic.ingest import Ingestor, PortStatus, Received
 from tic.models import PortState, TicPort
 from tic.protocol import TicStreamDecoder
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 DEMO_ADS = "041436028024"
 STEP = dt.timedelta(seconds=10)

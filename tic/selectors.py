@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from hub.models import Organisation, Series
+from hub.models import MeteringPoint, Organisation, Series
 from tic.models import DailyEnergy, TicEvent, TicMeter, TicPort
 
 
@@ -88,3 +89,14 @@ def state(*, meter: TicMeter) -> dict[str, object]:
             "counters": port.counters(),
         },
     }
+
+
+def meters_of_points(
+    *, organisation: Organisation, points: Sequence[MeteringPoint]
+) -> QuerySet[TicMeter]:
+    """The meters measuring ``points``: attached themselves, or read on a port attached there."""
+    return (
+        meters(organisation=organisation)
+        .filter(Q(metering_point__in=points) | Q(port__metering_point__in=points))
+        .distinct()
+    )

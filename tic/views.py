@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from hub import quantities
-from hub.models import Role, Series
+from hub.models import MeteringPoint, Role, Series, Site
 from hub.portal.access import membership_of, role_required
 from hub.selectors.series import read_points
 from tic import selectors
@@ -87,3 +88,11 @@ def meter_chart(request: HttpRequest, pk: int) -> JsonResponse:
             "subscribed": subscribed,
         }
     )
+
+
+def site_panel(
+    *, site: Site, points: Sequence[MeteringPoint], now: dt.datetime
+) -> dict[str, object] | None:
+    """The site view's TIC panel: each meter's state and its power against the subscribed one."""
+    meters = list(selectors.meters_of_points(organisation=site.organisation, points=points))
+    return {"meters": meters} if meters else None

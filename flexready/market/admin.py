@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
+from flexready.market.client.supplier import SupplierSignalError
 from flexready.market.models import (
     EcowattDay,
     EcowattHour,
@@ -19,7 +20,6 @@ from flexready.market.models import (
     SupplierFeed,
 )
 from flexready.market.services.supplier import UPLOAD_MAX_BYTES, upload_signal
-from flexready.market.supplier_client import SupplierSignalError
 from hub.actors import Actor
 
 

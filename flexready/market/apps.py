@@ -14,3 +14,20 @@ class FlexreadyMarketConfig(AppConfig):
         from hub.signals import demo_seeded
 
         demo_seeded.connect(on_demo_seeded, dispatch_uid="flexready_market_demo")
+        _register_portal()
+
+
+def _register_portal() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from flexready.market import views
+    from hub.portal import panels
+
+    panels.register(
+        key="signals",
+        title=_("Signaux du jour — Ecowatt et fournisseur"),
+        order=50,
+        context=views.site_panel,
+        template="flexready/market/_site_panel.html",
+        empty=_("Ni signal Ecowatt reçu ni signal fournisseur suivi pour ce site."),
+    )

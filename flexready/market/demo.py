@@ -10,11 +10,12 @@ import datetime as dt
 import json
 from typing import Any
 
-from flexready.market import ecowatt_sim, supplier_sim
-from flexready.market.ecowatt_client import parse_signals
+from flexready.market.client.ecowatt import parse_signals
+from flexready.market.client.supplier import parse_signal
 from flexready.market.models import EcowattDay
 from flexready.market.services import ecowatt, supplier
-from flexready.market.supplier_client import parse_signal
+from flexready.market.simulator import ecowatt as ecowatt_sim
+from flexready.market.simulator import supplier as supplier_sim
 from hub.clock import PARIS, local_midnight
 from hub.models import MeteringPoint, MeteringPointKind, Organisation
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from flexready.market.client.supplier import SignalPoint, signal_json
 from flexready.market.models import EcowattDay, EcowattState, SupplierFeed
 from flexready.market.services.supplier import CO2, POWER, PRICE, SERIES_SOURCE
-from flexready.market.supplier_client import SignalPoint, signal_json
 from hub.clock import PARIS, local_day_of, local_midnight
 from hub.models import MeteringPoint, Organisation, Point, Series
 

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from flexready.market import ecowatt_sim, supplier_sim
+from flexready.market.simulator import ecowatt as ecowatt_sim
+from flexready.market.simulator import supplier as supplier_sim
 
 urlpatterns = [
     path(

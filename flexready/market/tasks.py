@@ -9,10 +9,10 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from flexready.market.ecowatt_client import EcowattClient, configured
+from flexready.market.client.ecowatt import EcowattClient, configured
+from flexready.market.client.supplier import SupplierClient
 from flexready.market.models import SupplierFeed
 from flexready.market.services import ecowatt, supplier
-from flexready.market.supplier_client import SupplierClient
 
 logger = logging.getLogger(__name__)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -13,12 +14,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from flexready.market import selectors
+from flexready.market.client.supplier import SupplierSignalError
 from flexready.market.models import EcowattDay, SupplierFeed
 from flexready.market.services.supplier import FeedSpecError, follow_delivery_point, upload_signal
-from flexready.market.supplier_client import SupplierSignalError
 from hub.actors import Actor
 from hub.clock import PARIS, local_day_of, local_midnight
-from hub.models import MeteringPoint, MeteringPointKind, Role
+from hub.models import MeteringPoint, MeteringPointKind, Role, Site
 from hub.portal.access import membership_of, role_required
 
 DAYS = 4
@@ -152,3 +153,24 @@ def upload(request: HttpRequest) -> HttpResponse:
         f"{stored} valeurs enregistrées.",
     )
     return redirect(back)
+
+
+def site_panel(
+    *, site: Site, points: Sequence[MeteringPoint], now: dt.datetime
+) -> dict[str, Any] | None:
+    """The site view's signal panel: Ecowatt's day (national) and the supplier signal now."""
+    today = local_day_of(now)
+    days = selectors.ecowatt_days(first=today, count=1)
+    ecowatt = None
+    if days:
+        day = days[0]
+        ecowatt = {"level": day.level, "label": LEVEL_LABELS[day.level], "message": day.message}
+    signals = []
+    start, end = local_midnight(today), local_midnight(today + dt.timedelta(days=1))
+    for feed in selectors.feeds_of(site.organisation).filter(metering_point__in=points):
+        held = selectors.held_signal(point=feed.metering_point, start=start, end=end)
+        current = next((p for p in reversed(held.points) if p.at <= now), None)
+        signals.append({"feed": feed, "current": current, "count": len(held.points)})
+    if ecowatt is None and not signals:
+        return None
+    return {"ecowatt": ecowatt, "signals": signals}

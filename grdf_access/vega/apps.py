@@ -12,10 +12,16 @@ class VegaConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
         from grdf_access.vega.parsers import register_builtin
+        from hub.portal import menu
         from hub.signals import demo_seeded
 
         register_builtin()
+        menu.register(
+            key="grdf_vega", label=_("GRDF VEGA"), url_name="grdf:vega:migration", order=21
+        )
         demo_seeded.connect(_seed_demo, dispatch_uid="grdf_access.vega.demo")
 
 

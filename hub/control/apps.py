@@ -14,3 +14,21 @@ class ControlConfig(AppConfig):
         from hub.signals import demo_seeded
 
         demo_seeded.connect(on_demo_seeded, dispatch_uid="hub_control_demo")
+        _register_portal()
+
+
+def _register_portal() -> None:
+    from django.utils.translation import gettext_lazy as _
+
+    from hub.control import views
+    from hub.portal import menu, panels
+
+    menu.register(key="control", label=_("Pilotage"), url_name="control:sites", order=60)
+    panels.register(
+        key="control",
+        title=_("Pilotage des charges"),
+        order=60,
+        context=views.site_panel,
+        template="control/_site_panel.html",
+        empty=_("Aucune charge pilotable sur ce site."),
+    )

@@ -72,3 +72,11 @@ def site_state(*, site: Site, now: dt.datetime) -> SiteState:
         planned=sorted(planned, key=lambda p: (p.start, p.load_id)),
         commands=list(commands_of_day(site=site, day=local_day_of(now))[:200]),
     )
+
+
+def loads_of_site(*, site: Site) -> QuerySet[ControllableLoad]:
+    return (
+        ControllableLoad.objects.filter(organisation_id=site.organisation_id, site=site)
+        .select_related("channel")
+        .order_by("priority", "pk")
+    )

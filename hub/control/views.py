@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 from hub.actors import Actor
 from hub.clock import PARIS
 from hub.control import selectors, services
-from hub.models import Role, Site
+from hub.models import MeteringPoint, Role, Site
 from hub.portal.access import membership_of, role_required
 
 
@@ -111,3 +112,11 @@ def cancel_override(request: HttpRequest, pk: int) -> HttpResponseBase:
     )
     services.cancel_override(override=found, actor=Actor.from_request(request), now=timezone.now())
     return redirect("control:site", pk=found.load.site_id)
+
+
+def site_panel(
+    *, site: Site, points: Sequence[MeteringPoint], now: dt.datetime
+) -> dict[str, object] | None:
+    """The site view's control panel: the site's loads, their value and who holds them."""
+    loads = list(selectors.loads_of_site(site=site))
+    return {"loads": loads} if loads else None

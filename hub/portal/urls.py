@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hub.portal.views import dashboard, jobs, passwords, security, signin, tokens
+from hub.portal.views import dashboard, jobs, passwords, security, signin, sites, tokens
 
 app_name = "portal"
 
@@ -12,6 +12,8 @@ urlpatterns = [
         dashboard.close_notification,
         name="close_notification",
     ),
+    path("sites/", sites.site_list, name="sites"),
+    path("sites/<int:pk>/", sites.site_detail, name="site"),
     path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
     path("jobs/<uuid:pk>/result/", jobs.job_result, name="job_result"),
     path("accounts/login/", signin.login_view, name="login"),

@@ -9,15 +9,16 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from flexready.market import ecowatt_sim, supplier_sim
-from flexready.market.ecowatt_client import parse_signals
+from flexready.market.client.ecowatt import parse_signals
+from flexready.market.client.supplier import parse_signal
 from flexready.market.services import ecowatt
 from flexready.market.services.supplier import (
     follow_delivery_point,
     poll_window,
     store_signal,
 )
-from flexready.market.supplier_client import parse_signal
+from flexready.market.simulator import ecowatt as ecowatt_sim
+from flexready.market.simulator import supplier as supplier_sim
 from hub.models import Membership, MeteringPoint, Organisation, Role, User
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in

@@ -16,7 +16,7 @@ from tests.hub.test_portal_support import enrol_totp
 from tic.ingest import Ingestor, Received
 from tic.models import TicMeter, TicPort
 from tic.protocol import TicStreamDecoder
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

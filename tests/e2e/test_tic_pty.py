@@ -31,7 +31,7 @@ from tic.ingest import Ingestor
 from tic.models import TicMeter, TicPort
 from tic.reader import Timing
 from tic.runner import ReaderService
-from tic.simulate import linky_standard_frame
+from tic.simulator import linky_standard_frame
 
 ADSC = "061961361253"
 RATE = 9600

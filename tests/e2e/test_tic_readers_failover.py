@@ -31,7 +31,7 @@ from hub.models import Point
 from tests.conftest import Tenant, require
 from tic.models import TicMeter, TicPort, TicPortLease
 from tic.protocol import with_parity
-from tic.simulate import linky_standard_frame
+from tic.simulator import linky_standard_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 3.0

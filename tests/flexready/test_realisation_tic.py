@@ -23,7 +23,7 @@ from tests.flexready.test_realisation import make_request
 from tic import services as tic_services
 from tic.ingest import Ingestor, Received
 from tic.protocol import TicStreamDecoder, encode_frame
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 pytestmark = pytest.mark.django_db
 

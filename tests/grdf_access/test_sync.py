@@ -11,8 +11,8 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from grdf_access import client as adict
 from grdf_access import simulator, thresholds
-from grdf_access.gateway import Reading, ReadingBatch
 from grdf_access.models import Pce, Snapshot, Threshold
 from grdf_access.purge import purge
 from grdf_access.selectors import long_estimated
@@ -127,10 +127,42 @@ def test_definitive_values_replace_provisional_ones(tenant, gateway) -> None:
     assert after[dt.date(2026, 11, 15)].provisional
 
 
+def _record(
+    pce: str, start: dt.datetime, end: dt.datetime, energy: float | None, day: dt.date
+) -> adict.ConsumptionRecord:
+    return adict.ConsumptionRecord(
+        pce=pce,
+        kind=adict.DataType.INFORMATIVE,
+        start=start,
+        end=end,
+        gas_day=day,
+        raw_volume_m3=9.0,
+        converted_volume_m3=None,
+        energy_kwh=energy,
+        pta_coefficient=None,
+        pcs=None,
+        conversion_coefficient=None,
+        qualification="Mesuré",
+        status="Définitive",
+        type_label="",
+        flow="",
+        zero_reset=None,
+        start_reading=None,
+        end_reading=None,
+        period_label="",
+        publication_start=None,
+        publication_end=None,
+        publication_gas_days=None,
+        raw={},
+    )
+
+
 class IncidentGateway:
     """GRDF publishing a file with consumption missing (seed 000's October incident)."""
 
-    def informative_daily(self, *, pce: str, start: dt.date, end: dt.date) -> ReadingBatch:
+    def informative_daily(
+        self, *, pce: str, start: dt.date, end: dt.date
+    ) -> adict.Records[adict.ConsumptionRecord]:
         readings = []
         day = start
         while day < end:
@@ -141,9 +173,9 @@ class IncidentGateway:
             energy = None if day == dt.date(2026, 10, 23) else 100.0
             if day == dt.date(2026, 10, 24):
                 last = first + dt.timedelta(hours=24)  # 24 hours on the 25-hour gas day
-            readings.append(Reading(first, last, energy, 9.0, gas_day=day))
+            readings.append(_record(pce, first, last, energy, day))
             day += dt.timedelta(days=1)
-        return ReadingBatch(readings)
+        return adict.Records(tuple(readings))
 
 
 def test_quality_checks_warn_on_the_poll_run_and_alert(tenant) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from grdf_access import simulator
-from grdf_access.gateway import GatewayError
+from grdf_access.adict_gateway import GatewayError
 from grdf_access.models import FetchBackoff
 from grdf_access.sync import SERIES, backoff_delay, full_sync, sync_data
 from hub.clock import PARIS

@@ -12,7 +12,7 @@ from tests.conftest import Tenant
 from tic import api
 from tic.ingest import Ingestor
 from tic.models import TicMeter, TicPort
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 from .conftest import feed
 

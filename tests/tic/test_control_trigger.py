@@ -15,7 +15,7 @@ from tests.hub.control.conftest import Building, make_building
 from tic.ingest import Ingestor, Received
 from tic.models import TicMeter, TicPort
 from tic.protocol import TicStreamDecoder
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 START = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)  # the spring-forward day, Paris
 STEP = dt.timedelta(minutes=1)

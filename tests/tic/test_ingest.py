@@ -21,7 +21,7 @@ from tic.models import (
     TicWebhookDelivery,
 )
 from tic.protocol import TicStreamDecoder, decode_bytes, encode_frame
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 from .conftest import feed
 

@@ -17,7 +17,7 @@ from tic import leases
 from tic.ingest import Ingestor, LineCounts, Received
 from tic.models import TicPort, TicPortLease
 from tic.protocol import decode_bytes
-from tic.simulate import linky_standard_frame
+from tic.simulator import linky_standard_frame
 
 T0 = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
 TTL = dt.timedelta(seconds=20)

@@ -12,7 +12,7 @@ from tests.conftest import Tenant
 from tests.hub.test_portal_support import sign_in
 from tic.ingest import Ingestor
 from tic.models import TicMeter, TicPort
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 from .conftest import feed
 

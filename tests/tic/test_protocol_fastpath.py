@@ -25,7 +25,7 @@ from tests.tic.conftest import fixtures_dir
 from tests.tic.test_protocol_fuzz import chunks, mutate, saphir_stream
 from tic.protocol import Frame, MeterFamily, TicStreamDecoder, with_parity
 from tic.protocol.labels import ALIASES, TABLES
-from tic.simulate import SimulatedPmePmi, linky_standard_frame
+from tic.simulator import SimulatedPmePmi, linky_standard_frame
 
 STX, ETX, EOT, LF, CR = 0x02, 0x03, 0x04, 0x0A, 0x0D
 MAX_FRAME = 8192

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tic.protocol import Counters, Frame, TicStreamDecoder, encode_frame, with_parity
-from tic.simulate import SimulatedPmePmi, linky_standard_frame
+from tic.simulator import SimulatedPmePmi, linky_standard_frame
 
 # CI budget: a few seconds. The README's rates come from the __main__ run (2,000 per seed).
 SEEDS = (20261206, 7)

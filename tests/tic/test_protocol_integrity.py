@@ -14,7 +14,7 @@ from tic.protocol import (
     encode_frame,
     with_parity,
 )
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 AT = dt.datetime(2026, 3, 10, 9, 0, 3, tzinfo=dt.UTC)
 ADCO = "021528603314"

@@ -11,7 +11,7 @@ import serial
 from tic.ingest import LineCounts, PortStatus, Received
 from tic.protocol import with_parity
 from tic.reader import RATES, PortReader, Timing
-from tic.simulate import SimulatedPmePmi, linky_standard_frame
+from tic.simulator import SimulatedPmePmi, linky_standard_frame
 
 AT = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 # What a port opened 8N1 reads from a 7E1 meter: the parity bit in bit 7 (02E §1.5.1).

@@ -18,7 +18,7 @@ from hub.models import AuditEvent, MeteringPoint, Series
 from tests.conftest import Tenant
 from tic.ingest import Ingestor
 from tic.models import TicMeter, TicPort
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 from .conftest import feed
 

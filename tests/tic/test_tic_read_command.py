@@ -21,7 +21,7 @@ from tests.conftest import Tenant
 from tic import reader
 from tic.models import TicMeter, TicPort
 from tic.protocol import with_parity
-from tic.simulate import linky_standard_frame
+from tic.simulator import linky_standard_frame
 
 
 def _bridge(frames: list[bytes], opened: threading.Event) -> tuple[socket.socket, threading.Thread]:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from hub import quantities as q
 from tic.protocol import Frame, TicStreamDecoder, encode_frame
-from tic.simulate import PARIS, SimulatedPmePmi, linky_standard_frame
+from tic.simulator import PARIS, SimulatedPmePmi, linky_standard_frame
 from tic.usecases import TD_QUANTITY, MeterRuntime, process
 
 T0 = dt.datetime(2026, 3, 10, 9, 0, 3, tzinfo=dt.UTC)

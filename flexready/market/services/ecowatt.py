@@ -19,13 +19,13 @@ import httpx
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from flexready.market.ecowatt_client import (
+from flexready.market.client.ecowatt import (
     EcowattClient,
     EcowattForecast,
     EcowattRateLimited,
     EcowattResponseError,
 )
-from flexready.market.ecowatt_client import (
+from flexready.market.client.ecowatt import (
     EcowattDay as DaySignal,
 )
 from flexready.market.models import EcowattDay, EcowattHour, EcowattState

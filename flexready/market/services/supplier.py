@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import httpx
 from django.db import IntegrityError, transaction
 
-from flexready.market.models import FeedStatus, SupplierFeed
-from flexready.market.supplier_client import (
+from flexready.market.client.supplier import (
     SupplierClient,
     SupplierSignal,
     SupplierSignalError,
     parse_signal,
 )
+from flexready.market.models import FeedStatus, SupplierFeed
 from hub import quantities
 from hub.actors import NOBODY, Actor
 from hub.clock import local_day_of, local_midnight

@@ -8,8 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from grdf_access.adict_gateway import gateway_for
-from grdf_access.gateway import GatewayError
+from grdf_access.adict_gateway import GatewayError, gateway_for
 from grdf_access.management.commands.grdf_sync import (
     add_target_arguments,
     target_organisations,

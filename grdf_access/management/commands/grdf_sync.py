@@ -8,8 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from grdf_access.adict_gateway import gateway_for
-from grdf_access.gateway import GatewayError
+from grdf_access.adict_gateway import GatewayError, gateway_for
 from grdf_access.models import Pce
 from grdf_access.sync import full_sync
 from hub.clock import local_day_of

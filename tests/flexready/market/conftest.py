@@ -11,11 +11,11 @@ from django.core.cache import cache
 
 import hub.http.retry
 import hub.wsgi
-from flexready.market import ecowatt_sim
-from flexready.market.ecowatt_client import EcowattClient
+from flexready.market.client.ecowatt import EcowattClient
+from flexready.market.client.supplier import SupplierClient
 from flexready.market.models import SupplierFeed
 from flexready.market.services.supplier import follow_delivery_point
-from flexready.market.supplier_client import SupplierClient
+from flexready.market.simulator import ecowatt as ecowatt_sim
 from hub.clock import PARIS
 from hub.http import clear_token_cache
 from tests.conftest import Tenant

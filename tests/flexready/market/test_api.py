@@ -8,11 +8,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from flexready.market import api
-from flexready.market.ecowatt_client import parse_signals
+from flexready.market.client.ecowatt import parse_signals
+from flexready.market.client.supplier import parse_signal
 from flexready.market.models import SupplierFeed
 from flexready.market.services import ecowatt
 from flexready.market.services.supplier import follow_delivery_point, store_signal
-from flexready.market.supplier_client import parse_signal
 from hub import quantities
 from hub.models import MeteringPoint
 from hub.services.series import PointIn, ensure_series, upsert_points

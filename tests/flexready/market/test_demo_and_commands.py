@@ -10,12 +10,13 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
-from flexready.market import demo, ecowatt_sim, tasks
-from flexready.market.ecowatt_client import EcowattClient
+from flexready.market import demo, tasks
+from flexready.market.client.ecowatt import EcowattClient
+from flexready.market.client.supplier import SupplierClient
 from flexready.market.management.commands import ecowatt_poll, supplier_signal_poll
 from flexready.market.models import EcowattDay, FeedStatus, SupplierFeed
 from flexready.market.services.supplier import PRICE
-from flexready.market.supplier_client import SupplierClient
+from flexready.market.simulator import ecowatt as ecowatt_sim
 from hub.clock import local_day_bounds
 from hub.models import MeteringPoint, Point, Series
 from hub.signals import demo_seeded

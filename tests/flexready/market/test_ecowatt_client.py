@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flexready.market.ecowatt_client import (
+from flexready.market.client.ecowatt import (
     EcowattClient,
     EcowattRateLimited,
     EcowattResponseError,

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from django.core import mail
 
-from flexready.market import ecowatt_sim
-from flexready.market.ecowatt_client import EcowattClient, EcowattRateLimited, parse_signals
+from flexready.market.client.ecowatt import EcowattClient, EcowattRateLimited, parse_signals
 from flexready.market.models import EcowattDay, EcowattHour, EcowattState
 from flexready.market.services import ecowatt
+from flexready.market.simulator import ecowatt as ecowatt_sim
 from hub.models import Notification, PollRun
 from tests.conftest import Tenant
 

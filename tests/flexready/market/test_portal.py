@@ -9,11 +9,11 @@ import pytest
 from django.test import Client
 
 from flexready.market import views
-from flexready.market.ecowatt_client import parse_signals
+from flexready.market.client.ecowatt import parse_signals
+from flexready.market.client.supplier import parse_signal
 from flexready.market.models import SupplierFeed
 from flexready.market.services import ecowatt
 from flexready.market.services.supplier import follow_delivery_point, store_signal
-from flexready.market.supplier_client import parse_signal
 from tests.conftest import Tenant
 from tests.hub.test_portal_support import sign_in
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from django.test import Client
 
-from flexready.market import supplier_sim
+from flexready.market.client.supplier import SupplierClient
 from flexready.market.models import FeedStatus, SimulatedSignal, SupplierFeed
 from flexready.market.selectors import held_signal
 from flexready.market.services.supplier import (
@@ -23,7 +23,7 @@ from flexready.market.services.supplier import (
     poll_feed,
     poll_window,
 )
-from flexready.market.supplier_client import SupplierClient
+from flexready.market.simulator import supplier as supplier_sim
 from hub.models import MeteringPoint, Point, PollRun, Series
 from tests.conftest import Tenant
 

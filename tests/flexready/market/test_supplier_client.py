@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from flexready.market.supplier_client import (
+from flexready.market.client.supplier import (
     SupplierClient,
     SupplierSignalError,
     parse_signal,

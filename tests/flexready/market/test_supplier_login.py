@@ -11,8 +11,8 @@ import httpx_auth
 import pytest
 from django.test import Client
 
-from flexready.market import supplier_sim
-from flexready.market.supplier_client import SupplierClient, configured_credentials
+from flexready.market.client.supplier import SupplierClient, configured_credentials
+from flexready.market.simulator import supplier as supplier_sim
 from hub.http import ClientCredentials
 
 from .conftest import APPENDIX, paris

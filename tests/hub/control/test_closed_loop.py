@@ -14,7 +14,7 @@ from tests.hub.control.conftest import make_building
 from tic.ingest import Ingestor, Received
 from tic.models import TicMeter, TicPort
 from tic.protocol import TicStreamDecoder
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 START = dt.datetime(2026, 10, 25, 0, 0, tzinfo=dt.UTC)  # the fall-back day, Paris
 STEP = dt.timedelta(minutes=1)

@@ -26,7 +26,7 @@ from tests.conftest import Tenant
 from tests.hub.control.conftest import Building, make_building
 from tic.models import TicEvent, TicPort
 from tic.protocol import with_parity
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 ROOT = Path(__file__).resolve().parents[3]
 RATE = 9600

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from flexready.market import selectors
-from flexready.market.ecowatt_client import EcowattClient
+from flexready.market.client.ecowatt import EcowattClient
 from flexready.market.services import ecowatt
 
 

@@ -7,9 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from flexready.market.client.supplier import SupplierClient
 from flexready.market.models import SupplierFeed
 from flexready.market.services import supplier
-from flexready.market.supplier_client import SupplierClient
 
 
 class Command(BaseCommand):

@@ -38,8 +38,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from flexready.market.client.supplier import SupplierSignalError, parse_signal
 from flexready.market.models import SimulatedSignal
-from flexready.market.supplier_client import SupplierSignalError, parse_signal
 from hub.clock import PARIS
 from hub.units import triplet
 

@@ -1,0 +1,1 @@
+"""In-process fakes of RTE Ecowatt and of a supplier's signal API, mounted under /sim/flexready/."""
