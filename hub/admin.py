@@ -222,3 +222,8 @@ class MqttBrokerAdmin(admin.ModelAdmin):
         from hub.services.mqtt_brokers import delete_broker
 
         delete_broker(broker=obj, actor=request.user, ip=client_ip(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        # The list's bulk delete too goes through the audited path.
+        for obj in queryset:
+            self.delete_model(request, obj)

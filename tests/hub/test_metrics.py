@@ -260,3 +260,30 @@ def test_start_removes_the_samples_of_ended_runs_only(tmp_path: Path) -> None:
     removed = metrics_dir.sweep(tmp_path)
     assert removed == [gone]
     assert alive.exists() and other_host.exists()
+
+
+def test_the_grafana_dashboard_reads_only_metrics_the_hub_exports() -> None:
+    import json
+    import re
+
+    from prometheus_client import Counter, Gauge, Histogram
+
+    from hub import metrics
+
+    exported = {"hub_celery_queue_length"}  # collected at scrape
+    for thing in vars(metrics).values():
+        if isinstance(thing, Counter):
+            exported.add(f"{thing._name}_total")
+        elif isinstance(thing, Histogram):
+            exported |= {f"{thing._name}_{s}" for s in ("bucket", "sum", "count")}
+        elif isinstance(thing, Gauge):
+            exported.add(thing._name)
+    dashboard = json.loads((ROOT / "deploy" / "grafana-dashboard.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bhub_[a-z_]+", target["expr"])
+    }
+    assert len(used) >= 14
+    assert used <= exported, used - exported
