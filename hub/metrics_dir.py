@@ -13,6 +13,7 @@ and gauges, and pids the new run could reuse); ``/metrics`` reads every director
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -67,11 +68,16 @@ def prepare(root: str | Path | None) -> Path | None:
     if not root:
         return None
     base = Path(root)
-    base.mkdir(parents=True, exist_ok=True)
-    pid = os.getpid()
-    sweep(base)
-    own = base / f"{socket.gethostname()}-{pid}"
-    own.mkdir(exist_ok=True)
+    own = base / f"{socket.gethostname()}-{os.getpid()}"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        sweep(base)
+        own.mkdir(exist_ok=True)
+    except OSError as exc:
+        # A read-only tree (an image build's collectstatic): this process keeps its samples
+        # in memory rather than fail to start.
+        logging.getLogger(__name__).warning("metrics: %s not writable (%s)", base, exc)
+        return None
     os.environ[ENV] = str(own)
     return own
 

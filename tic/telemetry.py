@@ -7,6 +7,8 @@ Labels are the port's and the meter's ids in the hub, not the meter's address.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import Any
 
 from hub import metrics, mqtt, quantities
 from hub.mqtt import Device, Entity
@@ -68,15 +70,34 @@ PREAVIS_EVENTS = Entity(
 )
 
 
+# Label children looked up once per port and meter: ``labels()`` costs more than the update.
+_ports: dict[int, tuple[Any, Any, Any, Any]] = {}
+_meters: dict[int, list[Any]] = {}
+
+
+def _port(port_id: int) -> tuple[Any, Any, Any, Any]:
+    children = _ports.get(port_id)
+    if children is None:
+        label = str(port_id)
+        frames = metrics.TIC_FRAMES
+        children = _ports[port_id] = (
+            frames.labels(label, "valid"),
+            frames.labels(label, "invalid"),
+            frames.labels(label, "interrupted"),
+            metrics.TIC_BYTES.labels(label),
+        )
+    return children
+
+
 def frame(port_id: int, received: Frame) -> None:
-    result = "interrupted" if received.interrupted else "valid" if received.valid else "invalid"
-    metrics.TIC_FRAMES.labels(str(port_id), result).inc()
-    metrics.TIC_BYTES.labels(str(port_id)).inc(len(received.raw))
+    valid, invalid, interrupted, received_bytes = _port(port_id)
+    (interrupted if received.interrupted else valid if received.valid else invalid).inc()
+    received_bytes.inc(len(received.raw))
 
 
 def noise(port_id: int, noise_bytes: int) -> None:
     if noise_bytes:
-        metrics.TIC_BYTES.labels(str(port_id)).inc(noise_bytes)
+        _port(port_id)[3].inc(noise_bytes)
 
 
 def port_state(port_id: int, state: str) -> None:
@@ -86,11 +107,22 @@ def port_state(port_id: int, state: str) -> None:
 def meter(row: TicMeter, runtime: MeterRuntime, events: Iterable[MeterEvent]) -> None:
     """After each valid frame: the meter's gauges, and its states to MQTT (rate-limited per
     meter by the broker's minimum interval; at once when PREAVIS starts or ends)."""
-    label = str(row.pk)
-    if runtime.drift is not None:
-        metrics.TIC_CLOCK_DRIFT.labels(label).set(runtime.drift)
-    if runtime.power_share is not None:
-        metrics.TIC_POWER_SHARE.labels(label).set(runtime.power_share)
+    gauges = _meters.get(row.pk)
+    if gauges is None:
+        label = str(row.pk)
+        gauges = _meters[row.pk] = [
+            metrics.TIC_CLOCK_DRIFT.labels(label), None,
+            metrics.TIC_POWER_SHARE.labels(label), None,
+        ]  # fmt: skip
+    # Set on change only: the share moves at the Td pace, the drift once per DATE.
+    if runtime.drift is not None and runtime.drift != gauges[1]:
+        gauges[0].set(runtime.drift)
+        gauges[1] = runtime.drift
+    if runtime.power_share is not None and runtime.power_share != gauges[3]:
+        gauges[2].set(runtime.power_share)
+        gauges[3] = runtime.power_share
+    if not mqtt.configured(row.organisation_id):
+        return
     preavis = [e.kind for e in events if e.kind in (EventKind.PREAVIS_START, EventKind.PREAVIS_END)]
     device = _device(row, runtime)
     mqtt.publish_states(
@@ -136,13 +168,19 @@ def _values(runtime: MeterRuntime) -> Iterator[tuple[Entity, object]]:
     yield DRIFT, runtime.drift
     yield PREAVIS, runtime.preavis
     for calendar, period in sorted(runtime.tariff_periods.items()):
-        tariff = quantities.tariff_period_for(calendar)
-        yield Entity(tariff.name, tariff.label, icon="mdi:clock-outline"), period
+        yield _tariff_entity(calendar), period
     for name, (value, _at) in sorted(runtime.accepted.items()):
         if quantities.is_index(name):
             yield _index_entity(name), value
 
 
+@cache
+def _tariff_entity(calendar: str) -> Entity:
+    tariff = quantities.tariff_period_for(calendar)
+    return Entity(tariff.name, tariff.label, icon="mdi:clock-outline")
+
+
+@cache
 def _index_entity(quantity: str) -> Entity:
     # total_increasing and an energy unit: what HA's energy dashboard takes.
     known = quantities.get(quantity)

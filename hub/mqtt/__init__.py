@@ -51,6 +51,14 @@ def hub_device(organisation_id: int | None = None) -> Device:
     return Device(key="hub", name="Hub de données fournisseurs", model="supplier-data-hub")
 
 
+def configured(organisation_id: int) -> bool:
+    """Whether the organisation has an enabled broker (a dict lookup, brokers re-read every
+    ``refresh_seconds``): callers skip building their states when it has none."""
+    pub = publisher()
+    pub.refresh(now=time.monotonic())
+    return organisation_id in pub.configs
+
+
 def publish_states(
     *,
     organisation_id: int,
