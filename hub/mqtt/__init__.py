@@ -23,6 +23,7 @@ __all__ = [
     "BrokerConfig",
     "Device",
     "Entity",
+    "configured",
     "hub_device",
     "publish_event",
     "publish_event_on_commit",
