@@ -140,7 +140,7 @@ class Subscriber:
         self.client.on_connect = lambda client, *args: client.subscribe("#", qos=1)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
-        assert subscribed.wait(10), "subscription not acknowledged"
+        assert subscribed.wait(30), "subscription not acknowledged"
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         with self._changed:
@@ -150,7 +150,7 @@ class Subscriber:
             self._changed.notify_all()
 
     def wait(
-        self, found: Callable[[list[Received]], bool], timeout: float = 10.0
+        self, found: Callable[[list[Received]], bool], timeout: float = 30.0
     ) -> list[Received]:
         deadline = time.monotonic() + timeout
         with self._changed:

@@ -34,7 +34,7 @@ def publisher() -> Iterator[Publisher]:
     pub = Publisher(node="test", loader=load_configs, refresh_seconds=0)
     previous = mqtt.set_publisher(pub)
     yield pub
-    pub.stop()
+    pub.stop(timeout=60)
     mqtt.set_publisher(previous)
 
 
@@ -64,7 +64,7 @@ def test_states_and_discovery_are_retained_and_match_home_assistant_schema(
             device=METER,
             values=[(INDEX, 123456789.0), (POWER, 2150.5), (Entity("none", "Rien"), None)],
         )
-        publisher.stop()  # drains the queue, then says offline (retained)
+        publisher.stop(timeout=60)  # drains the queue, then says offline (retained)
         late = Subscriber(broker.port)  # a Home Assistant that starts afterwards
         try:
             messages = late.wait(lambda ms: len(ms) >= 5)
@@ -101,7 +101,7 @@ def test_availability_online_while_connected(
             )
             watcher.wait(lambda ms: any(m.topic == "hub/status" for m in ms))
             assert watcher.on("hub/status")[0].payload == "online"
-            publisher.stop()
+            publisher.stop(timeout=60)
             watcher.wait(
                 lambda ms: [m.payload for m in ms if m.topic == "hub/status"][-1:] == ["offline"]
             )
@@ -128,7 +128,7 @@ def test_events_are_event_entities_not_retained(
             messages = watcher.wait(lambda ms: any(m.topic == "hub/hub/alarm" for m in ms))
         finally:
             watcher.close()
-        publisher.stop()
+        publisher.stop(timeout=60)
         late = Subscriber(broker.port)
         try:
             retained = late.wait(lambda ms: any(m.topic == "hub/status" for m in ms))
@@ -158,7 +158,7 @@ def test_rate_limit_per_device(tenant: Tenant, publisher: Publisher, tmp_path: P
         assert mqtt.publish_states(
             organisation_id=org, device=METER, values=[(POWER, 99.0)], force=True
         )
-        publisher.stop()
+        publisher.stop(timeout=60)
         late = Subscriber(broker.port)
         try:
             messages = late.wait(lambda ms: any(m.topic == "hub/tic_meter_2/power" for m in ms))
@@ -179,6 +179,7 @@ def test_no_broker_configured_nothing_queued(tenant: Tenant, publisher: Publishe
 def test_broker_down_is_counted_and_logged_never_raised(
     tenant: Tenant, publisher: Publisher, caplog: pytest.LogCaptureFixture
 ) -> None:
+    publisher.connect_wait_seconds = 0.2  # the first connection's grace, spent in its thread
     _broker(tenant, free_port())  # nothing listens there
     failed = _counter("failed")
     for i in range(3):
@@ -187,7 +188,7 @@ def test_broker_down_is_counted_and_logged_never_raised(
             device=Device(key=f"m{i}", name="m"),
             values=[(POWER, 1.0)],
         )
-    publisher.stop()  # the thread has handled the three messages
+    publisher.stop(timeout=60)  # the thread has handled the three messages
     assert _counter("failed") - failed == 3
     assert len([r for r in caplog.records if "unreachable" in r.getMessage()]) == 1
 
@@ -215,7 +216,7 @@ def test_credentials_and_tls(tenant: Tenant, publisher: Publisher, tmp_path: Pat
         assert mqtt.publish_states(
             organisation_id=tenant.organisation.pk, device=METER, values=[(POWER, 5.0)]
         )
-        publisher.stop()
+        publisher.stop(timeout=60)
         # Read back through TLS with the same user: the retained state arrived.
         import ssl
 

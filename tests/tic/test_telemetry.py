@@ -30,7 +30,7 @@ def publisher() -> Iterator[Publisher]:
     pub = Publisher(node="test", loader=load_configs, refresh_seconds=0)
     previous = mqtt.set_publisher(pub)
     yield pub
-    pub.stop()
+    pub.stop(timeout=60)
     mqtt.set_publisher(previous)
 
 
