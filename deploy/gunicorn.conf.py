@@ -51,3 +51,20 @@ def kept(name: str) -> bool:
 def pre_request(worker: Any, req: Any) -> None:
     # Runs before the WSGI environ is built from ``req.headers`` (sync and gthread workers).
     req.headers = [(name, value) for name, value in req.headers if kept(name)]
+
+
+def on_starting(server: Any) -> None:
+    # Prometheus multiprocess mode: the master picks the samples directory (and removes the
+    # ones of ended runs) before it forks; workers inherit it (hub.metrics_dir).
+    from hub import metrics_dir
+
+    metrics_dir.prepare(metrics_dir.default_root() or None)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    # A worker that ended (max_requests, timeout) takes its live gauges out of the scrape;
+    # its counters stay, so totals never go backwards.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from flexready import program as prog
 from flexready import realisation
 from flexready.models import Asset, CertificationSession, FlexRequest, RequestStatus
+from hub import mqtt
 from hub.actors import Actor
 from hub.clock import local_day_bounds, local_day_of
 from hub.services import audit
@@ -59,6 +60,15 @@ class Outcome:
     @property
     def refused(self) -> bool:
         return bool(self.reasons)
+
+
+# Home Assistant (hub.mqtt): an event when an operator's request is confirmed.
+MQTT_CONFIRMED = mqtt.Entity(
+    "flexready_request",
+    "Flex Ready : demande confirmée",
+    component="event",
+    event_types=("request_confirmed",),
+)
 
 
 def potential_of(asset: Asset) -> prog.Potential:
@@ -287,6 +297,12 @@ def confirm_request(
             caller=caller,
             now=now,
             after={"program": request.program, "ack_price": request.ack_price},
+        )
+        mqtt.publish_event_on_commit(
+            organisation_id=request.asset.bacs.organisation_id,
+            entity=MQTT_CONFIRMED,
+            event_type="request_confirmed",
+            attributes={"request": request.request_id, "start": request.start, "end": request.end},
         )
     return Outcome(request, [])
 

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from grdf_access import client as adict
+from hub import metrics
 from hub.http import ProviderError
 from hub.models import Organisation, ProviderCredential
 
@@ -210,12 +211,20 @@ class SharedRateLimiter(adict.RateLimiter):
             now = self._now()
             slot = int(now * self.rate)
             if cache.add(f"grdf-rate:{self.key}:{slot}", 1, timeout=int(2 / self.rate) + 2):
+                _count_wait(waited)
                 return waited
             pause = max((slot + 1) / self.rate - now, 0.001)
             self._pause(pause)
             waited += pause
         # A saturated budget must not stall a sync for ever: go on, GRDF's 429 backs off.
+        _count_wait(waited)
         return waited
+
+
+def _count_wait(waited: float) -> None:
+    if waited > 0:
+        metrics.GRDF_RATE_WAITS.inc()
+        metrics.GRDF_RATE_WAIT_SECONDS.inc(waited)
 
 
 def default_rate_limiter() -> adict.RateLimiter | None:

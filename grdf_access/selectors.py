@@ -18,6 +18,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from grdf_access import consent
 from grdf_access.models import AccessRight, DataType, Pce, ProofStatus, Revision, RightState
 from grdf_access.sync import FEEDS, SERIES, SOURCE
+from hub import metrics
 from hub.clock import PARIS, gas_day_bounds, gas_day_of
 from hub.models import MeteringPoint, Organisation, Point, Quality, Series
 from hub.quantities import label_of
@@ -158,6 +159,7 @@ def allowed(
         rights=pce.rights.all(), data_type=data_type, start=start, end=end, today=today
     )
     if not decision.allowed:
+        metrics.CONSENT_REFUSALS.labels("grdf", "request_bounds").inc()
         raise OutsideConsent(decision.reason)
     return decision
 

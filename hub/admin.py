@@ -16,6 +16,7 @@ from hub.models import (
     AuditEvent,
     Membership,
     MeteringPoint,
+    MqttBroker,
     Notification,
     Organisation,
     PollRun,
@@ -175,3 +176,50 @@ class ProviderCredentialAdmin(admin.ModelAdmin):
         from hub.services.credentials import delete_credential
 
         delete_credential(credential=obj, actor=Actor.from_request(request))
+
+
+class MqttBrokerForm(forms.ModelForm):
+    # The stored password is never rendered; empty keeps it, "clear" removes it.
+    new_password = forms.CharField(
+        label="Mot de passe", required=False, widget=forms.PasswordInput(render_value=False)
+    )
+    clear_password = forms.BooleanField(label="Effacer le mot de passe", required=False)
+
+    class Meta:
+        model = MqttBroker
+        fields = [
+            "organisation",
+            "enabled",
+            "host",
+            "port",
+            "tls",
+            "ca_certificate",
+            "username",
+            "topic_prefix",
+            "discovery_prefix",
+            "min_interval_seconds",
+        ]
+
+
+@admin.register(MqttBroker)
+class MqttBrokerAdmin(admin.ModelAdmin):
+    form = MqttBrokerForm
+    list_display = ["organisation", "host", "port", "tls", "enabled", "updated_at"]
+    list_filter = ["enabled"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from hub.services.mqtt_brokers import save_broker
+
+        password = "" if form.cleaned_data.get("clear_password") else None
+        password = form.cleaned_data.get("new_password") or password
+        save_broker(broker=obj, password=password, actor=Actor.from_request(request))
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        from hub.services.mqtt_brokers import delete_broker
+
+        delete_broker(broker=obj, actor=Actor.from_request(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        # The list's bulk delete too goes through the audited path.
+        for obj in queryset:
+            self.delete_model(request, obj)

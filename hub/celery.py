@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
+from hub import metrics_dir
+
+# Before anything imports prometheus_client: the pool's children inherit the directory.
+metrics_dir.prepare(metrics_dir.default_root() or None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
 app = Celery("hub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.task_postrun.connect
+def _count_task(sender: Any = None, state: str | None = None, **_: Any) -> None:
+    from hub.metrics import CELERY_TASKS
+
+    name = getattr(sender, "name", None) or "unknown"
+    CELERY_TASKS.labels(name, (state or "unknown").lower()).inc()
+
+
+@signals.worker_process_shutdown.connect
+def _process_gone(pid: int | None = None, **_: Any) -> None:
+    # Live gauges of an ended pool child would otherwise stay in the scrape.
+    if os.environ.get(metrics_dir.ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from hub import metrics
 from hub.models import Series
 
 # (series, start, end, now) -> None when reading [start, end) is allowed, else the reason.
@@ -30,4 +31,7 @@ def refusal(
 ) -> str | None:
     """Why points of ``series`` in ``[start, end)`` may not be read; ``None`` if they may."""
     guard = _guards.get(series.source)
-    return None if guard is None else guard(series, start, end, now)
+    reason = None if guard is None else guard(series, start, end, now)
+    if reason is not None:
+        metrics.CONSENT_REFUSALS.labels(series.source, "read_guard").inc()
+    return reason

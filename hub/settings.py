@@ -15,6 +15,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE, NONE, SELF
 
+from hub import metrics_dir
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("HUB_VAR_DIR", BASE_DIR / "var"))
 
@@ -82,6 +84,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hub.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "hub.middleware.RequestSizeLimitMiddleware",
@@ -280,6 +283,23 @@ SPECTACULAR_SETTINGS = {
         "hub.api.schema.document_error_responses",
     ],
 }
+
+# --- Metrics (/metrics, Prometheus) ---
+# Off until one of these is set: a bearer secret, or the networks of the Prometheus servers.
+METRICS_TOKEN = secret("HUB_METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env.list("HUB_METRICS_ALLOWED_NETWORKS", default=[])
+# Multiprocess mode: each process's samples under this directory, merged at scrape (empty:
+# each process keeps its own, and /metrics shows the answering process only).
+# (``hub.celery``, imported with the ``hub`` package, prepares this process's directory.)
+METRICS_DIR = metrics_dir.default_root()
+METRICS_CELERY_QUEUES = env.list(
+    "HUB_METRICS_CELERY_QUEUES", default=["default", "polling", "ingest"]
+)
+
+# --- MQTT publishing (Home Assistant) ---
+# Brokers are per organisation (admin: "courtiers MQTT"); this names the hub in unique ids.
+MQTT_NODE_ID = env.str("HUB_MQTT_NODE_ID", default="hub")
+MQTT_QUEUE_SIZE = env.int("HUB_MQTT_QUEUE_SIZE", default=10_000)
 
 # --- Celery ---
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from hub import health
+from hub import health, scrape
 from hub.portal.admin_site import MFAAdminSite
 
 # The admin behind the portal's password + second factor; its registrations are kept.
@@ -17,6 +17,7 @@ handler404 = "hub.errors.not_found"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", scrape.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("hub.api.urls")),
     path("api/v1/", include("flexready.api_urls")),  # Flex Ready Annex 1 paths, after hub's

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from hub import metrics
 from hub.models import PollOutcome, PollRun
 from smartoa import notices, versions
 from smartoa.client import Credentials, Schedule, SmartOAAccessError, SmartOAClient
@@ -175,6 +176,10 @@ def _record_runs(
             )
         )
     PollRun.objects.bulk_create(runs)
+    for run in runs:
+        metrics.observe_poll(
+            source=run.source, outcome=run.outcome, seconds=(finished - now).total_seconds()
+        )
     ok = [f.contract.pk for f in fetched if f.schedule is not None]
     failed = [f.contract.pk for f in fetched if f.schedule is None]
     if ok:

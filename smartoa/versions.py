@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Prefetch, prefetch_related_objects
 
+from hub import mqtt
 from hub.actors import Actor
+from hub.clock import local_day_bounds, local_day_of
 from hub.services import audit
 from hub.services import webhooks as hub_webhooks
 from smartoa import notices, webhooks
@@ -199,9 +201,41 @@ def _tell(
     if not told:
         return
     notices.notify_contacts_many(versions=told, now=now)
+    _publish_stops(told, now=now)
     if endpoints is None:
         endpoints = webhooks.listening_endpoints(
             organisation_ids={v.contract.organisation_id for v in told}
         )
     deliveries = webhooks.create_deliveries_many(versions=told, endpoints=endpoints)
     hub_webhooks.enqueue(deliveries=deliveries)
+
+
+# Home Assistant (hub.mqtt): the stops of today and tomorrow (Paris days) of a new version.
+MQTT_STOPS = mqtt.Entity(
+    "smartoa_stop",
+    "Smart OA : arrêt aujourd'hui ou demain",
+    component="event",
+    event_types=("stop_today", "stop_tomorrow"),
+)
+
+
+def _publish_stops(versions: Sequence[ScheduleVersion], *, now: dt.datetime) -> None:
+    today = local_day_of(now)
+    days = {
+        "stop_today": local_day_bounds(today),
+        "stop_tomorrow": local_day_bounds(today + dt.timedelta(days=1)),
+    }
+    for version in versions:
+        for episode in version.episodes.all():
+            for event_type, (start, end) in days.items():
+                if episode.start < end and episode.end > start:
+                    mqtt.publish_event_on_commit(
+                        organisation_id=version.contract.organisation_id,
+                        entity=MQTT_STOPS,
+                        event_type=event_type,
+                        attributes={
+                            "contract": version.contract.contract_id,
+                            "start": episode.start,
+                            "end": episode.end,
+                        },
+                    )

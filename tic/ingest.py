@@ -30,7 +30,7 @@ from hub import quantities
 from hub.control.models import ControllableLoad
 from hub.models import MeteringPoint, MeteringPointKind, Point, Quality, Series, SeriesKind
 from hub.services.series import Row, SeriesWriteError, ensure_series, upsert_rows
-from tic import alerts
+from tic import alerts, telemetry
 from tic.controllers import servo_thresholds
 from tic.models import EventKind, PortState, TicEvent, TicMeter, TicPort
 from tic.protocol import Frame
@@ -203,6 +203,7 @@ class Ingestor:
         if port is None:
             return
         port.counters.noise_bytes += counts.noise_bytes
+        telemetry.noise(counts.port_id, counts.noise_bytes)
         port.counters.parity_errors += counts.parity_errors
         port.dirty = True
 
@@ -214,6 +215,7 @@ class Ingestor:
         if row.state != status.state:
             row.state_since = status.at
         row.state = status.state
+        telemetry.port_state(status.port_id, status.state)
         row.current_baud = status.baud
         if status.error or status.state == PortState.READING:
             row.last_error = status.error[:300]
@@ -226,6 +228,7 @@ class Ingestor:
         frame, at = item.frame, item.at
         self._frames += 1
         port.counters.count(frame, at)
+        telemetry.frame(item.port_id, frame)
         port.dirty = True
         identifier = identifier_of(frame) if frame.valid else None
         meter = self._meter(port, identifier, frame, at) if identifier else port.meter
@@ -240,6 +243,7 @@ class Ingestor:
         outcome = process(meter.runtime, frame, at=at, baud=item.baud)
         meter.counters.implausible += outcome.implausible
         self._watch_share(meter)
+        telemetry.meter(meter.row, meter.runtime, outcome.events)
         for measure in outcome.measures:
             if measure.on_change:
                 last = meter.stored.get(measure.quantity)

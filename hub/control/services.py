@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
+from hub import metrics
 from hub.actors import Actor
 from hub.clock import local_day_bounds, local_day_of
 from hub.control import drivers, registry
@@ -231,6 +232,7 @@ def _command(
             _applied(load, ack.value, now)
         command.latency_ms = (time.perf_counter() - started) * 1000
     command.save()
+    metrics.observe_command(status=command.status, latency_ms=command.latency_ms)
     holder = "" if decision.holder == DEFAULT else decision.holder
     load.held_by, load.held_reason = holder, decision.reason[:300]
     load.save()

@@ -13,6 +13,7 @@ from hub.models.mfa import (
     RecoveryCode,
     RecoveryCodeDevice,
 )
+from hub.models.mqtt import MqttBroker
 from hub.models.notifications import Notification, Severity
 from hub.models.polling import PollOutcome, PollRun
 from hub.models.series import Aggregate, Point, Quality, Rollup, Series, SeriesKind
@@ -37,6 +38,7 @@ __all__ = [
     "Membership",
     "MeteringPoint",
     "MeteringPointKind",
+    "MqttBroker",
     "Notification",
     "Organisation",
     "Point",

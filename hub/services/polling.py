@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from hub import metrics
 from hub.models import Organisation, PollOutcome, PollRun
 
 
@@ -21,6 +23,7 @@ def poll_run(
     run = PollRun.objects.create(
         source=source, target=target, organisation=organisation, started_at=now
     )
+    started = time.perf_counter()
     try:
         yield run
     except Exception as exc:
@@ -33,6 +36,9 @@ def poll_run(
     finally:
         run.finished_at = max(now, dt.datetime.now(dt.UTC))
         run.save()
+        metrics.observe_poll(
+            source=source, outcome=run.outcome, seconds=time.perf_counter() - started
+        )
 
 
 def prune_poll_runs(*, keep_days: int, now: dt.datetime) -> int:

@@ -29,6 +29,7 @@ from flexready.market.client.ecowatt import (
     EcowattDay as DaySignal,
 )
 from flexready.market.models import EcowattDay, EcowattHour, EcowattState
+from hub import mqtt
 from hub.clock import PARIS, local_day_of
 from hub.http import ProviderError
 from hub.models import Notification, Organisation, Severity
@@ -40,6 +41,10 @@ NOTIFY_SOURCE = "ecowatt"
 MIN_INTERVAL = dt.timedelta(minutes=15)
 ORANGE, RED = 2, 3
 LEVEL_NAMES = {ORANGE: "orange", RED: "rouge"}
+# Home Assistant: one event per organisation when a day turns orange or red (hub.mqtt).
+MQTT_EVENTS = mqtt.Entity(
+    "ecowatt", "Ecowatt : jour orange ou rouge", component="event", event_types=("orange", "rouge")
+)
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ def raise_alerts(*, forecast: EcowattForecast, now: dt.datetime) -> int:
                         organisation=organisation, source=NOTIFY_SOURCE, dedupe_key=key, now=now
                     )
                     continue
-                notify(
+                note = notify(
                     organisation=organisation,
                     source=NOTIFY_SOURCE,
                     kind="ecowatt-alert",
@@ -170,6 +175,13 @@ def raise_alerts(*, forecast: EcowattForecast, now: dt.datetime) -> int:
                     now=now,
                 )
                 raised += 1
+                if note.repeats == 0 and note.created_at == now:  # newly raised
+                    mqtt.publish_event_on_commit(
+                        organisation_id=organisation.pk,
+                        entity=MQTT_EVENTS,
+                        event_type=LEVEL_NAMES[level],
+                        attributes={"day": signal.day.isoformat()},
+                    )
     return raised
 
 
