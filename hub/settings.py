@@ -326,14 +326,6 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# Beat copies this into django-celery-beat's tables on start; operators tune it in the admin.
-CELERY_BEAT_SCHEDULE = {
-    "prune-old-poll-runs": {
-        "task": "hub.tasks.prune_old_poll_runs",
-        "schedule": 24 * 3600,
-        "kwargs": {"keep_days": 90},
-    },
-}
 
 LOGGING = {
     "version": 1,
@@ -403,10 +395,6 @@ SMARTOA_POLL_THREADS = env.int("SMARTOA_POLL_THREADS", default=16)
 # A claimed contract not polled within this many seconds (its worker died) is claimed again by
 # the next fan-out. Longer than a batch takes, shorter than a poll interval.
 SMARTOA_CLAIM_LEASE_SECONDS = env.int("SMARTOA_CLAIM_LEASE_SECONDS", default=120)
-CELERY_BEAT_SCHEDULE["smartoa-poll-due-contracts"] = {
-    "task": "smartoa.tasks.poll_due_contracts",
-    "schedule": env.int("SMARTOA_FANOUT_SECONDS", default=60),
-}
 
 # --- GRDF ---
 # ADICT v2 and its OAuth2 token endpoint; on the embedded defaults, the in-process simulator
@@ -457,14 +445,6 @@ GRDF_SYNC_WORKERS = env.int("GRDF_SYNC_WORKERS", default=4)
 GRDF_IMPORT_INLINE_ROWS = env.int("GRDF_IMPORT_INLINE_ROWS", default=20)
 GRDF_EXPORT_INLINE_PCE_DAYS = env.int("GRDF_EXPORT_INLINE_PCE_DAYS", default=20 * 366)
 # Each sync plans only what each meter's frequency has made available (grdf_access.sync).
-CELERY_BEAT_SCHEDULE["grdf-sync-due"] = {
-    "task": "grdf_access.tasks.sync_due",
-    "schedule": env.int("GRDF_SYNC_SECONDS", default=3600),
-}
-CELERY_BEAT_SCHEDULE["grdf-purge-expired"] = {
-    "task": "grdf_access.tasks.purge_expired",
-    "schedule": 24 * 3600,
-}
 
 # --- Flex Ready ---
 # Operators' JWTs: the issuer (iss) to accept, an optional audience, and the keys: a shared
@@ -493,10 +473,6 @@ FLEXREADY_BASELINE_DAYS = env.int("FLEXREADY_BASELINE_DAYS", default=5)
 FLEXREADY_BASELINE_LOOKBACK_DAYS = env.int("FLEXREADY_BASELINE_LOOKBACK_DAYS", default=30)
 FLEXREADY_DATA_GRACE_SECONDS = env.int("FLEXREADY_DATA_GRACE_SECONDS", default=2 * 86400)
 FLEXREADY_REALISATION_MIN_RATIO = env.float("FLEXREADY_REALISATION_MIN_RATIO", default=0.5)
-CELERY_BEAT_SCHEDULE["flexready-advance-requests"] = {
-    "task": "flexready.tasks.advance_requests",
-    "schedule": env.int("FLEXREADY_ADVANCE_SECONDS", default=60),
-}
 
 # --- TIC ---
 # manage.py tic_read: alert when a meter's clock is further than this from ours (seconds).
@@ -505,10 +481,6 @@ TIC_DRIFT_THRESHOLD_SECONDS = env.float("TIC_DRIFT_THRESHOLD_SECONDS", default=6
 TIC_SILENCE_SECONDS = env.float("TIC_SILENCE_SECONDS", default=10.0)
 # A meter's state row (portal, state API) is rewritten at most this often, at once on an event.
 TIC_STATE_INTERVAL_SECONDS = env.float("TIC_STATE_INTERVAL_SECONDS", default=5.0)
-CELERY_BEAT_SCHEDULE["tic-sweep-pending-deliveries"] = {
-    "task": "tic.tasks.sweep_pending_deliveries",
-    "schedule": 60,
-}
 
 # --- Flex Ready market signals ---
 # The supplier's price/CO2 signal (Flex Ready Annex 2) and RTE Ecowatt v5; on the embedded
@@ -549,23 +521,65 @@ else:
     ECOWATT_CLIENT_SECRET = secret("ECOWATT_CLIENT_SECRET")
 # The sandbox path answers fixed data without the 15-minute limit (for trials).
 ECOWATT_SANDBOX = env.bool("ECOWATT_SANDBOX", default=False)
-# Beat checks often; the service itself calls RTE at most once per 15 minutes, so a check that
-# comes a few seconds early does not push the call to the next quarter of an hour.
-CELERY_BEAT_SCHEDULE["flexready-ecowatt-poll"] = {
-    "task": "flexready.market.tasks.poll_ecowatt",
-    "schedule": env.int("ECOWATT_CHECK_SECONDS", default=60),
-}
-CELERY_BEAT_SCHEDULE["flexready-supplier-signal-poll"] = {
-    "task": "flexready.market.tasks.poll_supplier_feeds",
-    "schedule": env.int("FLEXREADY_SUPPLIER_POLL_SECONDS", default=3600),
-}
 
-# Control of loads (hub/control): evaluate the controllers and refresh the channels' watchdogs.
-CELERY_BEAT_SCHEDULE["control-evaluate"] = {
-    "task": "hub.control.tasks.evaluate_all",
-    "schedule": env.int("CONTROL_EVALUATE_SECONDS", default=5),
-}
-CELERY_BEAT_SCHEDULE["control-heartbeat"] = {
-    "task": "hub.control.tasks.heartbeat",
-    "schedule": env.int("CONTROL_HEARTBEAT_SECONDS", default=10),
+# --- Celery across hosts: queues, routes and the beat schedule, in one place ---
+# One queue per app, so each can get its own workers (and hosts) as its load grows, plus
+# "webhooks" for every app's outgoing deliveries (short, latency-bound: never behind a long
+# poll) and "control" for the control loop (every few seconds). Tasks declare no queue; the
+# first matching pattern routes them. A worker consuming every queue is one line:
+#   celery -A hub worker --queues "$HUB_QUEUES"
+HUB_QUEUES = ("default", "webhooks", "control", "grdf", "smartoa", "flexready", "tic")
+CELERY_TASK_ROUTES = (
+    [
+        ("*.deliver_*", {"queue": "webhooks"}),
+        ("hub.control.*", {"queue": "control"}),
+        ("grdf_access.*", {"queue": "grdf"}),
+        ("smartoa.*", {"queue": "smartoa"}),
+        ("flexready.*", {"queue": "flexready"}),
+        ("tic.*", {"queue": "tic"}),
+        ("hub.*", {"queue": "default"}),
+    ],
+)
+# Beat (one per deployment) copies this into django-celery-beat's tables on start; operators
+# tune it in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "prune-old-poll-runs": {
+        "task": "hub.tasks.prune_old_poll_runs",
+        "schedule": 24 * 3600,
+        "kwargs": {"keep_days": 90},
+    },
+    "smartoa-poll-due-contracts": {
+        "task": "smartoa.tasks.poll_due_contracts",
+        "schedule": env.int("SMARTOA_FANOUT_SECONDS", default=60),
+    },
+    # Each sync plans only what each meter's frequency has made available (grdf_access.sync).
+    "grdf-sync-due": {
+        "task": "grdf_access.tasks.sync_due",
+        "schedule": env.int("GRDF_SYNC_SECONDS", default=3600),
+    },
+    "grdf-purge-expired": {"task": "grdf_access.tasks.purge_expired", "schedule": 24 * 3600},
+    "flexready-advance-requests": {
+        "task": "flexready.tasks.advance_requests",
+        "schedule": env.int("FLEXREADY_ADVANCE_SECONDS", default=60),
+    },
+    "tic-sweep-pending-deliveries": {"task": "tic.tasks.sweep_pending_deliveries", "schedule": 60},
+    # Beat checks often; the service itself calls RTE at most once per 15 minutes, so a check
+    # that comes a few seconds early does not push the call to the next quarter of an hour.
+    "flexready-ecowatt-poll": {
+        "task": "flexready.market.tasks.poll_ecowatt",
+        "schedule": env.int("ECOWATT_CHECK_SECONDS", default=60),
+    },
+    "flexready-supplier-signal-poll": {
+        "task": "flexready.market.tasks.poll_supplier_feeds",
+        "schedule": env.int("FLEXREADY_SUPPLIER_POLL_SECONDS", default=3600),
+    },
+    # Control of loads (hub/control): evaluate the controllers, refresh the channels' watchdogs.
+    "control-evaluate": {
+        "task": "hub.control.tasks.evaluate_all",
+        "schedule": env.int("CONTROL_EVALUATE_SECONDS", default=5),
+    },
+    "control-heartbeat": {
+        "task": "hub.control.tasks.heartbeat",
+        "schedule": env.int("CONTROL_HEARTBEAT_SECONDS", default=10),
+    },
 }

@@ -8,6 +8,6 @@ from django.utils import timezone
 from hub.services.polling import prune_poll_runs
 
 
-@shared_task(queue="default", ignore_result=True)
+@shared_task(ignore_result=True)
 def prune_old_poll_runs(*, keep_days: int = 90) -> int:
     return prune_poll_runs(keep_days=keep_days, now=timezone.now())

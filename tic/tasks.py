@@ -11,7 +11,7 @@ from tic import webhooks
 from tic.models import DeliveryStatus, TicWebhookDelivery
 
 
-@shared_task(bind=True, queue="default", ignore_result=True, max_retries=None)
+@shared_task(bind=True, ignore_result=True, max_retries=None)
 def deliver_webhook(self, *, delivery_pk: int) -> str:
     delivery = (
         TicWebhookDelivery.objects.select_related("webhook")
@@ -27,7 +27,7 @@ def deliver_webhook(self, *, delivery_pk: int) -> str:
     raise self.retry(countdown=webhooks.retry_delay(delivery.attempts))
 
 
-@shared_task(queue="default", ignore_result=True)
+@shared_task(ignore_result=True)
 def sweep_pending_deliveries(*, older_than_seconds: int = 120) -> int:
     """Beat's safety net: re-queue deliveries left pending (broker away when they were made)."""
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)

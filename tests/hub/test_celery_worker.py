@@ -68,10 +68,10 @@ def test_poll_run_records_success_and_failure():
 # --- A worker killed mid-batch -------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]
-# The broker's keys for the polling queue, under the run's prefix (tests/settings.py).
+# The broker's keys for the Smart OA queue, under the run's prefix (tests/settings.py).
 _BROKER_PREFIX = app.conf.broker_transport_options.get("global_keyprefix", "")
 QUEUE_KEYS = tuple(
-    f"{_BROKER_PREFIX}{key}" for key in ("polling", "unacked", "unacked_index", "unacked_mutex")
+    f"{_BROKER_PREFIX}{key}" for key in ("smartoa", "unacked", "unacked_index", "unacked_mutex")
 )
 
 
@@ -105,7 +105,7 @@ def _start_worker(name: str, live_server_url: str) -> subprocess.Popen[bytes]:
             "--pool",
             "solo",
             "--queues",
-            "polling",
+            "smartoa",
             "--without-mingle",
             "--without-gossip",
             "--loglevel",
