@@ -112,4 +112,8 @@ def serve(env: dict[str, str], port: int, options: Sequence[str] = ()) -> subpro
 
 def stop(server: subprocess.Popen[bytes]) -> None:
     server.terminate()
-    server.wait(timeout=15)
+    try:
+        server.wait(timeout=45)  # the config's graceful timeout is 30 s
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=15)
