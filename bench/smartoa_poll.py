@@ -102,6 +102,11 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
     print(f"database: {connection.vendor}")
     print(f"bare httpx loop        : {bare_rate:8.1f} contracts/s ({bare_seconds:.1f} s)")
 
+    # As a worker does when it starts (hub.celery.warm_up): the URLconf is loaded once per
+    # process, not inside the first poll.
+    from hub.celery import warm_up
+
+    warm_up()
     with SmartOAClient(base_url=base_url, resource_path="/effacement") as client:
         for label in ("hub, new versions   ", "hub, unchanged      "):
             started = time.perf_counter()

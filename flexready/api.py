@@ -170,7 +170,7 @@ class FlexReadyView(APIView):
         return get_object_or_404(
             FlexRequest.objects.select_related(
                 "asset__bacs__metering_point", "asset__bacs__organisation"
-            ),
+            ).prefetch_related("asset__periods"),
             asset__bacs__organisation=self.organisation,
             asset__bacs__bacs_id=bacs_id,
             asset__asset_id=asset_id,

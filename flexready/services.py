@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 
 from flexready import program as prog
 from flexready import realisation
@@ -20,6 +21,7 @@ from flexready.models import Asset, CertificationSession, FlexRequest, RequestSt
 from hub import mqtt
 from hub.actors import Actor
 from hub.clock import local_day_bounds, local_day_of
+from hub.models import AuditEvent
 from hub.services import audit
 from hub.units import UnitError, parse_number, parse_triplet
 
@@ -82,20 +84,22 @@ def potential_of(asset: Asset) -> prog.Potential:
     )
 
 
-def _activations_that_day(asset: Asset, start: dt.datetime, *, exclude: int | None) -> int:
+def _day_filter(start: dt.datetime) -> Q:
     day_start, day_end = local_day_bounds(local_day_of(start))
-    live = FlexRequest.objects.filter(
-        asset=asset, status__in=LIVE, start__gte=day_start, start__lt=day_end
-    )
+    return Q(status__in=LIVE, start__gte=day_start, start__lt=day_end)
+
+
+def _activations_that_day(asset: Asset, start: dt.datetime, *, exclude: int | None) -> int:
+    live = FlexRequest.objects.filter(_day_filter(start), asset=asset)
     if exclude is not None:
         live = live.exclude(pk=exclude)
     return live.count()
 
 
-def _record(
+def _event(
     request: FlexRequest, *, action: str, caller: Caller, now: dt.datetime, after: Mapping[str, Any]
-) -> None:
-    audit.record(
+) -> AuditEvent:
+    return audit.build(
         action=f"flexready.request.{action}",
         actor=Actor(user=caller.user, label=caller.label, ip=caller.ip),
         organisation=request.asset.bacs.organisation,
@@ -103,6 +107,12 @@ def _record(
         after=dict(after),
         at=now,
     )
+
+
+def _record(
+    request: FlexRequest, *, action: str, caller: Caller, now: dt.datetime, after: Mapping[str, Any]
+) -> None:
+    audit.record_many([_event(request, action=action, caller=caller, now=now, after=after)])
 
 
 def parse_request_id(raw: Any) -> str:
@@ -135,50 +145,68 @@ def create_request(
     A refused request is kept (with its reasons) so that the operator and the journal see it;
     its requestID is then taken.
     """
-    with transaction.atomic():
-        # One request at a time per asset, so two concurrent requests cannot both take the
-        # day's last activation.
-        Asset.objects.select_for_update().filter(pk=asset.pk).values_list("pk").first()
-        reasons = prog.check(
-            potential=potential_of(asset),
-            flex_product=flex_product,
-            steps=steps,
-            now=now,
-            activations_that_day=_activations_that_day(asset, steps[0].start, exclude=None),
-        )
-        try:
-            with transaction.atomic():
-                request = FlexRequest.objects.create(
-                    asset=asset,
-                    request_id=request_id,
-                    flex_product=flex_product,
-                    program=[s.as_json() for s in steps],
-                    start=steps[0].start,
-                    end=steps[-1].end,
-                    # Stored with its outcome at once; the trail still shows "received" first.
-                    status=RequestStatus.REFUSED if reasons else RequestStatus.ACCEPTED,
-                    reasons=[r.as_json() for r in reasons],
-                    caller=caller.label[:200],
-                    session=session,
-                    emulator_headers=dict(emulator_headers or {}),
-                    received_at=now,
-                )
-        except IntegrityError:
-            raise DuplicateRequest(request_id) from None
-        _record(
-            request,
-            action="received",
-            caller=caller,
-            now=now,
-            after={"request_id": request_id, "program": request.program},
-        )
-        _record(
-            request,
-            action=request.status,
-            caller=caller,
-            now=now,
-            after={"status": request.status, "reasons": request.reasons},
-        )
+    try:
+        with transaction.atomic():
+            # One request at a time per asset, so two concurrent requests cannot both take the
+            # day's last activation. FOR NO KEY UPDATE: rows referring to the asset (requests
+            # of other callers being confirmed, journal entries) are not held up by it.
+            list(
+                Asset.objects.select_for_update(no_key=True)
+                .filter(pk=asset.pk)
+                .order_by()
+                .values_list("pk", flat=True)
+            )
+            # The day's activations and whether the requestID is taken, in one query; under
+            # the lock nobody else can add a request to this asset meanwhile.
+            counts = FlexRequest.objects.filter(asset=asset).aggregate(
+                live=Count("pk", filter=_day_filter(steps[0].start)),
+                taken=Count("pk", filter=Q(request_id=request_id)),
+            )
+            if counts["taken"]:
+                raise DuplicateRequest(request_id)
+            reasons = prog.check(
+                potential=potential_of(asset),
+                flex_product=flex_product,
+                steps=steps,
+                now=now,
+                activations_that_day=counts["live"],
+            )
+            request = FlexRequest.objects.create(
+                asset=asset,
+                request_id=request_id,
+                flex_product=flex_product,
+                program=[s.as_json() for s in steps],
+                start=steps[0].start,
+                end=steps[-1].end,
+                # Stored with its outcome at once; the trail still shows "received" first.
+                status=RequestStatus.REFUSED if reasons else RequestStatus.ACCEPTED,
+                reasons=[r.as_json() for r in reasons],
+                caller=caller.label[:200],
+                session=session,
+                emulator_headers=dict(emulator_headers or {}),
+                received_at=now,
+            )
+            audit.record_many(
+                [
+                    _event(
+                        request,
+                        action="received",
+                        caller=caller,
+                        now=now,
+                        after={"request_id": request_id, "program": request.program},
+                    ),
+                    _event(
+                        request,
+                        action=request.status,
+                        caller=caller,
+                        now=now,
+                        after={"status": request.status, "reasons": request.reasons},
+                    ),
+                ]
+            )
+    except IntegrityError:
+        # A request stored outside this path (admin, a data fix) with the same requestID.
+        raise DuplicateRequest(request_id) from None
     return Outcome(request, reasons)
 
 
@@ -257,12 +285,11 @@ def confirm_request(
     accepted, so the operator may confirm again correctly.
     """
     with transaction.atomic():
-        request = (
-            FlexRequest.objects.select_for_update(of=("self",))
-            .select_related("asset__bacs__organisation")
-            .prefetch_related("asset__periods")
-            .get(pk=request.pk)
-        )
+        # The request's row alone, read again under the lock (its status may have moved); its
+        # asset, BACS and organisation do not change and come from the caller's copy.
+        asset = request.asset
+        request = FlexRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
+        request.asset = asset
         if request.status != RequestStatus.ACCEPTED:
             raise WrongState(request.status, "confirmed")
         reasons = prog.check(

@@ -9,7 +9,7 @@ from flexready import services
 from flexready.models import FlexRequest, RequestStatus
 
 
-@shared_task(queue="default")
+@shared_task
 def advance_requests() -> int:
     """Every confirmed or active request whose start or end has passed; returns how many moved."""
     now = timezone.now()

@@ -204,6 +204,7 @@ class SharedRateLimiter(adict.RateLimiter):
         self._now = clock
         self._pause = sleep
         self.max_wait = max_wait
+        self.last_slot: int | None = None
 
     def acquire(self) -> float:
         waited = 0.0
@@ -212,6 +213,7 @@ class SharedRateLimiter(adict.RateLimiter):
             slot = int(now * self.rate)
             if cache.add(f"grdf-rate:{self.key}:{slot}", 1, timeout=int(2 / self.rate) + 2):
                 _count_wait(waited)
+                self.last_slot = slot  # which slot this process took (tests across processes)
                 return waited
             pause = max((slot + 1) / self.rate - now, 0.001)
             self._pause(pause)

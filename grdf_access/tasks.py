@@ -22,7 +22,7 @@ from hub.models import Job, Organisation
 from hub.services.jobs import JobFailed, JobOutcome, Progress, job_task
 
 
-@shared_task(queue="polling", ignore_result=True)
+@shared_task(ignore_result=True)
 def sync_organisation(*, organisation_pk: int) -> str:
     organisation = Organisation.objects.filter(pk=organisation_pk).first()
     if organisation is None:
@@ -38,7 +38,7 @@ def sync_organisation(*, organisation_pk: int) -> str:
     return f"{report.data.tasks} calls, {report.data.points} points"
 
 
-@shared_task(queue="polling", ignore_result=True)
+@shared_task(ignore_result=True)
 def sync_due() -> int:
     """Beat's fan-out: one sync per organisation with GRDF PCEs (each plans what is due)."""
     organisation_pks = sorted(set(Pce.objects.values_list("organisation_id", flat=True)))
@@ -49,7 +49,7 @@ def sync_due() -> int:
     return len(organisation_pks)
 
 
-@shared_task(queue="default", ignore_result=True)
+@shared_task(ignore_result=True)
 def purge_expired() -> int:
     now = timezone.now()
     return purge(today=local_day_of(now), now=now).points
@@ -74,7 +74,7 @@ def export_in_background(*, pces: int, start: dt.date, end: dt.date) -> bool:
     return pces * max(1, (end - start).days) > settings.GRDF_EXPORT_INLINE_PCE_DAYS
 
 
-@job_task(queue="polling")
+@job_task()
 def sync_job(*, job: Job, progress: Progress) -> JobOutcome:
     """Rights then data, now, for the organisation or the PCEs asked (``Synchroniser``)."""
     now = _now()
@@ -112,7 +112,7 @@ def sync_job(*, job: Job, progress: Progress) -> JobOutcome:
     )
 
 
-@job_task(queue="default")
+@job_task()
 def import_job(*, job: Job, progress: Progress) -> JobOutcome:
     """A checked CSV file of access-right requests, declared to GRDF in chunks."""
     now = _now()
@@ -154,7 +154,7 @@ def import_job(*, job: Job, progress: Progress) -> JobOutcome:
     )
 
 
-@job_task(queue="default")
+@job_task()
 def export_job(*, job: Job, progress: Progress) -> JobOutcome:
     """A data export (CSV or XLSX) of many PCEs, kept as the job's result file."""
     params = job.params

@@ -6,9 +6,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import redis.exceptions
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
@@ -61,12 +63,16 @@ class FailoverRedisCache(RedisCache):
         return self._circuit.down_since is not None
 
     def _run(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        remote: Callable[..., Any] = getattr(super(), name)
+        local: Callable[..., Any] = getattr(self._local, name)
+        return self._guarded(lambda: remote(*args, **kwargs), lambda: local(*args, **kwargs))
+
+    def _guarded(self, remote: Callable[[], T], local: Callable[[], T]) -> T:
         circuit = self._circuit
         if circuit.down_since is not None and time.monotonic() < circuit.next_try:
-            return getattr(self._local, name)(*args, **kwargs)
-        method: Callable[..., Any] = getattr(super(), name)
+            return local()
         try:
-            result = method(*args, **kwargs)
+            result = remote()
         except UNREACHABLE as exc:
             with circuit.lock:
                 if circuit.down_since is None:
@@ -76,7 +82,7 @@ class FailoverRedisCache(RedisCache):
                         extra={"location": _redacted(self._location), "error": repr(exc)},
                     )
                 circuit.next_try = time.monotonic() + self.retry_seconds
-            return getattr(self._local, name)(*args, **kwargs)
+            return local()
         if circuit.down_since is not None:
             with circuit.lock:
                 if circuit.down_since is not None:
@@ -89,6 +95,14 @@ class FailoverRedisCache(RedisCache):
                     )
                     circuit.down_since = None
         return result
+
+    def window_hit(
+        self, key: str, previous_key: str, *, weight: float, limit: int, timeout: int
+    ) -> Hit:
+        return self._guarded(
+            lambda: _redis_window_hit(self, key, previous_key, weight, limit, timeout),
+            lambda: _generic_window_hit(self._local, key, previous_key, weight, limit, timeout),
+        )
 
     def add(self, *args: Any, **kwargs: Any) -> Any:
         return self._run("add", *args, **kwargs)
@@ -123,6 +137,71 @@ class FailoverRedisCache(RedisCache):
     def clear(self) -> Any:
         self._local.clear()
         return self._run("clear")
+
+
+@dataclass(frozen=True)
+class Hit:
+    allowed: bool
+    current: int  # hits counted in the current window, this one included when allowed
+    previous: int  # hits of the window before
+
+
+# Atomic in Redis: read both windows, count the hit only if the weighted sum leaves room.
+_WINDOW_HIT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local previous = tonumber(redis.call('GET', KEYS[2]) or '0')
+if previous * tonumber(ARGV[1]) + current + 1 > tonumber(ARGV[2]) then
+  return {0, current, previous}
+end
+current = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return {1, current, previous}
+"""
+
+
+def window_hit(
+    *, key: str, previous_key: str, weight: float, limit: int, timeout: int, alias: str = "default"
+) -> Hit:
+    """One hit of a sliding-window counter (the previous window's count weighted by how much of
+    it still overlaps the sliding window, plus the current one's): counted only when allowed.
+
+    One round trip and atomic on Redis, whatever the number of processes and hosts; counters
+    are plain integers, so the cost does not grow with the limit (DRF's throttle keeps and
+    rewrites a list of every request's time)."""
+    from django.core.cache import caches
+
+    backend = caches[alias]
+    if isinstance(backend, FailoverRedisCache):
+        return backend.window_hit(key, previous_key, weight=weight, limit=limit, timeout=timeout)
+    if isinstance(backend, RedisCache):
+        return _redis_window_hit(backend, key, previous_key, weight, limit, timeout)
+    return _generic_window_hit(backend, key, previous_key, weight, limit, timeout)
+
+
+def _redis_window_hit(
+    backend: RedisCache, key: str, previous_key: str, weight: float, limit: int, timeout: int
+) -> Hit:
+    keys = [backend.make_and_validate_key(key), backend.make_and_validate_key(previous_key)]
+    # One client per cache object (Django makes one per call, and building it costs more than
+    # the round trip); cache objects are per thread, the connection pool is shared.
+    script = getattr(backend, "_hub_window_hit", None)
+    if script is None:
+        script = backend._cache.get_client(keys[0], write=True).register_script(_WINDOW_HIT)
+        backend._hub_window_hit = script  # type: ignore[attr-defined]
+    allowed, current, previous = script(keys=keys, args=[repr(weight), limit, timeout])
+    return Hit(bool(allowed), int(current), int(previous))
+
+
+def _generic_window_hit(
+    backend: BaseCache, key: str, previous_key: str, weight: float, limit: int, timeout: int
+) -> Hit:
+    # Process memory (Redis down) or the file cache of a local run: not atomic across
+    # processes, which only loosens the limit a little.
+    current, previous = int(backend.get(key, 0)), int(backend.get(previous_key, 0))
+    if previous * weight + current + 1 > limit:
+        return Hit(False, current, previous)
+    backend.add(key, 0, timeout)
+    return Hit(True, int(backend.incr(key)), previous)
 
 
 def _redacted(location: str) -> str:

@@ -33,3 +33,16 @@ def _process_gone(pid: int | None = None, **_: Any) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(pid or os.getpid())
+
+
+@signals.worker_init.connect
+def _warm_up(**_: object) -> None:
+    """Load the URLconf once in the parent process, before the pool forks: the first task that
+    builds a link (a Smart OA notice) would otherwise import every view inside a poll."""
+    warm_up()
+
+
+def warm_up() -> None:
+    from django.urls import get_resolver
+
+    len(get_resolver().reverse_dict)

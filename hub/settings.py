@@ -347,24 +347,6 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# Beat copies this into django-celery-beat's tables on start; operators tune it in the admin.
-CELERY_BEAT_SCHEDULE = {
-    "prune-old-poll-runs": {
-        "task": "hub.tasks.prune_old_poll_runs",
-        "schedule": 24 * 3600,
-        "kwargs": {"keep_days": 90},
-    },
-    # Every app's webhook deliveries left pending (broker away, lost retry) are sent again.
-    "sweep-webhook-deliveries": {
-        "task": "hub.tasks.sweep_webhook_deliveries",
-        "schedule": 60,
-    },
-    # Creates the points partitions ahead of the data and drops those past their retention.
-    "maintain-point-partitions": {
-        "task": "hub.tasks.maintain_point_partitions",
-        "schedule": 3600,
-    },
-}
 
 # --- Series storage ---
 # Sources whose raw points are kept only this many days (then their partitions are dropped);
@@ -441,10 +423,6 @@ SMARTOA_POLL_THREADS = env.int("SMARTOA_POLL_THREADS", default=16)
 # A claimed contract not polled within this many seconds (its worker died) is claimed again by
 # the next fan-out. Longer than a batch takes, shorter than a poll interval.
 SMARTOA_CLAIM_LEASE_SECONDS = env.int("SMARTOA_CLAIM_LEASE_SECONDS", default=120)
-CELERY_BEAT_SCHEDULE["smartoa-poll-due-contracts"] = {
-    "task": "smartoa.tasks.poll_due_contracts",
-    "schedule": env.int("SMARTOA_FANOUT_SECONDS", default=60),
-}
 
 # --- GRDF ---
 # ADICT v2 and its OAuth2 token endpoint; on the embedded defaults, the in-process simulator
@@ -495,27 +473,11 @@ GRDF_SYNC_WORKERS = env.int("GRDF_SYNC_WORKERS", default=4)
 GRDF_IMPORT_INLINE_ROWS = env.int("GRDF_IMPORT_INLINE_ROWS", default=20)
 GRDF_EXPORT_INLINE_PCE_DAYS = env.int("GRDF_EXPORT_INLINE_PCE_DAYS", default=20 * 366)
 # Each sync plans only what each meter's frequency has made available (grdf_access.sync).
-CELERY_BEAT_SCHEDULE["grdf-sync-due"] = {
-    "task": "grdf_access.tasks.sync_due",
-    "schedule": env.int("GRDF_SYNC_SECONDS", default=3600),
-}
-CELERY_BEAT_SCHEDULE["grdf-purge-expired"] = {
-    "task": "grdf_access.tasks.purge_expired",
-    "schedule": 24 * 3600,
-}
 # VEGA publication watch (grdf_access.vega): watched SFTP drop directories must sit under this
 # root; files are kept in storage for this many days (a directory may say otherwise).
 VEGA_DROP_ROOT = env.str("VEGA_DROP_ROOT", default=str(VAR_DIR / "vega-drop"))
 VEGA_RETENTION_DAYS = env.int("VEGA_RETENTION_DAYS", default=400)
 VEGA_MAX_FILE_BYTES = env.int("VEGA_MAX_FILE_BYTES", default=50 * 1024 * 1024)
-CELERY_BEAT_SCHEDULE["grdf-vega-watch"] = {
-    "task": "grdf_access.vega.tasks.watch",
-    "schedule": env.int("VEGA_WATCH_SECONDS", default=300),
-}
-CELERY_BEAT_SCHEDULE["grdf-vega-daily"] = {
-    "task": "grdf_access.vega.tasks.daily",
-    "schedule": 6 * 3600,
-}
 
 # --- Flex Ready ---
 # Operators' JWTs: the issuer (iss) to accept, an optional audience, and the keys: a shared
@@ -544,10 +506,6 @@ FLEXREADY_BASELINE_DAYS = env.int("FLEXREADY_BASELINE_DAYS", default=5)
 FLEXREADY_BASELINE_LOOKBACK_DAYS = env.int("FLEXREADY_BASELINE_LOOKBACK_DAYS", default=30)
 FLEXREADY_DATA_GRACE_SECONDS = env.int("FLEXREADY_DATA_GRACE_SECONDS", default=2 * 86400)
 FLEXREADY_REALISATION_MIN_RATIO = env.float("FLEXREADY_REALISATION_MIN_RATIO", default=0.5)
-CELERY_BEAT_SCHEDULE["flexready-advance-requests"] = {
-    "task": "flexready.tasks.advance_requests",
-    "schedule": env.int("FLEXREADY_ADVANCE_SECONDS", default=60),
-}
 
 # --- TIC ---
 # manage.py tic_read: alert when a meter's clock is further than this from ours (seconds).
@@ -596,23 +554,77 @@ else:
     ECOWATT_CLIENT_SECRET = secret("ECOWATT_CLIENT_SECRET")
 # The sandbox path answers fixed data without the 15-minute limit (for trials).
 ECOWATT_SANDBOX = env.bool("ECOWATT_SANDBOX", default=False)
-# Beat checks often; the service itself calls RTE at most once per 15 minutes, so a check that
-# comes a few seconds early does not push the call to the next quarter of an hour.
-CELERY_BEAT_SCHEDULE["flexready-ecowatt-poll"] = {
-    "task": "flexready.market.tasks.poll_ecowatt",
-    "schedule": env.int("ECOWATT_CHECK_SECONDS", default=60),
-}
-CELERY_BEAT_SCHEDULE["flexready-supplier-signal-poll"] = {
-    "task": "flexready.market.tasks.poll_supplier_feeds",
-    "schedule": env.int("FLEXREADY_SUPPLIER_POLL_SECONDS", default=3600),
-}
 
-# Control of loads (hub/control): evaluate the controllers and refresh the channels' watchdogs.
-CELERY_BEAT_SCHEDULE["control-evaluate"] = {
-    "task": "hub.control.tasks.evaluate_all",
-    "schedule": env.int("CONTROL_EVALUATE_SECONDS", default=5),
-}
-CELERY_BEAT_SCHEDULE["control-heartbeat"] = {
-    "task": "hub.control.tasks.heartbeat",
-    "schedule": env.int("CONTROL_HEARTBEAT_SECONDS", default=10),
+# --- Celery across hosts: queues, routes and the beat schedule, in one place ---
+# One queue per app, so each can get its own workers (and hosts) as its load grows, plus
+# "webhooks" for every app's outgoing deliveries (short, latency-bound: never behind a long
+# poll) and "control" for the control loop (every few seconds). Tasks declare no queue; the
+# first matching pattern routes them. A worker consuming every queue is one line:
+#   celery -A hub worker --queues "$HUB_QUEUES"
+HUB_QUEUES = ("default", "webhooks", "control", "grdf", "smartoa", "flexready", "tic")
+CELERY_TASK_ROUTES = (
+    [
+        ("*.deliver_*", {"queue": "webhooks"}),
+        ("hub.control.*", {"queue": "control"}),
+        ("grdf_access.*", {"queue": "grdf"}),
+        ("smartoa.*", {"queue": "smartoa"}),
+        ("flexready.*", {"queue": "flexready"}),
+        ("tic.*", {"queue": "tic"}),
+        ("hub.*", {"queue": "default"}),
+    ],
+)
+# Beat (one per deployment) copies this into django-celery-beat's tables on start; operators
+# tune it in the admin.
+CELERY_BEAT_SCHEDULE = {
+    "prune-old-poll-runs": {
+        "task": "hub.tasks.prune_old_poll_runs",
+        "schedule": 24 * 3600,
+        "kwargs": {"keep_days": 90},
+    },
+    "smartoa-poll-due-contracts": {
+        "task": "smartoa.tasks.poll_due_contracts",
+        "schedule": env.int("SMARTOA_FANOUT_SECONDS", default=60),
+    },
+    # Each sync plans only what each meter's frequency has made available (grdf_access.sync).
+    "grdf-sync-due": {
+        "task": "grdf_access.tasks.sync_due",
+        "schedule": env.int("GRDF_SYNC_SECONDS", default=3600),
+    },
+    "grdf-purge-expired": {"task": "grdf_access.tasks.purge_expired", "schedule": 24 * 3600},
+    "flexready-advance-requests": {
+        "task": "flexready.tasks.advance_requests",
+        "schedule": env.int("FLEXREADY_ADVANCE_SECONDS", default=60),
+    },
+    # Every app's webhook deliveries left pending (broker away, lost retry) are sent again.
+    "sweep-webhook-deliveries": {"task": "hub.tasks.sweep_webhook_deliveries", "schedule": 60},
+    # Creates the points partitions ahead of the data and drops those past their retention.
+    "maintain-point-partitions": {
+        "task": "hub.tasks.maintain_point_partitions",
+        "schedule": 3600,
+    },
+    # VEGA publication watch: the watched drop directories, then the day's milestones and alerts.
+    "grdf-vega-watch": {
+        "task": "grdf_access.vega.tasks.watch",
+        "schedule": env.int("VEGA_WATCH_SECONDS", default=300),
+    },
+    "grdf-vega-daily": {"task": "grdf_access.vega.tasks.daily", "schedule": 6 * 3600},
+    # Beat checks often; the service itself calls RTE at most once per 15 minutes, so a check
+    # that comes a few seconds early does not push the call to the next quarter of an hour.
+    "flexready-ecowatt-poll": {
+        "task": "flexready.market.tasks.poll_ecowatt",
+        "schedule": env.int("ECOWATT_CHECK_SECONDS", default=60),
+    },
+    "flexready-supplier-signal-poll": {
+        "task": "flexready.market.tasks.poll_supplier_feeds",
+        "schedule": env.int("FLEXREADY_SUPPLIER_POLL_SECONDS", default=3600),
+    },
+    # Control of loads (hub/control): evaluate the controllers, refresh the channels' watchdogs.
+    "control-evaluate": {
+        "task": "hub.control.tasks.evaluate_all",
+        "schedule": env.int("CONTROL_EVALUATE_SECONDS", default=5),
+    },
+    "control-heartbeat": {
+        "task": "hub.control.tasks.heartbeat",
+        "schedule": env.int("CONTROL_HEARTBEAT_SECONDS", default=10),
+    },
 }

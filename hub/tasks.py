@@ -9,12 +9,12 @@ from hub.services import partitions, webhooks
 from hub.services.polling import prune_poll_runs
 
 
-@shared_task(queue="default", ignore_result=True)
+@shared_task(ignore_result=True)
 def prune_old_poll_runs(*, keep_days: int = 90) -> int:
     return prune_poll_runs(keep_days=keep_days, now=timezone.now())
 
 
-@shared_task(bind=True, queue="default", ignore_result=True, max_retries=None)
+@shared_task(bind=True, ignore_result=True, max_retries=None)
 def deliver_webhook(self, *, channel: str, delivery_pk: int) -> str:
     outcome = webhooks.deliver(channel=channel, delivery_pk=delivery_pk, now=timezone.now())
     if outcome.retry_in is not None:
@@ -22,13 +22,13 @@ def deliver_webhook(self, *, channel: str, delivery_pk: int) -> str:
     return outcome.status
 
 
-@shared_task(queue="default", ignore_result=True)
+@shared_task(ignore_result=True)
 def sweep_webhook_deliveries() -> int:
     """Beat's safety net: every app's pending deliveries that were never sent, sent again."""
     return webhooks.sweep(now=timezone.now())
 
 
-@shared_task(queue="default", ignore_result=True)
+@shared_task(ignore_result=True)
 def maintain_point_partitions() -> dict[str, list[str]]:
     now = timezone.now()
     return {

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from hub import metrics
-from hub.models import PollOutcome, PollRun
+from hub.models import PollOutcome
+from hub.services import polling
 from smartoa import notices, versions
 from smartoa.client import Credentials, Schedule, SmartOAAccessError, SmartOAClient
 from smartoa.models import Contract
@@ -158,28 +158,26 @@ def _write_batch(fetched: Sequence[Fetched], now: dt.datetime) -> list[PollResul
 def _record_runs(
     fetched: Sequence[Fetched], results: dict[int, PollResult], now: dt.datetime
 ) -> None:
-    finished = max(now, timezone.now())
-    runs = []
-    for item in fetched:
-        result = results[item.contract.pk]
-        runs.append(
-            PollRun(
-                source=POLL_SOURCE,
+    polling.record_runs(
+        source=POLL_SOURCE,
+        results=[
+            polling.RunResult(
                 target=item.contract.contract_id,
                 organisation_id=item.contract.organisation_id,
-                started_at=now,
-                finished_at=finished,
-                outcome=(PollOutcome.FAILED if result.outcome == "failed" else PollOutcome.SUCCESS),
+                outcome=(
+                    PollOutcome.FAILED
+                    if results[item.contract.pk].outcome == "failed"
+                    else PollOutcome.SUCCESS
+                ),
                 items_received=0 if item.schedule is None else len(item.schedule.periods),
-                items_stored=int(result.outcome == "new_version"),
-                error=result.error,
+                items_stored=int(results[item.contract.pk].outcome == "new_version"),
+                error=results[item.contract.pk].error,
             )
-        )
-    PollRun.objects.bulk_create(runs)
-    for run in runs:
-        metrics.observe_poll(
-            source=run.source, outcome=run.outcome, seconds=(finished - now).total_seconds()
-        )
+            for item in fetched
+        ],
+        started_at=now,
+        finished_at=max(now, timezone.now()),
+    )
     ok = [f.contract.pk for f in fetched if f.schedule is not None]
     failed = [f.contract.pk for f in fetched if f.schedule is None]
     if ok:

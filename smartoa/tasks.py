@@ -23,7 +23,7 @@ def _client() -> SmartOAClient:
     return SmartOAClient()
 
 
-@shared_task(queue="polling", ignore_result=True)
+@shared_task(ignore_result=True)
 def poll_contract(*, contract_pk: int) -> str:
     """Fetch now, from the portal: a batch of one (same writes, notices and webhooks)."""
     contract = (
@@ -35,7 +35,7 @@ def poll_contract(*, contract_pk: int) -> str:
     return result.outcome
 
 
-@shared_task(queue="polling", ignore_result=True)
+@shared_task(ignore_result=True)
 def poll_contracts(*, contract_pks: list[int]) -> dict[str, int]:
     """Poll a batch of contracts: parallel calls, batched writes (see ``smartoa.polling``)."""
     contracts = list(
@@ -56,7 +56,7 @@ def poll_contracts(*, contract_pks: list[int]) -> dict[str, int]:
     return outcomes
 
 
-@shared_task(queue="polling", ignore_result=True)
+@shared_task(ignore_result=True)
 def poll_due_contracts(*, limit: int = 5000) -> int:
     """Beat's fan-out: the due contracts, in poll tasks of ``SMARTOA_POLL_BATCH`` contracts.
 

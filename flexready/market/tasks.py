@@ -17,7 +17,7 @@ from flexready.market.services import ecowatt, supplier
 logger = logging.getLogger(__name__)
 
 
-@shared_task(queue="polling", ignore_result=True)
+@shared_task(ignore_result=True)
 def poll_ecowatt() -> str:
     """Beat runs this often; the service calls RTE at most once per 15 minutes."""
     if not configured():
@@ -27,7 +27,7 @@ def poll_ecowatt() -> str:
         return ecowatt.poll(now=timezone.now(), client=client).outcome
 
 
-@shared_task(queue="polling", ignore_result=True)
+@shared_task(ignore_result=True)
 def poll_supplier_feed(*, feed_pk: int) -> str:
     feed = (
         SupplierFeed.objects.select_related("organisation", "metering_point")
@@ -40,7 +40,7 @@ def poll_supplier_feed(*, feed_pk: int) -> str:
         return supplier.poll_feed(feed=feed, now=timezone.now(), client=client).status
 
 
-@shared_task(queue="polling", ignore_result=True)
+@shared_task(ignore_result=True)
 def poll_supplier_feeds() -> int:
     """Beat's fan-out: one task per enabled feed."""
     pks = list(SupplierFeed.objects.filter(enabled=True).values_list("pk", flat=True))

@@ -9,7 +9,7 @@ from grdf_access.vega import calendar
 from grdf_access.vega import watch as watching
 
 
-@shared_task(queue="polling", ignore_result=True)
+@shared_task(ignore_result=True)
 def watch() -> str:
     """Beat: read the watched directories, then raise the milestone alarms now due."""
     now = timezone.now()
@@ -18,7 +18,7 @@ def watch() -> str:
     return f"{report.recorded} recorded, {report.duplicates} duplicates, {missed} missed"
 
 
-@shared_task(queue="default", ignore_result=True)
+@shared_task(ignore_result=True)
 def daily() -> str:
     """Beat: end-of-version reminders (90/30/7 days) and the stored files past retention."""
     now = timezone.now()

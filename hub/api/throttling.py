@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from hub.cache import window_hit
 from hub.models import ApiToken
 from hub.netaddr import client_ip
 
@@ -31,25 +32,54 @@ class Budget:
 
 
 class RecordingRateThrottle(SimpleRateThrottle):
-    """DRF's sliding-window throttle that leaves its count on the request for the headers."""
+    """DRF's throttle interface (scopes, rates, cache keys) counted by a sliding-window counter
+    (``hub.cache.window_hit``: two integers per bucket, one atomic round trip), which leaves
+    its count on the request for the headers.
+
+    DRF's own ``SimpleRateThrottle`` reads and rewrites the list of every request's time in
+    the window (up to the limit, thousands of floats) on each call, without a lock: the cost
+    grew with the limit and concurrent requests overwrote each other's counts."""
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        allowed = super().allow_request(request, view)
-        # Set by DRF's allow_request (untyped in its stubs).
-        limit: int | None = getattr(self, "num_requests", None)
-        duration: int | None = getattr(self, "duration", None)
-        if getattr(self, "key", None) is not None and limit is not None and duration is not None:
-            history = getattr(self, "history", [])
-            oldest = history[-1] if history else self.now
-            budget = Budget(
-                limit=limit,
-                remaining=max(limit - len(history), 0),
-                reset_seconds=max(math.ceil(duration - (self.now - oldest)), 0),
-            )
-            budgets = getattr(request._request, ATTRIBUTE, [])
-            budgets.append(budget)
-            setattr(request._request, ATTRIBUTE, budgets)
-        return allowed
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        # Set by DRF's __init__ from the rate (untyped in its stubs).
+        limit: int = self.num_requests  # type: ignore[attr-defined]
+        duration: int = self.duration  # type: ignore[attr-defined]
+        now = self.timer()
+        window = int(now // duration)
+        elapsed = now - window * duration
+        weight = 1 - elapsed / duration
+        hit = window_hit(
+            key=f"{self.key}:{window}",
+            previous_key=f"{self.key}:{window - 1}",
+            weight=weight,
+            limit=limit,
+            timeout=2 * duration,
+        )
+        used = hit.previous * weight + hit.current
+        left_in_window = duration - elapsed
+        if hit.allowed or not hit.previous or hit.current + 1 > limit:
+            # Room comes back when this window ends (or sooner, as the previous one fades).
+            self._wait = left_in_window
+        else:
+            # The previous window's share fades linearly: room for one more after this long.
+            self._wait = min((used + 1 - limit) * duration / hit.previous, left_in_window)
+        budget = Budget(
+            limit=limit,
+            remaining=max(limit - math.ceil(used), 0),
+            reset_seconds=max(math.ceil(left_in_window), 0),
+        )
+        budgets = getattr(request._request, ATTRIBUTE, [])
+        budgets.append(budget)
+        setattr(request._request, ATTRIBUTE, budgets)
+        return hit.allowed
+
+    def wait(self) -> float | None:
+        return getattr(self, "_wait", None)
 
 
 class TokenRateThrottle(RecordingRateThrottle):

@@ -10,6 +10,7 @@ router.register("series", views.SeriesViewSet, basename="series")
 
 urlpatterns = [
     *router.urls,
+    path("ping", views.Ping.as_view(), name="api-ping"),
     path("jobs/<uuid:pk>/", jobs.JobDetail.as_view(), name="api-job"),
     path("jobs/<uuid:pk>/result", jobs.JobResult.as_view(), name="api-job-result"),
 ]

@@ -67,6 +67,17 @@ def _constraint_errors_as_400() -> Iterator[None]:
         ) from exc
 
 
+class Ping(generics.GenericAPIView):
+    """The smallest endpoint behind the API's authentication, permission and throttles: a
+    client checks its token with it, and ``bench/api_load.py`` measures the floor with it."""
+
+    permission_classes = [OrganisationRole]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        return Response({"ok": True, "organisation": current_organisation(request).slug})
+
+
 class SiteViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
     queryset = Site.objects.none()  # the model for the schema; requests use get_queryset()
     serializer_class = api.SiteSerializer

@@ -129,13 +129,14 @@ def _enqueue(*, job: Job, task: Enqueueable) -> None:
         raise BrokerUnavailable(job) from exc
 
 
-def job_task(*, queue: str = "default") -> Callable[[JobBody], Any]:
-    """Turn ``body(job=, progress=) -> JobOutcome`` into a Celery task taking ``job_id``."""
+def job_task() -> Callable[[JobBody], Any]:
+    """Turn ``body(job=, progress=) -> JobOutcome`` into a Celery task taking ``job_id``; its
+    queue is its app's (``CELERY_TASK_ROUTES``, by the task's name)."""
 
     def decorator(body: JobBody) -> Any:
         name = f"{body.__module__}.{getattr(body, '__name__', 'job')}"
 
-        @shared_task(name=name, queue=queue, ignore_result=True)
+        @shared_task(name=name, ignore_result=True)
         def task(*, job_id: str) -> str:
             return run(job_id=job_id, body=body)
 

@@ -4,11 +4,55 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from hub import metrics
 from hub.models import Organisation, PollOutcome, PollRun
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How one call (or one batch of calls) to an external system went: the one result type of
+    a poll run, whether recorded around a block (``poll_run``) or many at once (``record_runs``)."""
+
+    target: str
+    outcome: PollOutcome
+    organisation_id: int | None = None
+    items_received: int = 0
+    items_stored: int = 0
+    error: str = ""
+
+    def as_row(self, *, source: str, started_at: dt.datetime, finished_at: dt.datetime) -> PollRun:
+        return PollRun(
+            source=source,
+            target=self.target[:200],
+            organisation_id=self.organisation_id,
+            started_at=started_at,
+            finished_at=finished_at,
+            outcome=self.outcome,
+            items_received=self.items_received,
+            items_stored=self.items_stored,
+            error=self.error[:2000],
+        )
+
+
+def record_runs(
+    *,
+    source: str,
+    results: Sequence[RunResult],
+    started_at: dt.datetime,
+    finished_at: dt.datetime,
+) -> list[PollRun]:
+    """Store the runs of a batch poller (one per target) in one INSERT."""
+    runs = PollRun.objects.bulk_create(
+        r.as_row(source=source, started_at=started_at, finished_at=finished_at) for r in results
+    )
+    seconds = (finished_at - started_at).total_seconds()
+    for run in runs:
+        metrics.observe_poll(source=source, outcome=run.outcome, seconds=seconds)
+    return runs
 
 
 @contextmanager

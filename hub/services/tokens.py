@@ -130,7 +130,12 @@ def authenticate(*, plaintext: str, ip: str, now: dt.datetime) -> ApiToken:
     parts = plaintext.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         raise TokenInvalid("malformed token")
-    token = ApiToken.objects.select_related("organisation").filter(prefix=parts[1]).first()
+    # The prefix is unique: no ORDER BY (``first()`` would sort by the model's ordering, a
+    # join on the organisation for one row).
+    token = next(
+        iter(ApiToken.objects.select_related("organisation").filter(prefix=parts[1]).order_by()),
+        None,
+    )
     if token is None or not hmac.compare_digest(token.key_hash, _hash(plaintext)):
         raise TokenInvalid("unknown token")
     if token.revoked_at is not None:

@@ -68,10 +68,10 @@ def test_poll_run_records_success_and_failure():
 # --- A worker killed mid-batch -------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]
-# The broker's keys for the polling queue, under the run's prefix (tests/settings.py).
+# The broker's keys for the Smart OA queue, under the run's prefix (tests/settings.py).
 _BROKER_PREFIX = app.conf.broker_transport_options.get("global_keyprefix", "")
 QUEUE_KEYS = tuple(
-    f"{_BROKER_PREFIX}{key}" for key in ("polling", "unacked", "unacked_index", "unacked_mutex")
+    f"{_BROKER_PREFIX}{key}" for key in ("smartoa", "unacked", "unacked_index", "unacked_mutex")
 )
 
 
@@ -105,7 +105,7 @@ def _start_worker(name: str, live_server_url: str) -> subprocess.Popen[bytes]:
             "--pool",
             "solo",
             "--queues",
-            "polling",
+            "smartoa",
             "--without-mingle",
             "--without-gossip",
             "--loglevel",
@@ -193,3 +193,34 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(
     assert per_contract == sorted(c.contract_id for c in contracts)  # one each: none lost
     published = AuditEvent.objects.filter(action="smartoa.schedule.published").count()
     assert published == 4  # none published twice
+
+
+@pytest.mark.django_db
+def test_record_runs_stores_a_batch_of_results_in_one_insert(tenant, django_assert_num_queries):
+    from hub.models import PollOutcome
+    from hub.services.polling import RunResult, record_runs
+
+    now = timezone.now()
+    results = [
+        RunResult(target="A", outcome=PollOutcome.SUCCESS, items_received=3, items_stored=1),
+        RunResult(
+            target="B" * 300,
+            outcome=PollOutcome.FAILED,
+            organisation_id=tenant.organisation.pk,
+            error="E" * 3000,
+        ),
+    ]
+    with django_assert_num_queries(1):
+        record_runs(source="smartoa", results=results, started_at=now, finished_at=now)
+    first, second = PollRun.objects.order_by("pk")
+    assert (first.target, first.outcome, first.items_received, first.items_stored) == (
+        "A",
+        "success",
+        3,
+        1,
+    )
+    assert (len(second.target), len(second.error), second.organisation_id) == (
+        200,
+        2000,
+        tenant.organisation.pk,
+    )

@@ -207,9 +207,11 @@ def test_poll_task_polls_one_contract(
     assert tasks.poll_contract(contract_pk=contract.pk) == "skipped"
 
 
-def test_poll_task_is_declared_on_the_polling_queue() -> None:
-    assert tasks.poll_contract.queue == "polling"
-    assert tasks.poll_due_contracts.queue == "polling"
+def test_poll_tasks_are_routed_to_the_smartoa_queue() -> None:
+    from hub.celery import app
+
+    for task in (tasks.poll_contract, tasks.poll_contracts, tasks.poll_due_contracts):
+        assert app.amqp.router.route({}, task.name)["queue"].name == "smartoa"
 
 
 def test_poll_command(

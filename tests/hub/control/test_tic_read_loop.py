@@ -175,7 +175,11 @@ def test_tic_read_preavis_sheds_over_modbus_and_its_end_restores(
         return TicEvent.objects.filter(kind=kind).count()
 
     with start_worker(
-        app, pool="solo", perform_ping_check=False, queues=["default"], shutdown_timeout=10
+        app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=list(settings.HUB_QUEUES),
+        shutdown_timeout=10,
     ):
         meter.start()
         tic_read()

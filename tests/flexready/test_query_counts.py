@@ -1,0 +1,120 @@
+"""Queries per call on the operator API's hot paths: a bound each, so an N+1 or a lost
+select_related fails here instead of in production (NetBox's query-count tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from flexready.models import Asset, FlexRequest
+from hub.models import AuditEvent
+
+START = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def asset(annex):
+    asset = Asset.objects.select_related("bacs").get(bacs=annex[0], asset_id="WholeBuilding")
+    asset.power_w, asset.mobilisation_delay_s, asset.max_duration_s = 10**9, 0, 86400
+    asset.activations_per_day = 1000
+    asset.save()
+    asset.periods.all().delete()
+    return asset
+
+
+def _base(asset: Asset) -> str:
+    return (
+        f"/api/v1/operator/bacs/{asset.bacs.bacs_id}/assets/{asset.asset_id}/flexibilities/request"
+    )
+
+
+def _power(hour: int = 0) -> list[dict[str, object]]:
+    start = START + dt.timedelta(hours=hour)
+    return [
+        {
+            "power": {"unit": "W", "multiplier": "k", "value": 50.0},
+            "start": start.isoformat(),
+            "end": (start + dt.timedelta(minutes=30)).isoformat(),
+        }
+    ]
+
+
+def _inserts_into(queries: CaptureQueriesContext, table: str) -> int:
+    return sum(q["sql"].startswith(f'INSERT INTO "{table}"') for q in queries.captured_queries)
+
+
+def test_ping_is_one_query(jwt_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
+        assert jwt_client.get("/api/v1/flexready/ping").status_code == 200
+
+
+def test_create_writes_its_request_and_both_audit_events_in_two_inserts(
+    jwt_client, asset, clock, django_assert_max_num_queries
+):
+    """Identity, asset, its periods, the lock, one count, the request, one audit INSERT."""
+    body = {"requestID": "q-1", "flexProduct": asset.flex_product, "power": _power()}
+    with (
+        django_assert_max_num_queries(9),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        response = jwt_client.post(_base(asset), body, format="json")
+    assert response.status_code == 201, response.content
+    assert _inserts_into(queries, "hub_auditevent") == 1
+    request = FlexRequest.objects.get(request_id="q-1")
+    events = AuditEvent.objects.filter(object_id=str(request.pk)).order_by("pk")
+    assert list(events.values_list("action", flat=True)) == [
+        "flexready.request.received",
+        "flexready.request.accepted",
+    ]
+
+
+def test_create_locks_the_asset_row_only_without_blocking_its_references(jwt_client, asset, clock):
+    """Lock only what must be locked: FOR NO KEY UPDATE, no join in the locking query."""
+    body = {"requestID": "q-lock", "flexProduct": asset.flex_product, "power": _power()}
+    with CaptureQueriesContext(connection) as queries:
+        assert jwt_client.post(_base(asset), body, format="json").status_code == 201
+    locking = [q["sql"] for q in queries.captured_queries if " FOR " in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert len(locking) == 1
+        assert locking[0].endswith("FOR NO KEY UPDATE")
+        assert "JOIN" not in locking[0]
+
+
+def test_a_duplicate_request_id_is_still_a_409(jwt_client, asset, clock):
+    body = {"requestID": "dup", "flexProduct": asset.flex_product, "power": _power()}
+    assert jwt_client.post(_base(asset), body, format="json").status_code == 201
+    again = jwt_client.post(_base(asset), {**body, "power": _power(3)}, format="json")
+    assert again.status_code == 409
+    assert FlexRequest.objects.filter(request_id="dup").count() == 1
+
+
+def test_confirm_query_count(jwt_client, asset, clock, django_assert_max_num_queries):
+    body = {"requestID": "q-2", "flexProduct": asset.flex_product, "power": _power()}
+    assert jwt_client.post(_base(asset), body, format="json").status_code == 201
+    confirm = {
+        "flexProduct": asset.flex_product,
+        "power": _power(),
+        "ackPrice": {"unit": "EUR/MWh", "value": 100},
+    }
+    with django_assert_max_num_queries(9):
+        response = jwt_client.post(f"{_base(asset)}/q-2/confirm", confirm, format="json")
+    assert response.status_code == 200, response.content
+    assert FlexRequest.objects.get(request_id="q-2").status == "confirmed"
+
+
+def test_request_detail_and_lists_do_not_grow_with_rows(
+    jwt_client, asset, clock, django_assert_max_num_queries
+):
+    for i in range(5):
+        body = {"requestID": f"n-{i}", "flexProduct": asset.flex_product, "power": _power(i)}
+        assert jwt_client.post(_base(asset), body, format="json").status_code == 201
+    with django_assert_max_num_queries(3):
+        assert jwt_client.get(f"{_base(asset)}/n-0").status_code == 200
+    bacs = asset.bacs.bacs_id
+    with django_assert_max_num_queries(4):
+        assert jwt_client.get(f"/api/v1/bacs/{bacs}/assets").status_code == 200
+    with django_assert_max_num_queries(2):
+        assert jwt_client.get("/api/v1/bacs").status_code == 200

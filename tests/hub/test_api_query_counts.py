@@ -1,0 +1,68 @@
+"""Queries per call of the token-authenticated API's hot endpoints: bounded, and not growing
+with the number of rows listed (NetBox-style query-count tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from hub.models import MeteringPoint, SeriesKind
+from hub.quantities import ACTIVE_POWER_IMPORT
+from hub.services.series import PointIn, ensure_series, upsert_points
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def warm(token_client):
+    # The token's first use from an address is recorded (an audit event and an UPDATE);
+    # the counts below are those of every later call.
+    assert token_client.get("/api/v1/ping").status_code == 200
+    return token_client
+
+
+def test_ping_is_one_query_the_token_lookup(warm, tenant, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):
+        response = warm.get("/api/v1/ping")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "organisation": tenant.organisation.slug}
+
+
+def test_ping_needs_a_token(api_client):
+    assert api_client.get("/api/v1/ping").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_metering_point_list_does_not_grow_with_rows(
+    warm, tenant, rows, django_assert_max_num_queries
+):
+    MeteringPoint.objects.bulk_create(
+        MeteringPoint(organisation=tenant.organisation, kind="elec_prm", identifier=f"{i:014d}")
+        for i in range(rows)
+    )
+    with django_assert_max_num_queries(3):  # token, count, page
+        assert warm.get("/api/v1/metering-points/?limit=50").status_code == 200
+
+
+def test_series_list_and_points(warm, tenant, django_assert_max_num_queries):
+    series = ensure_series(
+        metering_point=tenant.point,
+        quantity=ACTIVE_POWER_IMPORT.name,
+        unit="kW",
+        source="test",
+        kind=SeriesKind.INSTANT,
+        step_seconds=900,
+    )
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    upsert_points(
+        series=series,
+        points=[PointIn(start + dt.timedelta(minutes=15 * i), float(i)) for i in range(96)],
+    )
+    with django_assert_max_num_queries(3):
+        assert warm.get(f"/api/v1/series/?metering_point={tenant.point.pk}").status_code == 200
+    url = f"/api/v1/series/{series.pk}/points/?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z"
+    with django_assert_max_num_queries(4):  # token, series, read guard, points
+        response = warm.get(url)
+    assert response.status_code == 200
+    assert len(response.json()["points"]) == 96
