@@ -76,7 +76,8 @@ def _start_worker() -> subprocess.Popen[bytes]:
         ),
     }
     command = [sys.executable, "-m", "celery", "-A", "hub", "worker", "--pool", "solo"]
-    command += ["--queues", ",".join(settings.HUB_QUEUES), "--without-mingle", "--without-gossip", "-l", "WARNING"]
+    command += ["--queues", ",".join(settings.HUB_QUEUES), "--without-mingle", "--without-gossip"]
+    command += ["-l", "WARNING"]
     return subprocess.Popen(command, cwd=ROOT, env=env)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from tic.simulate import SimulatedPmePmi
+from tic.simulator import SimulatedPmePmi
 
 from hub import mqtt
 from hub.models import MqttBroker

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from flexready.market.ecowatt_client import parse_signals
+from flexready.market.client.ecowatt import parse_signals
 
 from flexready.market.services import ecowatt
 from tests.conftest import Tenant
