@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
-from tic.simulator import SimulatedPmePmi
 
 from hub import mqtt
 from hub.models import MqttBroker
@@ -17,6 +16,7 @@ from tests.hub.mqtt_support import Subscriber, check_discovery, mosquitto
 from tests.hub.test_metrics import TOKEN, scrape, value
 from tic.ingest import Ingestor, LineCounts, PortStatus
 from tic.models import TicMeter, TicPort
+from tic.simulator import SimulatedPmePmi
 
 from .conftest import feed
 

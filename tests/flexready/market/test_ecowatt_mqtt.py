@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from flexready.market.client.ecowatt import parse_signals
 
+from flexready.market.client.ecowatt import parse_signals
 from flexready.market.services import ecowatt
 from tests.conftest import Tenant
 
