@@ -17,6 +17,9 @@ class GrdfAccessConfig(AppConfig):
         demo_seeded.connect(_seed_demo, dispatch_uid="grdf_access.demo")
         # hub's series API serves GRDF points only inside the consent, like this app's pages.
         register_read_guard(source=SOURCE, guard=read_guard.refusal)
+        from hub.selectors.sources import SourceRank, register_source
+
+        register_source(SOURCE, rank=SourceRank.PROVIDER, label="GRDF (ADICT)")
 
 
 def _seed_demo(sender: Any, *, organisation: Any, today: Any, **kwargs: Any) -> None:

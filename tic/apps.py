@@ -14,3 +14,8 @@ class TicConfig(AppConfig):
         from tic import controllers  # registers its controllers with hub.control
 
         controllers.register_all()
+
+        from hub.selectors.sources import SourceRank, register_source
+        from tic.ingest import SOURCE
+
+        register_source(SOURCE, rank=SourceRank.METER, label="Compteur TIC (lecture directe)")
