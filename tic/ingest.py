@@ -165,7 +165,7 @@ class _Curve:
     ) -> list[tuple[dt.datetime, float]]:
         """Take a reading; return the steps it closed, (start, Wh), oldest first."""
         previous, then = self.value, self.at
-        fresh = then is None or label != self.label or at <= then or at - then > CURVE_MAX_GAP
+        fresh = then is None or label != self.label or at - then > CURVE_MAX_GAP
         if not fresh and value < previous and not resets:
             fresh = True
         self.label, self.value = label, value
@@ -173,8 +173,13 @@ class _Curve:
             self.at = self.since = at
             self.open = {}
             return []
-        self.at = at
         delta = value - previous if value >= previous else value
+        if at <= then:
+            # Two frames read in one go carry one reception time: the step of the first.
+            start = _step_of(then)
+            self.open[start] = self.open.get(start, 0.0) + delta
+            return []
+        self.at = at
         _spread(self.open, then, at, delta)
         closed = sorted(b for b in self.open if b + CURVE_STEP <= at)
         found = []
@@ -185,13 +190,16 @@ class _Curve:
         return found
 
 
+def _step_of(instant: dt.datetime) -> dt.datetime:
+    epoch, step = int(instant.timestamp()), int(CURVE_STEP.total_seconds())
+    return dt.datetime.fromtimestamp(epoch - epoch % step, tz=dt.UTC)
+
+
 def _spread(
     buckets: dict[dt.datetime, float], start: dt.datetime, end: dt.datetime, wh: float
 ) -> None:
     span = (end - start).total_seconds()
-    epoch = int(start.timestamp())
-    step = int(CURVE_STEP.total_seconds())
-    cursor = dt.datetime.fromtimestamp(epoch - epoch % step, tz=dt.UTC)
+    cursor = _step_of(start)
     while cursor < end:
         following = cursor + CURVE_STEP
         overlap = (min(end, following) - max(start, cursor)).total_seconds()
