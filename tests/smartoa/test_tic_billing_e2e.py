@@ -9,9 +9,9 @@ seed: « Le producteur doit être à pleine puissance à partir de 18h » (back 
 stop's end).
 
 A simulated producer PME-PMI writes frames to a pty pair; the real ``manage.py tic_read`` reads
-them into the test database with its wall clock running 600 times faster from 23:58 on the eve
-(``tests.fastclock``), so the whole day passes through the reader in about two and a half
-minutes. The operator also uploaded the plant logger's curve (the fallback).
+them into the test database with its wall clock running 300 times faster from 23:50 on the eve
+(``tests.fastclock``), so the whole day passes through the reader in about five minutes. The
+operator also uploaded the plant logger's curve (the fallback).
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from tic.simulate import SimulatedPmePmi
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = dt.date(2026, 10, 25)
-SPEED = 600.0
-FRAME_EVERY = 0.01  # real seconds: 6 s of the fast clock
+SPEED = 300.0
+FRAME_EVERY = 0.01  # real seconds: 3 s of the fast clock
 
 
 def local(hour: int, minute: int, second: int = 0) -> dt.datetime:
@@ -76,8 +76,13 @@ def produced_w(at: dt.datetime) -> float:
 
 
 def energy_wh(start: dt.datetime, end: dt.datetime) -> float:
-    seconds = int((end - start).total_seconds())
-    return sum(produced_w(start + dt.timedelta(seconds=s)) for s in range(seconds)) / 3600
+    """Energy produced over ``[start, end)``, in second-long slices (the last one partial)."""
+    total, cursor, second = 0.0, start, dt.timedelta(seconds=1)
+    while cursor < end:
+        following = min(end, cursor + second)
+        total += produced_w(cursor) * (following - cursor).total_seconds()
+        cursor = following
+    return total / 3600
 
 
 class PtyProducer:
@@ -190,7 +195,7 @@ def test_billing_of_the_dst_day_from_the_plants_tic_meter(
         metering_point=point, actor_label="test", now=timezone.now(),
     )  # fmt: skip
     process = fast_tic_read(clock)
-    deadline = time.monotonic() + 400
+    deadline = time.monotonic() + 700
     _wait(lambda: TicPort.objects.get(pk=port.pk).state != "stopped", deadline, "the reader")
     clock.start()
     producer.start()
@@ -208,20 +213,21 @@ def test_billing_of_the_dst_day_from_the_plants_tic_meter(
     )  # fmt: skip
     assert len(read.readings) == 300 and read.complete
     from_tic = [r for r in read.readings if r.source == "tic"]
-    # The meter is preferred wherever it covered a step. At 600 times real speed a stall of
-    # 0.2 s of this shared machine is a 2-minute silence on the line, and the steps around it
+    # The meter is preferred wherever it covered a step. At 300 times real speed a stall of
+    # 0.4 s of this shared machine is a 2-minute silence on the line, and the steps around it
     # are left to the upload (the per-step fallback at work); most come from the meter.
     assert len(from_tic) >= 240, len(from_tic)
     assert {r.source for r in read.readings} <= {"tic", "smartoa-csv"}
-    # Energy is booked at reception time: with the clock 600 times faster, 50 ms of delay on a
-    # busy machine moves 30 s of production across a step boundary. Per step that is up to a
-    # few tens of %, over the steps the meter gave it cancels out.
+    # Energy is booked at reception time: with the clock 300 times faster, 100 ms of delay on
+    # a busy machine moves 30 s of production across a step boundary. Per step that is up to a
+    # few tens of %; over the steps the meter gave it mostly cancels out (what crosses into a
+    # step left to the upload does not).
     for reading in from_tic:
         expected = energy_wh(reading.start, reading.end)
         assert reading.value == pytest.approx(expected, rel=0.25, abs=600), reading
     total = sum(r.value or 0.0 for r in from_tic)
     expected_total = sum(energy_wh(r.start, r.end) for r in from_tic)
-    assert total == pytest.approx(expected_total, rel=0.01)
+    assert total == pytest.approx(expected_total, rel=0.05)
 
     result = bill_contract_day(contract=contract, day=DAY)
     assert len(result.steps) == 300 and result.missing_steps == 0
