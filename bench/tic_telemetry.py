@@ -39,8 +39,6 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from tic.simulate import SimulatedPmePmi
-
     from hub import mqtt
     from hub.models import MqttBroker, Organisation
     from hub.mqtt.publisher import Publisher
@@ -48,6 +46,7 @@ def run(args: argparse.Namespace) -> None:
     from tic.ingest import Ingestor, Received
     from tic.models import TicPort
     from tic.protocol import TicStreamDecoder
+    from tic.simulator import SimulatedPmePmi
 
     organisation = Organisation.objects.create(slug="bench", name="Bench")
     ports = TicPort.objects.bulk_create(

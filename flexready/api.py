@@ -33,6 +33,7 @@ from flexready.auth import (
 from flexready.models import Asset, Bacs, CertificationSession, FlexRequest
 from flexready.report import session_pdf
 from flexready.schema import ConfirmRequestBody, CreateRequestBody, FlexReadySchema
+from hub import quantities
 from hub.api.auth import ApiTokenAuthentication
 from hub.api.throttling import OrganisationTokenRateThrottle, TokenRateThrottle
 from hub.api.throttling import PersonRateThrottle as HubPersonRateThrottle
@@ -40,9 +41,9 @@ from hub.clock import PARIS
 from hub.models import Organisation
 from hub.netaddr import client_ip
 from hub.portal.api_auth import VerifiedSessionAuthentication
-from hub.selectors.series import SeriesReadError, Step, read_points
+from hub.selectors.series import Step
+from hub.selectors.sources import SourceReadError, read_best
 from hub.tenancy import NoOrganisation
-from hub.units import prefixed_unit
 
 DETAILED_MAX = dt.timedelta(days=31)
 AGGREGATED_MAX = dt.timedelta(days=366)
@@ -393,10 +394,12 @@ class Consumptions(FlexReadyView):
 
     def get(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
         asset = self.asset(bacs_id, asset_id)
-        series = _meter(asset)
+        _meter(asset)
         start, end = _range(request, default=dt.timedelta(days=1), limit=DETAILED_MAX, now=_now())
         try:
-            step, profile = realisation.power_profile(series=series, start=start, end=end)
+            step, profile, _series = realisation.power_profile(
+                point=asset.bacs.metering_point, start=start, end=end
+            )
         except realisation.NoMeter as exc:
             raise exceptions.NotFound(str(exc)) from exc
         points = [
@@ -430,32 +433,38 @@ class AggregatedConsumptions(FlexReadyView):
         if step_raw not in AGGREGATED_STEPS:
             raise prog.ProgramError("step", f"one of {', '.join(AGGREGATED_STEPS)}")
         start, end = _range(request, default=dt.timedelta(days=7), limit=AGGREGATED_MAX, now=_now())
+        point = asset.bacs.metering_point
+        assert point is not None  # _meter answered 404 without one
+        # Energy per bucket when the meter's best series is an energy, else mean power; each
+        # bucket from the best source covering it (hub.selectors.sources).
+        energy = series.quantity == quantities.ACTIVE_ENERGY_IMPORT.name
+        quantity = quantities.ACTIVE_ENERGY_IMPORT if energy else quantities.ACTIVE_POWER_IMPORT
         try:
-            buckets = read_points(
-                series=series, start=start, end=end, step=AGGREGATED_STEPS[step_raw]
+            read = read_best(
+                metering_point=point,
+                quantity=quantity,
+                start=start,
+                end=end,
+                step=AGGREGATED_STEPS[step_raw],
             )
-        except SeriesReadError as exc:
+        except SourceReadError as exc:
             raise prog.ProgramError(exc.field, exc.reason) from exc
-        base, factor = prefixed_unit(series.unit)
         return Response(
             {
                 "bacsID": bacs_id,
                 "assetID": asset_id,
                 "step": step_raw,
-                "aggregate": series.default_aggregate,
+                "aggregate": "sum" if energy else "mean",
                 "consumptions": [
                     {
-                        "start": _iso(b.ts),
+                        "start": _iso(r.start),
                         "value": {
-                            "unit": base,
+                            "unit": read.unit,
                             "multiplier": "k",
-                            "value": None
-                            if b.value is None
-                            else round(b.value * float(factor) / 1000, 6),
+                            "value": None if r.value is None else round(r.value / 1000, 6),
                         },
-                        "count": b.count,
                     }
-                    for b in buckets
+                    for r in read.readings
                 ],
             }
         )

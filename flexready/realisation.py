@@ -8,6 +8,11 @@ request of the same asset and days whose data do not cover the window. Windows a
 Paris wall time, so a 12:00 request after a clock change is compared with 12:00 (not 11:00 or
 13:00) on the days before it.
 
+Measured (and the baseline days' data): the building's metering point read through hub's
+best-source selector (``hub.selectors.sources``): each step from the best-ranked source that
+covers it (a TIC meter on the PRM first, then a provider's data, then an upload), as mean power
+from the step's energy (``active_energy_import``) or the meter's power.
+
 Delivered flexibility = baseline - measured, per step and in total (energies in Wh).
 """
 
@@ -23,16 +28,16 @@ from django.conf import settings
 
 from hub import quantities
 from hub.clock import PARIS, local_day_bounds, local_day_of
-from hub.models import Aggregate, MeteringPoint, Quality, Series, SeriesKind
-from hub.selectors.series import Step, read_points
-from hub.units import prefixed_unit
+from hub.models import MeteringPoint, Series
+from hub.selectors.series import FIXED_SECONDS, Step
+from hub.selectors.sources import ENERGY_OF, STEP_OF_SECONDS, best_series, read_best
 
 if TYPE_CHECKING:
     from flexready.models import FlexRequest
 
-# The building meter's series, in order: energy per step (a load curve), else drawn power
-# (a TIC meter's power over Td).
-METER_QUANTITIES = (quantities.ACTIVE_ENERGY_IMPORT.name, quantities.ACTIVE_POWER_IMPORT.name)
+# The building meter's drawn power, through hub's best-source selector: energy per step (a load
+# curve, a TIC meter's 5-minute curve) or power, from the best-ranked source covering each step.
+METER_QUANTITY = quantities.ACTIVE_POWER_IMPORT
 IRREGULAR_STEP = 600  # irregular series (TIC frames) are averaged over 10-minute buckets
 HOUR = Decimal(3600)
 
@@ -42,40 +47,34 @@ class NoMeter(Exception):
 
 
 def meter_series(point: MeteringPoint | None) -> Series:
+    """The series the meter's reads start from (its step is the realisation's step)."""
     if point is None:
         raise NoMeter("the BACS has no building metering point")
-    candidates = {s.quantity: s for s in Series.objects.filter(metering_point=point)}
-    for quantity in METER_QUANTITIES:
-        if quantity in candidates:
-            return candidates[quantity]
-    raise NoMeter(f"no series {list(METER_QUANTITIES)} on {point}")
+    series = best_series(metering_point=point, quantity=METER_QUANTITY)
+    if series is None:
+        names = [METER_QUANTITY.name, ENERGY_OF[METER_QUANTITY.name]]
+        raise NoMeter(f"no series {names} on {point}")
+    return series
+
+
+def meter_step(series: Series) -> Step:
+    """The series' own step when the selector has it, else 10 minutes (irregular series)."""
+    return STEP_OF_SECONDS.get(series.step_seconds or 0, STEP_OF_SECONDS[IRREGULAR_STEP])
 
 
 def power_profile(
-    *, series: Series, start: dt.datetime, end: dt.datetime
-) -> tuple[int, dict[dt.datetime, Decimal]]:
-    """Mean power (W) of each step of ``series`` overlapping ``[start, end)``, by step start."""
-    base, factor = prefixed_unit(series.unit)
-    if base not in ("W", "Wh"):
-        raise NoMeter(f"series {series.pk} holds {series.unit}, neither a power nor an energy")
-    if series.step_seconds:
-        step = series.step_seconds
-        buckets = read_points(
-            series=series, start=start - dt.timedelta(seconds=step), end=end, step=Step.RAW
-        )
-    else:
-        step = IRREGULAR_STEP
-        buckets = read_points(
-            series=series, start=start, end=end, step=Step.MIN10, aggregate=Aggregate.MEAN
-        )
-    energy = base == "Wh" and series.kind == SeriesKind.INTERVAL
-    profile: dict[dt.datetime, Decimal] = {}
-    for bucket in buckets:
-        if bucket.value is None or bucket.quality == Quality.MISSING:
-            continue
-        value = Decimal(str(bucket.value)) * factor
-        profile[bucket.ts.astimezone(dt.UTC)] = value * HOUR / step if energy else value
-    return step, profile
+    *, point: MeteringPoint | None, start: dt.datetime, end: dt.datetime
+) -> tuple[int, dict[dt.datetime, Decimal], Series]:
+    """Mean power (W) of each meter step overlapping ``[start, end)``, by step start (UTC),
+    each from the best source covering it (``hub.selectors.sources``)."""
+    series = meter_series(point)
+    assert point is not None  # meter_series refused a missing point
+    step = meter_step(series)
+    read = read_best(metering_point=point, quantity=METER_QUANTITY, start=start, end=end, step=step)
+    profile = {
+        r.start: Decimal(str(round(r.value, 6))) for r in read.readings if r.value is not None
+    }
+    return FIXED_SECONDS[step], profile, series
 
 
 def _floor(instant: dt.datetime, step: int) -> dt.datetime:
@@ -214,8 +213,9 @@ def realise(*, request: FlexRequest, now: dt.datetime) -> Realisation:
     from flexready.models import FlexRequest as Model
     from flexready.models import RequestStatus
 
+    point = request.asset.bacs.metering_point
     try:
-        series = meter_series(request.asset.bacs.metering_point)
+        series = meter_series(point)
     except NoMeter as exc:
         return Realisation([], [], 0, None, complete=False, note=str(exc))
     lookback = settings.FLEXREADY_BASELINE_LOOKBACK_DAYS
@@ -239,7 +239,7 @@ def realise(*, request: FlexRequest, now: dt.datetime) -> Realisation:
     }
     days = _reference_days(request=request, lookback=lookback, excluded=excluded)
     window_end = min(request.end, now)
-    step, profile = power_profile(series=series, start=busy_since, end=request.end)
+    step, profile, series = power_profile(point=point, start=busy_since, end=request.end)
     cells_bounds = []
     cursor = request.start
     while cursor < request.end:

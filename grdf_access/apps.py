@@ -19,6 +19,9 @@ class GrdfAccessConfig(AppConfig):
         # hub's series API serves GRDF points only inside the consent, like this app's pages.
         register_read_guard(source=SOURCE, guard=read_guard.refusal)
         register_webhooks(webhooks.CHANNEL)
+        from hub.selectors.sources import SourceRank, register_source
+
+        register_source(SOURCE, rank=SourceRank.PROVIDER, label="GRDF (ADICT)")
         _register_portal()
 
 

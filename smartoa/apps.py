@@ -17,6 +17,10 @@ class SmartoaConfig(AppConfig):
         from smartoa import controllers  # registers its controllers with hub.control
 
         controllers.register_all()
+        from hub.selectors.sources import SourceRank, register_source
+        from smartoa.loadcurve import SOURCE
+
+        register_source(SOURCE, rank=SourceRank.UPLOAD, label="Courbe de charge déposée (CSV)")
         _register_portal()
 
 

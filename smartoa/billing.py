@@ -16,7 +16,8 @@ end must produce at least ``FULL_POWER_SHARE`` of the best of the ``RETURN_WINDO
 steps after it; a plant still ramping up (or still off) then produces visibly less.
 
 The pure functions come first (``classify``, ``bill``); ``bill_contract_day`` reads the stored
-schedules and the production series.
+schedules and the production through hub's best-source selector: each 5-minute step from the
+plant's TIC meter when it measured the step whole, else from the uploaded load curve.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from dataclasses import dataclass
 
 from hub import quantities
 from hub.clock import local_day_bounds
-from hub.models import Aggregate, Series
-from hub.selectors.series import Step, read_points
+from hub.models import MeteringPoint, Series
+from hub.selectors.series import Step
+from hub.selectors.sources import best_series, read_best
+from hub.units import prefixed_unit
 from smartoa.models import Contract
 from smartoa.schedule import Episode
 from smartoa.selectors import episodes_in_force
@@ -222,15 +225,35 @@ class BillingError(ValueError):
 
 
 def production_series(*, metering_point_id: int | None) -> Series | None:
+    """The series the production is read from first (its unit is the billing's unit)."""
     if metering_point_id is None:
         return None
-    candidates = Series.objects.filter(
-        metering_point_id=metering_point_id, quantity=PRODUCTION_QUANTITY
+    point = MeteringPoint.objects.get(pk=metering_point_id)
+    return best_series(metering_point=point, quantity=PRODUCTION_QUANTITY)
+
+
+def production_energies(
+    *, metering_point_id: int | None, day: dt.date
+) -> tuple[dict[dt.datetime, float | None], str]:
+    """The day's 5-minute production and its unit, each step from the best source covering it
+    (``hub.selectors.sources``: the plant's TIC meter first, the uploaded CSV as the fallback)."""
+    series = production_series(metering_point_id=metering_point_id)
+    if series is None:
+        return {}, ""
+    start, end = local_day_bounds(day)
+    read = read_best(
+        metering_point=series.metering_point,
+        quantity=PRODUCTION_QUANTITY,
+        start=start,
+        end=end,
+        step=Step.MIN5,
     )
-    # A 5-minute series first; among equals, a stable choice.
-    return candidates.order_by("-step_seconds", "source").filter(step_seconds=300).first() or (
-        candidates.order_by("source").first()
-    )
+    # Shown in the unit of the first source (kWh for an upload, Wh for a meter).
+    _base, factor = prefixed_unit(series.unit)
+    energies = {
+        r.start: None if r.value is None else r.value / float(factor) for r in read.readings
+    }
+    return energies, series.unit
 
 
 def bill_contract_day(*, contract: Contract, day: dt.date) -> BillingDay:
@@ -239,16 +262,8 @@ def bill_contract_day(*, contract: Contract, day: dt.date) -> BillingDay:
     The stops are those of the latest version of the day and of its neighbours, merged, so a
     stop crossing midnight is neutralised only at its true start and end.
     """
-    series = production_series(metering_point_id=contract.metering_point_id)
     episodes = episodes_in_force(
         contract=contract, days=[day + dt.timedelta(days=offset) for offset in (-1, 0, 1)]
     )
-    if series is None:
-        return bill(day=day, episodes=episodes, energies={})
-    start, end = local_day_bounds(day)
-    # Summed into 5-minute buckets: a finer energy series bills the same way as a 5-minute one.
-    buckets = read_points(
-        series=series, start=start, end=end, step=Step.MIN5, aggregate=Aggregate.SUM
-    )
-    energies = {b.ts: b.value for b in buckets}
-    return bill(day=day, episodes=episodes, energies=energies, unit=series.unit)
+    energies, unit = production_energies(metering_point_id=contract.metering_point_id, day=day)
+    return bill(day=day, episodes=episodes, energies=energies, unit=unit)

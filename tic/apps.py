@@ -14,9 +14,15 @@ class TicConfig(AppConfig):
 
         demo_seeded.connect(seed_demo, dispatch_uid="tic-demo")
         register_webhooks(webhooks.CHANNEL)
+
         from tic import controllers  # registers its controllers with hub.control
 
         controllers.register_all()
+
+        from hub.selectors.sources import SourceRank, register_source
+        from tic.ingest import SOURCE
+
+        register_source(SOURCE, rank=SourceRank.METER, label="Compteur TIC (lecture directe)")
         _register_portal()
 
 

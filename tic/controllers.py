@@ -7,7 +7,7 @@ souscrite » (PREAVIS, PS, KDC/KDCD) and « pilotage tarifaire » (PTCOUR1/2, PT
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -51,6 +51,11 @@ def servo_thresholds(values: Mapping[str, Any]) -> tuple[float, float]:
     return shed, min(release, shed)
 
 
+def _td_minutes(meter: TicMeter) -> float:
+    """The meter's integration period: SAPHIR's own ``TD``, else the port's setting."""
+    return _number(meter.last_values.get("TD")) or float(meter.port.integration_minutes)
+
+
 def _ps_watts(meter: TicMeter) -> float | None:
     if not meter.subscribed_power:
         return None
@@ -64,6 +69,11 @@ class PowerServo:
     Thresholds: the meter's own KDC/KDCD when it sends them (SAPHIR), else the settings
     ``CONTROL_SERVO_SHED_PERCENT`` (90: PME-PMI's PREAVIS threshold) and
     ``CONTROL_SERVO_RELEASE_PERCENT`` (80). Between the two nothing changes (hysteresis).
+    Restore with headroom: nothing comes back until Td has passed since the last shed (the mean
+    then covers only the building as it is now); then the last shed load comes back only when
+    the share plus its nominal power (plus what loads restored less than Td ago add that the
+    mean does not show yet) stays under the release threshold. When PS or the power is unknown
+    the loads come back.
     """
 
     name = SERVO
@@ -131,9 +141,40 @@ class PowerServo:
             return []
         last = held[-1]  # restored first: the reverse of the shed order
         room = share_of(last)
-        if share is not None and room is not None and share + room >= release_at:
-            return held  # restoring it would bring the share back over the release threshold
+        if share is None or room is None:
+            return held[:-1]  # no PS or no power: nothing to weigh the restore against
+        td = dt.timedelta(minutes=_td_minutes(meter))
+        sheds = [x.changed_at for x in held if x.changed_at is not None]
+        if sheds and now - max(sheds) < td:
+            # The mean over Td still holds minutes from before the last shed: it cannot tell
+            # the base load now (a base that rose is what caused the shed). Wait for it.
+            return held
+        # Headroom: the load is restored only if its nominal power fits under the release
+        # threshold, counting the loads switched back on less than Td ago at the share the
+        # mean over Td does not show yet (else a second restore follows the first before the
+        # mean has seen it, the power overruns, PREAVIS returns and the loads flap).
+        unseen = self._unseen_share(eligible, now, td, share_of)
+        if share + unseen + room >= release_at:
+            return held
         return held[:-1]
+
+    @staticmethod
+    def _unseen_share(
+        eligible: list[ControllableLoad],
+        now: dt.datetime,
+        td: dt.timedelta,
+        share_of: Callable[[ControllableLoad], float | None],
+    ) -> float:
+        """Share of PS drawn by loads switched on less than Td ago that the mean over the last
+        Td minutes leaves out: the part of the window they were still off."""
+        unseen = 0.0
+        for load in eligible:
+            if load.held_by == SERVO or load.is_off() or load.changed_at is None:
+                continue
+            since = now - load.changed_at
+            if since < td:
+                unseen += (share_of(load) or 0.0) * (1 - since / td)
+        return unseen
 
     @staticmethod
     def _settled(held: list[ControllableLoad], now: dt.datetime) -> bool:

@@ -34,7 +34,7 @@ from tic import alerts, telemetry
 from tic.controllers import servo_thresholds
 from tic.models import EventKind, PortState, TicEvent, TicMeter, TicPort
 from tic.protocol import Frame
-from tic.usecases import TD_QUANTITY, MeterRuntime, identifier_of, process, summary
+from tic.usecases import TD_QUANTITY, MeterRuntime, Outcome, identifier_of, process, summary
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,24 @@ KEEPALIVE = dt.timedelta(minutes=5)
 CONTROL_EVENTS = {EventKind.PREAVIS_START.value, EventKind.PREAVIS_END.value}
 # Rows kept across failed flushes (database away) before the oldest are dropped.
 MAX_PENDING_ROWS = 500_000
+
+# The 5-minute load curves (Smart OA bills on 5-minute steps; Flex Ready reads mean power):
+# the active energy of each step, from the increments of the frame's first register below
+# (label, restarts from 0 at each Td top). Labels per family, 02E §2.9.3 (PME-PMI: EA_s, EA_i
+# in Wh since the Td top; EAP_i in kWh for the current period), §2.10.3 (SAPHIR: EAS, EAI),
+# 54E §6.2 (Linky standard: EAST, EAIT totals), §6.1 (historique: the option's indexes).
+CURVE_STEP = dt.timedelta(minutes=5)
+CURVE_REGISTERS = {
+    "import": (("EA_s", True), ("EAS", True), ("EAST", False)),
+    "export": (("EA_i", True), ("EAI", True), ("EAIT", False), ("EAP_i", False)),
+}
+HISTORIQUE_INDEXES = (
+    "BASE", "HCHC", "HCHP", "EJPHN", "EJPHPM",
+    "BBRHCJB", "BBRHPJB", "BBRHCJW", "BBRHPJW", "BBRHCJR", "BBRHPJR",
+)  # fmt: skip
+# Frames come every 1-10 s (a PME-PMI frame takes 7 s at 1200 Bd); a longer silence is an
+# outage, across which a Td counter may have restarted unseen: the curve starts afresh.
+CURVE_MAX_GAP = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +153,97 @@ class _Port:
 
 
 @dataclass(slots=True)
+class _Curve:
+    """Active energy per 5-minute step of one direction, from one register's increments.
+
+    The energy between two frames is spread evenly over the time between them. A step is given
+    out once a frame has passed its end, and only when one unbroken run of frames covers it
+    from its start: a step the reader saw only part of is left to the other sources (the
+    selector's per-step fallback), never booked short. A run breaks on a gap longer than
+    ``CURVE_MAX_GAP``, a register going backwards (an index; a Td counter restarts), a refused
+    register or a change of register. A Td counter that restarts loses what was drawn between
+    the last frame before the top and the top (one frame period, a few seconds of Td).
+    """
+
+    label: str = ""
+    value: float = 0.0
+    at: dt.datetime | None = None
+    since: dt.datetime | None = None
+    open: dict[dt.datetime, float] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        self.at = self.since = None
+        self.open = {}
+
+    def feed(
+        self, label: str, value: float, *, resets: bool, at: dt.datetime
+    ) -> list[tuple[dt.datetime, float]]:
+        """Take a reading; return the steps it closed, (start, Wh), oldest first."""
+        previous, then = self.value, self.at
+        fresh = then is None or label != self.label or at - then > CURVE_MAX_GAP
+        if not fresh and value < previous and not resets:
+            fresh = True
+        self.label, self.value = label, value
+        if fresh or then is None:
+            self.at = self.since = at
+            self.open = {}
+            return []
+        delta = value - previous if value >= previous else value
+        if at <= then:
+            # Two frames read in one go carry one reception time: the step of the first.
+            start = _step_of(then)
+            self.open[start] = self.open.get(start, 0.0) + delta
+            return []
+        self.at = at
+        _spread(self.open, then, at, delta)
+        closed = sorted(b for b in self.open if b + CURVE_STEP <= at)
+        found = []
+        for start in closed:
+            wh = self.open.pop(start)
+            if self.since is not None and self.since <= start:
+                found.append((start, wh))
+        return found
+
+
+def _step_of(instant: dt.datetime) -> dt.datetime:
+    epoch, step = int(instant.timestamp()), int(CURVE_STEP.total_seconds())
+    return dt.datetime.fromtimestamp(epoch - epoch % step, tz=dt.UTC)
+
+
+def _spread(
+    buckets: dict[dt.datetime, float], start: dt.datetime, end: dt.datetime, wh: float
+) -> None:
+    span = (end - start).total_seconds()
+    cursor = _step_of(start)
+    while cursor < end:
+        following = cursor + CURVE_STEP
+        overlap = (min(end, following) - max(start, cursor)).total_seconds()
+        if overlap > 0:
+            buckets[cursor] = buckets.get(cursor, 0.0) + wh * overlap / span
+        cursor = following
+
+
+def curve_reading(frame: Frame, direction: str) -> tuple[str, float, bool, list[str]] | None:
+    """The register a frame gives for a direction's load curve: (label, Wh, restarts at the Td
+    top, the series quantities it is stored under, for their plausibility)."""
+    for label, resets in CURVE_REGISTERS[direction]:
+        group = frame.groups.get(label)
+        if group is None or not isinstance(group.value, int):
+            continue
+        factor = 1000.0 if group.raw.endswith("kWh") else 1.0
+        register = TD_QUANTITY.get(label) or quantities.index_for(label).name
+        return label, group.value * factor, resets, [register]
+    if direction != "import":
+        return None
+    found = [(label, frame.value(label)) for label in HISTORIQUE_INDEXES]
+    values = [(label, v) for label, v in found if isinstance(v, int)]
+    if not values:
+        return None
+    stored = [quantities.index_for(label).name for label, _v in values]
+    return "+".join(label for label, _v in values), float(sum(v for _l, v in values)), False, stored
+
+
+@dataclass(slots=True)
 class _Meter:
     row: TicMeter
     counters: _Counters
@@ -151,6 +260,9 @@ class _Meter:
     # 2 at or over shed); a change asks the control layer for an evaluation at once.
     zone: int | None = None
     control_due: bool = False
+    curves: dict[str, _Curve] = field(
+        default_factory=lambda: {direction: _Curve() for direction in CURVE_REGISTERS}
+    )
 
 
 @dataclass(slots=True)
@@ -256,6 +368,7 @@ class Ingestor:
             # A refused register keeps its value for inspection, flagged: no measurement.
             quality = Quality.MEASURED if measure.plausible else Quality.MISSING
             self._rows.append((series_id, at, measure.value, quality, False))
+        self._curves(meter, frame, outcome, at)
         for event in outcome.events:
             meter.urgent = True
             if event.kind in CONTROL_EVENTS:
@@ -284,6 +397,45 @@ class Ingestor:
             )
         for (day, calendar, period), wh in outcome.energy.items():
             self._energy[(meter.row.pk, day, calendar, period)] += wh
+
+    def _curves(self, meter: _Meter, frame: Frame, outcome: Outcome, at: dt.datetime) -> None:
+        """The 5-minute energy curves of both directions, and for a meter whose power over Td
+        is apparent (PS in kVA, Linky's VA) the mean active power of each step, which Flex
+        Ready's realisation needs."""
+        refused = {m.quantity for m in outcome.measures if not m.plausible}
+        for direction, curve in meter.curves.items():
+            reading = curve_reading(frame, direction)
+            if reading is None:
+                continue
+            label, wh, resets, stored = reading
+            if refused.intersection(stored):
+                curve.stop()
+                continue
+            closed = curve.feed(label, wh, resets=resets, at=at)
+            if not closed:
+                continue
+            energy = (
+                quantities.ACTIVE_ENERGY_IMPORT
+                if direction == "import"
+                else quantities.ACTIVE_ENERGY_EXPORT
+            )
+            energy_id = self._step_series(meter, energy)
+            apparent = direction == "import" and meter.runtime.power_unit.endswith("VA")
+            power_id = self._step_series(meter, quantities.ACTIVE_POWER_IMPORT) if apparent else 0
+            seconds = CURVE_STEP.total_seconds()
+            for start, step_wh in closed:
+                self._rows.append((energy_id, start, round(step_wh, 3), Quality.MEASURED, False))
+                if power_id:
+                    watts = round(step_wh * 3600 / seconds, 3)
+                    self._rows.append((power_id, start, watts, Quality.MEASURED, False))
+
+    def _step_series(self, meter: _Meter, quantity: quantities.Quantity) -> int:
+        series_id = meter.series.get(quantity.name)
+        if series_id is None:
+            kind = SeriesKind(quantity.kind.value)
+            step = int(CURVE_STEP.total_seconds())
+            series_id = self._series(meter, quantity.name, quantity.unit, kind, step=step)
+        return series_id
 
     @staticmethod
     def _watch_share(meter: _Meter) -> None:
@@ -352,13 +504,16 @@ class Ingestor:
             _restore(meter, at=at)
         return meter
 
-    def _series(self, meter: _Meter, quantity: str, unit: str, kind: str) -> int:
+    def _series(
+        self, meter: _Meter, quantity: str, unit: str, kind: str, *, step: int | None = None
+    ) -> int:
         series = ensure_series(
             metering_point=meter.row.metering_point,
             quantity=quantity,
             unit=unit,
             source=SOURCE,
             kind=SeriesKind(kind),
+            step_seconds=step,
         )
         meter.series[quantity] = series.pk
         return series.pk

@@ -72,10 +72,18 @@ def seed(*, organisation: Organisation) -> None:
     SiteControl.objects.get_or_create(
         site=site, defaults={"organisation": organisation, "dry_run": False}
     )
-    # Behind the demo TIC meter when the TIC app seeded one: the servo and tariffs follow it.
-    meter = MeteringPoint.objects.filter(
-        organisation=organisation, kind=MeteringPointKind.TIC_METER
-    ).first()
+    # Behind the building's PRM, which the demo TIC meter measures (the servo and tariffs
+    # follow that meter), else behind a TIC meter's own point.
+    points = MeteringPoint.objects.filter(organisation=organisation).order_by("pk")
+    meter = (
+        points.filter(kind=MeteringPointKind.ELEC_PRM).first()
+        or points.filter(kind=MeteringPointKind.TIC_METER).first()
+    )
+    if meter is not None:
+        # A demo seeded when the loads sat behind the meter's own point: moved to the PRM.
+        ControllableLoad.objects.filter(
+            site=site, metering_point__kind=MeteringPointKind.TIC_METER
+        ).exclude(metering_point=meter).update(metering_point=meter)
     channel, _created = ActuatorChannel.objects.get_or_create(
         site=site,
         name="Automate du bâtiment",

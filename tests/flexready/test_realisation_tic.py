@@ -1,8 +1,8 @@
 """A confirmed request's realisation read from the TIC meter on the building's PRM.
 
-"Measured: the building's metering point (``Bacs.metering_point``, typically fed by TIC …) and
-its first series among ``realisation.METER_QUANTITIES``" (flexready/README.md, Baseline and
-realisation): a TIC port attached to that PRM is enough, with no other setting.
+Issue "one hub" §4: « with a TIC meter on the building's PRM, a confirmed request's measured and
+delivered power come from the meter with no other setting »; the meter is read through hub's
+best-source selector, each step as the mean power of the meter's 5-minute active energy.
 """
 
 from __future__ import annotations
@@ -41,7 +41,15 @@ def _hta_frame(meter: SimulatedPmePmi, at: dt.datetime, watts: float) -> bytes:
     return encode_frame(groups, mode=1, separator=" ")
 
 
-def test_realisation_reads_the_tic_meter_on_the_building_prm(asset: Asset, tenant: Any) -> None:
+def _kva_frame(meter: SimulatedPmePmi, at: dt.datetime, watts: float) -> bytes:
+    """PS in kVA (BT > 36 kVA, 02E §2.9.3 (I)): the power over Td is apparent."""
+    return meter.frame(at=at, power_va=watts / meter.power_factor)
+
+
+@pytest.mark.parametrize("frame_of", [_hta_frame, _kva_frame], ids=["PS in kW", "PS in kVA"])
+def test_realisation_reads_the_tic_meter_on_the_building_prm(
+    asset: Asset, tenant: Any, frame_of: Any
+) -> None:
     point = asset.bacs.metering_point
     assert point == tenant.point
     port = tic_services.add_port(
@@ -56,19 +64,20 @@ def test_realisation_reads_the_tic_meter_on_the_building_prm(asset: Asset, tenan
         watts = 20_000.0 if days_back == 0 else 30_000.0
         at = day_start - dt.timedelta(minutes=10)
         while at < day_start + dt.timedelta(hours=1, minutes=10):
-            for frame in TicStreamDecoder().feed(_hta_frame(meter, at, watts)):
+            for frame in TicStreamDecoder().feed(frame_of(meter, at, watts)):
                 ingestor.handle(Received(port.pk, frame, at, 9600))
             at += dt.timedelta(seconds=30)
         ingestor.flush(now=at)
     series = realisation.meter_series(point)
-    assert (series.quantity, series.source, series.unit) == (
-        quantities.ACTIVE_POWER_IMPORT.name,
+    assert (series.quantity, series.source, series.unit, series.step_seconds) == (
+        quantities.ACTIVE_ENERGY_IMPORT.name,
         "tic",
-        "W",
+        "Wh",
+        300,
     )
     request = make_request(asset, start, start + dt.timedelta(hours=1), kw=10)
     result = realisation.realise(request=request, now=start + dt.timedelta(hours=2))
-    assert result.complete
+    assert result.complete and result.step_seconds == 300 and len(result.cells) == 12
     # 30 kW usually, 20 kW during the request: about 10 kWh delivered over the hour.
     delivered = result.totals["delivered"]
     assert abs(delivered - Decimal(10_000)) < Decimal(500), delivered

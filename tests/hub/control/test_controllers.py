@@ -59,16 +59,17 @@ def _on(building, load) -> bool:  # type: ignore[no-untyped-def]
 def test_preavis_sheds_by_priority_then_restores_in_reverse_with_hysteresis(tenant, building):
     """Référentiel §2.4.3, « asservissement à la puissance souscrite »: PREAVIS above 90 % of
     PS; the servo sheds until the share would fall under the release threshold (80 %), then
-    restores the last shed first, only when it fits under the release threshold."""
+    restores the last shed first, only when it fits under the release threshold; « nothing comes
+    back until Td has passed since the last shed » (tic.controllers.PowerServo)."""
     b = make_building(tenant, building)
     water, cooling, fans, _pump = b.loads
     meter = _meter(b)
     step = dt.timedelta(minutes=1)
     now = NOW
 
-    def tick():  # type: ignore[no-untyped-def]
+    def tick(after=step):  # type: ignore[no-untyped-def]
         nonlocal now
-        now += step
+        now += after
         return services.evaluate_site(site=b.site, now=now)
 
     services.evaluate_site(site=b.site, now=now)  # reads the building: everything on
@@ -91,12 +92,16 @@ def test_preavis_sheds_by_priority_then_restores_in_reverse_with_hysteresis(tena
     assert tick() == []
 
     _measure(meter, building, b.loads, 30_000)  # 80 kW: 53.3 %
-    (restore,) = tick()
+    assert tick() == []  # the shed was 2 minutes ago: the mean over Td (10 min) lags
+    (restore,) = tick(dt.timedelta(minutes=10))
     assert (restore.load_id, restore.value) == (cooling.pk, 1.0)  # the last shed comes first
     _measure(meter, building, b.loads, 30_000)  # 110 kW: 73.3 %; + 13.3 % ≥ 80 %: hold
     assert tick() == []
     _measure(meter, building, b.loads, 15_000)  # 95 kW: 63.3 %
-    (restore,) = tick()
+    # The cooling came back 2 minutes ago: the mean over Td shows only a fifth of it yet, so
+    # the rest counts against the headroom (63.3 + 16 + 13.3 ≥ 80); Td later it is all seen.
+    assert tick() == []
+    (restore,) = tick(dt.timedelta(minutes=10))
     assert (restore.load_id, restore.value) == (water.pk, 1.0)
     assert all(_on(building, load) for load in b.loads)
     for load in ControllableLoad.objects.filter(site=b.site):

@@ -164,8 +164,12 @@ def test_tic_read_preavis_sheds_over_modbus_and_its_end_restores(
         family="pmepmi",
         baud="9600",
         metering_point=b.point,
+        # Td of one minute: the servo restores once the mean over Td has seen the building
+        # since the last shed (tic.controllers.PowerServo), so a 10-minute Td would mean a
+        # 10-minute test.
+        integration_minutes=1,
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
 
     def on(index: int) -> bool:
         load = b.loads[index]
