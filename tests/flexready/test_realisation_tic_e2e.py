@@ -34,6 +34,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from flexready.models import Asset
+from hub.actors import Actor
 from hub.control import services as control
 from hub.control.models import Command, ControllableLoad
 from hub.control.simulator import ModbusBuilding
@@ -167,7 +168,7 @@ def test_a_confirmed_request_is_shed_and_measured_on_the_tic_meter(
     meter = PtyBuildingMeter(tmp_path / "ttyTIC0", fast, building, loads)
     port = tic_services.add_port(
         organisation=tenant.organisation, url=str(meter.link), family="pmepmi", baud="9600",
-        metering_point=tenant.point, actor_label="test", now=timezone.now(),
+        metering_point=tenant.point, actor=Actor.system("test"), now=timezone.now(),
     )  # fmt: skip
     every_load_on = BASE_W + sum(x.nominal_power_w for x in loads)
     _baseline_day(port, SimulatedPmePmi(ads="041436028024", ps_kva=PS_KVA), every_load_on)

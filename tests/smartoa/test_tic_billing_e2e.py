@@ -30,6 +30,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hub import quantities
+from hub.actors import Actor
 from hub.clock import PARIS, local_day_bounds
 from hub.selectors.series import Step
 from hub.selectors.sources import read_best
@@ -192,7 +193,7 @@ def test_billing_of_the_dst_day_from_the_plants_tic_meter(
     producer = PtyProducer(tmp_path / "ttyTIC0", clock, end + dt.timedelta(minutes=4))
     port = tic_services.add_port(
         organisation=tenant.organisation, url=str(producer.link), family="pmepmi", baud="9600",
-        metering_point=point, actor_label="test", now=timezone.now(),
+        metering_point=point, actor=Actor.system("test"), now=timezone.now(),
     )  # fmt: skip
     process = fast_tic_read(clock)
     deadline = time.monotonic() + 700

@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 
 from hub import quantities
+from hub.actors import Actor
 from hub.models import Point, Series
 from tests.conftest import Tenant
 from tic import services as tic_services
@@ -33,7 +34,7 @@ START = dt.datetime(2026, 10, 25, 0, 58, 3, tzinfo=dt.UTC)  # 02:58 CEST, just b
 def _port(tenant: Tenant, family: str) -> TicPort:
     return tic_services.add_port(
         organisation=tenant.organisation, url="loop://", family=family,
-        metering_point=tenant.point, actor_label="test", now=timezone.now(),
+        metering_point=tenant.point, actor=Actor.system("test"), now=timezone.now(),
     )  # fmt: skip
 
 
