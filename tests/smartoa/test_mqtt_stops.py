@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from smartoa import simulator, tasks
+from hub import tasks as hub_tasks
+from smartoa import simulator
 from smartoa.client import SmartOAClient
 from smartoa.models import Contract
 from smartoa.polling import poll_contract
@@ -23,7 +24,7 @@ def test_a_new_version_tells_its_stops_of_today(
     monkeypatch: pytest.MonkeyPatch,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    monkeypatch.setattr(tasks.deliver_webhook, "apply_async", lambda **o: None)
+    monkeypatch.setattr(hub_tasks.deliver_webhook, "apply_async", lambda **o: None)
     sent: list[dict[str, Any]] = []
     monkeypatch.setattr("hub.mqtt.publish_event", lambda **kwargs: sent.append(kwargs))
     with django_capture_on_commit_callbacks(execute=True):
