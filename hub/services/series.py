@@ -21,6 +21,7 @@ from operator import itemgetter
 
 import psycopg
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Min
 
 from hub.models import MeteringPoint, Point, Quality, Rollup, Series, SeriesKind
 from hub.services import partitions
@@ -307,12 +308,42 @@ def _add_to_rollups(*, series_ids: list[int], first: dt.datetime, last: dt.datet
         )
 
 
-def delete_points(*, series_ids: Iterable[int]) -> int:
-    """Delete every point and rollup of ``series_ids`` (consent purges); returns the points."""
+def delete_points(
+    *,
+    series_ids: Iterable[int],
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> int:
+    """Delete the points of ``series_ids``, all of them (consent purges) or those in
+    ``[start, end)``, and keep their rollups true; returns the points deleted.
+
+    Deleting raw points behind the service's back would leave rollups that still count them,
+    and reads served from rollups would return data that no longer exists."""
     ids = list(series_ids)
     with transaction.atomic():
-        deleted, _ = Point.objects.filter(series_id__in=ids).delete()
-        Rollup.objects.filter(series_id__in=ids).delete()
+        points = Point.objects.filter(series_id__in=ids)
+        if start is None and end is None:
+            deleted, _ = points.delete()
+            Rollup.objects.filter(series_id__in=ids).delete()
+            return deleted
+        if start is not None:
+            points = points.filter(ts__gte=start)
+        if end is not None:
+            points = points.filter(ts__lt=end)
+        span = points.aggregate(first=Min("ts"), last=Max("ts"))
+        deleted, _ = points.delete()
+        if not deleted or connection.vendor != "postgresql":
+            return deleted
+        first, last = span["first"], span["last"]
+        # Buckets the deleted points fell in are dropped, then rebuilt from what is left in them.
+        for width in ROLLUP_WIDTHS:
+            Rollup.objects.filter(
+                series_id__in=ids,
+                width=width,
+                bucket__gte=_floor(first, width),
+                bucket__lte=_floor(last, width),
+            ).delete()
+        refresh_rollups(series_ids=ids, first=first, last=last)
     return deleted
 
 

@@ -13,6 +13,7 @@ from flexready.models import Asset, FlexRequest, RequestStatus
 from flexready.program import ProgramStep
 from hub import quantities
 from hub.models import AuditEvent
+from hub.services.series import delete_points
 from tests.flexready.conftest import hourly_curve, paris
 
 
@@ -95,7 +96,8 @@ def test_days_with_other_requests_and_gaps_are_skipped(asset: Any, tenant: Any) 
     # Thursday had a request of its own; Wednesday's 13:00 reading is missing.
     thursday = paris(2026, 6, 11, 12)
     make_request(asset, thursday, thursday + dt.timedelta(hours=1), status="realised")
-    series.points.filter(ts=paris(2026, 6, 10, 13)).delete()
+    at = paris(2026, 6, 10, 13)
+    delete_points(series_ids=[series.pk], start=at, end=at + dt.timedelta(seconds=1))
     start = paris(2026, 6, 12, 12)
     request = make_request(asset, start, start + dt.timedelta(hours=2))
     result = realisation.realise(request=request, now=start + dt.timedelta(hours=3))
@@ -200,7 +202,7 @@ def test_pending_measurements_are_null_never_zero(asset: Any, tenant: Any) -> No
     start = paris(2026, 6, 12, 12)
     request = make_request(asset, start, start + dt.timedelta(hours=2))
     # The meter has sent 12:00-13:00, not yet 13:00-14:00 and later.
-    series.points.filter(ts__gte=start + dt.timedelta(hours=1)).delete()
+    delete_points(series_ids=[series.pk], start=start + dt.timedelta(hours=1))
     body = realisation.realise(request=request, now=start + dt.timedelta(hours=3)).as_json()
     assert body["measurementStatus"] == "pending"
     assert body["complete"] is False

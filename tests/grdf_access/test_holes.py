@@ -12,6 +12,7 @@ from grdf_access.models import Pce
 from grdf_access.sync import SERIES, pces_with_rights, plan, sync_data
 from hub.clock import PARIS, gas_day_bounds, gas_day_of
 from hub.models import Point, Series
+from hub.services.series import delete_points
 from tests.conftest import Tenant
 from tests.grdf_access.conftest import NOW, PCE_ID, active_right, counters
 
@@ -37,8 +38,7 @@ def series(key: str) -> Series:
 
 def punch_hole(key: str, start: dt.date, end: dt.date) -> int:
     first, last = gas_day_bounds(start)[0], gas_day_bounds(end)[0]
-    deleted, _ = Point.objects.filter(series=series(key), ts__gte=first, ts__lt=last).delete()
-    return deleted
+    return delete_points(series_ids=[series(key).pk], start=first, end=last)
 
 
 def gas_days(key: str) -> set[dt.date]:
@@ -97,7 +97,10 @@ def test_hourly_hole_on_the_autumn_change(tenant, gateway, settings) -> None:
     hourly = "informatives_horaires"
     run(tenant, gateway, now=NOW, types={hourly})
     first, _ = gas_day_bounds(dt.date(2026, 10, 24))
-    Point.objects.filter(series=series("hourly_energy"), ts=first + dt.timedelta(hours=24)).delete()
+    at = first + dt.timedelta(hours=24)
+    delete_points(
+        series_ids=[series("hourly_energy").pk], start=at, end=at + dt.timedelta(seconds=1)
+    )
     tasks = routine_plan(tenant, now=LATER, types={hourly})
     assert [(t.start, t.end) for t in tasks][1:] == [(dt.date(2026, 10, 24), dt.date(2026, 10, 25))]
     run(tenant, gateway, now=LATER, types={hourly})

@@ -239,6 +239,42 @@ def test_rollups_equal_a_recompute_from_raw_points(tenant, batches):
             assert all(_close(s.value, d.value) for s, d in zip(served, direct, strict=True))
 
 
+@hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    batches=BATCHES,
+    cut=st.tuples(
+        st.integers(min_value=0, max_value=DST_HOURS * 3600),
+        st.integers(min_value=1, max_value=DST_HOURS * 3600),
+    ),
+)
+def test_deleting_a_range_keeps_the_rollups_equal_to_the_points_left(tenant, batches, cut):
+    """Points deleted over a range (a meter's data withdrawn) must leave no trace in the
+    rollups that serve reads: every rollup equals the recompute from the points left, and a
+    bucket whose points were all deleted is gone."""
+    tic = tic_series(tenant)
+    delete_points(series_ids=[tic.pk])
+    for batch in batches:
+        upsert_rows(rows=_rows(tic.pk, batch))
+    start = DST_START + dt.timedelta(seconds=cut[0])
+    end = start + dt.timedelta(seconds=cut[1])
+    before = Point.objects.filter(series=tic).count()
+    deleted = delete_points(series_ids=[tic.pk], start=start, end=end)
+    raw = list(Point.objects.filter(series=tic).values_list("ts", "value", "quality"))
+    assert len(raw) == before - deleted
+    assert all(not start <= ts < end for ts, _, _ in raw)
+    for width in (60, 900, 3600):
+        expected = _recompute(raw, width)
+        stored = {
+            int(r.bucket.timestamp()): (
+                r.count, r.sum, r.min, r.max, r.last_ts, r.last_value, r.quality
+            )
+            for r in Rollup.objects.filter(series=tic, width=width)
+        }  # fmt: skip
+        assert stored.keys() == expected.keys()
+        for key, row in stored.items():
+            assert all(map(_close, row, expected[key])), (width, key, row, expected[key])
+
+
 def test_hourly_energy_of_a_tic_series_sums_its_points(tenant):
     """Interval energy sums over a bucket (hub.quantities: "an amount per step: summed")."""
     series = tic_series(tenant, quantities.ACTIVE_ENERGY_IMPORT)
