@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
-import psycopg
+from _gunicorn import bench_database, free_port, manage, serve, server_env, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = int(os.environ.get("CLIENTS", "8"))
@@ -37,49 +34,6 @@ WORKERS = int(os.environ.get("WORKERS", "2"))
 THREADS = int(os.environ.get("THREADS", "4"))
 SECRET = "bench-secret-" + uuid.uuid4().hex
 ISSUER = "urn:bench:flexready"
-
-
-def bench_database() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("DATABASE_URL must name a PostgreSQL database")
-    parts = urlsplit(url)
-    name = f"{parts.path.lstrip('/') or 'hub'}_flexready_bench"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def server_env(database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "DJANGO_SETTINGS_MODULE": "hub.settings",
-            "DJANGO_SECRET_KEY": "bench-" + uuid.uuid4().hex,
-            "DJANGO_DEBUG": "false",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "WARNING",
-            "PYTHONWARNINGS": "ignore::UserWarning",  # whitenoise: no collected static here
-            "FLEXREADY_JWT_ISSUER": ISSUER,
-            "FLEXREADY_JWT_HS256_SECRET": SECRET,
-            # The bench measures the code, not the throttles.
-            "FLEXREADY_JWT_RATE": "100000000/min",
-            "API_USER_RATE": "100000000/min",
-        }
-    )
-    env.setdefault("HUB_VAR_DIR", tempfile.mkdtemp(prefix="flexready-bench-"))
-    env.setdefault("FIELD_ENCRYPTION_KEYS", "aW7B8jsyH4Jz6wxBSMLdbTlZ7uQ2nUq0XJWSTjF8J6Q=")
-    return env
 
 
 SETUP = """
@@ -99,33 +53,6 @@ for i in range(%(clients)d):
 exp = int((timezone.now() + dt.timedelta(hours=1)).timestamp())
 print(jwt.encode({"iss": %(issuer)r, "sub": "bench", "exp": exp}, %(secret)r, algorithm="HS256"))
 """
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-    return result.stdout
-
-
-def wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            sys.exit("gunicorn exited early")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    sys.exit("gunicorn did not answer within 30 s")
 
 
 def hammer(
@@ -223,8 +150,14 @@ def percentiles(latencies: list[float]) -> str:
 
 
 def main() -> None:
-    database_url = bench_database()
-    env = server_env(database_url)
+    database_url = bench_database("flexready_bench")
+    # The bench measures the code, not the throttles.
+    env = server_env(
+        database_url,
+        FLEXREADY_JWT_ISSUER=ISSUER,
+        FLEXREADY_JWT_HS256_SECRET=SECRET,
+        FLEXREADY_JWT_RATE="100000000/min",
+    )
     t0 = time.monotonic()
     manage(env, "migrate", "--no-input", "-v", "0")
     token = (
@@ -240,30 +173,12 @@ def main() -> None:
     print(f"database ready in {time.monotonic() - t0:.1f} s ({urlsplit(database_url).path[1:]})")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "hub.wsgi",
-            "--config",
-            "deploy/gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            str(THREADS),
-            "--worker-class",
-            "gthread",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
+    server = serve(
+        env,
+        port,
+        ["--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread"],
     )
     try:
-        wait_ready(base, server)
         print(
             f"gunicorn {WORKERS} workers x {THREADS} threads on {base}; "
             f"{CLIENTS} clients, {DURATION:.0f} s each side"
@@ -271,8 +186,7 @@ def main() -> None:
         ping_rate, ping_lat, _ = hammer("baseline DRF ping", ping, token, base)
         api_rate, api_lat, api_errors = hammer("create+confirm", create_and_confirm, token, base)
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        stop(server)
     print(f"baseline ping:   {ping_rate:8.0f} req/s  ({percentiles(ping_lat)})")
     print(
         f"create+confirm:  {api_rate:8.0f} req/s  = {api_rate / 2:.0f} requests created and "
