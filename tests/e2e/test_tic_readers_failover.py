@@ -29,6 +29,7 @@ from django.db import connection
 from hub import quantities
 from hub.models import Point
 from tests.conftest import Tenant, require
+from tests.processes import child_env, stop_all
 from tic.models import TicMeter, TicPort, TicPortLease
 from tic.protocol import with_parity
 from tic.simulator import linky_standard_frame
@@ -79,24 +80,12 @@ class PtyLinky:
         os.close(self.slave)
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db["HOST"] or "127.0.0.1"
-    return f"postgres://{db['USER']}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def tic_read() -> Iterator[Callable[[int], subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start(capacity: int) -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            "DATABASE_URL": _database_url(),  # the test's database, committed rows only
-        }
+        env = child_env()
         command = [sys.executable, "manage.py", "tic_read", "--flush-interval", "0.2"]
         command += ["--reload-interval", "0.5", "--lease-seconds", str(LEASE_SECONDS)]
         process = subprocess.Popen(
@@ -110,14 +99,7 @@ def tic_read() -> Iterator[Callable[[int], subprocess.Popen[bytes]]]:
         return process
 
     yield start
-    for process in started:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    stop_all(started)
 
 
 def wait_until(check: Callable[[], bool], deadline: float, what: str) -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
-from django.db import connection
 from django.utils import timezone
 
 from hub.celery import app
@@ -22,6 +21,7 @@ from hub.models import AuditEvent, PollRun
 from hub.services.polling import poll_run
 from hub.tasks import prune_old_poll_runs
 from tests.conftest import require
+from tests.processes import child_env
 
 
 @pytest.fixture
@@ -75,22 +75,9 @@ QUEUE_KEYS = tuple(
 )
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (
-        f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-
-
 def _start_worker(name: str, live_server_url: str) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        # The worker shares this test's database and reaches the simulator on the live server.
-        "DATABASE_URL": _database_url(),
+        **child_env(),
         "SMARTOA_API_URL": f"{live_server_url}/sim/smartoa",
         "SMARTOA_POLL_THREADS": "1",  # one call at a time: "mid-batch" is a known point
     }

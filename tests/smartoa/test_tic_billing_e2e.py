@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from hub import quantities
@@ -44,6 +43,7 @@ from smartoa.billing import bill_contract_day
 from smartoa.models import Contract
 from tests.conftest import Tenant
 from tests.fastclock import FastClock
+from tests.processes import child_env, stop_all
 from tests.smartoa.test_billing import _store
 from tic import services as tic_services
 from tic.ingest import Ingestor, Received
@@ -129,25 +129,12 @@ class PtyProducer:
         os.close(self.slave)
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db["HOST"] or "127.0.0.1"
-    return f"postgres://{db['USER']}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def fast_tic_read() -> Iterator[Callable[[FastClock], subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start(clock: FastClock) -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            **clock.env(),
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            "DATABASE_URL": _database_url(),
-        }
+        env = child_env(**clock.env())
         command = [sys.executable, "-m", "tests.fastclock", "tic_read", "--flush-interval", "0.2"]
         process = subprocess.Popen(
             [*command, "--reload-interval", "0.5"],
@@ -160,13 +147,7 @@ def fast_tic_read() -> Iterator[Callable[[FastClock], subprocess.Popen[bytes]]]:
         return process
 
     yield start
-    for process in started:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    stop_all(started)
 
 
 def _wait(check: Callable[[], bool], deadline: float, what: str) -> None:

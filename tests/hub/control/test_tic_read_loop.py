@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import connection
 
 from hub.celery import app
 from hub.control import tasks
@@ -24,6 +23,7 @@ from hub.control.models import Command, CommandStatus
 from hub.control.simulator import ModbusBuilding
 from tests.conftest import Tenant
 from tests.hub.control.conftest import Building, make_building
+from tests.processes import child_env, stop_all
 from tic.models import TicEvent, TicPort
 from tic.protocol import with_parity
 from tic.simulator import SimulatedPmePmi
@@ -74,24 +74,12 @@ class PtyPmePmi:
         os.close(self.slave)
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db["HOST"] or "127.0.0.1"
-    return f"postgres://{db['USER']}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def tic_read() -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-            "DATABASE_URL": _database_url(),  # the test's database, committed rows only
-        }
+        env = child_env()
         command = [sys.executable, "manage.py", "tic_read", "--flush-interval", "0.2"]
         process = subprocess.Popen(
             [*command, "--reload-interval", "0.5", "--silence", "3"],
@@ -104,13 +92,7 @@ def tic_read() -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
         return process
 
     yield start
-    for process in started:
-        process.terminate()  # tic_read stops on SIGTERM and writes what it holds
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    stop_all(started)
 
 
 class Beat:

@@ -1,0 +1,45 @@
+"""Child processes of the tests (``tic_read``, Celery workers) on the test's own database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """The running test's database as a URL: a child sees what the test has committed."""
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db["HOST"] or "127.0.0.1"
+    return f"postgres://{db['USER']}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child running this checkout's code on the test's settings and
+    database (the checkout first on the path, whatever the virtualenv's install points at)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        "DATABASE_URL": database_url(),
+        **extra,
+    }
+
+
+def stop_all(processes: Iterable[subprocess.Popen[bytes]], *, grace: float = 20) -> None:
+    """SIGTERM (``tic_read`` and Celery then write what they hold), SIGKILL after ``grace``."""
+    for process in processes:
+        if process.poll() is not None:
+            continue
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
