@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from flexready import program as prog
-from flexready.models import AllowedPeriod, Asset, Bacs, FlexRequest
+from flexready.models import AllowedPeriod, Asset, Bacs, FlexRequest, RequestStatus
 from hub.clock import PARIS
 from hub.models import AuditEvent, Role
 from hub.netaddr import client_ip
@@ -185,11 +185,17 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         asset__bacs__organisation=membership.organisation,
     )
-    timeline = AuditEvent.objects.filter(
+    events = AuditEvent.objects.filter(
         organisation=membership.organisation,
         object_type=FlexRequest._meta.label,
         object_id=str(flex.pk),
     ).order_by("at", "id")
+    # Each journal action is the lifecycle step reached: shown by its label.
+    timeline = []
+    for event in events:
+        code = event.action.removeprefix("flexready.request.")
+        label = RequestStatus(code).label if code in RequestStatus.values else code
+        timeline.append((event, label))
     steps = [prog.ProgramStep.from_json(s) for s in flex.program]
     return render(
         request,
