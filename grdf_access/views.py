@@ -20,6 +20,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from grdf_access import (
@@ -457,6 +458,8 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
                     "start": data["start"].isoformat(),
                     "end": data["end"].isoformat(),
                     "format": data["format"],
+                    # The workbook's labels in the language of the person who asked.
+                    "language": get_language(),
                     "back_url": reverse("grdf:export"),
                 },
             )
