@@ -20,7 +20,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grdf_access import (
@@ -164,11 +165,20 @@ def _declared_message(request: HttpRequest, rights: list[AccessRight]) -> None:
         for right in failed:
             messages.error(
                 request,
-                f"PCE {right.pce.identifier} : GRDF a refusé la demande ({right.state_reason}).",
+                _("PCE %(pce)s : GRDF a refusé la demande (%(reason)s).")
+                % {"pce": right.pce.identifier, "reason": right.state_reason},
             )
     declared = len(rights) - len(failed)
     if declared:
-        messages.success(request, f"{declared} demande(s) de droit d'accès transmise(s) à GRDF.")
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d demande de droit d'accès transmise à GRDF.",
+                "%(n)d demandes de droit d'accès transmises à GRDF.",
+                declared,
+            )
+            % {"n": declared},
+        )
 
 
 @role_required(Role.VIEWER)
@@ -213,7 +223,7 @@ def _confirmed_upload(request: HttpRequest, session_key: str) -> bytes | None:
     """The file of the dry run being confirmed, or None (told) when the session lost it."""
     stored = request.session.get(session_key) or {}
     if stored.get("token") != request.POST["confirm"]:
-        messages.error(request, "Simulation expirée : déposez le fichier à nouveau.")
+        messages.error(request, _("Simulation expirée : déposez le fichier à nouveau."))
         return None
     return base64.b64decode(stored["content"])
 
@@ -315,7 +325,7 @@ def right_detail(request: HttpRequest, right_pk: int) -> HttpResponse:
             except services.RightError as exc:
                 form.add_error(None, exc.reason)
             else:
-                messages.success(request, "Droit d'accès modifié.")
+                messages.success(request, _("Droit d'accès modifié."))
                 return redirect("grdf:right", right_pk=right.pk)
     return render(
         request,
@@ -346,7 +356,9 @@ def _end(request: HttpRequest, right_pk: int, *, revoke: bool) -> HttpResponseBa
     except services.RightError as exc:
         messages.error(request, exc.reason)
     else:
-        messages.success(request, "Droit d'accès révoqué." if revoke else "Droit d'accès résilié.")
+        messages.success(
+            request, _("Droit d'accès révoqué.") if revoke else _("Droit d'accès résilié.")
+        )
     return redirect("grdf:right", right_pk=right.pk)
 
 
@@ -535,7 +547,7 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
             except thresholds.ThresholdError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
             else:
-                messages.success(request, "Seuil enregistré.")
+                messages.success(request, _("Seuil enregistré."))
                 return redirect("grdf:thresholds")
     found = (
         Threshold.objects.filter(organisation=organisation)
@@ -561,7 +573,7 @@ def threshold_delete(request: HttpRequest, threshold_pk: int) -> HttpResponseBas
     thresholds.delete_threshold(
         threshold=found, actor=request.user, ip=client_ip(request), now=_now()
     )
-    messages.success(request, "Seuil supprimé.")
+    messages.success(request, _("Seuil supprimé."))
     return redirect("grdf:thresholds")
 
 
@@ -603,9 +615,14 @@ def proofs_upload(request: HttpRequest, right_pk: int) -> HttpResponseBase:
                 ip=client_ip(request),
             )
     except proofs.ProofError as exc:
-        messages.error(request, f"PCE {right.pce.identifier} : {exc.reason}.")
+        messages.error(
+            request,
+            _("PCE %(pce)s : %(reason)s.") % {"pce": right.pce.identifier, "reason": exc.reason},
+        )
     else:
-        messages.success(request, f"PCE {right.pce.identifier} : preuves transmises à GRDF.")
+        messages.success(
+            request, _("PCE %(pce)s : preuves transmises à GRDF.") % {"pce": right.pce.identifier}
+        )
     return redirect("grdf:controls")
 
 
@@ -685,7 +702,7 @@ def subscriptions_view(request: HttpRequest) -> HttpResponse:
                 field = {"kind": "kind", "start": "start", "end": "end"}.get(exc.field)
                 form.add_error(field, exc.reason)
             else:
-                messages.success(request, "Abonnement souscrit.")
+                messages.success(request, _("Abonnement souscrit."))
                 return redirect("grdf:subscriptions")
         status = 400
     found = (
@@ -716,9 +733,9 @@ def subscription_cancel(request: HttpRequest, subscription_pk: int) -> HttpRespo
                 ip=client_ip(request),
             )
     except services.RightError as exc:
-        messages.error(request, f"Résiliation impossible : {exc.reason}")
+        messages.error(request, _("Résiliation impossible : %(reason)s") % {"reason": exc.reason})
     else:
-        messages.success(request, "Abonnement résilié.")
+        messages.success(request, _("Abonnement résilié."))
     return redirect("grdf:subscriptions")
 
 
@@ -764,9 +781,13 @@ def subscriptions_import(request: HttpRequest) -> HttpResponse:
                         made += 1
                     except services.RightError as exc:
                         failures.append(f"ligne {line} : {exc.reason}")
-            messages.success(request, f"{made} abonnement(s) souscrit(s).")
+            messages.success(
+                request,
+                ngettext("%(n)d abonnement souscrit.", "%(n)d abonnements souscrits.", made)
+                % {"n": made},
+            )
             for failure in failures:
-                messages.error(request, f"GRDF a refusé {failure}")
+                messages.error(request, _("GRDF a refusé %(failure)s") % {"failure": failure})
             return redirect("grdf:subscriptions")
     elif request.method == "POST":
         form, report, token = _dry_run(
