@@ -26,6 +26,15 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY . .
 
+# The translation catalogues, rebuilt from the .po files with GNU gettext (removed afterwards:
+# the image only needs the .mo files).
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends gettext >/dev/null \
+    && DJANGO_SECRET_KEY=compilemessages-only HUB_VAR_DIR=/tmp/build-var \
+        python manage.py compilemessages \
+    && apt-get purge -y -qq gettext >/dev/null && apt-get autoremove -y -qq >/dev/null \
+    && rm -rf /var/lib/apt/lists/* /tmp/build-var
+
 # Static files at build time, into a root-owned folder outside var/ (a volume would hide a
 # newer image's files). The keys below exist only for this step.
 RUN DJANGO_SECRET_KEY=collectstatic-only HUB_VAR_DIR=/tmp/build-var \

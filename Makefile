@@ -8,7 +8,7 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 HUB_PORT ?= 8000
 
-.PHONY: run test check lint typecheck contracts migrations-check setup bench clean
+.PHONY: run test messages check lint typecheck contracts migrations-check setup bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,14 @@ $(DEV): pyproject.toml $(RUNTIME)
 
 setup: $(DEV)
 
-run: $(RUNTIME)
+# The compiled catalogues (.mo) are committed, so a machine without GNU gettext still runs and
+# tests the hub; with it, they are rebuilt from the .po files first.
+messages: $(RUNTIME)
+	@if command -v msgfmt >/dev/null; then \
+		DJANGO_SETTINGS_MODULE=tests.settings $(MANAGE) compilemessages --ignore '.venv/*' >/dev/null; \
+	else echo "msgfmt not found (Debian: gettext): using the committed .mo files"; fi
+
+run: $(RUNTIME) messages
 	$(BIN)/python scripts/ensure_env.py
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
@@ -35,7 +42,7 @@ run: $(RUNTIME)
 	@echo
 	HUB_PORT=$(HUB_PORT) $(BIN)/python scripts/devrun.py -f Procfile.dev start
 
-test: $(DEV)
+test: $(DEV) messages
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEV)

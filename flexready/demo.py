@@ -179,7 +179,7 @@ def _demo_request(*, organisation: Organisation, point: MeteringPoint, today: dt
     request_id = f"demo-{yesterday.isoformat()}"
     if FlexRequest.objects.filter(asset=asset, request_id=request_id).exists():
         return
-    caller = services.Caller("seed_demo")
+    caller = services.Caller("démonstration")
     steps = [ProgramStep(start, end, Decimal(30_000))]
     received = start - dt.timedelta(hours=1)
     outcome = services.create_request(

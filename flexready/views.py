@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from flexready import program as prog
 from flexready import selectors
-from flexready.models import AllowedPeriod, Asset, FlexRequest
+from flexready.models import AllowedPeriod, Asset, FlexRequest, RequestStatus
 from hub.actors import Actor
 from hub.clock import PARIS
 from hub.models import MeteringPoint, Role, Site
@@ -178,7 +178,12 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         flex = selectors.request(organisation=membership.organisation, pk=pk)
     except FlexRequest.DoesNotExist:
         raise Http404 from None
-    timeline = selectors.request_timeline(organisation=membership.organisation, flex=flex)
+    # Each journal action is the lifecycle step reached: shown by its label.
+    timeline = []
+    for event in selectors.request_timeline(organisation=membership.organisation, flex=flex):
+        code = event.action.removeprefix("flexready.request.")
+        label = RequestStatus(code).label if code in RequestStatus.values else code
+        timeline.append((event, label))
     steps = [prog.ProgramStep.from_json(s) for s in flex.program]
     return render(
         request,

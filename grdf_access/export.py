@@ -5,7 +5,9 @@ with its reason (``OutsideConsent``), so no file ever holds data outside a conse
 Paris local with their offset, so the 23- and 25-hour gas days read right.
 
 Cells are typed: in XLSX dates are dates, numbers numbers, booleans booleans (times as Paris
-wall-clock datetimes, with their UTC offset in a column of their own); in CSV the same values
+wall-clock datetimes, with their UTC offset in a column of their own). The XLSX header row holds
+labels in the active language and a "Codes" sheet pairs each column's code (the CSV header, kept
+stable for programs) and each data type's code with its label. In CSV the same values
 are written as text (ISO dates, "oui"/"non"). Text that a spreadsheet would run as a formula
 (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return: OWASP "CSV Injection") is
 prefixed with a single quote in both formats, whatever its origin.
@@ -19,6 +21,9 @@ import io
 import re
 from collections.abc import Sequence
 from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from grdf_access import consent
 from grdf_access.models import DataType, Pce, Snapshot
@@ -39,6 +44,21 @@ HEADER = [
     "decalage_utc",
 ]
 SNAPSHOT_HEADER = ["pce", "type", "releve_le", "champ", "valeur"]
+# What a person reads above each column of the workbook (the codes stay in the "Codes" sheet).
+COLUMN_LABELS = {
+    "pce": gettext_lazy("PCE"),
+    "type": gettext_lazy("Type de données"),
+    "grandeur": gettext_lazy("Grandeur"),
+    "unite": gettext_lazy("Unité"),
+    "journee_gaziere": gettext_lazy("Journée gazière"),
+    "debut": gettext_lazy("Début (heure de Paris)"),
+    "valeur": gettext_lazy("Valeur"),
+    "qualite": gettext_lazy("Qualité"),
+    "provisoire": gettext_lazy("Provisoire"),
+    "decalage_utc": gettext_lazy("Décalage UTC"),
+    "releve_le": gettext_lazy("Relevé le (heure de Paris)"),
+    "champ": gettext_lazy("Champ"),
+}
 MAX_PCES = 1000
 
 
@@ -182,14 +202,20 @@ def to_xlsx(
     points, snapshots = _rows(pces, types, start, end, today)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Consommations")
-    sheet.append(HEADER)
+    sheet.append([str(COLUMN_LABELS[c]) for c in HEADER])
     for row in points:
         sheet.append([_xlsx_cell(v) for v in row])
     if snapshots:
         other = book.create_sheet("Contractuelles et techniques")
-        other.append(SNAPSHOT_HEADER)
+        other.append([str(COLUMN_LABELS[c]) for c in SNAPSHOT_HEADER])
         for row in snapshots:
             other.append([_xlsx_cell(v) for v in row])
+    codes = book.create_sheet("Codes")
+    codes.append([_("Code"), _("Libellé"), _("Sens")])
+    for code in dict.fromkeys(HEADER + SNAPSHOT_HEADER):
+        codes.append([code, str(COLUMN_LABELS[code]), _("colonne")])
+    for data_type in DataType:
+        codes.append([data_type.value, str(data_type.label), _("type de données")])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

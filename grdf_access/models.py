@@ -55,6 +55,13 @@ class Role(models.TextChoices):
     AUTHORISED = "AUTORISE_CONTRAT_FOURNITURE", _("Tiers autorisé")
 
 
+# ``parcours`` of a right (ADICT): who declares it and where the holder consents.
+JOURNEY_LABELS = {
+    "TIERS_DIRECT": _("tiers direct (validation par e-mail)"),
+    "CLIENT_CONNECT": _("Client Connect (consentement sur le site GRDF)"),
+}
+
+
 class RightState(models.TextChoices):
     # Local states before GRDF has answered, then GRDF's etat_droit_acces values.
     DRAFT = "A declarer", _("À déclarer")
@@ -241,6 +248,14 @@ class AccessRight(models.Model):
     @property
     def granted_types(self) -> list[str]:
         return [t for t in DataType.values if self.grants(t)]
+
+    @property
+    def granted_type_labels(self) -> list[str]:
+        return [str(DataType(t).label) for t in self.granted_types]
+
+    @property
+    def journey_label(self) -> str:
+        return str(JOURNEY_LABELS.get(self.journey, self.journey))
 
     def days_left_for_proofs(self, today: dt.date) -> int | None:
         if self.proof_deadline is None:

@@ -9,7 +9,7 @@ from functools import partial
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from grdf_access import csv_import, export, selectors, services
 from grdf_access.adict_gateway import GatewayError, gateway_for
@@ -170,9 +170,10 @@ def export_job(*, job: Job, progress: Progress) -> JobOutcome:
     today = local_day_of(_now())
     try:
         if params["format"] == "xlsx":
-            body = export.to_xlsx(
-                pces=pces, types=params["types"], start=start, end=end, today=today
-            )
+            with translation.override(params.get("language") or settings.LANGUAGE_CODE):
+                body = export.to_xlsx(
+                    pces=pces, types=params["types"], start=start, end=end, today=today
+                )
             content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         else:
             text = export.to_csv(

@@ -20,6 +20,8 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grdf_access import (
@@ -163,11 +165,20 @@ def _declared_message(request: HttpRequest, rights: list[AccessRight]) -> None:
         for right in failed:
             messages.error(
                 request,
-                f"PCE {right.pce.identifier} : GRDF a refusé la demande ({right.state_reason}).",
+                _("PCE %(pce)s : GRDF a refusé la demande (%(reason)s).")
+                % {"pce": right.pce.identifier, "reason": right.state_reason},
             )
     declared = len(rights) - len(failed)
     if declared:
-        messages.success(request, f"{declared} demande(s) de droit d'accès transmise(s) à GRDF.")
+        messages.success(
+            request,
+            ngettext(
+                "%(n)d demande de droit d'accès transmise à GRDF.",
+                "%(n)d demandes de droit d'accès transmises à GRDF.",
+                declared,
+            )
+            % {"n": declared},
+        )
 
 
 @role_required(Role.VIEWER)
@@ -212,7 +223,7 @@ def _confirmed_upload(request: HttpRequest, session_key: str) -> bytes | None:
     """The file of the dry run being confirmed, or None (told) when the session lost it."""
     stored = request.session.get(session_key) or {}
     if stored.get("token") != request.POST["confirm"]:
-        messages.error(request, "Simulation expirée : déposez le fichier à nouveau.")
+        messages.error(request, _("Simulation expirée : déposez le fichier à nouveau."))
         return None
     return base64.b64decode(stored["content"])
 
@@ -312,7 +323,7 @@ def right_detail(request: HttpRequest, right_pk: int) -> HttpResponse:
             except services.RightError as exc:
                 form.add_error(None, exc.reason)
             else:
-                messages.success(request, "Droit d'accès modifié.")
+                messages.success(request, _("Droit d'accès modifié."))
                 return redirect("grdf:right", right_pk=right.pk)
     return render(
         request,
@@ -342,7 +353,9 @@ def _end(request: HttpRequest, right_pk: int, *, revoke: bool) -> HttpResponseBa
     except services.RightError as exc:
         messages.error(request, exc.reason)
     else:
-        messages.success(request, "Droit d'accès révoqué." if revoke else "Droit d'accès résilié.")
+        messages.success(
+            request, _("Droit d'accès révoqué.") if revoke else _("Droit d'accès résilié.")
+        )
     return redirect("grdf:right", right_pk=right.pk)
 
 
@@ -454,6 +467,8 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
                     "start": data["start"].isoformat(),
                     "end": data["end"].isoformat(),
                     "format": data["format"],
+                    # The workbook's labels in the language of the person who asked.
+                    "language": get_language(),
                     "back_url": reverse("grdf:export"),
                 },
             )
@@ -528,7 +543,7 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
             except thresholds.ThresholdError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.reason)
             else:
-                messages.success(request, "Seuil enregistré.")
+                messages.success(request, _("Seuil enregistré."))
                 return redirect("grdf:thresholds")
     found = (
         Threshold.objects.filter(organisation=organisation)
@@ -552,7 +567,7 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
 def threshold_delete(request: HttpRequest, threshold_pk: int) -> HttpResponseBase:
     found = get_object_or_404(Threshold, pk=threshold_pk, organisation=_organisation(request))
     thresholds.delete_threshold(threshold=found, actor=Actor.from_request(request), now=_now())
-    messages.success(request, "Seuil supprimé.")
+    messages.success(request, _("Seuil supprimé."))
     return redirect("grdf:thresholds")
 
 
@@ -593,9 +608,14 @@ def proofs_upload(request: HttpRequest, right_pk: int) -> HttpResponseBase:
                 actor=Actor.from_request(request),
             )
     except proofs.ProofError as exc:
-        messages.error(request, f"PCE {right.pce.identifier} : {exc.reason}.")
+        messages.error(
+            request,
+            _("PCE %(pce)s : %(reason)s.") % {"pce": right.pce.identifier, "reason": exc.reason},
+        )
     else:
-        messages.success(request, f"PCE {right.pce.identifier} : preuves transmises à GRDF.")
+        messages.success(
+            request, _("PCE %(pce)s : preuves transmises à GRDF.") % {"pce": right.pce.identifier}
+        )
     return redirect("grdf:controls")
 
 
@@ -673,7 +693,7 @@ def subscriptions_view(request: HttpRequest) -> HttpResponse:
                 field = {"kind": "kind", "start": "start", "end": "end"}.get(exc.field)
                 form.add_error(field, exc.reason)
             else:
-                messages.success(request, "Abonnement souscrit.")
+                messages.success(request, _("Abonnement souscrit."))
                 return redirect("grdf:subscriptions")
         status = 400
     found = (
@@ -703,9 +723,9 @@ def subscription_cancel(request: HttpRequest, subscription_pk: int) -> HttpRespo
                 actor=Actor.from_request(request),
             )
     except services.RightError as exc:
-        messages.error(request, f"Résiliation impossible : {exc.reason}")
+        messages.error(request, _("Résiliation impossible : %(reason)s") % {"reason": exc.reason})
     else:
-        messages.success(request, "Abonnement résilié.")
+        messages.success(request, _("Abonnement résilié."))
     return redirect("grdf:subscriptions")
 
 
@@ -750,9 +770,13 @@ def subscriptions_import(request: HttpRequest) -> HttpResponse:
                         made += 1
                     except services.RightError as exc:
                         failures.append(f"ligne {line} : {exc.reason}")
-            messages.success(request, f"{made} abonnement(s) souscrit(s).")
+            messages.success(
+                request,
+                ngettext("%(n)d abonnement souscrit.", "%(n)d abonnements souscrits.", made)
+                % {"n": made},
+            )
             for failure in failures:
-                messages.error(request, f"GRDF a refusé {failure}")
+                messages.error(request, _("GRDF a refusé %(failure)s") % {"failure": failure})
             return redirect("grdf:subscriptions")
     elif request.method == "POST":
         form, report, token = _dry_run(

@@ -31,6 +31,8 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file: no inline script for CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("webauthn/", include("hub.portal.webauthn_urls")),
+    # The portal's language switch (django.views.i18n.set_language, POST only).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("tic/", include("tic.portal_urls")),
     path("smartoa/", include("smartoa.portal_urls")),
     path("flexready/signals/", include("flexready.market.portal_urls")),

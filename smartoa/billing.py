@@ -126,6 +126,15 @@ class BillingDay:
         return all(r.status is not ReturnStatus.LATE for r in self.returns)
 
     @property
+    def unmeasured_stop_steps(self) -> int:
+        """Stop steps without a measurement: their compliance cannot be told either way."""
+        return sum(1 for s in self.steps if s.state is StepState.STOP and s.energy is None)
+
+    @property
+    def has_measurements(self) -> bool:
+        return any(s.energy is not None for s in self.steps)
+
+    @property
     def compliant(self) -> bool:
         """No energy measured in any stop step (missing measurements do not count as compliant),
         and back at full power after each stop."""

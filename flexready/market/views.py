@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from flexready.market import selectors
@@ -113,10 +114,14 @@ def follow(request: HttpRequest) -> HttpResponse:
         )
     except FeedSpecError as exc:
         label = FIELD_LABELS.get(exc.field, exc.field)
-        messages.error(request, f"{label} refusé : {exc.reason}.")
+        messages.error(
+            request, _("%(field)s refusé : %(reason)s.") % {"field": label, "reason": exc.reason}
+        )
         return redirect("flexready_market:signals")
     messages.success(
-        request, f"Le signal fournisseur du PRM {feed.metering_point.identifier} sera relevé."
+        request,
+        _("Le signal fournisseur du PRM %(prm)s sera relevé.")
+        % {"prm": feed.metering_point.identifier},
     )
     return redirect(f"{reverse('flexready_market:signals')}?dp={feed.metering_point.identifier}")
 
@@ -134,7 +139,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     back = f"{reverse('flexready_market:signals')}?dp={feed.metering_point.identifier}"
     file = request.FILES.get("signal_file")
     if file is None:
-        messages.error(request, "Fichier du signal manquant.")
+        messages.error(request, _("Fichier du signal manquant."))
         return redirect(back)
     try:
         # Read one byte past the limit only: a larger file is refused without reading it all.
@@ -145,12 +150,16 @@ def upload(request: HttpRequest) -> HttpResponse:
             actor=Actor.from_request(request),
         )
     except SupplierSignalError as exc:
-        messages.error(request, f"Signal refusé ({exc.field}) : {exc.reason}.")
+        messages.error(
+            request,
+            _("Signal refusé (%(field)s) : %(reason)s.")
+            % {"field": exc.field, "reason": exc.reason},
+        )
         return redirect(back)
     messages.success(
         request,
-        f"Signal déposé pour le PRM {feed.metering_point.identifier} : "
-        f"{stored} valeurs enregistrées.",
+        _("Signal déposé pour le PRM %(prm)s : %(n)s valeurs enregistrées.")
+        % {"prm": feed.metering_point.identifier, "n": stored},
     )
     return redirect(back)
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hub.actors import Actor
@@ -80,10 +81,10 @@ def override(request: HttpRequest, pk: int) -> HttpResponseBase:
     try:
         value = float(request.POST.get("value", ""))
     except ValueError:
-        messages.error(request, "Valeur : un nombre est attendu.")
+        messages.error(request, _("Valeur : un nombre est attendu."))
         return redirect("control:site", pk=load.site_id)
     if ends_at is None:
-        messages.error(request, "Fin : une date et une heure sont attendues.")
+        messages.error(request, _("Fin : une date et une heure sont attendues."))
         return redirect("control:site", pk=load.site_id)
     if timezone.is_naive(ends_at):
         ends_at = ends_at.replace(tzinfo=PARIS)
@@ -99,7 +100,7 @@ def override(request: HttpRequest, pk: int) -> HttpResponseBase:
     except services.InvalidOverride as exc:
         messages.error(request, exc.reason)
     else:
-        messages.success(request, f"Forçage de « {load.name} » enregistré.")
+        messages.success(request, _("Forçage de « %(load)s » enregistré.") % {"load": load.name})
     return redirect("control:site", pk=load.site_id)
 
 

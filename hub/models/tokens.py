@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.models.tenancy import Organisation
 
+# What each scope code reads as in the portal.
+SCOPE_LABELS = {"read": _("Lecture"), "write": _("Écriture")}
+
 
 class ApiToken(models.Model):
     """A REST client's credential. Only a hash is kept; the token is shown once at creation."""
@@ -42,6 +45,10 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_labels(self) -> list[str]:
+        return [str(SCOPE_LABELS.get(s, s)) for s in self.scopes]
 
     def is_usable(self, *, now: dt.datetime) -> bool:
         if self.revoked_at is not None:

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from hub.portal.access import is_verified
 
@@ -20,6 +21,10 @@ class MFAAdminSite(admin.AdminSite):
 
     Swapped in as the class of ``admin.site`` so every registration made on it stays.
     """
+
+    site_header = _("Hub de données fournisseurs")
+    site_title = _("Hub de données fournisseurs")
+    index_title = _("Administration")
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and is_verified(request.user)

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hub.models.tokens import SCOPE_LABELS
 from hub.services.tokens import SCOPES
 
 
@@ -49,10 +50,7 @@ class EnrolTOTPForm(forms.Form):
     )
 
 
-SCOPE_CHOICES = [
-    ("read", _("Lecture")),
-    ("write", _("Écriture")),
-]
+SCOPE_CHOICES = list(SCOPE_LABELS.items())
 assert {c for c, _label in SCOPE_CHOICES} == set(SCOPES)
 
 

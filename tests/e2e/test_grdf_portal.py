@@ -120,9 +120,11 @@ def test_import_rights_table_histogram_and_xlsx_export(page, grdf_in_process, tm
     with page.expect_download() as download:
         page.click("#export-submit")
     content = Path(download.value.path()).read_bytes()
-    sheet = load_workbook(io.BytesIO(content))["Consommations"]
-    values = list(sheet.values)
-    assert values[0][:3] == ("pce", "type", "grandeur")
+    book = load_workbook(io.BytesIO(content))
+    values = list(book["Consommations"].values)
+    # Labels in the portal's language above the columns; the codes in their own sheet.
+    assert values[0][:3] == ("PCE", "Type de données", "Grandeur")
+    assert [row[0] for row in book["Codes"].values][1:4] == ["pce", "type", "grandeur"]
     assert {row[0] for row in values[1:]} == {"GI222222"}
     days = (today - start).days
     # Energy and volume per gas day; the index is read at each gas day's end, so the last

@@ -131,6 +131,9 @@ def test_request_page_shows_timeline_and_realisation(
     page = client.get(f"/flexready/requests/{request.pk}/").content.decode()
     for step in ("received", "accepted", "confirmed", "active", "realised"):
         assert f'data-action="flexready.request.{step}"' in page
+    # Each step by its French label, never its code ("the Flex Ready lifecycle in English").
+    for label in ("reçue", "acceptée", "confirmée", "en cours", "réalisée"):
+        assert f"<strong>{label}</strong>" in page
     assert 'id="realisation-chart"' in page
     assert "40,000 kWh" in page or "40.000 kWh" in page
 

@@ -215,7 +215,10 @@ def test_export_csv_and_xlsx_inside_consent_only(sim, tenant, gateway, viewer_cl
 
     book = load_workbook(io.BytesIO(xlsx.content))
     rows = list(book["Consommations"].iter_rows(values_only=True))
-    assert rows[0][0] == "pce" and len(rows) == 1 + 9  # energy, volume, index for 3 gas days
+    assert rows[0][0] == "PCE" and rows[0][4] == "Journée gazière"  # labels, French by default
+    assert len(rows) == 1 + 9  # energy, volume, index for 3 gas days
+    codes = {row[0]: row[1] for row in book["Codes"].iter_rows(min_row=2, values_only=True)}
+    assert codes["journee_gaziere"] == "Journée gazière"
 
     outside = viewer_client.post(
         "/api/v1/grdf/export", {**body, "start": "2025-12-01", "format": "csv"}, format="json"

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 
 from grdf_access import export
@@ -124,3 +125,17 @@ def test_xlsx_cells_are_typed_and_never_formulas(tenant) -> None:
     assert snapshot["sensible"] is True
     assert snapshot["date_mes"] == dt.datetime(2021, 8, 2)
     assert snapshot["profil"] == "P012"
+
+
+def test_xlsx_header_is_labels_in_the_language_and_codes_in_a_sheet(tenant) -> None:
+    """Issue 19: "a header row of labels in the user's language and the codes in a second
+    sheet"; the CSV keeps its codes (programs read them)."""
+    args = arguments(tenant)
+    with translation.override("en"):
+        book = load_workbook(io.BytesIO(export.to_xlsx(**args)))  # type: ignore[arg-type]
+    header = next(book["Consommations"].iter_rows(max_row=1, values_only=True))
+    assert header[:2] == ("PCE", "Data type") and header[5] == "Start (Paris time)"
+    codes = {row[0]: row[1] for row in book["Codes"].iter_rows(min_row=2, values_only=True)}
+    assert codes["debut"] == "Start (Paris time)" and codes["provisoire"] == "Provisional"
+    assert codes["informatives_journalieres"] == "Daily informative"
+    assert export.to_csv(**args).startswith(";".join(export.HEADER))  # type: ignore[arg-type]

@@ -465,3 +465,19 @@ def test_late_return_after_the_stop_is_reported_on_the_page(
     returns = html[html.index('id="returns"') :][:400]
     assert "18:00" in returns and "20 % de la production" in returns, returns
     assert page.context["billing"].compliant is False
+
+
+def test_a_stop_day_without_a_load_curve_is_undetermined_and_says_what_to_do(
+    client: Client, tenant: Tenant, seeded: Contract
+) -> None:
+    """Issue 19: "an empty billing chart says « Conforme : non » with no reason". Without a
+    measurement no stop step can be judged: undetermined, the reason and what to do."""
+    sign_in(client, tenant.viewer)
+    page = client.get(PAGE, {"day": "2025-09-22"})
+    billing = page.context["billing"]
+    assert billing.stop_steps > 0 and not billing.has_measurements
+    html = page.content.decode()
+    verdict = html[html.index('id="compliant"') :][:300]
+    assert "indéterminé" in verdict and "pas à l'arrêt sans mesure" in verdict, verdict
+    assert ">non<" not in verdict
+    assert 'id="compliance-empty"' in html and "Déposez la courbe de charge" in html

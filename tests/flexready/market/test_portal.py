@@ -218,3 +218,16 @@ def test_the_hubs_admin_uploads_a_signal_for_a_feed(
     assert AuditEvent.objects.filter(
         action="flexready.supplier_signal.uploaded", actor=staff
     ).exists()
+
+
+def test_an_uploaded_signal_is_not_contradicted_by_a_never_polled_status(
+    client: Client, tenant: Tenant, feed: SupplierFeed, pinned: None
+) -> None:
+    """Issue 19: "the supplier signal says « jamais relevé » over populated charts"."""
+    store_signal(point=feed.metering_point, signal=parse_signal(APPENDIX))
+    sign_in(client, tenant.viewer)
+    page = client.get(URL).content.decode()
+    assert chart_data(page, "supplier-data")["labels"]  # type: ignore[index]
+    status = page[page.index('id="feed-status"') :][:300]
+    assert "jamais relevé" not in status
+    assert "viennent d'un signal déposé" in status, status

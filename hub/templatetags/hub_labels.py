@@ -1,0 +1,28 @@
+"""Template filters that show codes by their label and instants in the reader's local time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import template
+
+from hub import labels
+from hub.clock import format_local
+
+register = template.Library()
+
+
+@register.filter
+def label(code: object, name: str) -> str:
+    """``{{ run.outcome|label:"hub.PollOutcome" }}``: the code's label in the page's language."""
+    return labels.label(name, code)
+
+
+@register.filter
+def local(value: dt.datetime | str | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """``{{ frame.at|local }}``: Paris wall time, with its UTC offset on clock-change days."""
+    if value in (None, ""):
+        return ""
+    instant = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(instant, dt.datetime)
+    return format_local(instant, fmt)
