@@ -565,27 +565,20 @@ def save_expected(
         raise ArrivalRefused("day_of_month", "jour du mois de 1 à 31 requis")
     if not 0 <= grace_minutes <= 24 * 60:
         raise ArrivalRefused("grace_minutes", "de 0 à 1440 minutes")
+    fields = {
+        "cadence": cadence,
+        "expected_time": expected_time,
+        "weekday": weekday,
+        "day_of_month": day_of_month,
+        "grace_minutes": grace_minutes,
+        "active": True,
+    }
     with transaction.atomic():
         expected, created = ExpectedPublication.objects.update_or_create(
             organisation=organisation,
             item=item,
-            defaults={
-                "cadence": cadence,
-                "expected_time": expected_time,
-                "weekday": weekday,
-                "day_of_month": day_of_month,
-                "grace_minutes": grace_minutes,
-                "active": True,
-            },
-            create_defaults={
-                "cadence": cadence,
-                "expected_time": expected_time,
-                "weekday": weekday,
-                "day_of_month": day_of_month,
-                "grace_minutes": grace_minutes,
-                "active": True,
-                "created_at": now,
-            },
+            defaults=fields,
+            create_defaults={**fields, "created_at": now},
         )
         audit.record(
             action="grdf.vega.expected.save",

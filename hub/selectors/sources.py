@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from hub import quantities
 from hub.clock import PARIS
-from hub.models import Aggregate, MeteringPoint, Quality, Series, SeriesKind
+from hub.models import MeteringPoint, Quality, Series, SeriesKind
 from hub.selectors.series import FIXED_SECONDS, Step, read_points
 from hub.units import UnitError, prefixed_unit
 
@@ -215,14 +215,18 @@ def _candidates(point: MeteringPoint, quantity: quantities.Quantity) -> list[_Ca
     return found
 
 
+def _quantity(quantity: quantities.Quantity | str) -> quantities.Quantity:
+    wanted = quantities.get(quantity) if isinstance(quantity, str) else quantity
+    if wanted is None:
+        raise SourceReadError("quantity", f"unknown quantity {quantity!r}")
+    return wanted
+
+
 def best_series(
     *, metering_point: MeteringPoint, quantity: quantities.Quantity | str
 ) -> Series | None:
     """The series a read of ``quantity`` tries first (its step is the natural step to read at)."""
-    wanted = quantities.get(quantity) if isinstance(quantity, str) else quantity
-    if wanted is None:
-        raise SourceReadError("quantity", f"unknown quantity {quantity!r}")
-    found = _candidates(metering_point, wanted)
+    found = _candidates(metering_point, _quantity(quantity))
     return found[0].series if found else None
 
 
@@ -255,21 +259,19 @@ def read_best(
         raise SourceReadError("end", "end must be after start")
     if step not in STEPS:
         raise SourceReadError("step", f"one of {', '.join(s.value for s in STEPS)}")
-    wanted = quantities.get(quantity) if isinstance(quantity, str) else quantity
-    if wanted is None:
-        raise SourceReadError("quantity", f"unknown quantity {quantity!r}")
+    wanted = _quantity(quantity)
     grid = buckets(start, end, step)
     chosen: dict[dt.datetime, Reading] = {}
     for candidate in _candidates(metering_point, wanted):
         if len(chosen) == len(grid):
             break
         series = candidate.series
-        aggregate = {
-            SeriesKind.INTERVAL: Aggregate.SUM,
-            SeriesKind.INDEX: Aggregate.LAST,
-        }.get(SeriesKind(series.kind), Aggregate.MEAN)
         rows = read_points(
-            series=series, start=grid[0][0], end=grid[-1][1], step=step, aggregate=aggregate
+            series=series,
+            start=grid[0][0],
+            end=grid[-1][1],
+            step=step,
+            aggregate=series.default_aggregate,
         )
         by_start = {row.ts.astimezone(dt.UTC): row for row in rows}
         for b_start, b_end in grid:
