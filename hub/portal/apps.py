@@ -25,6 +25,13 @@ class PortalConfig(AppConfig):
             order=90,
             role=Role.ADMIN,
         )
+        menu.register(
+            key="mqtt",
+            label=_("Courtier MQTT"),
+            url_name="portal:mqtt_broker",
+            order=91,
+            role=Role.ADMIN,
+        )
         menu.register(key="security", label=_("Sécurité"), url_name="portal:security", order=95)
         menu.register(
             key="admin", label=_("Administration"), url_name="admin:index", order=99, staff=True

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import ssl
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from hub.models import MqttBroker
 from hub.models.tokens import SCOPE_LABELS
 from hub.services.tokens import SCOPES
 
@@ -98,3 +101,67 @@ class TokenForm(forms.Form):
             "allowed_networks": self.cleaned_data["allowed_networks"],
             "expires_at": self.expires_at(),
         }
+
+
+class MqttBrokerForm(forms.ModelForm):  # type: ignore[type-arg]
+    # Write-only: the stored password is never rendered; blank keeps it, the box clears it.
+    new_password = forms.CharField(
+        label=_("Mot de passe"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Laissez vide pour garder le mot de passe enregistré."),
+    )
+    clear_password = forms.BooleanField(label=_("Effacer le mot de passe"), required=False)
+
+    class Meta:
+        model = MqttBroker
+        fields = [
+            "enabled",
+            "host",
+            "port",
+            "tls",
+            "ca_certificate",
+            "username",
+            "new_password",
+            "clear_password",
+            "topic_prefix",
+            "discovery_prefix",
+            "min_interval_seconds",
+        ]
+        widgets = {"ca_certificate": forms.Textarea(attrs={"rows": 4})}
+
+    def clean_host(self) -> str:
+        host = str(self.cleaned_data["host"]).strip()
+        bad = any(c.isspace() for c in host) or "/" in host
+        if ":" in host:  # only an IPv6 address has colons; "host:port" does not belong here
+            try:
+                host = str(ipaddress.ip_address(host.strip("[]")))
+            except ValueError:
+                bad = True
+        if bad or not host:
+            raise forms.ValidationError(_("Un nom d'hôte ou une adresse, sans port ni schéma."))
+        return host
+
+    def clean_ca_certificate(self) -> str:
+        pem = self.cleaned_data.get("ca_certificate", "").strip()
+        if pem:
+            try:
+                ssl.create_default_context(cadata=pem)
+            except (ssl.SSLError, ValueError):
+                raise forms.ValidationError(_("Certificat PEM illisible.")) from None
+        return pem
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("new_password") and data.get("clear_password"):
+            self.add_error(
+                "clear_password", _("Saisissez un mot de passe ou effacez-le, pas les deux.")
+            )
+        return data
+
+    def password(self) -> str | None:
+        """What ``save_broker`` takes: None keeps the stored password, "" clears it."""
+        if self.cleaned_data.get("new_password"):
+            return str(self.cleaned_data["new_password"])
+        return "" if self.cleaned_data.get("clear_password") else None

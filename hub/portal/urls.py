@@ -1,6 +1,6 @@
 from django.urls import path
 
-from hub.portal.views import dashboard, jobs, passwords, security, signin, sites, tokens
+from hub.portal.views import dashboard, jobs, mqtt, passwords, security, signin, sites, tokens
 
 app_name = "portal"
 
@@ -53,4 +53,6 @@ urlpatterns = [
     path("security/recovery-codes/", security.recovery_codes, name="recovery_codes"),
     path("tokens/", tokens.token_list, name="tokens"),
     path("tokens/<int:pk>/revoke/", tokens.token_revoke, name="token_revoke"),
+    path("mqtt/", mqtt.mqtt_broker, name="mqtt_broker"),
+    path("mqtt/test/", mqtt.mqtt_broker_test, name="mqtt_broker_test"),
 ]
