@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from hub.demo import DEMO_EMAIL
-from hub.models import User
+from hub.models import MqttBroker, User
 from tests.conftest import PASSWORD
 from tests.hub.test_portal_support import sign_in
 
@@ -152,6 +152,10 @@ def signed_in_demo(client: Client, settings) -> None:
     user = User.objects.get(email=DEMO_EMAIL)
     user.set_password(PASSWORD)
     user.save()
+    # The MQTT broker page with settings to show (disabled: nothing is published to it).
+    MqttBroker.objects.create(
+        organisation=user.memberships.get().organisation, host="127.0.0.1", enabled=False
+    )
     sign_in(client, user)
 
 
@@ -170,6 +174,7 @@ def test_every_portal_page_is_in_french(client: Client, settings) -> None:
         if words or raw:
             offences[path] = words | raw
     assert len(seen) > 20, seen
+    assert "/mqtt/" in seen
     assert not offences, offences
 
 
