@@ -103,7 +103,7 @@ class TokenForm(forms.Form):
         }
 
 
-class MqttBrokerForm(forms.ModelForm):  # type: ignore[type-arg]
+class MqttBrokerForm(forms.ModelForm):
     # Write-only: the stored password is never rendered; blank keeps it, the box clears it.
     new_password = forms.CharField(
         label=_("Mot de passe"),
@@ -153,7 +153,7 @@ class MqttBrokerForm(forms.ModelForm):  # type: ignore[type-arg]
         return pem
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("new_password") and data.get("clear_password"):
             self.add_error(
                 "clear_password", _("Saisissez un mot de passe ou effacez-le, pas les deux.")
