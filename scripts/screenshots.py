@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import re
 import socket
@@ -38,10 +39,17 @@ DEVICE_NAME = "Captures d'écran"
 
 
 @dataclass(frozen=True)
-class Page:
-    number: int
-    name: str
+class Route:
+    name: str  # the URL's name, e.g. grdf-vega-estimated
     path: str
+
+
+@dataclass(frozen=True)
+class Shot:
+    language: str
+    number: int
+    route: Route
+    file: str
 
 
 def free_port() -> int:
@@ -68,9 +76,9 @@ def throwaway_environment(workdir: Path) -> dict[str, str]:
     }
 
 
-def prepare(*, migrate: bool, password: str | None) -> tuple[list[Page], object, str, str]:
-    """Migrate (throwaway runs), seed the demo, give its user a TOTP device; the page list,
-    the device, the demo user's e-mail and password."""
+def prepare(*, migrate: bool, password: str | None) -> tuple[list[Route], object, str, str]:
+    """Migrate (throwaway runs), seed the demo, give its user a TOTP device; the routes the
+    French-portal test walks, the device, the demo user's e-mail and password."""
     import django
 
     sys.path.insert(0, str(BASE_DIR))
@@ -82,9 +90,11 @@ def prepare(*, migrate: bool, password: str | None) -> tuple[list[Page], object,
     from hub.models import EncryptedTOTPDevice, User
     from tests.hub.test_portal_french import portal_paths
 
-    if migrate:
-        call_command("migrate", verbosity=0)
-    call_command("seed_demo", "--i-know-this-is-not-production", verbosity=0)
+    # seed_demo's notifications go to the console e-mail backend on a local run: not shown.
+    with contextlib.redirect_stdout(io.StringIO()):
+        if migrate:
+            call_command("migrate", verbosity=0)
+        call_command("seed_demo", "--i-know-this-is-not-production", verbosity=0)
     password = password or DEMO_PASSWORD
     user = User.objects.get(email=DEMO_EMAIL)
     if not user.check_password(password):
@@ -92,12 +102,11 @@ def prepare(*, migrate: bool, password: str | None) -> tuple[list[Page], object,
     device, _ = EncryptedTOTPDevice.objects.get_or_create(
         user=user, name=DEVICE_NAME, defaults={"confirmed": True}
     )
-    pages = []
-    for number, path in enumerate(portal_paths(), start=1):
-        match = resolve(path)
-        name = re.sub(r"[^a-z0-9]+", "-", f"{match.view_name}-{path}".lower()).strip("-")
-        pages.append(Page(number, name[:80], path))
-    return pages, device, DEMO_EMAIL, password
+    routes = [
+        Route(re.sub(r"[^a-z0-9]+", "-", resolve(path).view_name.lower()).strip("-"), path)
+        for path in portal_paths()
+    ]
+    return routes, device, DEMO_EMAIL, password
 
 
 def totp_now(device: object) -> str:
@@ -154,22 +163,24 @@ def runserver(env: dict[str, str], log: Path) -> Iterator[str]:
 def capture(
     *,
     base_url: str,
-    pages: list[Page],
+    routes: list[Route],
     device: object,
     email: str,
     password: str,
     out: Path,
     languages: tuple[str, ...],
-) -> list[tuple[str, Page, str, str]]:
-    """Sign in once (password, then TOTP), then every page in each language; the rows of the
-    index: language, page, outcome, file."""
+) -> tuple[list[Shot], list[tuple[Route, str]]]:
+    """Sign in once (password, then TOTP); keep the routes that answer a page (200, HTML, no
+    redirect), then screenshot each in each language. The shots, and the routes left out with
+    the reason (POST-only views, downloads, the metrics endpoint…)."""
     from django.conf import settings
     from playwright.sync_api import sync_playwright
 
     cookie = settings.LANGUAGE_COOKIE_NAME
     # Computed before Playwright starts its event loop (no database call inside it).
     code = totp_now(device)
-    rows: list[tuple[str, Page, str, str]] = []
+    shots: list[Shot] = []
+    left_out: list[tuple[Route, str]] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(
@@ -185,42 +196,51 @@ def capture(
         page.fill("input[name=code]", code)
         page.click("#code-submit")
         page.wait_for_url(lambda url: "/accounts/" not in url)
+        # Asked without navigating (the session's cookies, no redirect followed): a browser
+        # sent to an error status without a body, or a download, aborts the navigation.
+        pages: list[Route] = []
+        for route in routes:
+            answer = context.request.get(route.path, max_redirects=0)
+            kind = answer.headers.get("content-type", "")
+            if answer.status == 200 and kind.startswith("text/html"):
+                pages.append(route)
+            else:
+                where = answer.headers.get("location", "")
+                left_out.append((route, f"HTTP {answer.status} {where or kind}".strip()))
+            answer.dispose()
         for language in languages:
             # The portal's switch stores the choice in Django's language cookie; the header
             # says the same for any page that reads Accept-Language.
             context.add_cookies([{"name": cookie, "value": language, "url": base_url}])
             context.set_extra_http_headers({"Accept-Language": LOCALES[language]})
             (out / language).mkdir(parents=True, exist_ok=True)
-            for entry in pages:
-                response = page.goto(entry.path, wait_until="load")
-                status = response.status if response else 0
-                kind = response.headers.get("content-type", "") if response else ""
-                landed = page.url.removeprefix(base_url)
-                if status != 200 or "html" not in kind:
-                    rows.append((language, entry, f"skipped: HTTP {status} {kind}".strip(), ""))
-                    continue
-                if landed.split("?")[0] != entry.path:
-                    rows.append((language, entry, f"skipped: redirected to {landed}", ""))
-                    continue
-                with contextlib.suppress(Exception):
+            for number, route in enumerate(pages, start=1):
+                page.goto(route.path, wait_until="load")
+                with contextlib.suppress(Exception):  # a page that keeps polling never idles
                     page.wait_for_load_state("networkidle", timeout=5_000)
-                name = f"{language}/{entry.number:02d}-{entry.name}.png"
+                name = f"{language}/{number:02d}-{route.name}.png"
                 page.screenshot(path=str(out / name), full_page=True, animations="disabled")
-                rows.append((language, entry, "ok", name))
+                shots.append(Shot(language, number, route, name))
         context.close()
         browser.close()
-    return rows
+    return shots, left_out
 
 
-def write_index(out: Path, rows: list[tuple[str, Page, str, str]], base_url: str) -> None:
+def write_index(
+    out: Path, shots: list[Shot], left_out: list[tuple[Route, str]], base_url: str
+) -> None:
     lines = ["# Portal screenshots", "", f"Server: {base_url}", ""]
-    for language in dict.fromkeys(r[0] for r in rows):
+    for language in dict.fromkeys(s.language for s in shots):
         lines += [f"## {language}", "", "| # | page | URL | file |", "|---|---|---|---|"]
-        for lang, entry, outcome, name in rows:
-            if lang != language:
-                continue
-            shown = f"[{name}]({name})" if name else outcome
-            lines.append(f"| {entry.number:02d} | {entry.name} | `{entry.path}` | {shown} |")
+        lines += [
+            f"| {s.number:02d} | {s.route.name} | `{s.route.path}` | [{s.file}]({s.file}) |"
+            for s in shots
+            if s.language == language
+        ]
+        lines.append("")
+    if left_out:
+        lines += ["## Not pages (left out)", "", "| route | URL | answer |", "|---|---|---|"]
+        lines += [f"| {r.name} | `{r.path}` | {why} |" for r, why in left_out]
         lines.append("")
     (out / "index.md").write_text("\n".join(lines), encoding="utf-8")
 
@@ -238,33 +258,34 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         if args.base_url:
             os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
-            pages, device, email, password = prepare(migrate=False, password=args.password)
+            routes, device, email, password = prepare(migrate=False, password=args.password)
             base_url = args.base_url.rstrip("/")
         else:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hub-shots-")))
             env = throwaway_environment(workdir)
             os.environ.update(env)
-            pages, device, email, password = prepare(migrate=True, password=args.password)
+            routes, device, email, password = prepare(migrate=True, password=args.password)
             from django.db import connections
 
             connections.close_all()  # the server writes to the SQLite file from now on
             base_url = stack.enter_context(
                 runserver({**os.environ, **env}, workdir / "runserver.log")
             )
-        rows = capture(
+        shots, left_out = capture(
             base_url=base_url,
-            pages=pages,
+            routes=routes,
             device=device,
             email=email,
             password=password,
             out=args.out,
             languages=languages,
         )
-    write_index(args.out, rows, base_url)
-    taken = sum(1 for r in rows if r[3])
+    write_index(args.out, shots, left_out, base_url)
+    pages = len({s.route for s in shots})
     print(
-        f"{taken} screenshots of {len(pages)} pages x {len(languages)} languages "
-        f"in {time.monotonic() - started:.0f} s; index: {args.out / 'index.md'}"
+        f"{len(shots)} screenshots: {pages} pages x {len(languages)} languages "
+        f"({len(left_out)} routes are not pages) in {time.monotonic() - started:.0f} s; "
+        f"index: {args.out / 'index.md'}"
     )
 
 
