@@ -80,6 +80,8 @@ def check_broker(
 
     client.on_connect = on_connect
     client.on_disconnect = on_disconnect
+    # One deadline for the TCP and TLS handshakes and the broker's answer together.
+    deadline = time.monotonic() + timeout
     try:
         client.connect(broker.host, broker.port, keepalive=max(5, int(timeout) * 2))
     except ssl.SSLError as exc:
@@ -89,7 +91,6 @@ def check_broker(
     except (OSError, ValueError) as exc:
         return BrokerCheck("unreachable", str(exc))
     try:
-        deadline = time.monotonic() + timeout
         while "code" not in answer and "closed" not in answer:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -108,3 +109,4 @@ def check_broker(
         return BrokerCheck("connected", str(code))
     finally:
         client.disconnect()
+        client.loop(0.1)  # sends the DISCONNECT and closes the socket
