@@ -41,6 +41,7 @@ from grdf_access.forms import (
     ExportForm,
     ImportForm,
     ModifyForm,
+    PeriodForm,
     RightForm,
     SubscriptionForm,
     ThresholdForm,
@@ -371,13 +372,6 @@ def right_revoke(request: HttpRequest, right_pk: int) -> HttpResponseBase:
     return _end(request, right_pk, revoke=True)
 
 
-def _date_param(request: HttpRequest, name: str, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(request.GET.get(name, "")[:10])
-    except ValueError:
-        return default
-
-
 @role_required(Role.VIEWER)
 def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
     found = _pce(request, pce)
@@ -392,19 +386,27 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
     default_start = today - dt.timedelta(days=30)
     if decision.window is not None:
         default_start = max(default_start, decision.window.start)
-    start = _date_param(request, "debut", default_start)
-    end = _date_param(request, "fin", today)
+    asked = any(name in request.GET for name in ("debut", "fin"))
+    period = PeriodForm(
+        request.GET if asked else None, initial={"debut": default_start, "fin": today}
+    )
+    chosen: dict[str, Any] = {}
+    if period.is_bound:
+        period.is_valid()  # a bad date is shown with its error; the other one still counts
+        chosen = period.cleaned_data
+    start = chosen.get("debut") or default_start
+    end = chosen.get("fin") or today
     refusal = ""
     bars: list[selectors.Bar] = []
     if end <= start:
-        refusal = "La fin doit suivre le début."
+        refusal = _("La fin doit suivre le début.")
     else:
         try:
             bars = selectors.consumption(
                 pce=found, start=start, end=end, step=step, today=today, data_type=data_type
             )
         except selectors.OutsideConsent as exc:
-            refusal = f"Données non affichées : {exc.reason}."
+            refusal = _("Données non affichées : %(reason)s.") % {"reason": exc.reason}
     snapshots: list[Snapshot] = []
     for kind in (DataType.CONTRACTUAL, DataType.TECHNICAL):
         if consent.decide_any(rights=found.rights.all(), data_type=kind, today=today).allowed:
@@ -428,13 +430,14 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
             "types": [(t, DataType(t).label) for t in CONSUMPTION_TYPES],
             "start": start,
             "end": end,
+            "period": period,
             "refusal": refusal,
             "snapshots": snapshots,
             "revisions": selectors.revisions(pce=found, today=today)[:50],
             "thresholds": found.thresholds.all(),
             "window": decision.window,
         },
-        status=403 if refusal and end > start else 200,
+        status=400 if period.errors else 403 if refusal and end > start else 200,
     )
 
 
