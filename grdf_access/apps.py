@@ -28,8 +28,12 @@ class GrdfAccessConfig(AppConfig):
 def _register_portal() -> None:
     from django.utils.translation import gettext_lazy as _
 
-    from grdf_access import views
+    from grdf_access import tasks, views
+    from hub import labels
     from hub.portal import menu, panels
+
+    for kind, label in tasks.JOB_LABELS.items():
+        labels.register_job(kind, label)
 
     menu.register(key="grdf", label=_("GRDF"), url_name="grdf:rights", order=20)
     panels.register(

@@ -258,10 +258,10 @@ def rights_import(request: HttpRequest) -> HttpResponseBase:
             del request.session[IMPORT_SESSION_KEY]
             return _start_job(
                 request,
-                kind="grdf.import",
-                label=f"Import de {len(report.specs)} demandes de droit d'accès GRDF",
+                kind=tasks.IMPORT_JOB,
                 task=tasks.import_job,
                 params={
+                    "rows": len(report.specs),
                     "content": base64.b64encode(content).decode(),
                     "ip": client_ip(request),
                     "back_url": reverse("grdf:rights"),
@@ -461,8 +461,7 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
         if tasks.export_in_background(pces=len(data["pces"]), start=data["start"], end=data["end"]):
             return _start_job(
                 request,
-                kind="grdf.export",
-                label=f"Export GRDF de {len(data['pces'])} PCE ({data['start']} au {data['end']})",
+                kind=tasks.EXPORT_JOB,
                 task=tasks.export_job,
                 params={
                     "pces": sorted(data["pces"]),
@@ -628,22 +627,20 @@ def sync_now(request: HttpRequest) -> HttpResponseBase:
     """Rights then data for the organisation (what beat does every hour), as a background job."""
     return _start_job(
         request,
-        kind="grdf.sync",
-        label="Synchronisation GRDF",
+        kind=tasks.SYNC_JOB,
         task=tasks.sync_job,
         params={"pces": [], "back_url": reverse("grdf:rights")},
     )
 
 
 def _start_job(
-    request: HttpRequest, *, kind: str, label: str, task: Any, params: dict[str, Any]
+    request: HttpRequest, *, kind: str, task: Any, params: dict[str, Any]
 ) -> HttpResponseBase:
     """Queue the job and show its page; a queue that cannot be reached is a 503 on that page."""
     try:
         job = jobs.start(
             organisation=_organisation(request),
             kind=kind,
-            label=label,
             task=task,
             params=params,
             now=_now(),

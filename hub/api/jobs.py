@@ -18,6 +18,8 @@ from hub.tenancy import current_organisation
 
 
 class JobSerializer(serializers.ModelSerializer[Job]):
+    # The kind's title in the caller's language (``Accept-Language``), as on the portal page.
+    label = serializers.CharField(source="title", read_only=True)
     progress = serializers.SerializerMethodField()
     result_url = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()

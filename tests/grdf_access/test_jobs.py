@@ -67,7 +67,8 @@ def test_a_token_may_start_a_sync(sim, tenant, token_client, django_capture_on_c
     job = Job.objects.get(pk=answer.json()["id"])
     # No person behind a token: the job names the token, never its secret.
     assert job.actor is None and job.actor_label.startswith("token ")
-    assert job.params == {"pces": [PCE_ID]}
+    # The job runs in the language the caller asked in (French by default).
+    assert job.params == {"pces": [PCE_ID], "language": "fr"}
 
 
 @pytest.mark.django_db
