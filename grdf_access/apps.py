@@ -30,7 +30,7 @@ def _register_portal() -> None:
 
     from grdf_access import tasks, views
     from hub import labels
-    from hub.portal import menu, panels
+    from hub.portal import cards, menu, panels
 
     for kind, label in tasks.JOB_LABELS.items():
         labels.register_job(kind, label)
@@ -43,6 +43,13 @@ def _register_portal() -> None:
         context=views.site_panel,
         template="grdf_access/_site_panel.html",
         empty=_("Aucun PCE GRDF sur ce site."),
+    )
+    cards.register(
+        key="grdf-thresholds",
+        title=_("Seuils de consommation de gaz"),
+        order=20,
+        context=views.dashboard_card,
+        template="grdf_access/_dashboard_card.html",
     )
 
 

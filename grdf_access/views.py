@@ -64,6 +64,11 @@ from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 from hub.services import jobs
 
+# The consumption histogram's colour per bar category (``Bar.quality``); its legend shows the
+# same, so a bar's colour always has a meaning written under the chart.
+HISTOGRAM_COLOURS = {"measured": "#0b5cad", "estimated": "#c77700", "missing": "#9aa1ad"}
+CORRECTED_BORDER = "#1d2330"  # a bar holding a value GRDF corrected has a dark outline
+
 IMPORT_SESSION_KEY = "grdf_import"
 SUBSCRIPTION_IMPORT_SESSION_KEY = "grdf_subscription_import"
 RIGHTS_SHOWN = 500
@@ -372,6 +377,33 @@ def right_revoke(request: HttpRequest, right_pk: int) -> HttpResponseBase:
     return _end(request, right_pk, revoke=True)
 
 
+def _histogram_legend() -> list[dict[str, str]]:
+    """What each colour of the histogram means, in the page's language."""
+    return [
+        {
+            "key": "measured",
+            "label": _("mesurée (relevé réel)"),
+            "colour": HISTOGRAM_COLOURS["measured"],
+        },
+        {
+            "key": "estimated",
+            "label": _("estimée par GRDF (au moins une journée)"),
+            "colour": HISTOGRAM_COLOURS["estimated"],
+        },
+        {
+            "key": "missing",
+            "label": _("incomplète : au moins une journée sans valeur"),
+            "colour": HISTOGRAM_COLOURS["missing"],
+        },
+        {
+            "key": "corrected",
+            "label": _("contour foncé : valeur corrigée par GRDF"),
+            "colour": "transparent",
+            "border": CORRECTED_BORDER,
+        },
+    ]
+
+
 @role_required(Role.VIEWER)
 def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
     found = _pce(request, pce)
@@ -416,6 +448,11 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
         "labels": [b.label for b in bars],
         "energy": [b.energy_kwh for b in bars],
         "estimated": [b.estimated for b in bars],
+        "colours": [HISTOGRAM_COLOURS[b.quality] for b in bars],
+        "borders": [
+            CORRECTED_BORDER if b.corrected else HISTOGRAM_COLOURS[b.quality] for b in bars
+        ],
+        "border_widths": [2 if b.corrected else 0 for b in bars],
     }
     return render(
         request,
@@ -431,10 +468,13 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
             "start": start,
             "end": end,
             "period": period,
+            "legend": _histogram_legend(),
             "refusal": refusal,
             "snapshots": snapshots,
             "revisions": selectors.revisions(pce=found, today=today)[:50],
-            "thresholds": found.thresholds.all(),
+            "thresholds": selectors.threshold_states(
+                organisation=found.organisation, today=today, pce=found
+            ),
             "window": decision.window,
         },
         status=400 if period.errors else 403 if refusal and end > start else 200,
@@ -547,18 +587,12 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Seuil enregistré."))
                 return redirect("grdf:thresholds")
-    found = (
-        Threshold.objects.filter(organisation=organisation)
-        .select_related("pce__metering_point")
-        .prefetch_related("pce__rights__pce")
-    )
-    checks = {t.pk: thresholds.check(t, today=_today()) for t in found}
     return render(
         request,
         "grdf_access/thresholds.html",
         {
             "form": form,
-            "thresholds": [(t, checks[t.pk]) for t in found],
+            "states": selectors.threshold_states(organisation=organisation, today=_today()),
             "may_change": _may_change(request),
         },
     )
@@ -571,6 +605,13 @@ def threshold_delete(request: HttpRequest, threshold_pk: int) -> HttpResponseBas
     thresholds.delete_threshold(threshold=found, actor=Actor.from_request(request), now=_now())
     messages.success(request, _("Seuil supprimé."))
     return redirect("grdf:thresholds")
+
+
+def dashboard_card(*, organisation: Organisation, now: dt.datetime) -> dict[str, Any] | None:
+    """The dashboard's card of consumption thresholds: the same reading as the thresholds page
+    (``selectors.threshold_states``); left out when the organisation has no threshold."""
+    states = selectors.threshold_states(organisation=organisation, today=local_day_of(now))
+    return {"states": states} if states else None
 
 
 @role_required(Role.VIEWER)
