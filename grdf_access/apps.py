@@ -42,7 +42,10 @@ def _register_portal() -> None:
         order=20,
         context=views.site_panel,
         template="grdf_access/_site_panel.html",
-        empty=_("Aucun PCE GRDF sur ce site."),
+        empty=_(
+            "Aucun PCE GRDF sur ce site. Rattachez le PCE à ce site dans l'administration "
+            "(points de comptage), ou demandez un droit d'accès GRDF pour ce PCE."
+        ),
     )
     cards.register(
         key="grdf-thresholds",
