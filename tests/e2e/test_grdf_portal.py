@@ -103,7 +103,7 @@ def test_import_rights_table_histogram_and_xlsx_export(page, grdf_in_process, tm
 
     page.click("text=GI222222")
     page.wait_for_selector("#pce-title")
-    page.fill("#consumption-form input[name=debut]", start.isoformat())
+    page.fill("#consumption-form input[name=debut]", start.strftime("%d/%m/%Y"))
     page.select_option("#step", "month")
     page.click("#consumption-form button")
     page.wait_for_selector("#histogram[data-ready=true]")
@@ -114,8 +114,8 @@ def test_import_rights_table_histogram_and_xlsx_export(page, grdf_in_process, tm
     page.click("#grdf-nav >> text=Export")
     page.check("input[name=pces][value=GI222222]")
     page.check("input[name=types][value=informatives_journalieres]")
-    page.fill("input[name=start]", start.isoformat())
-    page.fill("input[name=end]", today.isoformat())
+    page.fill("input[name=start]", start.strftime("%d/%m/%Y"))
+    page.fill("input[name=end]", today.strftime("%d/%m/%Y"))
     page.select_option("select[name=format]", "xlsx")
     with page.expect_download() as download:
         page.click("#export-submit")
