@@ -164,9 +164,9 @@ def date_offences(html: str, placeholder: str) -> set[str]:
     """Native date inputs, and date text inputs without the page language's format shown."""
     found = set(NATIVE_DATE.findall(html))
     for tag in re.findall(r"<input[^>]*>", html):
-        if "JJ/MM/AAAA" in tag or "DD/MM/YYYY" in tag:
-            if f'placeholder="{placeholder}' not in tag:
-                found.add(tag)
+        dated = "JJ/MM/AAAA" in tag or "DD/MM/YYYY" in tag
+        if dated and f'placeholder="{placeholder}' not in tag:
+            found.add(tag)
     return found
 
 
