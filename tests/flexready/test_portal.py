@@ -116,7 +116,7 @@ def test_bad_period_is_a_form_error(client: Client, tenant: Any, whole: Asset) -
 def test_period_on_the_night_clocks_go_back_needs_its_offset(
     client: Client, tenant: Any, whole: Asset
 ) -> None:
-    """"local time with its offset where a DST day makes it ambiguous" (issue 19): 02:30 comes
+    """ "local time with its offset where a DST day makes it ambiguous" (issue 19): 02:30 comes
     twice on 25/10/2026; without its offset it is refused, with it the period is kept."""
     sign_in(client, tenant.operator)
     url = f"/flexready/assets/{whole.pk}/edit/"
