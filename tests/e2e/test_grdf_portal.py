@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 from pathlib import Path
 
@@ -110,6 +111,10 @@ def test_import_rights_table_histogram_and_xlsx_export(page, grdf_in_process, tm
     months = page.locator("#consumption tbody tr").count()
     assert months in (3, 4)
     assert page.evaluate("typeof Chart") == "function"
+    # The legend under the chart names the colours the bars are drawn in.
+    assert "estimée par GRDF" in page.inner_text("#histogram-legend")
+    if os.environ.get("GRDF_SCREENSHOT"):
+        page.screenshot(path=os.environ["GRDF_SCREENSHOT"], full_page=True)
 
     page.click("#grdf-nav >> text=Export")
     page.check("input[name=pces][value=GI222222]")
