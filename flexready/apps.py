@@ -30,5 +30,8 @@ def _register_portal() -> None:
         order=40,
         context=views.site_panel,
         template="flexready/_site_panel.html",
-        empty=_("Aucun BACS Flex Ready sur ce site."),
+        empty=_(
+            "Aucun BACS Flex Ready sur ce site. Un BACS s'affiche ici quand le PRM qu'il pilote "
+            "est rattaché à ce site (administration, points de comptage)."
+        ),
     )

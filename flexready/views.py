@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,12 +21,11 @@ from flexready import program as prog
 from flexready import selectors
 from flexready.models import AllowedPeriod, Asset, FlexRequest, RequestStatus
 from hub.actors import Actor
-from hub.clock import PARIS
 from hub.models import MeteringPoint, Role, Site
 from hub.portal.access import membership_of, role_required
+from hub.portal.dates import DateTimeField, DateTimeInput
 from hub.services import audit
 
-LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 WEEK_S = 7 * 24 * 3600
 
 
@@ -54,24 +54,28 @@ class PotentialForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy(
-            "Une période par ligne : « 2025-04-02T12:00 2025-04-02T14:00 ». Vide : toujours."
+            "Une période par ligne : « 02/04/2025 12:00 → 02/04/2025 14:00 » (ou « - » entre "
+            "les deux). Le jour du retour à l'heure d'hiver, une heure entre 02:00 et 03:00 "
+            "porte son décalage (02:30+02:00). Vide : toujours."
         ),
     )
 
     def clean_periods(self) -> list[tuple[dt.datetime, dt.datetime]]:
         periods = []
+        field = DateTimeField()
         for n, line in enumerate(self.cleaned_data["periods"].splitlines(), start=1):
             if not line.strip():
                 continue
-            parts = line.split()
+            parts = _period_parts(line)
             try:
                 if len(parts) != 2:
-                    raise prog.ProgramError("periods", "two date-times expected")
-                start = prog.parse_instant(parts[0], field="start")
-                end = prog.parse_instant(parts[1], field="end")
-            except prog.ProgramError as exc:
+                    raise forms.ValidationError(
+                        _("deux dates et heures attendues, séparées par « → »")
+                    )
+                start, end = field.clean(parts[0]), field.clean(parts[1])
+            except forms.ValidationError as exc:
                 raise forms.ValidationError(
-                    _("Ligne %(n)s : %(reason)s") % {"n": n, "reason": exc.reason}
+                    _("Ligne %(n)s : %(reason)s") % {"n": n, "reason": " ".join(exc.messages)}
                 ) from exc
             if end <= start:
                 raise forms.ValidationError(_("Ligne %(n)s : la fin précède le début.") % {"n": n})
@@ -90,8 +94,18 @@ def _snapshot(asset: Asset) -> dict[str, Any]:
     }
 
 
+def _period_parts(line: str) -> list[str]:
+    """A period line's two ends: ``10/12/2026 12:00 → 10/12/2026 14:00`` (or `` - ``), or the
+    earlier ISO form ``2026-12-10T12:00 2026-12-10T14:00``."""
+    for separator in ("→", " - "):
+        if separator in line:
+            return [part.strip() for part in line.split(separator)]
+    return line.split()
+
+
 def _local(instant: dt.datetime) -> str:
-    return instant.astimezone(PARIS).strftime(LOCAL_INPUT)
+    """Paris wall time as the period's field shows it (its offset on a clock-change night)."""
+    return DateTimeInput().format_value(timezone.localtime(instant)) or ""
 
 
 @role_required(Role.VIEWER)
@@ -124,7 +138,7 @@ def asset_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "mobilisation_delay_s": asset.mobilisation_delay_s,
         "max_duration_s": asset.max_duration_s,
         "activations_per_day": asset.activations_per_day,
-        "periods": "\n".join(f"{_local(p.start)} {_local(p.end)}" for p in asset.periods.all()),
+        "periods": "\n".join(f"{_local(p.start)} → {_local(p.end)}" for p in asset.periods.all()),
     }
     form = PotentialForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -207,13 +207,12 @@ class GrdfView(APIView):
         except selectors.NotFound:
             raise Http404 from None
 
-    def start_job(self, *, kind: str, label: str, task: Any, params: dict[str, Any]) -> Response:
+    def start_job(self, *, kind: str, task: Any, params: dict[str, Any]) -> Response:
         """202 with the job; 503 when the task queue cannot be reached (nothing started)."""
         try:
             job = jobs.start(
                 organisation=self.organisation,
                 kind=kind,
-                label=label,
                 task=task,
                 params=params,
                 now=_now(),
@@ -530,10 +529,10 @@ class RightImport(GrdfView):
         if tasks.import_in_background(rows=len(parsed.specs)):
             upload.seek(0)
             return self.start_job(
-                kind="grdf.import",
-                label=f"Import de {len(parsed.specs)} demandes de droit d'accès GRDF",
+                kind=tasks.IMPORT_JOB,
                 task=tasks.import_job,
                 params={
+                    "rows": len(parsed.specs),
                     "content": base64.b64encode(upload.read()).decode("ascii"),
                     "ip": client_ip(request._request),
                 },
@@ -585,8 +584,7 @@ class Export(GrdfView):
             raise Http404  # a PCE of another organisation is as good as unknown
         if tasks.export_in_background(pces=len(found), start=q["start"], end=q["end"]):
             return self.start_job(
-                kind="grdf.export",
-                label=f"Export GRDF de {len(found)} PCE ({q['start']} au {q['end']})",
+                kind=tasks.EXPORT_JOB,
                 task=tasks.export_job,
                 params={
                     "pces": sorted(identifiers),
@@ -739,8 +737,7 @@ class Sync(GrdfView):
         if not isinstance(pces, list):
             raise ValidationError({"pces": ["liste de PCE attendue"]})
         return self.start_job(
-            kind="grdf.sync",
-            label="Synchronisation GRDF",
+            kind=tasks.SYNC_JOB,
             task=tasks.sync_job,
             params={"pces": [str(p) for p in pces]},
         )

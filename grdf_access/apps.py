@@ -28,8 +28,12 @@ class GrdfAccessConfig(AppConfig):
 def _register_portal() -> None:
     from django.utils.translation import gettext_lazy as _
 
-    from grdf_access import views
-    from hub.portal import menu, panels
+    from grdf_access import tasks, views
+    from hub import labels
+    from hub.portal import cards, menu, panels
+
+    for kind, label in tasks.JOB_LABELS.items():
+        labels.register_job(kind, label)
 
     menu.register(key="grdf", label=_("GRDF"), url_name="grdf:rights", order=20)
     panels.register(
@@ -38,7 +42,17 @@ def _register_portal() -> None:
         order=20,
         context=views.site_panel,
         template="grdf_access/_site_panel.html",
-        empty=_("Aucun PCE GRDF sur ce site."),
+        empty=_(
+            "Aucun PCE GRDF sur ce site. Rattachez le PCE à ce site dans l'administration "
+            "(points de comptage), ou demandez un droit d'accès GRDF pour ce PCE."
+        ),
+    )
+    cards.register(
+        key="grdf-thresholds",
+        title=_("Seuils de consommation de gaz"),
+        order=20,
+        context=views.dashboard_card,
+        template="grdf_access/_dashboard_card.html",
     )
 
 

@@ -9,8 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from grdf_access.models import DataType, Role, SubscriptionKind, ThresholdFrequency
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from hub.portal.dates import DateField
 
 
 class RightForm(forms.Form):
@@ -23,10 +22,10 @@ class RightForm(forms.Form):
     courriel_titulaire = forms.CharField(label=_("Courriel du titulaire"), required=False)
     mobile_titulaire = forms.CharField(label=_("Mobile du titulaire"), required=False)
     code_postal = forms.CharField(label=_("Code postal du PCE"), max_length=5)
-    debut_consentement = forms.DateField(label=_("Début du consentement"), widget=DATE)
-    fin_consentement = forms.DateField(label=_("Fin du consentement"), widget=DATE)
-    debut_donnees = forms.DateField(label=_("Début de la plage de données"), widget=DATE)
-    fin_donnees = forms.DateField(label=_("Fin de la plage de données"), widget=DATE)
+    debut_consentement = DateField(label=_("Début du consentement"))
+    fin_consentement = DateField(label=_("Fin du consentement"))
+    debut_donnees = DateField(label=_("Début de la plage de données"))
+    fin_donnees = DateField(label=_("Fin de la plage de données"))
     types = forms.MultipleChoiceField(
         label=_("Types de données"),
         choices=DataType.choices,
@@ -47,15 +46,22 @@ class RightForm(forms.Form):
 
 
 class ModifyForm(forms.Form):
-    fin_consentement = forms.DateField(label=_("Fin du consentement"), widget=DATE)
-    debut_donnees = forms.DateField(label=_("Début de la plage de données"), widget=DATE)
-    fin_donnees = forms.DateField(label=_("Fin de la plage de données"), widget=DATE)
+    fin_consentement = DateField(label=_("Fin du consentement"))
+    debut_donnees = DateField(label=_("Début de la plage de données"))
+    fin_donnees = DateField(label=_("Fin de la plage de données"))
     types = forms.MultipleChoiceField(
         label=_("Types de données"),
         choices=DataType.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+
+
+class PeriodForm(forms.Form):
+    """The consumption period of a PCE's page (GET): a bad date is shown, the default used."""
+
+    debut = DateField(label=_("Du"), required=False)
+    fin = DateField(label=_("Au (exclu)"), required=False)
 
 
 class ImportForm(forms.Form):
@@ -69,8 +75,8 @@ class ExportForm(forms.Form):
         choices=DataType.choices,
         widget=forms.CheckboxSelectMultiple,
     )
-    start = forms.DateField(label=_("Du (journée gazière)"), widget=DATE)
-    end = forms.DateField(label=_("Au (exclu)"), widget=DATE)
+    start = DateField(label=_("Du (journée gazière)"))
+    end = DateField(label=_("Au (exclu)"))
     format = forms.ChoiceField(
         label=_("Format"), choices=[("csv", "CSV"), ("xlsx", "XLSX")], initial="xlsx"
     )
@@ -119,8 +125,8 @@ class ThresholdForm(forms.Form):
 class SubscriptionForm(forms.Form):
     pce = forms.ChoiceField(label=_("PCE"))
     kind = forms.ChoiceField(label=_("Abonnement"), choices=SubscriptionKind.choices)
-    start = forms.DateField(label=_("Début"), widget=DATE)
-    end = forms.DateField(label=_("Fin (facultative)"), widget=DATE, required=False)
+    start = DateField(label=_("Début"))
+    end = DateField(label=_("Fin (facultative)"), required=False)
 
     def __init__(self, *args: Any, pces: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

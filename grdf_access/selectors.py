@@ -15,8 +15,16 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from grdf_access import consent
-from grdf_access.models import AccessRight, DataType, Pce, ProofStatus, Revision, RightState
+from grdf_access import consent, thresholds
+from grdf_access.models import (
+    AccessRight,
+    DataType,
+    Pce,
+    ProofStatus,
+    Revision,
+    RightState,
+    Threshold,
+)
 from grdf_access.sync import FEEDS, SERIES, SOURCE
 from hub import metrics
 from hub.clock import PARIS, gas_day_bounds, gas_day_of
@@ -128,6 +136,13 @@ class Bar:
     volume_m3: float | None
     estimated: bool
     missing: bool
+    corrected: bool = False  # GRDF replaced a value of the bucket (``Revision``)
+
+    @property
+    def quality(self) -> str:
+        """The histogram's category of the bar: ``missing`` (a day without a value) before
+        ``estimated`` (a day estimated by GRDF) before ``measured``."""
+        return "missing" if self.missing else "estimated" if self.estimated else "measured"
 
 
 STEPS = ("day", "month", "year")
@@ -205,6 +220,11 @@ def consumption(
             flags[bucket].add("estimated")
         if quality == Quality.MISSING:
             flags[bucket].add("missing")
+    corrected = Revision.objects.filter(
+        pce=pce, series_id__in=list(series.values()), ts__gte=first, ts__lt=last
+    ).values_list("ts", flat=True)
+    for ts in corrected:
+        flags[_bucket(gas_day_of(ts), step)].add("corrected")
     bars = []
     for bucket in sorted(set(sums) | set(flags)):
         bars.append(
@@ -215,6 +235,7 @@ def consumption(
                 volume_m3=sums[bucket].get(volume_key) if volume_key else None,
                 estimated="estimated" in flags[bucket],
                 missing="missing" in flags[bucket],
+                corrected="corrected" in flags[bucket],
             )
         )
     return bars
@@ -399,3 +420,36 @@ def rights_summary(*, organisation: Organisation) -> dict[str, int]:
     ):
         counts[state] += 1
     return counts
+
+
+@dataclass(frozen=True)
+class ThresholdState:
+    """Where one threshold stands: ``over``, ``near``, ``ok``, ``no_data`` or ``disabled``."""
+
+    threshold: Threshold
+    check: thresholds.Check | None
+
+    @property
+    def state(self) -> str:
+        if not self.threshold.enabled:
+            return "disabled"
+        return self.check.state if self.check is not None else "no_data"
+
+
+def threshold_states(
+    *, organisation: Organisation, today: dt.date, pce: Pce | None = None
+) -> list[ThresholdState]:
+    """Every threshold of the organisation (or of one PCE) and where it stands for the period of
+    the latest gas day stored: the one reading the thresholds page, the PCE's page and the
+    dashboard all show, so they agree."""
+    found = Threshold.objects.filter(organisation=organisation)
+    if pce is not None:
+        found = found.filter(pce=pce)
+    found = (
+        found.select_related("pce__metering_point")
+        .prefetch_related("pce__rights__pce")
+        .order_by("pce__metering_point__identifier", "frequency", "pk")
+    )
+    return [
+        ThresholdState(t, thresholds.check(t, today=today) if t.enabled else None) for t in found
+    ]

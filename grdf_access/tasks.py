@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Callable, Mapping
 from functools import partial
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from grdf_access import csv_import, export, selectors, services
 from grdf_access.adict_gateway import GatewayError, gateway_for
@@ -59,6 +62,44 @@ def purge_expired() -> int:
 
 IMPORT_CHUNK = 50  # rights declared between two progress reports
 
+SYNC_JOB = "grdf.sync"
+IMPORT_JOB = "grdf.import"
+EXPORT_JOB = "grdf.export"
+
+
+def _day(text: object) -> str:
+    try:
+        return f"{dt.date.fromisoformat(str(text)):%d/%m/%Y}"
+    except ValueError:
+        return str(text)
+
+
+def _import_label(params: Mapping[str, Any]) -> str:
+    rows = params.get("rows")
+    if not isinstance(rows, int):
+        return gettext("Import de demandes de droit d'accès GRDF")
+    return ngettext(
+        "Import de %(n)d demande de droit d'accès GRDF",
+        "Import de %(n)d demandes de droit d'accès GRDF",
+        rows,
+    ) % {"n": rows}
+
+
+def _export_label(params: Mapping[str, Any]) -> str:
+    return gettext("Export GRDF de %(n)d PCE (du %(start)s au %(end)s)") % {
+        "n": len(params.get("pces") or []),
+        "start": _day(params.get("start")),
+        "end": _day(params.get("end")),
+    }
+
+
+# The titles of this app's jobs, in the reader's language (hub.labels.register_job, from ready).
+JOB_LABELS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    SYNC_JOB: lambda params: gettext("Synchronisation GRDF"),
+    IMPORT_JOB: _import_label,
+    EXPORT_JOB: _export_label,
+}
+
 
 def _now() -> dt.datetime:
     return timezone.now()
@@ -90,15 +131,19 @@ def sync_job(*, job: Job, progress: Progress) -> JobOutcome:
                 force=True,
             )
     except GatewayError as exc:
-        raise JobFailed(f"Synchronisation impossible : {exc.reason}") from exc
+        raise JobFailed(
+            gettext("Synchronisation impossible : %(reason)s") % {"reason": exc.reason}
+        ) from exc
     data = report.data
-    message = (
-        f"Synchronisation : {report.rights_seen} droit(s) lu(s), {report.rights_changed} "
-        f"changé(s) ; {data.points} valeur(s) enregistrée(s)"
-        + (f", {len(data.warnings)} avertissement(s)" if data.warnings else "")
-        + (f", {data.failed} appel(s) en échec" if data.failed else "")
-        + "."
-    )
+    message = gettext(
+        "Synchronisation : %(seen)d droit(s) lu(s), %(changed)d changé(s) ; "
+        "%(points)d valeur(s) enregistrée(s)"
+    ) % {"seen": report.rights_seen, "changed": report.rights_changed, "points": data.points}
+    if data.warnings:
+        message += gettext(", %(n)d avertissement(s)") % {"n": len(data.warnings)}
+    if data.failed:
+        message += gettext(", %(n)d appel(s) en échec") % {"n": data.failed}
+    message += "."
     return JobOutcome(
         summary={
             "rights_seen": report.rights_seen,
@@ -121,8 +166,12 @@ def import_job(*, job: Job, progress: Progress) -> JobOutcome:
     if parsed.errors:
         first = parsed.errors[0].as_json()
         raise JobFailed(
-            f"Fichier refusé : {len(parsed.errors)} erreur(s), la première ligne "
-            f"{first.get('line')} : {first.get('reason') or first}."
+            gettext("Fichier refusé : %(n)d erreur(s), la première ligne %(line)s : %(reason)s.")
+            % {
+                "n": len(parsed.errors),
+                "line": first.get("line"),
+                "reason": first.get("reason") or first,
+            }
         )
     specs = [spec for _line, spec in parsed.specs]
     progress(0, len(specs))
@@ -138,9 +187,9 @@ def import_job(*, job: Job, progress: Progress) -> JobOutcome:
             )
             progress(len(rights))
     refused = [r for r in rights if r.state == RightState.DECLARATION_FAILED]
-    message = f"{len(rights) - len(refused)} demande(s) de droit d'accès transmise(s) à GRDF" + (
-        f", {len(refused)} refusée(s) par GRDF." if refused else "."
-    )
+    message = gettext("%(n)d demande(s) de droit d'accès transmise(s) à GRDF") % {
+        "n": len(rights) - len(refused)
+    } + (gettext(", %(n)d refusée(s) par GRDF.") % {"n": len(refused)} if refused else ".")
     return JobOutcome(
         summary={
             "rows": len(specs),
@@ -165,7 +214,7 @@ def export_job(*, job: Job, progress: Progress) -> JobOutcome:
         .prefetch_related("rights__pce")
     )
     if len(pces) != len(set(params["pces"])):
-        raise JobFailed("Un des PCE demandés n'appartient plus à l'organisation.")
+        raise JobFailed(gettext("Un des PCE demandés n'appartient plus à l'organisation."))
     progress(0, 1)
     today = local_day_of(_now())
     try:
@@ -181,13 +230,15 @@ def export_job(*, job: Job, progress: Progress) -> JobOutcome:
             )
             body = text.encode("utf-8")
             content_type = "text/csv; charset=utf-8"
-    except selectors.OutsideConsent as exc:
-        raise JobFailed(f"Export refusé : {exc.reason}.") from exc
-    except export.ExportError as exc:
-        raise JobFailed(f"Export refusé : {exc.reason}.") from exc
+    except (selectors.OutsideConsent, export.ExportError) as exc:
+        raise JobFailed(gettext("Export refusé : %(reason)s.") % {"reason": exc.reason}) from exc
     name = f"grdf-{start}-{end}.{params['format']}"
     return JobOutcome(
-        summary={"pces": len(pces), "bytes": len(body), "message": f"Export prêt : {name}."},
+        summary={
+            "pces": len(pces),
+            "bytes": len(body),
+            "message": gettext("Export prêt : %(name)s.") % {"name": name},
+        },
         content=body,
         filename=name,
         content_type=content_type,

@@ -26,7 +26,7 @@ from hub.actors import NOBODY, Actor
 from hub.clock import gas_day_bounds, gas_day_of
 from hub.models import Organisation, Point, Quality, Series, Severity
 from hub.services import audit
-from hub.services.notifications import notify
+from hub.services.notifications import notify, resolve_outdated
 
 DAILY_QUANTITY = quantities.GAS_ENERGY_DAILY.name
 
@@ -120,14 +120,23 @@ def evaluate(
     )
     for threshold in thresholds:
         result = check(threshold, today=today)
-        if result is None:
-            continue
-        checks.append(result)
-        _notify(result, organisation=organisation, now=now)
+        key = _notify(result, organisation=organisation, now=now) if result is not None else None
+        # An alert whose condition no longer holds (data corrected under the threshold, a new
+        # period begun) is closed: the dashboard never says more than the thresholds page.
+        resolve_outdated(
+            organisation=organisation,
+            source="grdf",
+            prefix=f"threshold:{threshold.pk}:",
+            current=[key] if key else [],
+            now=now,
+        )
+        if result is not None:
+            checks.append(result)
     return checks
 
 
-def _notify(result: Check, *, organisation: Organisation, now: dt.datetime) -> None:
+def _notify(result: Check, *, organisation: Organisation, now: dt.datetime) -> str | None:
+    """Raise the alert the check calls for; its key, or None when it calls for none."""
     threshold = result.threshold
     frequency = threshold.get_frequency_display()
     pce = threshold.pce.identifier
@@ -141,7 +150,8 @@ def _notify(result: Check, *, organisation: Organisation, now: dt.datetime) -> N
         )
         kind = "threshold_near"
     else:
-        return
+        return None
+    key = f"threshold:{threshold.pk}:{kind}:{result.period}"
     notify(
         organisation=organisation,
         source="grdf",
@@ -152,11 +162,12 @@ def _notify(result: Check, *, organisation: Organisation, now: dt.datetime) -> N
             f"({result.period})."
         ),
         severity=Severity.WARNING,
-        dedupe_key=f"threshold:{threshold.pk}:{kind}:{result.period}",
+        dedupe_key=key,
         link=f"/grdf/pce/{pce}/",
         emails=threshold.email_list,
         now=now,
     )
+    return key
 
 
 def _public(threshold: Threshold) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from grdf_access.forms import (
     ExportForm,
     ImportForm,
     ModifyForm,
+    PeriodForm,
     RightForm,
     SubscriptionForm,
     ThresholdForm,
@@ -62,6 +63,11 @@ from hub.models import MeteringPoint, Organisation, Role, Site
 from hub.netaddr import client_ip
 from hub.portal.access import membership_of, role_required
 from hub.services import jobs
+
+# The consumption histogram's colour per bar category (``Bar.quality``); its legend shows the
+# same, so a bar's colour always has a meaning written under the chart.
+HISTOGRAM_COLOURS = {"measured": "#0b5cad", "estimated": "#c77700", "missing": "#9aa1ad"}
+CORRECTED_BORDER = "#1d2330"  # a bar holding a value GRDF corrected has a dark outline
 
 IMPORT_SESSION_KEY = "grdf_import"
 SUBSCRIPTION_IMPORT_SESSION_KEY = "grdf_subscription_import"
@@ -257,10 +263,10 @@ def rights_import(request: HttpRequest) -> HttpResponseBase:
             del request.session[IMPORT_SESSION_KEY]
             return _start_job(
                 request,
-                kind="grdf.import",
-                label=f"Import de {len(report.specs)} demandes de droit d'accès GRDF",
+                kind=tasks.IMPORT_JOB,
                 task=tasks.import_job,
                 params={
+                    "rows": len(report.specs),
                     "content": base64.b64encode(content).decode(),
                     "ip": client_ip(request),
                     "back_url": reverse("grdf:rights"),
@@ -371,11 +377,31 @@ def right_revoke(request: HttpRequest, right_pk: int) -> HttpResponseBase:
     return _end(request, right_pk, revoke=True)
 
 
-def _date_param(request: HttpRequest, name: str, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(request.GET.get(name, "")[:10])
-    except ValueError:
-        return default
+def _histogram_legend() -> list[dict[str, str]]:
+    """What each colour of the histogram means, in the page's language."""
+    return [
+        {
+            "key": "measured",
+            "label": _("mesurée (relevé réel)"),
+            "colour": HISTOGRAM_COLOURS["measured"],
+        },
+        {
+            "key": "estimated",
+            "label": _("estimée par GRDF (au moins une journée)"),
+            "colour": HISTOGRAM_COLOURS["estimated"],
+        },
+        {
+            "key": "missing",
+            "label": _("incomplète : au moins une journée sans valeur"),
+            "colour": HISTOGRAM_COLOURS["missing"],
+        },
+        {
+            "key": "corrected",
+            "label": _("contour foncé : valeur corrigée par GRDF"),
+            "colour": "transparent",
+            "border": CORRECTED_BORDER,
+        },
+    ]
 
 
 @role_required(Role.VIEWER)
@@ -392,19 +418,27 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
     default_start = today - dt.timedelta(days=30)
     if decision.window is not None:
         default_start = max(default_start, decision.window.start)
-    start = _date_param(request, "debut", default_start)
-    end = _date_param(request, "fin", today)
+    asked = any(name in request.GET for name in ("debut", "fin"))
+    period = PeriodForm(
+        request.GET if asked else None, initial={"debut": default_start, "fin": today}
+    )
+    chosen: dict[str, Any] = {}
+    if period.is_bound:
+        period.is_valid()  # a bad date is shown with its error; the other one still counts
+        chosen = period.cleaned_data
+    start = chosen.get("debut") or default_start
+    end = chosen.get("fin") or today
     refusal = ""
     bars: list[selectors.Bar] = []
     if end <= start:
-        refusal = "La fin doit suivre le début."
+        refusal = _("La fin doit suivre le début.")
     else:
         try:
             bars = selectors.consumption(
                 pce=found, start=start, end=end, step=step, today=today, data_type=data_type
             )
         except selectors.OutsideConsent as exc:
-            refusal = f"Données non affichées : {exc.reason}."
+            refusal = _("Données non affichées : %(reason)s.") % {"reason": exc.reason}
     snapshots: list[Snapshot] = []
     for kind in (DataType.CONTRACTUAL, DataType.TECHNICAL):
         if consent.decide_any(rights=found.rights.all(), data_type=kind, today=today).allowed:
@@ -414,6 +448,11 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
         "labels": [b.label for b in bars],
         "energy": [b.energy_kwh for b in bars],
         "estimated": [b.estimated for b in bars],
+        "colours": [HISTOGRAM_COLOURS[b.quality] for b in bars],
+        "borders": [
+            CORRECTED_BORDER if b.corrected else HISTOGRAM_COLOURS[b.quality] for b in bars
+        ],
+        "border_widths": [2 if b.corrected else 0 for b in bars],
     }
     return render(
         request,
@@ -428,13 +467,17 @@ def pce_detail(request: HttpRequest, pce: str) -> HttpResponse:
             "types": [(t, DataType(t).label) for t in CONSUMPTION_TYPES],
             "start": start,
             "end": end,
+            "period": period,
+            "legend": _histogram_legend(),
             "refusal": refusal,
             "snapshots": snapshots,
             "revisions": selectors.revisions(pce=found, today=today)[:50],
-            "thresholds": found.thresholds.all(),
+            "thresholds": selectors.threshold_states(
+                organisation=found.organisation, today=today, pce=found
+            ),
             "window": decision.window,
         },
-        status=403 if refusal and end > start else 200,
+        status=400 if period.errors else 403 if refusal and end > start else 200,
     )
 
 
@@ -458,8 +501,7 @@ def export_view(request: HttpRequest) -> HttpResponseBase:
         if tasks.export_in_background(pces=len(data["pces"]), start=data["start"], end=data["end"]):
             return _start_job(
                 request,
-                kind="grdf.export",
-                label=f"Export GRDF de {len(data['pces'])} PCE ({data['start']} au {data['end']})",
+                kind=tasks.EXPORT_JOB,
                 task=tasks.export_job,
                 params={
                     "pces": sorted(data["pces"]),
@@ -545,18 +587,12 @@ def thresholds_view(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Seuil enregistré."))
                 return redirect("grdf:thresholds")
-    found = (
-        Threshold.objects.filter(organisation=organisation)
-        .select_related("pce__metering_point")
-        .prefetch_related("pce__rights__pce")
-    )
-    checks = {t.pk: thresholds.check(t, today=_today()) for t in found}
     return render(
         request,
         "grdf_access/thresholds.html",
         {
             "form": form,
-            "thresholds": [(t, checks[t.pk]) for t in found],
+            "states": selectors.threshold_states(organisation=organisation, today=_today()),
             "may_change": _may_change(request),
         },
     )
@@ -569,6 +605,13 @@ def threshold_delete(request: HttpRequest, threshold_pk: int) -> HttpResponseBas
     thresholds.delete_threshold(threshold=found, actor=Actor.from_request(request), now=_now())
     messages.success(request, _("Seuil supprimé."))
     return redirect("grdf:thresholds")
+
+
+def dashboard_card(*, organisation: Organisation, now: dt.datetime) -> dict[str, Any] | None:
+    """The dashboard's card of consumption thresholds: the same reading as the thresholds page
+    (``selectors.threshold_states``); left out when the organisation has no threshold."""
+    states = selectors.threshold_states(organisation=organisation, today=local_day_of(now))
+    return {"states": states} if states else None
 
 
 @role_required(Role.VIEWER)
@@ -625,22 +668,20 @@ def sync_now(request: HttpRequest) -> HttpResponseBase:
     """Rights then data for the organisation (what beat does every hour), as a background job."""
     return _start_job(
         request,
-        kind="grdf.sync",
-        label="Synchronisation GRDF",
+        kind=tasks.SYNC_JOB,
         task=tasks.sync_job,
         params={"pces": [], "back_url": reverse("grdf:rights")},
     )
 
 
 def _start_job(
-    request: HttpRequest, *, kind: str, label: str, task: Any, params: dict[str, Any]
+    request: HttpRequest, *, kind: str, task: Any, params: dict[str, Any]
 ) -> HttpResponseBase:
     """Queue the job and show its page; a queue that cannot be reached is a 503 on that page."""
     try:
         job = jobs.start(
             organisation=_organisation(request),
             kind=kind,
-            label=label,
             task=task,
             params=params,
             now=_now(),

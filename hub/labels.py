@@ -1,6 +1,9 @@
-"""Labels of the codes the portal shows: choices registered by name, read by a template filter."""
+"""Labels of the codes the portal shows: choices by name (a template filter), jobs by kind."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from django.db import models
 
@@ -18,3 +21,18 @@ def label(name: str, code: object) -> str:
     if code in choices.values:
         return str(choices(code).label)
     return "" if code is None else str(code)
+
+
+JobLabel = Callable[[Mapping[str, Any]], str]
+_JOBS: dict[str, JobLabel] = {}
+
+
+def register_job(kind: str, label: JobLabel) -> None:
+    """Apps name their jobs from ``ready()``: ``label(params)``, in the active language."""
+    _JOBS[kind] = label
+
+
+def job_label(kind: str, params: Mapping[str, Any], stored: str = "") -> str:
+    """A job's title in the page's language; a kind no app registered keeps its stored label."""
+    label = _JOBS.get(kind)
+    return label(params) if label is not None else stored or kind

@@ -173,6 +173,8 @@ LOGIN_REDIRECT_URL = "/"
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Day-first date inputs in both languages (hub/formats/): forms parse and show 10/12/2026.
+FORMAT_MODULE_PATH = ["hub.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

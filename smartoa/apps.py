@@ -37,5 +37,8 @@ def _register_portal() -> None:
         order=30,
         context=views.site_panel,
         template="smartoa/_site_panel.html",
-        empty=_("Aucun contrat Smart OA sur ce site."),
+        empty=_(
+            "Aucun contrat Smart OA sur ce site. Créez le contrat depuis la page Smart OA en "
+            "le rattachant à ce site ou à l'un de ses points."
+        ),
     )

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.clock import local_midnight
 from hub.models import MeteringPoint, Organisation, Site
+from hub.portal.dates import DATETIME_PLACEHOLDER, DateField, parse_wall_time
 from smartoa import manual
 from smartoa.client import Schedule
 from smartoa.models import MIN_POLL_INTERVAL, AuthScheme
@@ -69,9 +70,7 @@ class ControllerTokenForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "203.0.113.0/24"}),
         help_text=_("Une adresse ou un réseau CIDR par ligne : l'adresse de l'automate."),
     )
-    expires_on = forms.DateField(
-        label=_("Expire le"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    expires_on = DateField(label=_("Expire le"), required=False)
 
     def clean_allowed_networks(self) -> list[str]:
         networks = _lines(self.cleaned_data.get("allowed_networks") or "")
@@ -92,7 +91,7 @@ class LoadCurveForm(forms.Form):
 
 
 class DayForm(forms.Form):
-    day = forms.DateField(label=_("Jour"), input_formats=["%Y-%m-%d"])
+    day = DateField(label=_("Jour"))
 
 
 class ContractForm(forms.Form):
@@ -159,17 +158,13 @@ class ContractForm(forms.Form):
 class ManualScheduleForm(forms.Form):
     """A day's schedule read on EDF OA's web portal while the API cannot be reached."""
 
-    day = forms.DateField(
-        label=_("Journée"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    day = DateField(label=_("Journée"), required=False)
     update_date = forms.CharField(
         label=_("Date de mise à jour affichée par Smart OA"),
         required=False,
         max_length=40,
-        help_text=_("AAAA-MM-JJ HH:MM, heure de Paris (ou avec son décalage) ; vide : maintenant."),
+        widget=forms.TextInput(attrs={"placeholder": DATETIME_PLACEHOLDER, "autocomplete": "off"}),
+        help_text=_("JJ/MM/AAAA HH:MM, heure de Paris (ou avec son décalage) ; vide : maintenant."),
     )
     stops = forms.CharField(
         label=_("Arrêts, ou réponse JSON de l'API collée telle quelle"),
@@ -202,12 +197,11 @@ class ManualScheduleForm(forms.Form):
         text = (self.cleaned_data.get("update_date") or "").strip()
         if not text:
             return now.replace(microsecond=0)
-        try:
-            parsed = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
-        except ValueError:
+        parsed = parse_wall_time(text)
+        if parsed is None:
             raise manual.ManualScheduleError(
-                "update_date", gettext("Date illisible : AAAA-MM-JJ HH:MM attendu.")
-            ) from None
+                "update_date", gettext("Date illisible : JJ/MM/AAAA HH:MM attendu.")
+            )
         if parsed.tzinfo is not None:
             return parsed.astimezone(dt.UTC)
         return manual.paris_wall_time(parsed, field="update_date")

@@ -108,6 +108,7 @@ def _detail(
         ],
         "history": selectors.history(contract=contract),
         "day": day,
+        "day_form": DayForm(initial={"day": day}, auto_id="billing-%s"),
         "billing": result,
         "chart": _chart(result),
         "webhook": webhook,
@@ -131,7 +132,6 @@ def _detail(
         else [],
         "upload_errors": None,
         "issued": None,
-        "day_error": "",
     }
     context.update(overrides)
     return render(request, "smartoa/contract_detail.html", context, status=status)
@@ -144,9 +144,7 @@ def contract_detail(request: HttpRequest, contract_id: str) -> HttpResponse:
         return _detail(request, contract)
     form = DayForm(request.GET)
     if not form.is_valid():
-        return _detail(
-            request, contract, status=400, day_error=_("day : date attendue AAAA-MM-JJ.")
-        )
+        return _detail(request, contract, status=400, day_form=form)
     return _detail(request, contract, day=form.cleaned_data["day"])
 
 

@@ -39,5 +39,8 @@ def _register_portal() -> None:
         order=10,
         context=views.site_panel,
         template="tic/_site_panel.html",
-        empty=_("Aucun compteur TIC ne mesure ce site."),
+        empty=_(
+            "Aucun compteur TIC ne mesure ce site. Déclarez un port TIC avec le PRM qu'il "
+            "mesure (administration, ou manage.py tic_port add --metering-point)."
+        ),
     )

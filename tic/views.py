@@ -51,7 +51,12 @@ def _context(meter: TicMeter) -> dict[str, object]:
 
 @role_required(Role.VIEWER)
 def meter_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "tic/meter_detail.html", _context(_meter(request, pk)))
+    meter = _meter(request, pk)
+    # The chart covers the last 30 minutes: with no frame in them it would be an empty frame,
+    # so the page says why instead (meter.js shows or hides the same note on each refresh).
+    since = timezone.now() - CHART_WINDOW
+    recent = meter.last_frame_at is not None and meter.last_frame_at >= since
+    return render(request, "tic/meter_detail.html", {**_context(meter), "chart_empty": not recent})
 
 
 @role_required(Role.VIEWER)

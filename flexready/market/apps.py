@@ -29,5 +29,9 @@ def _register_portal() -> None:
         order=50,
         context=views.site_panel,
         template="flexready/market/_site_panel.html",
-        empty=_("Ni signal Ecowatt reçu ni signal fournisseur suivi pour ce site."),
+        empty=_(
+            "Ni signal Ecowatt reçu ni signal fournisseur suivi pour ce site. Suivez le signal "
+            "fournisseur d'un PRM du site depuis la page Signaux ; Ecowatt arrive avec la "
+            "prochaine relève RTE (toutes les 15 minutes)."
+        ),
     )

@@ -1,4 +1,4 @@
-"""Portal pages of the VEGA change (French): what to change by when, catalogue, watch, PCEs.
+"""Portal pages of the VEGA change: what to change by when, catalogue, watch, PCEs.
 
 Readers see; operators change. Everything is scoped by the current organisation: a foreign id
 is a 404.
@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grdf_access import selectors
@@ -89,7 +90,7 @@ def migration(request: HttpRequest) -> HttpResponse:
             except calendar.UnknownVersion as exc:
                 form.add_error("version", str(exc))
             else:
-                messages.success(request, "Usage enregistré.")
+                messages.success(request, _("Usage enregistré."))
                 return redirect("grdf:vega:migration")
         status = 400
     rows = calendar.migration_rows(organisation=organisation, today=_today())
@@ -168,7 +169,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 def usage_delete(request: HttpRequest, usage_pk: int) -> HttpResponse:
     usage = get_object_or_404(Usage, pk=usage_pk, organisation=_organisation(request))
     calendar.delete_usage(usage=usage, actor=Actor.from_request(request), now=_now())
-    messages.success(request, "Usage supprimé.")
+    messages.success(request, _("Usage supprimé."))
     return redirect("grdf:vega:migration")
 
 
@@ -201,11 +202,11 @@ def watch_page(request: HttpRequest) -> HttpResponse:
                 if arrival.issues:
                     messages.warning(
                         request,
-                        "Fichier enregistré avec des alertes : "
-                        + " ; ".join(i["message"] for i in arrival.issues),
+                        _("Fichier enregistré avec des alertes : %(issues)s")
+                        % {"issues": " ; ".join(i["message"] for i in arrival.issues)},
                     )
                 else:
-                    messages.success(request, "Fichier enregistré, aucune anomalie détectée.")
+                    messages.success(request, _("Fichier enregistré, aucune anomalie détectée."))
                 return redirect("grdf:vega:watch")
         elif "cadence" in request.POST and expected_form.is_valid():
             data = expected_form.cleaned_data
@@ -228,7 +229,7 @@ def watch_page(request: HttpRequest) -> HttpResponse:
                 field = exc.field if exc.field in expected_form.fields else None
                 expected_form.add_error(field, exc.reason)
             else:
-                messages.success(request, "Publication attendue enregistrée.")
+                messages.success(request, _("Publication attendue enregistrée."))
                 return redirect("grdf:vega:watch")
         status = 400
     return render(
@@ -258,7 +259,7 @@ def expected_delete(request: HttpRequest, expected_pk: int) -> HttpResponse:
         ExpectedPublication, pk=expected_pk, organisation=_organisation(request)
     )
     watch.delete_expected(expected=found, actor=Actor.from_request(request), now=_now())
-    messages.success(request, "Publication attendue supprimée.")
+    messages.success(request, _("Publication attendue supprimée."))
     return redirect("grdf:vega:watch")
 
 
@@ -289,7 +290,7 @@ def estimated(request: HttpRequest) -> HttpResponse:
                     actor=Actor.from_request(request),
                     now=_now(),
                 )
-                messages.success(request, f"Liste GRDF importée : {len(rows)} PCE.")
+                messages.success(request, _("Liste GRDF importée : %(n)d PCE.") % {"n": len(rows)})
                 return redirect("grdf:vega:estimated")
         elif not importing and request_form.is_valid():
             data = request_form.cleaned_data
@@ -312,7 +313,7 @@ def estimated(request: HttpRequest) -> HttpResponse:
                     exc.field if exc.field in request_form.fields else None, exc.reason
                 )
             else:
-                messages.success(request, "Demande de relevé spécial enregistrée.")
+                messages.success(request, _("Demande de relevé spécial enregistrée."))
                 return redirect("grdf:vega:estimated")
         status = 400
     found = estimates.eligibility(organisation=organisation, today=_today())

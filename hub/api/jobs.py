@@ -39,6 +39,12 @@ class JobSerializer(serializers.ModelSerializer[Job]):
             "url",
         ]
 
+    def to_representation(self, instance: Job) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        # The kind's title in the caller's language (``Accept-Language``), as on the portal page.
+        data["label"] = instance.title
+        return data
+
     def get_progress(self, job: Job) -> dict[str, int | None]:
         return {"done": job.progress_done, "total": job.progress_total, "percent": job.percent}
 

@@ -30,5 +30,8 @@ def _register_portal() -> None:
         order=60,
         context=views.site_panel,
         template="control/_site_panel.html",
-        empty=_("Aucune charge pilotable sur ce site."),
+        empty=_(
+            "Aucune charge pilotable sur ce site. Déclarez-en une dans l'administration "
+            "(pilotage : charges et canaux)."
+        ),
     )

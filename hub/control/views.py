@@ -6,18 +6,18 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from hub.actors import Actor
-from hub.clock import PARIS
 from hub.control import selectors, services
 from hub.models import MeteringPoint, Role, Site
 from hub.portal.access import membership_of, role_required
+from hub.portal.dates import DateTimeField, DateTimeInput
 
 
 def _site(request: HttpRequest, pk: int) -> Site:
@@ -52,9 +52,12 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "planned": [(names.get(p.load_id, "?"), p) for p in state.planned],
             "dry_run": state.control.dry_run if state.control else True,
             "can_act": membership_of(request).allows(Role.OPERATOR),
-            "default_end": (now + dt.timedelta(hours=1))
-            .astimezone(PARIS)
-            .strftime("%Y-%m-%dT%H:%M"),
+            # One hour from now, as the person types it (10/12/2026 14:30, Paris time).
+            "end_input": DateTimeInput().render(
+                "ends_at",
+                timezone.localtime(now + dt.timedelta(hours=1)).replace(second=0, microsecond=0),
+                attrs={"required": True},
+            ),
         },
     )
 
@@ -77,17 +80,16 @@ def dry_run(request: HttpRequest, pk: int) -> HttpResponseBase:
 def override(request: HttpRequest, pk: int) -> HttpResponseBase:
     organisation = membership_of(request).organisation
     load = get_object_or_404(selectors.loads(organisation=organisation), pk=pk)
-    ends_at = parse_datetime(request.POST.get("ends_at", ""))
+    try:
+        ends_at = DateTimeField().clean(request.POST.get("ends_at", ""))
+    except ValidationError as exc:
+        messages.error(request, _("Fin : %(reason)s") % {"reason": " ".join(exc.messages)})
+        return redirect("control:site", pk=load.site_id)
     try:
         value = float(request.POST.get("value", ""))
     except ValueError:
         messages.error(request, _("Valeur : un nombre est attendu."))
         return redirect("control:site", pk=load.site_id)
-    if ends_at is None:
-        messages.error(request, _("Fin : une date et une heure sont attendues."))
-        return redirect("control:site", pk=load.site_id)
-    if timezone.is_naive(ends_at):
-        ends_at = ends_at.replace(tzinfo=PARIS)
     try:
         services.set_override(
             load=load,

@@ -10,6 +10,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from hub.labels import job_label
 from hub.models.tenancy import Organisation
 
 
@@ -62,6 +63,11 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} {self.status}"
+
+    @property
+    def title(self) -> str:
+        """The job's label in the reader's language (registered by its app, by kind)."""
+        return job_label(self.kind, self.params, self.label)
 
     @property
     def finished(self) -> bool:

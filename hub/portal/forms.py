@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hub.models import MqttBroker
 from hub.models.tokens import SCOPE_LABELS
+from hub.portal.dates import DateField
 from hub.services.tokens import SCOPES
 
 
@@ -71,10 +72,9 @@ class TokenForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "203.0.113.0/24"}),
         help_text=_("Une adresse ou un réseau CIDR par ligne ; vide : toutes les adresses."),
     )
-    expires_on = forms.DateField(
+    expires_on = DateField(
         label=_("Expire le"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Le jeton cesse de fonctionner au début de ce jour (heure de Paris)."),
     )
 

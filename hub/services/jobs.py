@@ -14,22 +14,27 @@ from functools import partial
 from typing import Any, Protocol
 
 from celery import shared_task
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError
 
+from hub import labels
 from hub.actors import NOBODY, Actor
 from hub.models import Job, JobStatus, Organisation
 from hub.services import audit
 
 logger = logging.getLogger(__name__)
 
-BROKER_DOWN = (
+BROKER_DOWN = _(
     "La file des tâches de fond est injoignable : la tâche n'a pas été lancée. "
     "Réessayez dans quelques minutes."
 )
-UNEXPECTED = "La tâche s'est arrêtée sur une erreur inattendue (détail dans les journaux du hub)."
+UNEXPECTED = _(
+    "La tâche s'est arrêtée sur une erreur inattendue (détail dans les journaux du hub)."
+)
 # A broker that does not answer must not hold the request for long: two quick tries.
 ENQUEUE_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 
@@ -38,13 +43,14 @@ class BrokerUnavailable(Exception):
     """The task queue could not be reached: the job is recorded as failed, nothing runs."""
 
     def __init__(self, job: Job) -> None:
-        super().__init__(BROKER_DOWN)
+        super().__init__(str(BROKER_DOWN))
         self.job = job
-        self.reason = BROKER_DOWN
+        self.reason = str(BROKER_DOWN)
 
 
 class JobFailed(Exception):
-    """An expected failure, told to the requester as is (French, something they can act on)."""
+    """An expected failure, told to the requester as is (in their language: the body runs in
+    it), something they can act on."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -86,16 +92,23 @@ def start(
     *,
     organisation: Organisation,
     kind: str,
-    label: str,
     task: Enqueueable,
     params: Mapping[str, Any],
     now: dt.datetime,
     actor: Actor = NOBODY,
+    label: str = "",
 ) -> Job:
     """Record the job and queue it once the transaction commits (the worker must find the row).
 
+    The job runs in the requester's language (``params["language"]``, else the active one), so
+    its messages read as the page that asked; its title is the kind's registered label, read in
+    each reader's language (``Job.title``), ``label`` being kept for kinds no app registered.
     Raises :class:`BrokerUnavailable` when the queue cannot be reached; the job row then says so.
     """
+    params = {"language": translation.get_language() or settings.LANGUAGE_CODE, **params}
+    if not label:
+        with translation.override(settings.LANGUAGE_CODE):
+            label = labels.job_label(kind, params)
     # A person is kept as the job's actor; an API token (no user row) by its label.
     with transaction.atomic():
         job = Job.objects.create(
@@ -124,7 +137,7 @@ def _enqueue(*, job: Job, task: Enqueueable) -> None:
         task.apply_async(kwargs={"job_id": str(job.pk)}, retry=True, retry_policy=ENQUEUE_RETRY)
     except (OperationalError, OSError) as exc:
         logger.warning("job not queued", extra={"job": str(job.pk), "error": str(exc)})
-        _finish(job, status=JobStatus.FAILED, error=BROKER_DOWN, now=timezone.now())
+        _finish(job, status=JobStatus.FAILED, error=str(BROKER_DOWN), now=timezone.now())
         job.refresh_from_db()
         raise BrokerUnavailable(job) from exc
 
@@ -156,16 +169,17 @@ def run(*, job_id: str, body: JobBody) -> str:
         status=JobStatus.RUNNING, started_at=started, progress_done=0
     )
     job.status = JobStatus.RUNNING
-    try:
-        outcome = body(job=job, progress=Progress(job))
-    except JobFailed as exc:
-        _finish(job, status=JobStatus.FAILED, error=exc.reason, now=timezone.now())
-        return "failed"
-    except Exception:
-        logger.exception("job failed", extra={"job": str(job.pk), "kind": job.kind})
-        _finish(job, status=JobStatus.FAILED, error=UNEXPECTED, now=timezone.now())
-        return "failed"
-    _finish(job, status=JobStatus.SUCCEEDED, outcome=outcome, now=timezone.now())
+    with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+        try:
+            outcome = body(job=job, progress=Progress(job))
+        except JobFailed as exc:
+            _finish(job, status=JobStatus.FAILED, error=exc.reason, now=timezone.now())
+            return "failed"
+        except Exception:
+            logger.exception("job failed", extra={"job": str(job.pk), "kind": job.kind})
+            _finish(job, status=JobStatus.FAILED, error=str(UNEXPECTED), now=timezone.now())
+            return "failed"
+        _finish(job, status=JobStatus.SUCCEEDED, outcome=outcome, now=timezone.now())
     return "succeeded"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -293,6 +293,28 @@ def resolve(
     existing.resolved_at = now
     existing.save(update_fields=["resolved_at"])
     return existing
+
+
+def resolve_outdated(
+    *,
+    organisation: Organisation,
+    source: str,
+    prefix: str,
+    current: Iterable[str],
+    now: dt.datetime,
+) -> int:
+    """Close the open notifications whose key starts with ``prefix`` but is none of ``current``:
+    conditions that no longer hold (a threshold back under its level, a period gone by)."""
+    return (
+        Notification.objects.filter(
+            organisation=organisation,
+            source=source,
+            dedupe_key__startswith=prefix,
+            resolved_at__isnull=True,
+        )
+        .exclude(dedupe_key__in=list(current))
+        .update(resolved_at=now)
+    )
 
 
 def _open(*, organisation: Organisation, source: str, dedupe_key: str) -> Notification | None:

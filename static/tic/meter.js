@@ -24,6 +24,9 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (body) {
           if (!body) return;
+          // No power in the window: the note under the title says why, instead of empty axes.
+          var empty = document.getElementById("tic-chart-empty");
+          if (empty) { empty.hidden = body.power.length > 0; canvas.hidden = body.power.length === 0; }
           chart.data.datasets[0].data = points(body.power);
           chart.data.datasets[1].data = points(body.subscribed);
           chart.options.scales.y.title.text = body.unit;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 from pathlib import Path
 
@@ -103,19 +104,23 @@ def test_import_rights_table_histogram_and_xlsx_export(page, grdf_in_process, tm
 
     page.click("text=GI222222")
     page.wait_for_selector("#pce-title")
-    page.fill("#consumption-form input[name=debut]", start.isoformat())
+    page.fill("#consumption-form input[name=debut]", start.strftime("%d/%m/%Y"))
     page.select_option("#step", "month")
     page.click("#consumption-form button")
     page.wait_for_selector("#histogram[data-ready=true]")
     months = page.locator("#consumption tbody tr").count()
     assert months in (3, 4)
     assert page.evaluate("typeof Chart") == "function"
+    # The legend under the chart names the colours the bars are drawn in.
+    assert "estimée par GRDF" in page.inner_text("#histogram-legend")
+    if os.environ.get("GRDF_SCREENSHOT"):
+        page.screenshot(path=os.environ["GRDF_SCREENSHOT"], full_page=True)
 
     page.click("#grdf-nav >> text=Export")
     page.check("input[name=pces][value=GI222222]")
     page.check("input[name=types][value=informatives_journalieres]")
-    page.fill("input[name=start]", start.isoformat())
-    page.fill("input[name=end]", today.isoformat())
+    page.fill("input[name=start]", start.strftime("%d/%m/%Y"))
+    page.fill("input[name=end]", today.strftime("%d/%m/%Y"))
     page.select_option("select[name=format]", "xlsx")
     with page.expect_download() as download:
         page.click("#export-submit")

@@ -89,7 +89,7 @@ def test_admin_creates_a_contract_then_enters_a_schedule_by_hand(page) -> None:
     assert "upstream-token-e2e" not in page.content()
 
     today = local_day_of(timezone.now())
-    page.fill("#manual-schedule input[name=day]", today.isoformat())
+    page.fill("#manual-schedule input[name=day]", today.strftime("%d/%m/%Y"))
     page.fill("#manual-schedule textarea[name=stops]", "11:55 - 18:00")
     page.click("#manual-submit")
     page.wait_for_selector("#contract-title")

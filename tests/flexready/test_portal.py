@@ -72,7 +72,8 @@ def test_operator_edits_potential_audited(client: Client, tenant: Any, whole: As
     sign_in(client, tenant.operator)
     url = f"/flexready/assets/{whole.pk}/edit/"
     form = client.get(url).content.decode()
-    assert "2025-04-02T12:00 2025-04-02T14:00" in form
+    # "date inputs localised" (issue 19): periods are shown and typed as 02/04/2025 12:00.
+    assert "02/04/2025 12:00 → 02/04/2025 14:00" in form
     response = client.post(
         url,
         {
@@ -81,7 +82,7 @@ def test_operator_edits_potential_audited(client: Client, tenant: Any, whole: As
             "mobilisation_delay_s": "120",
             "max_duration_s": "900",
             "activations_per_day": "2",
-            "periods": "2026-03-29T01:00 2026-03-29T04:00\n",
+            "periods": "29/03/2026 01:00 → 29/03/2026 04:00\n",
         },
     )
     assert response.status_code == 302
@@ -110,6 +111,31 @@ def test_bad_period_is_a_form_error(client: Client, tenant: Any, whole: Asset) -
     )
     assert response.status_code == 200
     assert "la fin précède le début" in response.content.decode()
+
+
+def test_period_on_the_night_clocks_go_back_needs_its_offset(
+    client: Client, tenant: Any, whole: Asset
+) -> None:
+    """ "local time with its offset where a DST day makes it ambiguous" (issue 19): 02:30 comes
+    twice on 25/10/2026; without its offset it is refused, with it the period is kept."""
+    sign_in(client, tenant.operator)
+    url = f"/flexready/assets/{whole.pk}/edit/"
+    fields = {
+        "flex_product": "WID",
+        "power_kw": "10",
+        "mobilisation_delay_s": "0",
+        "max_duration_s": "60",
+        "activations_per_day": "1",
+    }
+    refused = client.post(url, {**fields, "periods": "25/10/2026 02:30 - 25/10/2026 04:00"})
+    assert refused.status_code == 200
+    assert "Ligne 1" in refused.content.decode() and "+02:00" in refused.content.decode()
+    kept = client.post(url, {**fields, "periods": "25/10/2026 02:30+01:00 - 25/10/2026 04:00"})
+    assert kept.status_code == 302
+    (period,) = whole.periods.all()
+    assert period.end - period.start == dt.timedelta(hours=1, minutes=30)
+    # Shown back with its offset, so the same period is read again unchanged.
+    assert "25/10/2026 02:30+01:00 → 25/10/2026 04:00" in client.get(url).content.decode()
 
 
 def test_foreign_asset_and_request_are_404(

@@ -19,6 +19,7 @@ from hub.services.jobs import BROKER_DOWN
 from tests.conftest import Tenant
 from tests.grdf_access.conftest import NOW, PCE_ID, active_right, counters
 from tests.grdf_access.test_csv_import import csv, row
+from tests.hub.test_portal_french import visible_text
 from tests.hub.test_portal_support import sign_in
 
 
@@ -67,7 +68,8 @@ def test_a_token_may_start_a_sync(sim, tenant, token_client, django_capture_on_c
     job = Job.objects.get(pk=answer.json()["id"])
     # No person behind a token: the job names the token, never its secret.
     assert job.actor is None and job.actor_label.startswith("token ")
-    assert job.params == {"pces": [PCE_ID]}
+    # The job runs in the language the caller asked in (French by default).
+    assert job.params == {"pces": [PCE_ID], "language": "fr"}
 
 
 @pytest.mark.django_db
@@ -177,3 +179,21 @@ def test_large_export_runs_as_a_job_whose_result_is_the_file(
     assert tasks.export_job(job_id=outside.json()["id"]) == "failed"
     refused = Job.objects.get(pk=outside.json()["id"])
     assert refused.error.startswith("Export refusé") and PCE_ID in refused.error
+
+
+@pytest.mark.django_db
+def test_job_title_and_state_follow_the_reader_language(
+    pinned_jobs, tenant, operator, django_capture_on_commit_callbacks
+) -> None:
+    """ "every code shown as its label" (issue 19): a job's title and state are labels in the
+    page's language, whatever language the job was started in."""
+    active_right(tenant)
+    with django_capture_on_commit_callbacks(execute=False):
+        answer = operator.post("/grdf/synchroniser/")
+    french = operator.get(answer["Location"]).content.decode()
+    assert "Synchronisation GRDF" in french and "en attente" in french
+    operator.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = operator.get(answer["Location"]).content.decode()
+    assert "GRDF synchronisation" in english and "pending" in english
+    shown = visible_text(english)
+    assert "Synchronisation GRDF" not in shown and "queued" not in shown

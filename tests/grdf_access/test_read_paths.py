@@ -115,7 +115,7 @@ def reads(tenant: Tenant, viewer_client, portal: Client) -> dict[str, object]:
         ),
         "threshold": thresholds.check(threshold, today=TODAY) is not None,
         "portal thresholds": any(
-            c is not None for _t, c in portal.get("/grdf/seuils/").context["thresholds"]
+            s.check is not None for s in portal.get("/grdf/seuils/").context["states"]
         ),
     }
 

@@ -147,6 +147,12 @@ def test_a_panel_with_nothing_for_the_site_says_so(client: Client, tenant: Tenan
     assert "Aucun compteur TIC ne mesure ce site." in page
     assert "Aucun PCE GRDF sur ce site." in page
     assert "Aucun contrat Smart OA sur ce site." in page
+    # "an empty chart says why and what to do" (issue 19): each empty panel says both.
+    from hub.portal import panels
+
+    for panel in panels.registered():
+        why, _, what = str(panel.empty).partition(". ")
+        assert why and what, panel.key
 
 
 def test_a_failing_panel_degrades_and_the_others_still_render(

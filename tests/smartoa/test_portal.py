@@ -187,10 +187,18 @@ def test_foreign_contract_is_404_on_every_page(
 def test_bad_day_is_a_400_naming_the_field(
     client: Client, tenant: Tenant, seeded: Contract
 ) -> None:
+    # "date inputs localised" (issue 19): the day is typed as 22/09/2025 (ISO still read, for
+    # links); anything else is a 400 saying which format is expected.
     sign_in(client, tenant.viewer)
-    response = client.get(PAGE, {"day": "22/09/2025"})
+    for typed in ("22/09/2025", "2025-09-22"):
+        response = client.get(PAGE, {"day": typed})
+        assert response.status_code == 200, typed
+        assert "Facturation et conformité du 22/09/2025" in response.content.decode()
+    response = client.get(PAGE, {"day": "31/02/2025"})
     assert response.status_code == 400
-    assert "day : date attendue" in response.content.decode()
+    html = response.content.decode()
+    assert 'id="day-error"' in html and "JJ/MM/AAAA" in html
+    assert 'value="31/02/2025"' in html
 
 
 def test_billing_of_the_seed_day_on_the_page(

@@ -67,3 +67,23 @@ def test_foreign_meter_pages_are_404(client: Client, foreign: Tenant, meter: Tic
 def test_signed_out_is_sent_to_login(client: Client, meter: TicMeter) -> None:
     response = client.get("/tic/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_power_chart_without_recent_frames_says_why(
+    client: Client, tenant: Tenant, meter: TicMeter
+) -> None:
+    """ "an empty chart says why and what to do" (issue 19): the chart covers the last 30
+    minutes; with no frame in them the page names the port and what to check instead."""
+    sign_in(client, tenant.viewer)
+    live = client.get(f"/tic/meters/{meter.pk}/").content.decode()
+    assert '<p class="hint empty-chart" id="tic-chart-empty" hidden>' in live
+    TicMeter.objects.filter(pk=meter.pk).update(
+        last_frame_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    quiet = client.get(f"/tic/meters/{meter.pk}/").content.decode()
+    note = quiet.split('id="tic-chart-empty">')[1].split("</p>")[0]
+    assert "TGBT" in note and "câble TIC" in note
+    assert (
+        'id="tic-power-chart"' in quiet
+        and "hidden" in quiet.split('id="tic-power-chart"')[1].split(">")[0]
+    )

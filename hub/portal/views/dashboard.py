@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from hub.models import Membership, MeteringPoint, Notification, PollRun, Role
+from hub.portal import cards
 from hub.portal.access import (
     is_verified,
     membership_of,
@@ -38,6 +39,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "points_total": points.count(),
             "runs": runs[:RUNS_SHOWN],
             "notifications": notifications[:NOTIFICATIONS_SHOWN],
+            "cards": cards.render_cards(
+                organisation=organisation, now=timezone.now(), request=request
+            ),
             "can_close": membership.allows(Role.OPERATOR),
         },
     )
