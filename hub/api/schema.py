@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -254,3 +255,32 @@ def document_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str,
                 }
                 operation["responses"][str(status)] = problem
     return result
+
+
+def examples(
+    *,
+    request: Any = None,
+    response: Any = None,
+    status: int = 200,
+    name: str = "Exemple",
+    request_media_type: str = "application/json",
+    response_media_type: str = "application/json",
+) -> list[OpenApiExample]:
+    """An operation's examples: its request body (if any) and its success answer. On a list
+    operation, `response` is one item: drf-spectacular wraps it in the page."""
+    found = []
+    if request is not None:
+        found.append(
+            OpenApiExample(name, value=request, request_only=True, media_type=request_media_type)
+        )
+    if response is not None:
+        found.append(
+            OpenApiExample(
+                name,
+                value=response,
+                response_only=True,
+                status_codes=[str(status)],
+                media_type=response_media_type,
+            )
+        )
+    return found
