@@ -21,6 +21,7 @@ PROBLEM_REF = "#/components/schemas/Problem"
 NOT_YET_PAGINATED = {
     "control_sites_list",
     "grdf_pces_list",
+    "grdf_reports_long_estimated_list",
     "grdf_rights_list",
     "grdf_subscriptions_list",
     "grdf_thresholds_list",
