@@ -28,6 +28,7 @@ NOT_YET_PAGINATED = {
     "grdf_vega_arrivals_list",
     "grdf_vega_catalogue_list",
     "grdf_vega_expected_list",
+    "grdf_vega_missed_list",
     "grdf_vega_releases_list",
     "grdf_vega_usages_list",
 }
