@@ -17,6 +17,7 @@ from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     inline_serializer,
 )
@@ -229,6 +230,10 @@ class GrdfView(APIView):
         except jobs.BrokerUnavailable as exc:
             return queue_unavailable(exc)
         return accepted(job, self.request)
+
+
+# A PCE named in the body that is not the organisation's answers as an unknown one.
+UNKNOWN_PCE = OpenApiResponse(description="A PCE named in the body is not the organisation's.")
 
 
 def _forbidden(exc: selectors.OutsideConsent) -> Response:
@@ -665,7 +670,13 @@ class Export(GrdfView):
         summary="Export PCEs' data as CSV or XLSX",
         description="A small export answers the file; a large one is a background job (202).",
         request=ExportQuery,
-        responses={(200, "text/csv"): str, 202: JobSerializer, 403: dict, 503: dict},
+        responses={
+            (200, "text/csv"): str,
+            202: JobSerializer,
+            403: dict,
+            404: UNKNOWN_PCE,
+            503: dict,
+        },
         examples=[
             *examples(request=ex.EXPORT_IN, response=ex.EXPORT_CSV, response_media_type="text/csv"),
             *examples(response=ex.EXPORT_JOB, status=202, name="En tâche de fond"),
@@ -739,7 +750,7 @@ class ThresholdList(GrdfView):
     @extend_schema(
         summary="Set a consumption threshold on a PCE",
         request=ThresholdSerializer,
-        responses={201: ThresholdSerializer},
+        responses={201: ThresholdSerializer, 404: UNKNOWN_PCE},
         examples=examples(request=ex.THRESHOLD_IN, response=ex.THRESHOLD, status=201),
     )
     def post(self, request: Request) -> Response:
@@ -803,7 +814,7 @@ class SubscriptionList(GrdfView):
     @extend_schema(
         summary="Subscribe a PCE to TJDC or PPH at GRDF",
         request=SubscriptionSerializer,
-        responses={201: SubscriptionSerializer},
+        responses={201: SubscriptionSerializer, 404: UNKNOWN_PCE},
         examples=examples(request=ex.SUBSCRIPTION_IN, response=ex.SUBSCRIPTION, status=201),
     )
     def post(self, request: Request) -> Response:

@@ -15,7 +15,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -600,7 +605,10 @@ class SpecialReadings(VegaView):
     @extend_schema(
         summary="Record a special reading asked of GRDF",
         request=RequestIn,
-        responses={201: dict},
+        responses={
+            201: dict,
+            404: OpenApiResponse(description="The PCE is not the organisation's."),
+        },
         examples=examples(request=ex.READING_IN, response=ex.READING, status=201),
     )
     def post(self, request: Request) -> Response:
