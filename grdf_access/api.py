@@ -418,7 +418,7 @@ class RightList(GrdfView):
         examples=[
             *examples(request=ex.DECLARE_IN, response=ex.DECLARED, status=201),
             OpenApiExample(
-                "PCE mal formé",
+                "Malformed PCE",
                 value=problem_example(
                     400,
                     instance="/api/v1/grdf/rights/",
@@ -608,7 +608,7 @@ class RightImport(GrdfView):
                 request_media_type="multipart/form-data",
                 response=ex.IMPORT_REPORT,
             ),
-            *examples(response=ex.IMPORT_JOB, status=202, name="En tâche de fond"),
+            *examples(response=ex.IMPORT_JOB, status=202, name="As a background job"),
         ],
     )
     def post(self, request: Request) -> Response:
@@ -679,7 +679,7 @@ class Export(GrdfView):
         },
         examples=[
             *examples(request=ex.EXPORT_IN, response=ex.EXPORT_CSV, response_media_type="text/csv"),
-            *examples(response=ex.EXPORT_JOB, status=202, name="En tâche de fond"),
+            *examples(response=ex.EXPORT_JOB, status=202, name="As a background job"),
         ],
     )
     def post(self, request: Request) -> HttpResponse | Response:

@@ -197,6 +197,17 @@ def problem_example(status: int, *, instance: str, field: str = "", reason: str 
     return body
 
 
+def _page_links(response: dict[str, Any], path: str) -> None:
+    """A list's examples link to the list's own next page (drf-spectacular writes a generic
+    `api.example.org/accounts/` there)."""
+    for media in response.get("content", {}).values():
+        for example in media.get("examples", {}).values():
+            value = example.get("value")
+            if isinstance(value, dict) and set(value) == {"count", "next", "previous", "results"}:
+                value["next"] = f"https://hub.example{path}?limit=100&offset=100"
+                value["previous"] = None
+
+
 def document_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """drf-spectacular post-processing hook: the shared error answers (problem+json), the
     Accept-Language header and the RateLimit-* headers on every operation."""
@@ -232,6 +243,7 @@ def document_error_responses(result: dict[str, Any], **kwargs: Any) -> dict[str,
             for status, response in operation["responses"].items():
                 if str(status).startswith("2"):
                     response.setdefault("headers", {}).update(_headers(int(status)))
+                    _page_links(response, instance)
             for status, response in operation["responses"].items():
                 # A view's own error answers (`responses={403: dict}`) keep their description
                 # and examples, in the shared shape.
@@ -262,7 +274,7 @@ def examples(
     request: Any = None,
     response: Any = None,
     status: int = 200,
-    name: str = "Exemple",
+    name: str = "Example",
     request_media_type: str = "application/json",
     response_media_type: str = "application/json",
 ) -> list[OpenApiExample]:
