@@ -30,6 +30,8 @@ STATE = {
         "MESURES1": "BT 4 SUP36",
         "DATE": "15/01/26 09:05:10",
         "EA_s": "6250Wh",
+        "ER+_s": "0varh",
+        "ER-_s": "0varh",
         "EAPP_s": "6944VAh",
         "PTCOUR1": "HPH",
         "TARIFDYN": "INACTIF",
@@ -52,13 +54,15 @@ STATE = {
         "counters": {**COUNTERS, "noise_bytes": 0, "parity_errors": 3},
     },
     "series": {
-        "active_energy_import": 118,
         "apparent_power_import": 119,
         "clock_drift": 121,
-        "energy_index_hph": 122,
+        "energy_index_eap_s": 122,
         "subscribed_power": 123,
         "subscribed_power_share": 124,
         "tariff_period_distributeur": 125,
+        "tariff_period_fournisseur": 126,
+        "td_active_energy_import": 118,
+        "td_apparent_energy_import": 120,
     },
 }
 EVENTS = {
