@@ -17,7 +17,7 @@ CONTRACT = {
 STOP = {"start": "2026-06-14T10:00:00Z", "end": "2026-06-14T12:00:00Z"}
 VERSION_HEAD = {
     "application_date": "2026-06-14",
-    "update_date": "2026-06-13T16:32:00+02:00",
+    "update_date": "2026-06-13T14:32:00+00:00",
     "fetched_at": "2026-06-13T14:35:03+00:00",
     "source": "api",
 }
