@@ -250,3 +250,16 @@ def test_an_operation_without_input_documents_no_400():
     out = document_error_responses(result)["paths"]["/api/v1/ping"]["get"]["responses"]
     assert "400" not in out and "404" not in out
     assert {"401", "403", "429", "503"} <= set(out)
+
+
+def test_the_shape_comparison_catches_a_missing_or_extra_key():
+    # tests/<app>/test_api_examples.py compare examples with real answers through it.
+    from tests.api_examples import shape_mismatches
+
+    answer = {"pce": "21547896321458", "values": [{"label": "12/01/2026", "energy_kwh": 1.0}]}
+    assert shape_mismatches(answer, answer) == []
+    lie = {"pce": "21547896321458", "values": [{"label": "12/01/2026", "kwh": 1.0}]}
+    assert shape_mismatches(lie, answer) == [
+        "/values/0/kwh: only in the example",
+        "/values/0/energy_kwh: missing from the example",
+    ]
