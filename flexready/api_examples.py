@@ -1,5 +1,4 @@
-"""Example values of the Flex Ready Annex 1 operations: the annex's data set (BACS 1, its
-"WholeBuilding" asset) and its request of 2 April 2025."""
+"""Example values of the Annex 1 operations: the annex's BACS 1, its asset, a request."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OpenAPI: the token authentication (loaded via HubConfig) and the shared error answers."""
+"""OpenAPI: token authentication (via HubConfig), shared problem+json errors, examples."""
 
 from __future__ import annotations
 
@@ -175,6 +175,7 @@ def _first_input(operation: dict[str, Any], schemas: dict[str, Any]) -> tuple[st
 
 
 def problem_example(status: int, *, instance: str, field: str = "", reason: str = "") -> Any:
+    """A problem-details body as the API answers it (for a view's own error examples too)."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPES.get(status, "about:blank"),
         "title": TITLES[status],

@@ -1,5 +1,4 @@
-"""The Annex 1 operations' OpenAPI examples are answers the API gives: the example request is
-accepted, then confirmed, and every example has its answer's keys (issue 19.5)."""
+"""The Annex 1 examples are answers the API gives: the example request accepted and confirmed."""
 
 from __future__ import annotations
 
