@@ -15,11 +15,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from flexready import api_examples as ex
 from flexready import journal, realisation, services
 from flexready import program as prog
 from flexready.auth import (
@@ -35,6 +37,7 @@ from flexready.report import session_pdf
 from flexready.schema import ConfirmRequestBody, CreateRequestBody, FlexReadySchema
 from hub import quantities
 from hub.api.auth import ApiTokenAuthentication
+from hub.api.schema import examples
 from hub.api.throttling import OrganisationTokenRateThrottle, TokenRateThrottle
 from hub.api.throttling import PersonRateThrottle as HubPersonRateThrottle
 from hub.clock import PARIS
@@ -234,17 +237,26 @@ def request_json(request: FlexRequest) -> dict[str, Any]:
 
 
 class BacsList(FlexReadyView):
+    response_body = {(200, "application/json"): {"type": "array", "items": {"type": "object"}}}
+
+    @extend_schema(summary="List the BACS", examples=examples(response=[ex.BACS]))
     def get(self, request: Request, **kwargs: Any) -> Response:
         rows = Bacs.objects.filter(organisation=self.organisation).order_by("bacs_id")
         return Response([bacs_json(b) for b in rows])
 
 
 class BacsDetail(FlexReadyView):
+    @extend_schema(summary="Read one BACS", examples=examples(response=ex.BACS))
     def get(self, request: Request, bacs_id: str, **kwargs: Any) -> Response:
         return Response(bacs_json(self.bacs(bacs_id)))
 
 
 class AssetList(FlexReadyView):
+    response_body = {(200, "application/json"): {"type": "array", "items": {"type": "object"}}}
+
+    @extend_schema(
+        summary="List a BACS's assets with their potential", examples=examples(response=[ex.ASSET])
+    )
     def get(self, request: Request, bacs_id: str, **kwargs: Any) -> Response:
         bacs = self.bacs(bacs_id)
         assets = bacs.assets.prefetch_related("periods").select_related("bacs")
@@ -252,11 +264,16 @@ class AssetList(FlexReadyView):
 
 
 class AssetDetail(FlexReadyView):
+    @extend_schema(summary="Read one asset", examples=examples(response=ex.ASSET))
     def get(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
         return Response(asset_json(self.asset(bacs_id, asset_id)))
 
 
 class Potential(FlexReadyView):
+    @extend_schema(
+        summary="An asset's flexibility potential",
+        examples=examples(response=ex.ASSET_POTENTIAL),
+    )
     def get(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
         asset = self.asset(bacs_id, asset_id)
         return Response(
@@ -273,7 +290,14 @@ def _refusal(request: FlexRequest, reasons: list[prog.Reason]) -> Response:
 
 class CreateRequest(FlexReadyView):
     request_body = CreateRequestBody
+    response_body = {(201, "application/json"): OpenApiTypes.OBJECT}
 
+    @extend_schema(
+        summary="Ask an asset for a flexibility (a power program)",
+        description="Checked against the asset's potential: 201 with the request, or 422 with "
+        "every rule it breaks; 409 for a request id the asset already has.",
+        examples=examples(request=ex.CREATE_IN, response=ex.REQUEST, status=201),
+    )
     def post(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
         asset = self.asset(bacs_id, asset_id)
         data = self.json_body()
@@ -302,6 +326,7 @@ class CreateRequest(FlexReadyView):
 
 
 class RequestDetail(FlexReadyView):
+    @extend_schema(summary="Read a flexibility request", examples=examples(response=ex.REQUEST))
     def get(
         self, request: Request, bacs_id: str, asset_id: str, request_id: str, **kwargs: Any
     ) -> Response:
@@ -313,6 +338,10 @@ class RequestDetail(FlexReadyView):
 class ConfirmRequest(FlexReadyView):
     request_body = ConfirmRequestBody
 
+    @extend_schema(
+        summary="Confirm an accepted flexibility request",
+        examples=examples(request=ex.CONFIRM_IN, response=ex.CONFIRMED),
+    )
     def post(
         self, request: Request, bacs_id: str, asset_id: str, request_id: str, **kwargs: Any
     ) -> Response:
@@ -342,6 +371,10 @@ class ConfirmRequest(FlexReadyView):
 class RealiseRequest(FlexReadyView):
     """The request's realisation: measured, baseline and delivered power per step, and totals."""
 
+    @extend_schema(
+        summary="A request's realisation against its baseline",
+        examples=examples(response=ex.REALISATION),
+    )
     def get(
         self, request: Request, bacs_id: str, asset_id: str, request_id: str, **kwargs: Any
     ) -> Response:
@@ -392,6 +425,14 @@ class Consumptions(FlexReadyView):
     the body is ignored.
     """
 
+    @extend_schema(
+        summary="The building meter's mean power per step (31 days at most)",
+        parameters=[
+            OpenApiParameter("start", str, description="ISO 8601; without offset: Paris wall time"),
+            OpenApiParameter("end", str, description="ISO 8601; default now"),
+        ],
+        examples=examples(response=ex.CONSUMPTIONS),
+    )
     def get(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
         asset = self.asset(bacs_id, asset_id)
         _meter(asset)
@@ -426,6 +467,15 @@ class Consumptions(FlexReadyView):
 class AggregatedConsumptions(FlexReadyView):
     """The meter's series resampled by the database (``step``: 15min, 30min, 1h, 1d, 1mo)."""
 
+    @extend_schema(
+        summary="The building meter's consumption per step (366 days at most)",
+        parameters=[
+            OpenApiParameter("step", str, enum=list(AGGREGATED_STEPS), default="1d"),
+            OpenApiParameter("start", str, description="ISO 8601; without offset: Paris wall time"),
+            OpenApiParameter("end", str, description="ISO 8601; default now"),
+        ],
+        examples=examples(response=ex.AGGREGATED),
+    )
     def get(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
         asset = self.asset(bacs_id, asset_id)
         series = _meter(asset)
@@ -475,6 +525,11 @@ class SessionCreate(FlexReadyView):
 
     response_body = {(201, "application/json"): OpenApiTypes.OBJECT}
 
+    @extend_schema(
+        summary="Open a certification session",
+        parameters=[OpenApiParameter("emulator_module", str, default="operator")],
+        examples=examples(response=ex.SESSION, status=201),
+    )
     def post(self, request: Request, **kwargs: Any) -> Response:
         import uuid
 
@@ -500,6 +555,7 @@ class SessionReport(FlexReadyView):
     response_body = {(200, "application/pdf"): OpenApiTypes.BINARY}
     journalled = False  # asking for the report is not a call of the session
 
+    @extend_schema(summary="A certification session's journal as a PDF")
     def post(self, request: Request, session_id: str, **kwargs: Any) -> HttpResponse:
         found = get_object_or_404(
             CertificationSession, organisation=self.organisation, session_id=session_id
@@ -513,6 +569,7 @@ class SessionReport(FlexReadyView):
 class Ping(FlexReadyView):
     """The smallest endpoint behind the same authentication: the benchmark's baseline."""
 
+    @extend_schema(summary="Check an operator's credentials", examples=examples(response=ex.PING))
     def get(self, request: Request, **kwargs: Any) -> Response:
         organisation: Organisation = self.organisation
         return Response({"ok": True, "organisation": organisation.slug})

@@ -14,7 +14,13 @@ from typing import Any
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -22,6 +28,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from grdf_access import api_examples as ex
 from grdf_access import (
     csv_import,
     export,
@@ -37,6 +44,7 @@ from grdf_access.models import AccessRight, DataType, Pce, Snapshot, Subscriptio
 from hub.actors import Actor
 from hub.api.jobs import JobSerializer, accepted, queue_unavailable
 from hub.api.permissions import OrganisationRole
+from hub.api.schema import examples, problem_example
 from hub.clock import local_day_of
 from hub.identifiers import InvalidIdentifier, normalise
 from hub.models import Organisation, Role
@@ -223,19 +231,31 @@ class GrdfView(APIView):
         return accepted(job, self.request)
 
 
+# A PCE named in the body that is not the organisation's answers as an unknown one.
+UNKNOWN_PCE = OpenApiResponse(description="A PCE named in the body is not the organisation's.")
+
+
 def _forbidden(exc: selectors.OutsideConsent) -> Response:
     return Response({"detail": exc.reason, "code": "outside_consent"}, status=403)
 
 
 class PceList(GrdfView):
-    @extend_schema(responses={200: PceSerializer(many=True)})
+    @extend_schema(
+        summary="List the organisation's GRDF PCEs",
+        responses={200: PceSerializer(many=True)},
+        examples=examples(response=ex.PCE),
+    )
     def get(self, request: Request) -> Response:
         found = selectors.pces(organisation=self.organisation)
         return Response(PceSerializer(found, many=True).data)
 
 
 class PceDetail(GrdfView):
-    @extend_schema(responses={200: PceSerializer})
+    @extend_schema(
+        summary="Read one PCE with its access rights",
+        responses={200: PceSerializer},
+        examples=examples(response=ex.PCE_DETAIL),
+    )
     def get(self, request: Request, pce: str) -> Response:
         found = self.pce(pce)
         return Response(
@@ -254,7 +274,11 @@ class Consumption(GrdfView):
             OpenApiParameter("step", str, enum=list(selectors.STEPS)),
             OpenApiParameter("type", str, enum=list(CONSUMPTION_TYPES)),
         ],
+        summary="Read a PCE's consumption inside the consent",
+        description="Gas days (06:00 to 06:00, Paris) summed by day, month or year; 403 with "
+        "the reason outside the consent.",
         responses={200: dict, 403: dict},
+        examples=examples(response=ex.CONSUMPTION),
     )
     def get(self, request: Request, pce: str) -> Response:
         found = self.pce(pce)
@@ -298,7 +322,9 @@ class Revisions(GrdfView):
 
     @extend_schema(
         parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)],
+        summary="List GRDF's corrections of a PCE's values",
         responses={200: dict},
+        examples=examples(response=ex.REVISIONS),
     )
     def get(self, request: Request, pce: str) -> Response:
         found = self.pce(pce)
@@ -333,7 +359,13 @@ class Revisions(GrdfView):
 
 
 class Snapshots(GrdfView):
-    @extend_schema(responses={200: dict, 403: dict})
+    @extend_schema(
+        summary="List a PCE's contractual and technical data",
+        description="Each kept snapshot with what changed since the one before; only the "
+        "kinds the consent covers.",
+        responses={200: dict, 403: dict},
+        examples=examples(response=ex.SNAPSHOTS),
+    )
     def get(self, request: Request, pce: str) -> Response:
         found = self.pce(pce)
         rights = list(found.rights.all())
@@ -362,7 +394,10 @@ class RightList(GrdfView):
             OpenApiParameter("site_label", str),
             OpenApiParameter("pce", str),
         ],
+        summary="List the access rights",
+        description="Filtered by state, client, site label or PCE; the first 1,000.",
         responses={200: RightSerializer(many=True)},
+        examples=examples(response=ex.RIGHT),
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -375,7 +410,25 @@ class RightList(GrdfView):
         )
         return Response(RightSerializer(found[:1000], many=True).data)
 
-    @extend_schema(request=DeclareIn, responses={201: RightSerializer, 400: dict})
+    @extend_schema(
+        summary="Declare an access right to GRDF",
+        request=DeclareIn,
+        responses={201: RightSerializer, 400: dict},
+        examples=[
+            *examples(request=ex.DECLARE_IN, response=ex.DECLARED, status=201),
+            OpenApiExample(
+                "Malformed PCE",
+                value=problem_example(
+                    400,
+                    instance="/api/v1/grdf/rights/",
+                    field="pce",
+                    reason="un PCE fait 14 chiffres ou « GI » suivi de 6 chiffres",
+                ),
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
     def post(self, request: Request) -> Response:
         raw = request.data if isinstance(request.data, dict) else {}
         try:
@@ -404,11 +457,21 @@ def _errors(errors: list[specs.FieldError]) -> dict[str, list[str]]:
 
 
 class RightDetail(GrdfView):
-    @extend_schema(responses={200: RightSerializer})
+    @extend_schema(
+        summary="Read one access right",
+        responses={200: RightSerializer},
+        examples=examples(response=ex.RIGHT),
+    )
     def get(self, request: Request, right_pk: int) -> Response:
         return Response(RightSerializer(self.right(right_pk)).data)
 
-    @extend_schema(request=ModifyIn, responses={200: RightSerializer, 400: dict})
+    @extend_schema(
+        summary="Change an access right at GRDF",
+        description="Consent end, data window, data types or the holder's e-mail.",
+        request=ModifyIn,
+        responses={200: RightSerializer, 400: dict},
+        examples=examples(request=ex.MODIFY_IN, response=ex.MODIFIED),
+    )
     def patch(self, request: Request, right_pk: int) -> Response:
         right = self.right(right_pk)
         query = ModifyQuery(data=request.data)
@@ -454,9 +517,27 @@ class RightEnd(GrdfView):
 class RightTerminate(RightEnd):
     action_name = "terminate"
 
+    @extend_schema(
+        summary="Terminate an access right (the supplier's side)",
+        request=None,
+        responses={200: RightSerializer, 400: dict},
+        examples=examples(response=ex.TERMINATED),
+    )
+    def post(self, request: Request, right_pk: int) -> Response:
+        return super().post(request, right_pk)
+
 
 class RightRevoke(RightEnd):
     action_name = "revoke"
+
+    @extend_schema(
+        summary="Revoke an access right (the customer withdrew consent)",
+        request=None,
+        responses={200: RightSerializer, 400: dict},
+        examples=examples(response=ex.REVOKED),
+    )
+    def post(self, request: Request, right_pk: int) -> Response:
+        return super().post(request, right_pk)
 
 
 class RightProofs(GrdfView):
@@ -471,7 +552,14 @@ class RightProofs(GrdfView):
                 },
             }
         },
+        summary="Send the consent's proofs to GRDF",
         responses={201: dict, 400: dict},
+        examples=examples(
+            request={"preuves": ["mandat-lycee-ampere.pdf"]},
+            request_media_type="multipart/form-data",
+            response=ex.PROOFS,
+            status=201,
+        ),
     )
     def post(self, request: Request, right_pk: int) -> Response:
         right = self.right(right_pk)
@@ -509,7 +597,18 @@ class RightImport(GrdfView):
                 "required": ["file"],
             }
         },
+        summary="Declare access rights from a CSV file",
+        description="`dry_run` (the default) checks the file only; a large file is imported "
+        "as a background job (202).",
         responses={200: dict, 201: dict, 202: JobSerializer, 400: dict, 503: dict},
+        examples=[
+            *examples(
+                request={"file": "droits.csv", "dry_run": True},
+                request_media_type="multipart/form-data",
+                response=ex.IMPORT_REPORT,
+            ),
+            *examples(response=ex.IMPORT_JOB, status=202, name="As a background job"),
+        ],
     )
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
@@ -552,7 +651,11 @@ class RightImport(GrdfView):
 
 
 class ImportTemplate(GrdfView):
-    @extend_schema(responses={(200, "text/csv"): str})
+    @extend_schema(
+        summary="Download the CSV template of the rights import",
+        responses={(200, "text/csv"): str},
+        examples=examples(response=ex.IMPORT_TEMPLATE, response_media_type="text/csv"),
+    )
     def get(self, request: Request) -> HttpResponse:
         response = HttpResponse(csv_import.template(today=_today()), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="modele-droits-acces.csv"'
@@ -563,8 +666,20 @@ class Export(GrdfView):
     write_role = Role.VIEWER  # a POST only to carry the choice of PCEs: exporting reads
 
     @extend_schema(
+        summary="Export PCEs' data as CSV or XLSX",
+        description="A small export answers the file; a large one is a background job (202).",
         request=ExportQuery,
-        responses={(200, "text/csv"): str, 202: JobSerializer, 403: dict, 503: dict},
+        responses={
+            (200, "text/csv"): str,
+            202: JobSerializer,
+            403: dict,
+            404: UNKNOWN_PCE,
+            503: dict,
+        },
+        examples=[
+            *examples(request=ex.EXPORT_IN, response=ex.EXPORT_CSV, response_media_type="text/csv"),
+            *examples(response=ex.EXPORT_JOB, status=202, name="As a background job"),
+        ],
     )
     def post(self, request: Request) -> HttpResponse | Response:
         query = ExportQuery(data=request.data)
@@ -619,14 +734,23 @@ def export_response(
 
 
 class ThresholdList(GrdfView):
-    @extend_schema(responses={200: ThresholdSerializer(many=True)})
+    @extend_schema(
+        summary="List the consumption thresholds",
+        responses={200: ThresholdSerializer(many=True)},
+        examples=examples(response=ex.THRESHOLD),
+    )
     def get(self, request: Request) -> Response:
         found = Threshold.objects.filter(organisation=self.organisation).select_related(
             "pce__metering_point"
         )
         return Response(ThresholdSerializer(found, many=True).data)
 
-    @extend_schema(request=ThresholdSerializer, responses={201: ThresholdSerializer})
+    @extend_schema(
+        summary="Set a consumption threshold on a PCE",
+        request=ThresholdSerializer,
+        responses={201: ThresholdSerializer, 404: UNKNOWN_PCE},
+        examples=examples(request=ex.THRESHOLD_IN, response=ex.THRESHOLD, status=201),
+    )
     def post(self, request: Request) -> Response:
         data = ThresholdSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -648,12 +772,16 @@ class ThresholdList(GrdfView):
 
 
 class ThresholdDetail(GrdfView):
-    @extend_schema(responses={200: ThresholdSerializer})
+    @extend_schema(
+        summary="Read one threshold",
+        responses={200: ThresholdSerializer},
+        examples=examples(response=ex.THRESHOLD),
+    )
     def get(self, request: Request, threshold_pk: int) -> Response:
         found = get_object_or_404(Threshold, pk=threshold_pk, organisation=self.organisation)
         return Response(ThresholdSerializer(found).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(summary="Delete a threshold", responses={204: None})
     def delete(self, request: Request, threshold_pk: int) -> Response:
         found = get_object_or_404(Threshold, pk=threshold_pk, organisation=self.organisation)
         thresholds.delete_threshold(threshold=found, actor=Actor.from_request(request), now=_now())
@@ -670,14 +798,23 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
 
 
 class SubscriptionList(GrdfView):
-    @extend_schema(responses={200: SubscriptionSerializer(many=True)})
+    @extend_schema(
+        summary="List the TJDC and PPH subscriptions",
+        responses={200: SubscriptionSerializer(many=True)},
+        examples=examples(response=ex.SUBSCRIPTION),
+    )
     def get(self, request: Request) -> Response:
         found = Subscription.objects.filter(organisation=self.organisation).select_related(
             "pce__metering_point"
         )
         return Response(SubscriptionSerializer(found, many=True).data)
 
-    @extend_schema(request=SubscriptionSerializer, responses={201: SubscriptionSerializer})
+    @extend_schema(
+        summary="Subscribe a PCE to TJDC or PPH at GRDF",
+        request=SubscriptionSerializer,
+        responses={201: SubscriptionSerializer, 404: UNKNOWN_PCE},
+        examples=examples(request=ex.SUBSCRIPTION_IN, response=ex.SUBSCRIPTION, status=201),
+    )
     def post(self, request: Request) -> Response:
         data = SubscriptionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -698,7 +835,12 @@ class SubscriptionList(GrdfView):
 
 
 class SubscriptionCancel(GrdfView):
-    @extend_schema(request=None, responses={200: SubscriptionSerializer})
+    @extend_schema(
+        summary="Cancel a subscription at GRDF",
+        request=None,
+        responses={200: SubscriptionSerializer},
+        examples=examples(response=ex.SUBSCRIPTION_CANCELLED),
+    )
     def post(self, request: Request, subscription_pk: int) -> Response:
         found = get_object_or_404(Subscription, pk=subscription_pk, organisation=self.organisation)
         with gateway_for(self.organisation) as gateway:
@@ -713,7 +855,22 @@ class SubscriptionCancel(GrdfView):
 
 
 class LongEstimated(GrdfView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="List the PCEs read on estimates for months",
+        responses={
+            200: inline_serializer(
+                "LongEstimatedPce",
+                fields={
+                    "pce": serializers.CharField(),
+                    "last_measured": serializers.DateField(allow_null=True),
+                    "months_estimated": serializers.IntegerField(allow_null=True),
+                    "consecutive_estimated": serializers.IntegerField(),
+                },
+                many=True,
+            )
+        },
+        examples=examples(response=ex.LONG_ESTIMATED),
+    )
     def get(self, request: Request) -> Response:
         found = selectors.long_estimated(organisation=self.organisation, today=_today())
         return Response(
@@ -730,7 +887,15 @@ class LongEstimated(GrdfView):
 
 
 class Sync(GrdfView):
-    @extend_schema(request=None, responses={202: JobSerializer, 503: dict})
+    @extend_schema(
+        summary="Synchronise with GRDF now",
+        request=inline_serializer(
+            "GrdfSyncIn",
+            fields={"pces": serializers.ListField(child=serializers.CharField(), required=False)},
+        ),
+        responses={202: JobSerializer, 503: dict},
+        examples=examples(request=ex.SYNC_IN, response=ex.SYNC_JOB, status=202),
+    )
     def post(self, request: Request) -> Response:
         """Rights then data, now, as a background job: 202 and the job to follow."""
         pces = request.data.get("pces", []) if isinstance(request.data, dict) else []

@@ -13,16 +13,18 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api.permissions import OrganisationRole
+from hub.api.schema import examples
 from hub.clock import local_day_of
 from hub.models import ApiToken
 from hub.tenancy import current_organisation
+from smartoa import api_examples as ex
 from smartoa import billing, selectors
 from smartoa.models import Contract, ScheduleVersion
 from smartoa.schedule import Episode
@@ -93,6 +95,12 @@ class ContractScopedMixin(APIView):
         return found
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="List the Smart OA contracts the caller may read",
+        examples=examples(response=ex.CONTRACT),
+    )
+)
 class ContractList(ContractScopedMixin, generics.ListAPIView[Contract]):
     serializer_class = ContractSerializer
     queryset = Contract.objects.none()  # the model for the schema; requests use get_queryset()
@@ -102,7 +110,13 @@ class ContractList(ContractScopedMixin, generics.ListAPIView[Contract]):
 
 
 class Setpoint(ContractScopedMixin, APIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="The set-point now, with the current and next stops",
+        description="`value` 1.0 while a stop is ordered, 0.0 otherwise; from the latest "
+        "schedule version fetched from EDF OA.",
+        responses={200: dict},
+        examples=examples(response=ex.SETPOINT),
+    )
     def get(self, request: Request, contract_id: str) -> Response:
         contract = self.contract(contract_id)
         point = selectors.setpoint(contract=contract, now=_now())
@@ -131,7 +145,9 @@ class Setpoint(ContractScopedMixin, APIView):
 class Schedules(ContractScopedMixin, APIView):
     @extend_schema(
         parameters=[OpenApiParameter("date", dt.date, description="local day, default today")],
+        summary="A day's schedule versions, with their diffs",
         responses={200: dict},
+        examples=examples(response=ex.SCHEDULES),
     )
     def get(self, request: Request, contract_id: str) -> Response:
         query = DayQuery(data=request.query_params)
@@ -151,7 +167,9 @@ class Schedules(ContractScopedMixin, APIView):
 class Billing(ContractScopedMixin, APIView):
     @extend_schema(
         parameters=[OpenApiParameter("day", dt.date, required=True, description="local day")],
+        summary="A day's 5-minute billing, stops neutralised at their ends",
         responses={200: dict},
+        examples=examples(response=ex.BILLING),
     )
     def get(self, request: Request, contract_id: str) -> Response:
         query = BillingQuery(data=request.query_params)

@@ -28,6 +28,7 @@ SHAPE: dict[str, tuple[str, ...]] = {
     "sim_urls": ("sim_urls.py",),
     "tasks": ("tasks.py",),
     "demo": ("demo.py",),
+    "api_examples": ("api_examples.py",),
 }
 
 # The only parts an app may lack, each for a reason the README's table repeats.

@@ -18,8 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api.permissions import OrganisationRole
+from hub.api.schema import examples
 from hub.clock import local_day_of
 from hub.tenancy import current_organisation
+from tic import api_examples as ex
 from tic import selectors
 from tic.models import EventKind, TicMeter
 
@@ -63,7 +65,11 @@ class MeterScoped(APIView):
 
 
 class MeterList(MeterScoped):
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="List the organisation's TIC meters",
+        responses={200: dict},
+        examples=examples(response=ex.METERS),
+    )
     def get(self, request: Request) -> Response:
         rows = selectors.meters(organisation=current_organisation(request))
         return Response(
@@ -88,7 +94,13 @@ class MeterList(MeterScoped):
 
 
 class MeterState(MeterScoped):
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="A meter's live state: last values, power against PS, PREAVIS, port",
+        description="`series` maps each quantity to its series id, read through "
+        "`/api/v1/series/{id}/points/`.",
+        responses={200: dict},
+        examples=examples(response=ex.STATE),
+    )
     def get(self, request: Request, pk: int) -> Response:
         meter = self.meter(pk)
         body = selectors.state(meter=meter)
@@ -103,7 +115,9 @@ class MeterEvents(MeterScoped):
             OpenApiParameter("start", dt.datetime),
             OpenApiParameter("end", dt.datetime),
         ],
+        summary="A meter's events, newest first (1,000 at most)",
         responses={200: dict},
+        examples=examples(response=ex.EVENTS),
     )
     def get(self, request: Request, pk: int) -> Response:
         meter = self.meter(pk)
@@ -121,7 +135,9 @@ class MeterEvents(MeterScoped):
 class MeterEnergy(MeterScoped):
     @extend_schema(
         parameters=[OpenApiParameter("start", dt.date), OpenApiParameter("end", dt.date)],
+        summary="Energy per tariff period per local day (last 7 days by default)",
         responses={200: dict},
+        examples=examples(response=ex.ENERGY),
     )
     def get(self, request: Request, pk: int) -> Response:
         meter = self.meter(pk)

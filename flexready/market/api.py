@@ -21,10 +21,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from flexready.market import api_examples as ex
 from flexready.market import selectors
 from flexready.market.models import SupplierFeed
 from flexready.market.services.supplier import FeedSpecError, find_prm
 from hub.api.permissions import OrganisationRole
+from hub.api.schema import examples
 from hub.clock import PARIS
 from hub.models import Role
 from hub.tenancy import current_organisation
@@ -79,7 +81,14 @@ class CemsCheck(APIView):
     # A read, though the annex makes it a POST.
     write_role = Role.VIEWER
 
-    @extend_schema(request=CemsCheckInput, responses={200: dict})
+    @extend_schema(
+        summary="Check the supplier signal held for a window (Annex 2)",
+        description="`status`: valid, incomplete or missing; `last_poll`: how the latest call "
+        "to the supplier went.",
+        request=CemsCheckInput,
+        responses={200: dict},
+        examples=examples(request=ex.CEMS_IN, response=ex.CEMS_CHECK),
+    )
     def post(self, request: Request, session_id: str) -> Response:
         organisation = current_organisation(request)
         feeds = SupplierFeed.objects.filter(organisation=organisation, session_id=session_id)
@@ -104,7 +113,11 @@ class CemsCheck(APIView):
 class EcowattSignals(APIView):
     permission_classes = [OrganisationRole]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="The stored Ecowatt days from today on (RTE Ecowatt v5)",
+        responses={200: dict},
+        examples=examples(response=ex.ECOWATT),
+    )
     def get(self, request: Request) -> Response:
         current_organisation(request)  # any member or token; the signal is national
         return Response(selectors.ecowatt_payload(now=_now()))

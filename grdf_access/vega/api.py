@@ -14,7 +14,13 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -23,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from grdf_access import selectors
+from grdf_access.vega import api_examples as ex
 from grdf_access.vega import calendar, estimates, exports, watch
 from grdf_access.vega.models import (
     Arrival,
@@ -36,6 +43,7 @@ from grdf_access.vega.models import (
 )
 from hub.actors import Actor
 from hub.api.permissions import OrganisationRole
+from hub.api.schema import examples
 from hub.clock import local_day_of
 from hub.models import Organisation
 from hub.netaddr import client_ip
@@ -94,7 +102,9 @@ class CatalogueItemSerializer(serializers.ModelSerializer[CatalogueItem]):
     releases = serializers.SerializerMethodField()
     versions = serializers.SerializerMethodField()
     double_run = serializers.SerializerMethodField()
-    decommissioned_in = serializers.SlugRelatedField[Release](slug_field="code", read_only=True)
+    decommissioned_in = serializers.SlugRelatedField[Release](
+        slug_field="code", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = CatalogueItem
@@ -132,7 +142,13 @@ class CatalogueItemSerializer(serializers.ModelSerializer[CatalogueItem]):
 
 
 class Catalogue(VegaView):
-    @extend_schema(responses={200: CatalogueItemSerializer(many=True)})
+    @extend_schema(
+        summary="List the VEGA catalogue (publications and web services)",
+        description="Each item's version per release, its double run and GRDF's "
+        "recommendation, from GRDF's slides of 2 December 2025.",
+        responses={200: CatalogueItemSerializer(many=True)},
+        examples=examples(response=ex.CATALOGUE_ITEM),
+    )
     def get(self, request: Request) -> Response:
         items = CatalogueItem.objects.select_related("decommissioned_in").prefetch_related(
             "cells__release", "versions__superseded_in", "versions__ends_in"
@@ -141,7 +157,11 @@ class Catalogue(VegaView):
 
 
 class Releases(VegaView):
-    @extend_schema(responses={200: ReleaseSerializer(many=True)})
+    @extend_schema(
+        summary="List GRDF's releases with their dates' history",
+        responses={200: ReleaseSerializer(many=True)},
+        examples=examples(response=ex.RELEASE),
+    )
     def get(self, request: Request) -> Response:
         found = Release.objects.prefetch_related("date_changes")
         return Response(ReleaseSerializer(found, many=True).data)
@@ -186,12 +206,21 @@ def _save_usage(view: VegaView, data: Any, item: CatalogueItem | None = None) ->
 
 
 class UsageList(VegaView):
-    @extend_schema(responses={200: UsageSerializer(many=True)})
+    @extend_schema(
+        summary="List what the organisation uses, with its version",
+        responses={200: UsageSerializer(many=True)},
+        examples=examples(response=ex.USAGE),
+    )
     def get(self, request: Request) -> Response:
         found = Usage.objects.filter(organisation=self.organisation).select_related("item")
         return Response(UsageSerializer(found, many=True).data)
 
-    @extend_schema(request=UsageIn, responses={201: UsageSerializer})
+    @extend_schema(
+        summary="Declare a publication or web service the organisation uses",
+        request=UsageIn,
+        responses={201: UsageSerializer},
+        examples=examples(request=ex.USAGE_IN, response=ex.USAGE, status=201),
+    )
     def post(self, request: Request) -> Response:
         usage = _save_usage(self, request.data)
         return Response(UsageSerializer(usage).data, status=status.HTTP_201_CREATED)
@@ -203,16 +232,25 @@ class UsageDetail(VegaView):
             Usage.objects.select_related("item"), pk=usage_pk, organisation=self.organisation
         )
 
-    @extend_schema(responses={200: UsageSerializer})
+    @extend_schema(
+        summary="Read one usage",
+        responses={200: UsageSerializer},
+        examples=examples(response=ex.USAGE),
+    )
     def get(self, request: Request, usage_pk: int) -> Response:
         return Response(UsageSerializer(self.usage(usage_pk)).data)
 
-    @extend_schema(request=UsageIn, responses={200: UsageSerializer})
+    @extend_schema(
+        summary="Change a usage's version or note",
+        request=UsageIn,
+        responses={200: UsageSerializer},
+        examples=examples(request=ex.USAGE_IN, response=ex.USAGE),
+    )
     def put(self, request: Request, usage_pk: int) -> Response:
         current = self.usage(usage_pk)
         return Response(UsageSerializer(_save_usage(self, request.data, current.item)).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(summary="Delete a usage", responses={204: None})
     def delete(self, request: Request, usage_pk: int) -> Response:
         calendar.delete_usage(
             usage=self.usage(usage_pk), actor=Actor.from_request(request), now=_now()
@@ -241,7 +279,16 @@ def export_response(*, rows: list[list[Any]], header: list[str], kind: str, name
 
 
 class Migration(VegaView):
-    @extend_schema(parameters=[EXPORT_PARAM], responses={200: dict})
+    @extend_schema(
+        parameters=[EXPORT_PARAM],
+        summary="What the organisation must change, by when",
+        description="One row per usage, most urgent first; `export=csv|xlsx` downloads it.",
+        responses={
+            (200, "application/json"): {"type": "array", "items": {"type": "object"}},
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
+        examples=examples(response=[ex.MIGRATION_ROW]),
+    )
     def get(self, request: Request) -> Any:
         rows = calendar.migration_rows(organisation=self.organisation, today=local_day_of(_now()))
         kind = request.query_params.get("export")
@@ -289,14 +336,23 @@ class ExpectedIn(serializers.Serializer[Any]):
 
 
 class ExpectedList(VegaView):
-    @extend_schema(responses={200: ExpectedSerializer(many=True)})
+    @extend_schema(
+        summary="List the publications expected, with their cadence",
+        responses={200: ExpectedSerializer(many=True)},
+        examples=examples(response=ex.EXPECTED),
+    )
     def get(self, request: Request) -> Response:
         found = ExpectedPublication.objects.filter(organisation=self.organisation).select_related(
             "item"
         )
         return Response(ExpectedSerializer(found, many=True).data)
 
-    @extend_schema(request=ExpectedIn, responses={201: ExpectedSerializer})
+    @extend_schema(
+        summary="Expect a publication at a cadence (late: milestone alarm)",
+        request=ExpectedIn,
+        responses={201: ExpectedSerializer},
+        examples=examples(request=ex.EXPECTED_IN, response=ex.EXPECTED, status=201),
+    )
     def post(self, request: Request) -> Response:
         query = ExpectedIn(data=request.data)
         query.is_valid(raise_exception=True)
@@ -319,7 +375,11 @@ class ExpectedList(VegaView):
 
 
 class ExpectedDetail(VegaView):
-    @extend_schema(responses={200: ExpectedSerializer})
+    @extend_schema(
+        summary="Read one expected publication",
+        responses={200: ExpectedSerializer},
+        examples=examples(response=ex.EXPECTED),
+    )
     def get(self, request: Request, expected_pk: int) -> Response:
         found = get_object_or_404(
             ExpectedPublication.objects.select_related("item"),
@@ -328,7 +388,7 @@ class ExpectedDetail(VegaView):
         )
         return Response(ExpectedSerializer(found).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(summary="Stop expecting a publication", responses={204: None})
     def delete(self, request: Request, expected_pk: int) -> Response:
         found = get_object_or_404(
             ExpectedPublication, pk=expected_pk, organisation=self.organisation
@@ -368,12 +428,27 @@ class ArrivalIn(serializers.Serializer[Any]):
 class ArrivalList(VegaView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
-    @extend_schema(responses={200: ArrivalSerializer(many=True)})
+    @extend_schema(
+        summary="List the publications received (latest 500)",
+        responses={200: ArrivalSerializer(many=True)},
+        examples=examples(response=ex.ARRIVAL),
+    )
     def get(self, request: Request) -> Response:
         found = Arrival.objects.filter(organisation=self.organisation)[:500]
         return Response(ArrivalSerializer(found, many=True).data)
 
-    @extend_schema(request={"multipart/form-data": ArrivalIn}, responses={201: ArrivalSerializer})
+    @extend_schema(
+        summary="Hand over a publication file received from GRDF",
+        description="Kept, checked (format-free quality checks) and matched to what is expected.",
+        request={"multipart/form-data": ArrivalIn},
+        responses={201: ArrivalSerializer},
+        examples=examples(
+            request={"file": "TJDC_V2_20260114.csv"},
+            request_media_type="multipart/form-data",
+            response=ex.ARRIVAL,
+            status=201,
+        ),
+    )
     def post(self, request: Request) -> Response:
         query = ArrivalIn(data=request.data)
         query.is_valid(raise_exception=True)
@@ -395,14 +470,34 @@ class ArrivalList(VegaView):
 
 
 class ArrivalDetail(VegaView):
-    @extend_schema(responses={200: ArrivalSerializer})
+    @extend_schema(
+        summary="Read one received publication",
+        responses={200: ArrivalSerializer},
+        examples=examples(response=ex.ARRIVAL),
+    )
     def get(self, request: Request, arrival_pk: int) -> Response:
         found = get_object_or_404(Arrival, pk=arrival_pk, organisation=self.organisation)
         return Response(ArrivalSerializer(found).data)
 
 
 class Missed(VegaView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="List the publications that came late or not at all (latest 500)",
+        responses={
+            200: inline_serializer(
+                "MissedPublication",
+                fields={
+                    "code": serializers.CharField(),
+                    "day": serializers.DateField(),
+                    "due_at": serializers.DateTimeField(),
+                    "detected_at": serializers.DateTimeField(),
+                    "arrived_at": serializers.DateTimeField(allow_null=True),
+                },
+                many=True,
+            )
+        },
+        examples=examples(response=ex.MISSED),
+    )
     def get(self, request: Request) -> Response:
         found = MissedPublication.objects.filter(organisation=self.organisation).select_related(
             "expected__item"
@@ -425,7 +520,14 @@ class Missed(VegaView):
 
 
 class LongEstimated(VegaView):
-    @extend_schema(parameters=[EXPORT_PARAM], responses={200: dict})
+    @extend_schema(
+        parameters=[EXPORT_PARAM],
+        summary="PCEs eligible for a free special reading",
+        description="Long-estimated PCEs and GRDF's monthly list compared; `export=csv|xlsx` "
+        "downloads the table.",
+        responses={(200, "application/json"): dict, (200, "text/csv"): OpenApiTypes.STR},
+        examples=examples(response=ex.LONG_ESTIMATED),
+    )
     def get(self, request: Request) -> Any:
         today = local_day_of(_now())
         rows = estimates.eligibility(organisation=self.organisation, today=today)
@@ -455,7 +557,17 @@ class ListImportIn(serializers.Serializer[Any]):
 class LongEstimatedImport(VegaView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request={"multipart/form-data": ListImportIn}, responses={201: dict, 400: dict})
+    @extend_schema(
+        summary="Import GRDF's monthly list of long-estimated PCEs",
+        request={"multipart/form-data": ListImportIn},
+        responses={201: dict, 400: dict},
+        examples=examples(
+            request=ex.LIST_IMPORT_IN,
+            request_media_type="multipart/form-data",
+            response=ex.LIST_IMPORTED,
+            status=201,
+        ),
+    )
     def post(self, request: Request) -> Response:
         query = ListImportIn(data=request.data)
         query.is_valid(raise_exception=True)
@@ -490,7 +602,15 @@ class RequestIn(serializers.Serializer[Any]):
 
 
 class SpecialReadings(VegaView):
-    @extend_schema(request=RequestIn, responses={201: dict})
+    @extend_schema(
+        summary="Record a special reading asked of GRDF",
+        request=RequestIn,
+        responses={
+            201: dict,
+            404: OpenApiResponse(description="The PCE is not the organisation's."),
+        },
+        examples=examples(request=ex.READING_IN, response=ex.READING, status=201),
+    )
     def post(self, request: Request) -> Response:
         query = RequestIn(data=request.data)
         query.is_valid(raise_exception=True)

@@ -6,12 +6,14 @@ from typing import Any
 
 from django.http import FileResponse, Http404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hub.api import examples as ex
 from hub.api.permissions import OrganisationRole
+from hub.api.schema import examples
 from hub.models import Job, JobStatus
 from hub.services.jobs import BrokerUnavailable
 from hub.tenancy import current_organisation
@@ -76,6 +78,14 @@ def queue_unavailable(exc: BrokerUnavailable) -> Response:
     )
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Follow a background job",
+        description="Status and progress of a job started by a 202 answer; `result_url` once "
+        "it succeeded with a file.",
+        examples=examples(response=ex.JOB),
+    )
+)
 class JobDetail(generics.RetrieveAPIView[Job]):
     permission_classes = [OrganisationRole]
     serializer_class = JobSerializer
@@ -90,7 +100,11 @@ class JobResult(generics.GenericAPIView[Job]):
     def get_queryset(self) -> Any:
         return Job.objects.filter(organisation=current_organisation(self.request))
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes, 404: dict})
+    @extend_schema(
+        summary="Download a job's result",
+        description="The file a succeeded job produced (CSV, XLSX…); 404 until then.",
+        responses={(200, "application/octet-stream"): bytes, 404: dict},
+    )
     def get(self, request: Request, pk: str) -> FileResponse:
         job = self.get_object()
         if job.status != JobStatus.SUCCEEDED or not job.result_file:

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAcceptable, PermissionDenied
@@ -21,9 +21,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hub.actors import Actor
+from hub.api import examples as ex
 from hub.api import points_output
 from hub.api import serializers as api
 from hub.api.permissions import OrganisationRole
+from hub.api.schema import examples
 from hub.models import Aggregate, MeteringPoint, Series, Site
 from hub.selectors.series import Step
 from hub.series_access import refusal
@@ -73,11 +75,32 @@ class Ping(generics.GenericAPIView):
 
     permission_classes = [OrganisationRole]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(
+        summary="Check a token",
+        responses={200: dict},
+        examples=examples(response=ex.PING),
+    )
     def get(self, request: Request) -> Response:
         return Response({"ok": True, "organisation": current_organisation(request).slug})
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the organisation's sites", examples=examples(response=ex.SITE)
+    ),
+    retrieve=extend_schema(summary="Read one site", examples=examples(response=ex.SITE)),
+    create=extend_schema(
+        summary="Create a site", examples=examples(request=ex.SITE_IN, response=ex.SITE, status=201)
+    ),
+    update=extend_schema(
+        summary="Replace a site", examples=examples(request=ex.SITE_IN, response=ex.SITE)
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a site",
+        examples=examples(request={"city": "Lyon"}, response=ex.SITE),
+    ),
+    destroy=extend_schema(summary="Delete a site"),
+)
 class SiteViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
     queryset = Site.objects.none()  # the model for the schema; requests use get_queryset()
     serializer_class = api.SiteSerializer
@@ -105,6 +128,30 @@ class SeriesFilter(django_filters.FilterSet):
         fields = ["metering_point", "quantity", "source"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the organisation's metering points",
+        examples=examples(response=ex.METERING_POINT),
+    ),
+    retrieve=extend_schema(
+        summary="Read one metering point", examples=examples(response=ex.METERING_POINT)
+    ),
+    create=extend_schema(
+        summary="Create a metering point",
+        examples=examples(request=ex.METERING_POINT_IN, response=ex.METERING_POINT, status=201),
+    ),
+    update=extend_schema(
+        summary="Replace a metering point",
+        examples=examples(request=ex.METERING_POINT_IN, response=ex.METERING_POINT),
+    ),
+    partial_update=extend_schema(
+        summary="Change some fields of a metering point",
+        examples=examples(
+            request={"label": "Bâtiment A — PRM principal"}, response=ex.METERING_POINT
+        ),
+    ),
+    destroy=extend_schema(summary="Delete a metering point"),
+)
 class MeteringPointViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
     queryset = MeteringPoint.objects.none()
     serializer_class = api.MeteringPointSerializer
@@ -139,6 +186,12 @@ class PointsNegotiation(DefaultContentNegotiation):
         return renderer, renderer.media_type or "application/json"
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the organisation's series", examples=examples(response=ex.SERIES)
+    ),
+    retrieve=extend_schema(summary="Read one series", examples=examples(response=ex.SERIES)),
+)
 class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Series.objects.none()
     serializer_class = api.SeriesSerializer
@@ -157,6 +210,11 @@ class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
             (200, points_output.MEDIA_TYPES[points_output.Format.ARROW]): OpenApiTypes.BINARY,
             (200, points_output.MEDIA_TYPES[points_output.Format.PARQUET]): OpenApiTypes.BINARY,
         },
+        summary="Read a series' points",
+        examples=[
+            *examples(response=ex.POINTS),
+            *examples(response=ex.POINTS_CSV, response_media_type="text/csv"),
+        ],
         description="Points of the series in [start, end), raw or resampled by the database, "
         "as JSON, CSV, Apache Arrow (IPC stream) or Parquet (`format`, else `Accept`).",
     )
@@ -191,7 +249,14 @@ class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
             aggregate=Aggregate(aggregate) if aggregate else None,
         )
 
-    @extend_schema(request=api.PointsWriteSerializer, responses={200: dict})
+    @extend_schema(
+        summary="Write points into a series",
+        description="Idempotent upsert on (series, ts): a provisional value never overwrites "
+        "a definitive one.",
+        request=api.PointsWriteSerializer,
+        responses={200: dict},
+        examples=examples(request=ex.POINTS_IN, response=ex.POINTS_WRITTEN),
+    )
     @points.mapping.post
     def write_points(self, request: Request, pk: str | None = None) -> Response:
         series = self.get_object()

@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 
 from hub.actors import Actor
 from hub.api.permissions import OrganisationRole
+from hub.api.schema import examples
+from hub.control import api_examples as ex
 from hub.control import selectors, services
 from hub.control.models import Command, ControllableLoad, ManualOverride
 from hub.tenancy import current_organisation
@@ -112,7 +114,12 @@ def _400(exc: services.InvalidOverride) -> Response:
 class ControlSiteList(APIView):
     permission_classes = [OrganisationRole]
 
-    @extend_schema(responses={200: SiteOut(many=True)})
+    @extend_schema(
+        summary="List the sites with controllable loads",
+        description="Each site's loads, active overrides, planned values and latest commands.",
+        responses={200: SiteOut(many=True)},
+        examples=examples(response=ex.SITE),
+    )
     def get(self, request: Request) -> Response:
         now = timezone.now()
         organisation = current_organisation(request)
@@ -128,7 +135,11 @@ class ControlSiteList(APIView):
 class ControlSiteDetail(APIView):
     permission_classes = [OrganisationRole]
 
-    @extend_schema(responses={200: SiteOut})
+    @extend_schema(
+        summary="Read one site's control state",
+        responses={200: SiteOut},
+        examples=examples(response=ex.SITE),
+    )
     def get(self, request: Request, site_id: int) -> Response:
         site = get_object_or_404(
             selectors.sites(organisation=current_organisation(request)), pk=site_id
@@ -139,7 +150,13 @@ class ControlSiteDetail(APIView):
 class ControlDryRun(APIView):
     permission_classes = [OrganisationRole]
 
-    @extend_schema(request=DryRunIn, responses={200: DryRunIn})
+    @extend_schema(
+        summary="Switch a site's dry run on or off",
+        description="In dry run, commands are computed and journalled but not sent.",
+        request=DryRunIn,
+        responses={200: DryRunIn},
+        examples=examples(request=ex.DRY_RUN, response=ex.DRY_RUN),
+    )
     def post(self, request: Request, site_id: int) -> Response:
         site = get_object_or_404(
             selectors.sites(organisation=current_organisation(request)), pk=site_id
@@ -158,7 +175,13 @@ class ControlDryRun(APIView):
 class ControlOverride(APIView):
     permission_classes = [OrganisationRole]
 
-    @extend_schema(request=OverrideIn, responses={201: OverrideOut})
+    @extend_schema(
+        summary="Force a load's value until a time",
+        description="A manual override outranks every controller except safety.",
+        request=OverrideIn,
+        responses={201: OverrideOut},
+        examples=examples(request=ex.OVERRIDE_IN, response=ex.OVERRIDE, status=201),
+    )
     def post(self, request: Request, load_id: int) -> Response:
         load = get_object_or_404(
             selectors.loads(organisation=current_organisation(request)), pk=load_id
@@ -182,7 +205,11 @@ class ControlOverride(APIView):
 class ControlOverrideCancel(APIView):
     permission_classes = [OrganisationRole]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        summary="Cancel a manual override",
+        request=None,
+        responses={204: None},
+    )
     def post(self, request: Request, override_id: int) -> Response:
         override = get_object_or_404(
             selectors.overrides(organisation=current_organisation(request)),

@@ -168,3 +168,31 @@ def test_default_day_is_the_paris_day(
     body = token_client.get(f"{BASE}{CONTRACT_ID}/schedules").json()
     assert body["date"] == "2025-09-22"
     assert len(body["versions"]) == 1
+
+
+def test_the_documented_examples_have_the_answers_shape(
+    token_client: APIClient, seeded: Contract
+) -> None:
+    """An OpenAPI example names the keys the operation really answers (issue 19.5)."""
+    from smartoa import api_examples
+    from tests.api_examples import shape_mismatches
+
+    listed = token_client.get(BASE).json()
+    answers = {
+        "list": (listed["results"][0], api_examples.CONTRACT),
+        "setpoint": (
+            token_client.get(f"{BASE}{CONTRACT_ID}/setpoint").json(),
+            api_examples.SETPOINT,
+        ),
+        "schedules": (
+            token_client.get(f"{BASE}{CONTRACT_ID}/schedules", {"date": "2025-09-22"}).json(),
+            api_examples.SCHEDULES,
+        ),
+        "billing": (
+            token_client.get(f"{BASE}{CONTRACT_ID}/billing", {"day": "2025-09-22"}).json(),
+            api_examples.BILLING,
+        ),
+    }
+    assert set(listed) == {"count", "next", "previous", "results"}
+    wrong = {name: shape_mismatches(example, body) for name, (body, example) in answers.items()}
+    assert wrong == {name: [] for name in answers}

@@ -115,3 +115,37 @@ def test_foreign_meter_is_404(meter: TicMeter, foreign: Tenant) -> None:
 
 def test_anonymous_is_refused(api_client: APIClient, meter: TicMeter) -> None:
     assert api_client.get(f"/api/v1/tic/meters/{meter.pk}/state").status_code in (401, 403)
+
+
+def test_the_documented_examples_have_the_answers_shape(
+    token_client: APIClient, meter: TicMeter
+) -> None:
+    """An OpenAPI example names the keys the operation really answers (issue 19.5)."""
+    from tests.api_examples import shape_mismatches
+    from tic import api_examples
+
+    answers = {
+        "meters": (token_client.get("/api/v1/tic/meters/"), api_examples.METERS),
+        "state": (token_client.get(f"/api/v1/tic/meters/{meter.pk}/state"), api_examples.STATE),
+        "events": (
+            token_client.get(f"/api/v1/tic/meters/{meter.pk}/events"),
+            api_examples.EVENTS,
+        ),
+        "energy": (
+            token_client.get(
+                f"/api/v1/tic/meters/{meter.pk}/energy",
+                {"start": "2026-03-29", "end": "2026-03-30"},
+            ),
+            api_examples.ENERGY,
+        ),
+    }
+    wrong = {}
+    for name, (response, example) in answers.items():
+        assert response.status_code == 200, name
+        body = response.json()
+        # The values (not the shape) of a meter's frame and series depend on its family.
+        for free in ("values", "series"):
+            if isinstance(body, dict) and free in body:
+                body[free], example = {}, {**example, free: {}}
+        wrong[name] = shape_mismatches(example, body)
+    assert wrong == {name: [] for name in answers}

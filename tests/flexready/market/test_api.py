@@ -193,3 +193,23 @@ def test_check_answers_times_to_the_second_with_the_paris_offset(
         assert shape.match(value), value
     assert data["checked_at"] == "2026-01-01T12:00:00+01:00"
     assert all(shape.match(h) for h in data["signal"]["horodate"])
+
+
+def test_the_documented_examples_have_the_answers_shape(
+    token_client: APIClient, held: SupplierFeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OpenAPI example names the keys the operation really answers (issue 19.5)."""
+    from flexready.market import api_examples
+    from tests.api_examples import shape_mismatches
+
+    check = token_client.post(
+        URL.format("s1"),
+        {**api_examples.CEMS_IN, "delivery_point": held.metering_point.identifier, **WINDOW},
+        format="json",
+    )
+    stored = body(day("2026-01-01T00:00:00+01:00", [1] * 17 + [2] * 3 + [1] * 4))
+    ecowatt.store_forecast(forecast=parse_signals(stored), fetched_at=paris(2026, 1, 1, 8))
+    signals = token_client.get("/api/v1/flexready/ecowatt/signals")
+    assert (check.status_code, signals.status_code) == (200, 200)
+    assert shape_mismatches(api_examples.CEMS_CHECK, check.json()) == []
+    assert shape_mismatches(api_examples.ECOWATT, signals.json()) == []

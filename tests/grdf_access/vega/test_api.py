@@ -152,3 +152,35 @@ def test_far_past_request_date_is_a_400(tenant):
         format="json",
     )
     assert answer.status_code == 400 and "requested_on" in answer.json()
+
+
+def test_the_documented_examples_have_the_answers_shape(tenant):
+    """An OpenAPI example names the keys the operation really answers (issue 19.5); the
+    example bodies are accepted."""
+    from grdf_access.vega import api_examples as ex
+    from tests.api_examples import shape_mismatches
+
+    writer = client_with(tenant, ["write"])
+    usage = writer.post(f"{BASE}/usages/", ex.USAGE_IN, format="json")
+    expected = writer.post(f"{BASE}/expected/", ex.EXPECTED_IN, format="json")
+    upload = io.BytesIO(b"pce\n21547896321458\n")
+    upload.name = ex.LIST_IMPORT_IN["file"]
+    imported = writer.post(
+        f"{BASE}/long-estimated/import",
+        {"file": upload, "mois": ex.LIST_IMPORT_IN["mois"]},
+        format="multipart",
+    )
+    catalogue = writer.get(f"{BASE}/catalogue").json()
+    releases = writer.get(f"{BASE}/releases").json()
+    answers = {
+        "usage": (usage.json(), ex.USAGE),
+        "expected": (expected.json(), ex.EXPECTED),
+        "import": (imported.json(), ex.LIST_IMPORTED),
+        "catalogue": (next(i for i in catalogue if i["code"] == "TJDC"), ex.CATALOGUE_ITEM),
+        "release": (next(r for r in releases if r["code"] == "V26.3"), ex.RELEASE),
+        "migration": (writer.get(f"{BASE}/migration").json(), [ex.MIGRATION_ROW]),
+        "long-estimated": (writer.get(f"{BASE}/long-estimated").json(), ex.LONG_ESTIMATED),
+    }
+    assert (usage.status_code, expected.status_code, imported.status_code) == (201, 201, 201)
+    wrong = {name: shape_mismatches(example, body) for name, (body, example) in answers.items()}
+    assert wrong == {name: [] for name in answers}
