@@ -36,7 +36,7 @@ STAGE_TABLE = "hub_point_stage"
 # Rows are sent to the database in slices of this size to bound memory on huge imports.
 SLICE = 1_000_000
 # From this many rows a batch whose partitions do not exist yet gets them built for it, keys
-# after the rows; below, the statements that takes (about ten per partition) cost more than
+# after the rows; below, the statements it takes (about ten per partition) cost more than
 # they save.
 BULK_LOAD_ROWS = 50_000
 
