@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
+from psycopg.types.datetime import TimestamptzLoader
 
 from hub.models import Aggregate, Series
 from hub.selectors.series import (
@@ -156,6 +157,10 @@ def _json(
 ) -> HttpResponse | StreamingHttpResponse:
     head = orjson.dumps(meta)[:-1] + b',"points":['
     cursor = connection.cursor()
+    # psycopg's own timestamptz loader (C, in the connection's zone: UTC as Django sets it)
+    # for this cursor: Django's, which also sets the zone, parses in Python and took about
+    # six times as long as the query for a year of hourly points.
+    cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
     cursor.execute(sql, params)
     first = cursor.fetchmany(CHUNK)
     if len(first) < CHUNK:

@@ -1,14 +1,15 @@
 """Writing series: idempotent upserts on (series, ts).
 
 On PostgreSQL rows travel by binary ``COPY`` into their tier of the partitioned points table
-(``hub.services.partitions``): straight in when none of the batch's series holds a point in the
-batch's time span (the common case of new data), else into a session-local staging table merged
-by one ``INSERT … SELECT … ON CONFLICT``. The points of sources whose raw data expire are then
-rolled up (1 min, 15 min, 1 h): an appended batch is added to its buckets, a merged one has
-the buckets it touched recomputed. Elsewhere (SQLite on the
-embedded defaults) the same upsert runs as ``executemany`` on the plain table, without rollups.
-Either way a provisional value never replaces a definitive one, and a definitive value replaces
-anything.
+(``hub.services.partitions``): a large batch whose time span no partition holds yet into
+partitions made for it, keys built after the rows (a backfill); else straight in when none of
+the batch's series holds a point in the batch's time span (the common case of new data), else
+into a session-local staging table merged by one ``INSERT … SELECT … ON CONFLICT``. The points
+of sources whose raw data expire are then rolled up (1 min, 15 min, 1 h): an appended or loaded
+batch is added to its buckets, a merged one has the buckets it touched recomputed. Elsewhere
+(SQLite on the embedded defaults) the same upsert runs as ``executemany`` on the plain table,
+without rollups. Either way a provisional value never replaces a definitive one, and a
+definitive value replaces anything.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ ROLLUP_WIDTHS = (60, 900, 3600)
 STAGE_TABLE = "hub_point_stage"
 # Rows are sent to the database in slices of this size to bound memory on huge imports.
 SLICE = 1_000_000
+# From this many rows a batch whose partitions do not exist yet gets them built for it, keys
+# after the rows; below, the statements it takes (about ten per partition) cost more than
+# they save.
+BULK_LOAD_ROWS = 50_000
 
 
 class SeriesWriteError(ValueError):
@@ -111,8 +116,13 @@ def upsert_rows(*, rows: Iterable[Row]) -> int:
                 part = tier_rows[start : start + SLICE]
                 first = min(map(itemgetter(1), part))
                 last = max(map(itemgetter(1), part))
-                partitions.ensure_partitions(tier=tier, first=first, last=last)
-                changed, appended = _copy_upsert(part, tier=tier, first=first, last=last)
+                if len(part) >= BULK_LOAD_ROWS and _loaded_into_new_partitions(
+                    part, tier=tier, first=first, last=last
+                ):
+                    changed, appended = len(part), True
+                else:
+                    partitions.ensure_partitions(tier=tier, first=first, last=last)
+                    changed, appended = _copy_upsert(part, tier=tier, first=first, last=last)
                 written += changed
                 if tier is not partitions.SHORT:
                     continue
@@ -208,6 +218,20 @@ def _copy_upsert(
             + _CONFLICT
         )
         return cursor.rowcount, False
+
+
+def _loaded_into_new_partitions(
+    rows: list[Row], *, tier: partitions.Tier, first: dt.datetime, last: dt.datetime
+) -> bool:
+    """Load a large batch whose time span no partition holds yet into partitions made for
+    it, their keys built after the rows (``partitions.load_into_new_partitions``)."""
+    try:
+        with transaction.atomic():
+            return partitions.load_into_new_partitions(
+                tier=tier, first=first, last=last, copy=lambda table: _copy(rows, table=table)
+            )
+    except (IntegrityError, psycopg.errors.UniqueViolation):
+        return False  # a key repeated in the batch: it is merged instead
 
 
 def _overlaps_stored_points(

@@ -66,3 +66,65 @@ def test_series_list_and_points(warm, tenant, django_assert_max_num_queries):
         response = warm.get(url)
     assert response.status_code == 200
     assert len(response.json()["points"]) == 96
+
+
+@pytest.mark.parametrize("hours", [24, 8_760])
+def test_points_read_is_one_query_whatever_the_range(
+    warm, tenant, hours, django_assert_max_num_queries
+):
+    # README "Series storage": "The API runs one SQL query per format": a year of hourly
+    # points costs the queries of a day (token, series, points), none per row or per chunk.
+    series = ensure_series(
+        metering_point=tenant.point,
+        quantity=ACTIVE_POWER_IMPORT.name,
+        unit="kW",
+        source="test",
+        kind=SeriesKind.INSTANT,
+        step_seconds=3600,
+    )
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    upsert_points(
+        series=series,
+        points=[PointIn(start + dt.timedelta(hours=h), float(h)) for h in range(hours)],
+    )
+    end = start + dt.timedelta(hours=hours)
+    url = f"/api/v1/series/{series.pk}/points/?start=2025-01-01T00:00:00Z"
+    url += f"&end={end:%Y-%m-%dT%H:%M:%SZ}"
+    with django_assert_max_num_queries(3):  # token, series, points
+        response = warm.get(url)
+    assert response.status_code == 200
+    points = response.json()["points"]
+    assert len(points) == hours
+    assert points[-1] == {
+        "ts": f"{end - dt.timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
+        "value": float(hours - 1),
+        "count": 1,
+        "quality": 0,
+    }
+
+
+def test_points_keep_their_instant_to_the_microsecond_in_utc(warm, tenant):
+    # The JSON writes each point's instant in UTC with a Z, fractional seconds when it has
+    # some (README "Series": RFC 3339 with Z), whatever loader decodes the cursor's rows.
+    series = ensure_series(
+        metering_point=tenant.point,
+        quantity=ACTIVE_POWER_IMPORT.name,
+        unit="kW",
+        source="test",
+        kind=SeriesKind.INSTANT,
+    )
+    paris = dt.timezone(dt.timedelta(hours=1))
+    upsert_points(
+        series=series,
+        points=[
+            PointIn(dt.datetime(2026, 1, 1, 1, 0, 0, 250_000, tzinfo=paris), 1.5),
+            PointIn(dt.datetime(2026, 1, 1, 1, 0, 1, tzinfo=paris), 2.0),
+        ],
+    )
+    response = warm.get(
+        f"/api/v1/series/{series.pk}/points/?start=2026-01-01T00:00:00Z&end=2026-01-02T00:00:00Z"
+    )
+    assert [p["ts"] for p in response.json()["points"]] == [
+        "2026-01-01T00:00:00.250000Z",
+        "2026-01-01T00:00:01Z",
+    ]
