@@ -85,5 +85,5 @@ class Command(BaseCommand):
         stats = service.stats
         self.stdout.write(
             f"tic_read: stopped; {stats.frames} frames, {stats.rows} points, "
-            f"{stats.events} events stored"
+            f"{stats.events} events stored; {stats.refused_rows} points refused (lease lost)"
         )
