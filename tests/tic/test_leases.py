@@ -13,7 +13,6 @@ taken the port, and stops reading it.
 from __future__ import annotations
 
 import datetime as dt
-
 import threading
 
 import pytest
@@ -24,8 +23,8 @@ from tests.conftest import Tenant
 from tic import leases
 from tic.ingest import Ingestor, LineCounts, Received
 from tic.models import DailyEnergy, TicEvent, TicMeter, TicPort, TicPortLease
-from tic.runner import ReaderService
 from tic.protocol import decode_bytes
+from tic.runner import ReaderService
 from tic.simulator import linky_standard_frame
 
 T0 = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
