@@ -42,7 +42,7 @@ from smartoa import loadcurve
 from smartoa.billing import bill_contract_day
 from smartoa.models import Contract
 from tests.conftest import Tenant
-from tests.fastclock import FastClock
+from tests.fastclock import FastClock, SteppedClock
 from tests.processes import child_env, stop_all
 from tests.smartoa.test_billing import _store
 from tic import services as tic_services
@@ -130,10 +130,10 @@ class PtyProducer:
 
 
 @pytest.fixture
-def fast_tic_read() -> Iterator[Callable[[FastClock], subprocess.Popen[bytes]]]:
+def fast_tic_read() -> Iterator[Callable[[FastClock | SteppedClock], subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(clock: FastClock) -> subprocess.Popen[bytes]:
+    def start(clock: FastClock | SteppedClock) -> subprocess.Popen[bytes]:
         env = child_env(**clock.env())
         command = [sys.executable, "-m", "tests.fastclock", "tic_read", "--flush-interval", "0.2"]
         process = subprocess.Popen(
