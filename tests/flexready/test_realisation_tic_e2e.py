@@ -12,13 +12,13 @@ window → realisation ≈ confirmed reduction ».
 The building: four loads on a real pymodbus TCP server (the building's controller), a simulated
 PME-PMI (PS in kVA, so its own power over Td is apparent and the active power is derived from
 ``EA_s``) whose power is the base load plus the loads left on, on a pty pair read by
-``manage.py tic_read``. The reader's clock is stepped by the test (``tests.fastclock``'s
-``SteppedClock``), from 11:56 on the request day, one frame every 5 s of meter time: the clock is
-moved to the frame's instant, the frame is written, and the next one waits until the reader's
-ingest has handled it. The control layer is evaluated after each frame, at its instant, as beat
-would every 5 s; so the loads change exactly on a frame, every frame is booked at the instant it
-was sent, and the energies are exact whatever the machine's load: the only tolerance left is the
-meter's rounding (``EA_s`` is a whole number of Wh, 02E §2.9.3). The baseline day before was
+``manage.py tic_read``. The reader's clock is stepped by the test (``tests.steppedclock``) from
+11:56 on the request day, one frame every 5 s of meter time: the clock is moved to the frame's
+instant, the frame is written, and the next one waits until the reader's ingest has handled it.
+The control layer is evaluated after each frame, at its instant, as beat would every 5 s; so the
+loads change exactly on a frame, every frame is booked at the instant it was sent, and the
+energies are exact whatever the machine's load: the only tolerance left is the meter's rounding
+(``EA_s`` is a whole number of Wh, 02E §2.9.3). The baseline day before was
 measured by the same meter model through the same ingestion path.
 """
 
@@ -42,10 +42,10 @@ from hub.control import services as control
 from hub.control.models import Command, ControllableLoad
 from hub.control.simulator import ModbusBuilding
 from tests.conftest import Tenant
-from tests.fastclock import SteppedClock
 from tests.flexready.conftest import paris
 from tests.hub.control.conftest import _fresh_driver_pool, building, make_building  # noqa: F401
-from tests.smartoa.test_tic_billing_e2e import _wait, fast_tic_read  # noqa: F401
+from tests.smartoa.test_tic_billing_e2e import _wait, stepped_tic_read  # noqa: F401
+from tests.steppedclock import SteppedClock
 from tic import services as tic_services
 from tic.ingest import Ingestor, Received
 from tic.models import TicPort
@@ -126,7 +126,7 @@ def test_a_confirmed_request_is_shed_and_measured_on_the_tic_meter(
     jwt_client: APIClient,
     clock: Callable[[dt.datetime], None],
     building: ModbusBuilding,  # noqa: F811
-    fast_tic_read: Callable[[SteppedClock], subprocess.Popen[bytes]],  # noqa: F811
+    stepped_tic_read: Callable[[SteppedClock], subprocess.Popen[bytes]],  # noqa: F811
     settings: Any,
 ) -> None:
     settings.FLEXREADY_BASELINE_DAYS = 1
@@ -155,7 +155,7 @@ def test_a_confirmed_request_is_shed_and_measured_on_the_tic_meter(
     confirmed = jwt_client.post(f"{ASSET}/flexibilities/request/r-tic/confirm", body, format="json")
     assert confirmed.status_code == 200, confirmed.content
 
-    process = fast_tic_read(stepped)
+    process = stepped_tic_read(stepped)
     deadline = time.monotonic() + 240
     _wait(lambda: TicPort.objects.get(pk=port.pk).state != "stopped", deadline, "the reader")
     try:

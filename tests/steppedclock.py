@@ -1,18 +1,14 @@
-"""Wall clocks a test shares with a subprocess: one that runs faster, one the test steps.
+"""A wall clock a test steps and shares with a subprocess, acknowledged at every step.
 
-``python -m tests.fastclock <manage.py arguments>`` runs a management command (``tic_read``) whose
-``datetime.now()`` and ``time.time()`` follow the test's clock (time-machine). ``time.monotonic``
-is left alone: the reader's timeouts and flush intervals stay real.
-
-* ``FastClock``: runs ``speed`` times faster, so a whole Paris day, DST change included, passes
-  through the real reader in a couple of minutes. It holds at ``origin`` until the test writes
-  the real start time into ``FASTCLOCK_FILE`` (once the reader is up). What the reader books at
-  reception time then depends on how fast the machine is.
-* ``SteppedClock``: stands still where the test puts it. The test moves it (``move``: the child
-  answers once its clock is there), writes one meter frame, and waits until the reader's ingest
-  has handled that frame (``handled``: the child reports each frame's reception instant, from a
-  hook on ``Ingestor.handle``). Every frame is thus received at the instant it was written for,
-  whatever the machine's load.
+``python -m tests.steppedclock <manage.py arguments>`` runs a management command (``tic_read``)
+whose ``datetime.now()`` and ``time.time()`` stand still where the test puts them (time-machine);
+``time.monotonic`` is left alone, so the reader's timeouts and flush intervals stay real. The
+test moves the clock (``SteppedClock.move``: the child answers once its clock is there), writes
+one meter frame, and waits until the reader's ingest has handled it (``handled``: the child
+reports each frame's result and reception instant, from a hook on ``Ingestor.handle``). Every
+frame is thus received at the instant it was written for, and a whole day, a clock change
+included, passes through the real reader as fast as the machine goes, with the same result
+however loaded it is.
 """
 
 from __future__ import annotations
@@ -22,39 +18,15 @@ import os
 import socket
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 
 @dataclass
-class FastClock:
-    origin: dt.datetime
-    speed: float
-    file: Path
-
-    def start(self) -> None:
-        self.file.write_text(repr(time.time()))
-
-    def env(self) -> dict[str, str]:
-        return {
-            "FASTCLOCK_ORIGIN": self.origin.isoformat(),
-            "FASTCLOCK_SPEED": str(self.speed),
-            "FASTCLOCK_FILE": str(self.file),
-        }
-
-    def now(self, real: float | None = None) -> dt.datetime:
-        try:
-            real0 = float(self.file.read_text())
-        except (OSError, ValueError):
-            return self.origin
-        real = time.time() if real is None else real
-        return self.origin + dt.timedelta(seconds=max(0.0, real - real0) * self.speed)
-
-
-@dataclass
 class SteppedClock:
+    """The test's side: listens on ``path`` before the child starts (``env`` tells it where)."""
+
     origin: dt.datetime
     path: Path  # the Unix socket the child connects to
     timeout: float = 60.0  # real seconds: a child that never answers fails the test
@@ -69,7 +41,10 @@ class SteppedClock:
         self._server.settimeout(self.timeout)
 
     def env(self) -> dict[str, str]:
-        return {"FASTCLOCK_ORIGIN": self.origin.isoformat(), "FASTCLOCK_SOCKET": str(self.path)}
+        return {
+            "STEPPEDCLOCK_ORIGIN": self.origin.isoformat(),
+            "STEPPEDCLOCK_SOCKET": str(self.path),
+        }
 
     def move(self, instant: dt.datetime) -> None:
         """Set the child's clock to ``instant``; returns once the child is there."""
@@ -106,7 +81,7 @@ def _stepped(travel: Any) -> None:
     from tic.ingest import Ingestor, Received
 
     link = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    link.connect(os.environ["FASTCLOCK_SOCKET"])
+    link.connect(os.environ["STEPPEDCLOCK_SOCKET"])
     lock = threading.Lock()
 
     def send(line: str) -> None:
@@ -135,31 +110,8 @@ def _stepped(travel: Any) -> None:
 def main() -> None:
     import time_machine
 
-    if "FASTCLOCK_SOCKET" in os.environ:
-        origin = dt.datetime.fromisoformat(os.environ["FASTCLOCK_ORIGIN"])
-        _stepped(time_machine.travel(origin, tick=False).start())
-        from django.core.management import execute_from_command_line
-
-        execute_from_command_line(["manage.py", *sys.argv[1:]])
-        return
-    clock = FastClock(
-        dt.datetime.fromisoformat(os.environ["FASTCLOCK_ORIGIN"]),
-        float(os.environ["FASTCLOCK_SPEED"]),
-        Path(os.environ["FASTCLOCK_FILE"]),
-    )
-    real_at_start, monotonic_at_start = time.time(), time.monotonic()
-
-    def real() -> float:  # time.time is patched once travelling
-        return real_at_start + time.monotonic() - monotonic_at_start
-
-    travel = time_machine.travel(clock.now(real()), tick=True).start()
-
-    def follow() -> None:
-        while True:
-            travel.move_to(clock.now(real()))
-            time.sleep(0.002)
-
-    threading.Thread(target=follow, name="fastclock", daemon=True).start()
+    origin = dt.datetime.fromisoformat(os.environ["STEPPEDCLOCK_ORIGIN"])
+    _stepped(time_machine.travel(origin, tick=False).start())
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["manage.py", *sys.argv[1:]])
