@@ -16,6 +16,7 @@ import datetime as dt
 import threading
 
 import pytest
+from django.db import OperationalError, connection, transaction
 from prometheus_client import REGISTRY
 
 from hub.models import Point, Series
@@ -262,6 +263,43 @@ def test_a_reader_paused_past_its_lease_does_not_overlap_the_one_that_took_over(
     ]
     assert sorted(instants) == expected
     assert not TicEvent.objects.filter(at__gte=T0 + 10 * SECOND, at__lt=taken_at).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_taking_waits_for_a_write_in_progress(tenant: Tenant) -> None:
+    """« FOR SHARE makes a taker's compare-and-set wait for a write in progress, and a write
+    that starts after the taking finds the new holder » (tic/README.md, Fencing)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite runs one write transaction at a time)")
+    (port,) = ports(tenant, 1)
+    held = tokens("a", 1, T0)
+    checked: list[set[int]] = []
+    locked, finish = threading.Event(), threading.Event()
+
+    def write() -> None:  # "a"'s writer, in the middle of a batch
+        try:
+            with transaction.atomic():
+                checked.append(leases.still_held(holder="a", generations=held))
+                locked.set()
+                finish.wait(30)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert locked.wait(30)
+        # "a"'s lease has expired, but "b" cannot take it while the write is under way.
+        with pytest.raises(OperationalError), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '200ms'")
+            tokens("b", 1, T0 + TTL + SECOND)
+    finally:
+        finish.set()
+        writer.join(30)
+    assert checked == [{port}]
+    assert tokens("b", 1, T0 + TTL + SECOND) == {port: 2}
+    assert leases.still_held(holder="a", generations=held) == set()
 
 
 class _SilentLine:
