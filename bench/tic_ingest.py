@@ -11,7 +11,8 @@ cases, hand the results to the ``Ingestor``, flush every 0.5 s of wall time (ser
 COPY, events, energy per period, meter and port state). It prints the frames stored per
 second, sustained over the run, against the target (2,000 meters at one frame per second), and
 against a baseline measured in the same
-run: a bare binary COPY of the very same point rows into an unindexed table.
+run: a bare binary COPY of the very same point rows into an unindexed table. With ``--leases``
+every port is leased first, as ``tic_read`` does, and each batch checks its leases (fencing).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument(
         "--state-interval", type=float, default=5.0, help="as TIC_STATE_INTERVAL_SECONDS"
     )
+    parser.add_argument("--leases", action="store_true", help="lease the ports, fence each batch")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures COPY.")
@@ -92,6 +94,11 @@ def run(args: argparse.Namespace) -> None:
 
     ingest.upsert_rows = recording_upsert  # type: ignore[assignment]
     ingestor = Ingestor(state_interval=args.state_interval)
+    if args.leases:
+        from tic import leases
+
+        held = leases.renew_and_claim(holder="bench", capacity=len(ports), now=start)
+        ingestor.lease(holder="bench", generations=held)
     decoders = [TicStreamDecoder(parity=True) for _ in ports]
     _create_series(points, meters[0], start)
     # Warm-up outside the clock: first frames create the meters (once per meter ever).

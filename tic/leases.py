@@ -22,8 +22,8 @@ import socket
 import uuid
 from collections.abc import Iterable, Mapping
 
-from django.db import connection
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import F, Q, QuerySet
 
 from tic.models import TicPort, TicPortLease
 
@@ -50,10 +50,11 @@ def renew_and_claim(
     wanted = TicPort.objects.filter(enabled=True)
     if port_ids is not None:
         wanted = wanted.filter(pk__in=list(port_ids))
-    # Renew first, then read back: a lease renewed cannot expire before the next pass, and one
-    # another reader took meanwhile no longer names this holder.
-    TicPortLease.objects.filter(holder=holder).update(heartbeat_at=now)
-    mine = dict(TicPortLease.objects.filter(holder=holder).values_list("port_id", "generation"))
+    # Renewed under lock: a lease renewed cannot expire before the next pass, and one another
+    # reader took meanwhile no longer names this holder.
+    with transaction.atomic():
+        mine = dict(_locked(holder).values_list("port_id", "generation"))
+        TicPortLease.objects.filter(port_id__in=list(mine)).update(heartbeat_at=now)
     allowed = set(wanted.values_list("pk", flat=True))
     dropped = mine.keys() - allowed
     if dropped:
@@ -106,17 +107,26 @@ def _claim(
 def release(*, holder: str, port_ids: Iterable[int] | None = None) -> None:
     """Give back ``holder``'s leases (all of them by default): another reader takes them at
     its next pass instead of waiting for them to expire."""
+    with transaction.atomic():
+        mine = list(_locked(holder, port_ids).values_list("port_id", flat=True))
+        TicPortLease.objects.filter(port_id__in=mine).update(holder="", heartbeat_at=None)
+
+
+def _locked(holder: str, port_ids: Iterable[int] | None = None) -> QuerySet[TicPortLease]:
+    """``holder``'s lease rows, locked in the order of their ports, as ``still_held`` locks
+    them: a renewal and the reader's own write, each locking many rows, never deadlock."""
     leases = TicPortLease.objects.filter(holder=holder)
     if port_ids is not None:
         leases = leases.filter(port_id__in=list(port_ids))
-    leases.update(holder="", heartbeat_at=None)
+    return leases.select_for_update(no_key=True).order_by("port_id")
 
 
 def still_held(*, holder: str, generations: Mapping[int, int]) -> set[int]:
     """The ports of ``generations`` whose lease ``holder`` still holds at that generation.
 
     Called first in the transaction that writes these ports' data: one statement for a whole
-    batch. On PostgreSQL the lease rows are locked ``FOR SHARE`` until the transaction ends, so
+    batch. On PostgreSQL the lease rows are locked ``FOR SHARE``, in the order of their ports
+    as renewals lock them (no deadlock between the two), until the transaction ends, so
     a reader taking one over (an UPDATE) waits for the write, and a write that starts after the
     taking finds the new holder: the two readers' writes never interleave. SQLite runs one write
     transaction at a time, which gives the same order.
@@ -124,7 +134,8 @@ def still_held(*, holder: str, generations: Mapping[int, int]) -> set[int]:
     if not generations:
         return set()
     leases = TicPortLease.objects.filter(holder=holder, port_id__in=list(generations))
-    sql, params = leases.values_list("port_id", "generation").query.sql_with_params()
+    rows = leases.order_by("port_id").values_list("port_id", "generation")
+    sql, params = rows.query.sql_with_params()
     if connection.vendor == "postgresql":
         sql += " FOR SHARE"
     with connection.cursor() as cursor:
