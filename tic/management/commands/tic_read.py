@@ -3,7 +3,9 @@
 Long-running (Procfile ``tic``). Run as many as needed, on as many hosts: each reads the ports
 it leases (``tic.leases``), up to ``--capacity``, and takes over those of a reader that stopped
 within ``--lease-seconds`` plus ``--reload-interval``. Counters are added in the database, so
-readers never overwrite one another's. ``--port`` limits the command to some ports.
+readers never overwrite one another's, and each batch is written only for the ports whose lease
+the reader still holds (fencing, ``tic.leases.still_held``). ``--port`` limits the command to
+some ports.
 """
 
 from __future__ import annotations
