@@ -11,7 +11,8 @@ cases, hand the results to the ``Ingestor``, flush every 0.5 s of wall time (ser
 COPY, events, energy per period, meter and port state). It prints the frames stored per
 second, sustained over the run, against the target (2,000 meters at one frame per second), and
 against a baseline measured in the same
-run: a bare binary COPY of the very same point rows into an unindexed table.
+run: a bare binary COPY of the very same point rows into an unindexed table. With ``--leases``
+every port is leased first, as ``tic_read`` does, and each batch checks its leases (fencing).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> None:
     parser.add_argument(
         "--state-interval", type=float, default=5.0, help="as TIC_STATE_INTERVAL_SECONDS"
     )
+    parser.add_argument("--leases", action="store_true", help="lease the ports, fence each batch")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures COPY.")
@@ -92,6 +94,22 @@ def run(args: argparse.Namespace) -> None:
 
     ingest.upsert_rows = recording_upsert  # type: ignore[assignment]
     ingestor = Ingestor(state_interval=args.state_interval)
+    fencing = [0.0, 0]  # seconds in the leases' check, checks
+    if args.leases:
+        from tic import leases
+
+        held = leases.renew_and_claim(holder="bench", capacity=len(ports), now=start)
+        ingestor.lease(holder="bench", generations=held)
+        real_still_held = leases.still_held
+
+        def timed_still_held(**kwargs: object) -> set[int]:
+            began_check = time.perf_counter()
+            found = real_still_held(**kwargs)  # type: ignore[arg-type]
+            fencing[0] += time.perf_counter() - began_check
+            fencing[1] += 1
+            return found
+
+        leases.still_held = timed_still_held  # type: ignore[assignment]
     decoders = [TicStreamDecoder(parity=True) for _ in ports]
     _create_series(points, meters[0], start)
     # Warm-up outside the clock: first frames create the meters (once per meter ever).
@@ -100,6 +118,7 @@ def run(args: argparse.Namespace) -> None:
             ingestor.handle(Received(port.pk, decoded, start, 9600))
     ingestor.flush(now=start)
     stored_rows.clear()
+    fencing[:] = [0.0, 0]
 
     # As in tic_read: this thread decodes and computes, one writer thread stores the batches.
     batches: queue.Queue = queue.Queue(maxsize=2)  # type: ignore[type-arg]
@@ -134,6 +153,7 @@ def run(args: argparse.Namespace) -> None:
     batches.put(None)
     thread.join()
     in_flush = in_write[0]
+    fenced_seconds, fenced_batches = fencing
     elapsed = time.perf_counter() - began
     ingestor.flush(now=start + dt.timedelta(seconds=args.seconds))
     ingest.upsert_rows = real_upsert  # type: ignore[assignment]
@@ -151,6 +171,11 @@ def run(args: argparse.Namespace) -> None:
         f"tic ingest      {rate:10,.0f} frames/s stored end to end   ({elapsed:.1f} s; writer busy "
         f"{in_flush:.1f} s)"
     )
+    if fenced_batches:
+        print(
+            f"leases' check   {fenced_seconds * 1000 / fenced_batches:10.1f} ms per batch "
+            f"({fenced_batches} batches, {fenced_seconds / in_flush:.1%} of the writer's time)"
+        )
     print(f"bare COPY       {baseline:10,.0f} frames/s (same rows, unindexed table)")
     print(
         f"ratio           {rate / baseline:10.2f}   target {TARGET:,} frames/s: "

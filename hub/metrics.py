@@ -74,6 +74,11 @@ TIC_BYTES = Counter(
     "Bytes received on a TIC port: frames between STX and ETX/EOT, and noise.",
     ["port"],
 )
+TIC_LEASE_REFUSED = Counter(
+    "hub_tic_lease_refused_batches",
+    "Batches of a TIC port refused because the reader had lost the port's lease.",
+    ["port"],
+)
 TIC_PORT_UP = Gauge(
     "hub_tic_port_up",
     "1 while a TIC port reads frames, 0 when down, silent or probing.",

@@ -7,8 +7,10 @@ changes to one ``Ingestor``, which keeps everything in memory and writes it ever
 tariff period per day (incremented in the database), the meters' state (at most every
 ``state_interval`` seconds per meter, at once when an event happened) and the ports' state.
 
-Counters are written as absolute values from memory: a port is read by one ``tic_read``
-process at a time (the command's own lock, see its docstring).
+Counters are written as increments. With port leases (``tic.leases``, set by ``tic_read``'s
+runner through ``lease``), a batch carries the fencing token of each port it holds, and its
+transaction first checks them: the part of a port whose lease was lost is refused (not stored,
+counted, logged) and the reader stops reading that port.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from hub import quantities
 from hub.control.models import ControllableLoad
 from hub.models import MeteringPoint, MeteringPointKind, Point, Quality, Series, SeriesKind
 from hub.services.series import Row, SeriesWriteError, ensure_series, upsert_rows
-from tic import alerts, telemetry
+from tic import alerts, leases, telemetry
 from tic.controllers import servo_thresholds
 from tic.models import EventKind, PortState, TicEvent, TicMeter, TicPort
 from tic.protocol import Frame
@@ -271,6 +273,19 @@ class FlushStats:
     frames: int = 0
     events: int = 0
     meters: int = 0
+    # Refused because the port's lease was lost: points not stored, and the ports, each with
+    # the generation the refused batch carried.
+    refused_rows: int = 0
+    lost: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """The leases a reader holds when a batch is collected: its holder name and, per port, the
+    lease's generation (``tic.leases``). A port without one is not written."""
+
+    holder: str
+    generations: dict[int, int]
 
 
 class Ingestor:
@@ -294,15 +309,50 @@ class Ingestor:
         self._clock = clock
         self._ports: dict[int, _Port] = {}
         self._meters: dict[tuple[int, str], _Meter] = {}
-        self._rows: list[Row] = []
+        self._rows: dict[int, list[Row]] = defaultdict(list)  # per port
         self._events: list[tuple[_Meter, TicEvent]] = []
         self._energy: dict[tuple[int, dt.date, str, str], float] = defaultdict(float)
-        self._frames = 0
+        self._frames: dict[int, int] = defaultdict(int)
         self._retry: list[Batch] = []
+        self._fence: Fence | None = None
+
+    # -- leases --
+
+    def lease(self, *, holder: str, generations: dict[int, int]) -> None:
+        """Write only the ports of these leases from now on, each batch checked against them
+        (from the thread that handles frames)."""
+        self._fence = Fence(holder, dict(generations))
+
+    def lost(self, port_id: int, generation: int) -> bool:
+        """A batch of this port at this generation was refused: forget the port (what is
+        pending and what its meters keep in memory; a later lease restores them from the
+        database) and handle nothing more of it. False when the lease was taken again since."""
+        fence = self._fence
+        if fence is None or fence.generations.get(port_id) != generation:
+            return False
+        generations = {pk: g for pk, g in fence.generations.items() if pk != port_id}
+        self._fence = Fence(fence.holder, generations)
+        self.forget(port_id)
+        return True
+
+    def forget(self, port_id: int) -> None:
+        """Drop what is kept of a port and its meters (from the thread that handles frames)."""
+        self._ports.pop(port_id, None)
+        meters = {k: m for k, m in self._meters.items() if k[0] == port_id}
+        for key in meters:
+            del self._meters[key]
+        ids = {m.row.pk for m in meters.values()}
+        self._rows.pop(port_id, None)
+        self._frames.pop(port_id, None)
+        self._events = [(m, e) for m, e in self._events if m.row.port_id != port_id]
+        for day_key in [k for k in self._energy if k[0] in ids]:
+            del self._energy[day_key]
 
     # -- receiving (no database access but the first sight of a port, meter or series) --
 
     def handle(self, item: Received | PortStatus | LineCounts) -> None:
+        if self._fence is not None and item.port_id not in self._fence.generations:
+            return  # a port whose lease this reader lost or gave back
         if isinstance(item, PortStatus):
             self._status(item)
         elif isinstance(item, LineCounts):
@@ -338,7 +388,7 @@ class Ingestor:
         if port is None:
             return
         frame, at = item.frame, item.at
-        self._frames += 1
+        self._frames[item.port_id] += 1
         port.counters.count(frame, at)
         telemetry.frame(item.port_id, frame)
         port.dirty = True
@@ -367,7 +417,7 @@ class Ingestor:
                 series_id = self._series(meter, measure.quantity, measure.unit, measure.kind)
             # A refused register keeps its value for inspection, flagged: no measurement.
             quality = Quality.MEASURED if measure.plausible else Quality.MISSING
-            self._rows.append((series_id, at, measure.value, quality, False))
+            self._rows[item.port_id].append((series_id, at, measure.value, quality, False))
         self._curves(meter, frame, outcome, at)
         for event in outcome.events:
             meter.urgent = True
@@ -423,11 +473,12 @@ class Ingestor:
             apparent = direction == "import" and meter.runtime.power_unit.endswith("VA")
             power_id = self._step_series(meter, quantities.ACTIVE_POWER_IMPORT) if apparent else 0
             seconds = CURVE_STEP.total_seconds()
+            rows = self._rows[meter.row.port_id]
             for start, step_wh in closed:
-                self._rows.append((energy_id, start, round(step_wh, 3), Quality.MEASURED, False))
+                rows.append((energy_id, start, round(step_wh, 3), Quality.MEASURED, False))
                 if power_id:
                     watts = round(step_wh * 3600 / seconds, 3)
-                    self._rows.append((power_id, start, watts, Quality.MEASURED, False))
+                    rows.append((power_id, start, watts, Quality.MEASURED, False))
 
     def _step_series(self, meter: _Meter, quantity: quantities.Quantity) -> int:
         series_id = meter.series.get(quantity.name)
@@ -522,11 +573,14 @@ class Ingestor:
 
     @property
     def pending_rows(self) -> int:
-        return len(self._rows)
+        return sum(len(rows) for rows in self._rows.values())
 
     def flush(self, *, now: dt.datetime) -> FlushStats:
         """Write what was received since the last flush (``collect`` then ``write``)."""
-        return self.write(self.collect(now=now, final=True))
+        stats = self.write(self.collect(now=now, final=True))
+        for port_id, generation in stats.lost.items():
+            self.lost(port_id, generation)
+        return stats
 
     def collect(self, *, now: dt.datetime, final: bool = False) -> Batch:
         """Take what is due out of memory, in the thread that handles frames; no database."""
@@ -536,36 +590,42 @@ class Ingestor:
         if clock >= self._energy_due or final:
             energy, self._energy = dict(self._energy), defaultdict(float)
             self._energy_due = clock + self.energy_interval
-        control = {m.row.metering_point_id for m in meters if m.control_due}
+        control = {(m.row.port_id, m.row.metering_point_id) for m in meters if m.control_due}
         for m in meters:
             m.control_due = False
         batch = Batch(
             now=now,
-            rows=self._rows,
+            rows=dict(self._rows),
             events=self._events,
             energy=energy,
-            frames=self._frames,
+            frames=dict(self._frames),
             meters=[_meter_values(m, now=now, with_frames=m.row.pk in with_frames) for m in meters],
             ports=self._due_ports(force=final),
-            control_points=control,
+            control=control,
+            meter_ports={m.row.pk: port_id for (port_id, _id), m in self._meters.items()},
+            fence=self._fence,
         )
-        self._rows, self._events, self._frames = [], [], 0
+        self._rows, self._events, self._frames = defaultdict(list), [], defaultdict(int)
         return batch
 
     def write(self, batch: Batch) -> FlushStats:
         """Store a batch in one transaction; from any one thread (``tic_read``'s writer).
 
         When the database is away the batch is kept and written before the next one, so a
-        restart of PostgreSQL loses nothing that was received meanwhile (up to a bound).
+        restart of PostgreSQL loses nothing that was received meanwhile (up to a bound). The
+        part of a port whose lease was lost since the batch was collected is refused: its
+        ports are in ``stats.lost``, for the caller to stop reading them (``lost``).
         """
         stats = FlushStats()
         queue = [*self._retry, batch]
         for index, pending in enumerate(queue):
             try:
                 with transaction.atomic():
-                    _write(pending)
+                    lost = _fenced_out(pending)
+                    written = pending.without(lost) if lost else pending
+                    _write(written)
             except SeriesWriteError:
-                logger.exception("tic: batch refused, dropped (%d rows)", len(pending.rows))
+                logger.exception("tic: batch refused, dropped (%d rows)", pending.row_count)
                 continue
             except DatabaseError:
                 logger.exception("tic: database unavailable, batch kept for the next flush")
@@ -573,17 +633,19 @@ class Ingestor:
                     connection.close()
                 self._retry = self._keep(queue[index:])
                 return stats
-            stats.rows += len(pending.rows)
-            stats.frames += pending.frames
-            stats.events += len(pending.events)
-            stats.meters += len(pending.meters)
+            if lost:
+                _refused(pending, lost, stats)
+            stats.rows += written.row_count
+            stats.frames += sum(written.frames.values())
+            stats.events += len(written.events)
+            stats.meters += len(written.meters)
         self._retry = []
         return stats
 
     @staticmethod
     def _keep(batches: list[Batch]) -> list[Batch]:
         # Bound the memory held while the database is away: the newest rows are kept.
-        while len(batches) > 1 and sum(len(b.rows) for b in batches) > MAX_PENDING_ROWS:
+        while len(batches) > 1 and sum(b.row_count for b in batches) > MAX_PENDING_ROWS:
             batches.pop(0)
         return batches
 
@@ -681,14 +743,75 @@ def _restore(meter: _Meter, *, at: dt.datetime) -> None:
 @dataclass(slots=True)
 class Batch:
     now: dt.datetime
-    rows: list[Row]
+    rows: dict[int, list[Row]]  # per port
     events: list[tuple[_Meter, TicEvent]]
     energy: dict[tuple[int, dt.date, str, str], float]
-    frames: int
+    frames: dict[int, int]  # per port
     meters: list[dict[str, Any]]
     ports: list[dict[str, Any]]
-    # Metering points whose PREAVIS changed or whose share crossed a servo threshold.
-    control_points: set[int] = field(default_factory=set)
+    # (port, metering point) whose PREAVIS changed or whose share crossed a servo threshold.
+    control: set[tuple[int, int]] = field(default_factory=set)
+    meter_ports: dict[int, int] = field(default_factory=dict)  # meter id → port id
+    fence: Fence | None = None  # None: written without checking leases (no runner)
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(rows) for rows in self.rows.values())
+
+    def port_ids(self) -> set[int]:
+        """Every port this batch writes something of."""
+        found = {pk for pk, rows in self.rows.items() if rows}
+        found.update(pk for pk, count in self.frames.items() if count)
+        found.update(port["id"] for port in self.ports)
+        found.update(self.meter_ports[meter["id"]] for meter in self.meters)
+        found.update(meter.row.port_id for meter, _event in self.events)
+        found.update(self.meter_ports[key[0]] for key in self.energy)
+        found.update(port_id for port_id, _point in self.control)
+        return found
+
+    def without(self, port_ids: set[int]) -> Batch:
+        """This batch less everything of these ports."""
+        kept = self.meter_ports
+        return Batch(
+            now=self.now,
+            rows={pk: rows for pk, rows in self.rows.items() if pk not in port_ids},
+            events=[(m, e) for m, e in self.events if m.row.port_id not in port_ids],
+            energy={k: wh for k, wh in self.energy.items() if kept[k[0]] not in port_ids},
+            frames={pk: n for pk, n in self.frames.items() if pk not in port_ids},
+            meters=[m for m in self.meters if kept[m["id"]] not in port_ids],
+            ports=[p for p in self.ports if p["id"] not in port_ids],
+            control={(pk, point) for pk, point in self.control if pk not in port_ids},
+            meter_ports=kept,
+            fence=self.fence,
+        )
+
+
+def _fenced_out(batch: Batch) -> set[int]:
+    """The ports of the batch this reader no longer holds at the generation it carries: one
+    statement, first in the batch's transaction (``tic.leases.still_held``)."""
+    fence = batch.fence
+    if fence is None:
+        return set()
+    ports = batch.port_ids()
+    tokens = {pk: fence.generations[pk] for pk in ports if pk in fence.generations}
+    held = leases.still_held(holder=fence.holder, generations=tokens) if tokens else set()
+    return ports - held
+
+
+def _refused(batch: Batch, lost: set[int], stats: FlushStats) -> None:
+    generations = batch.fence.generations if batch.fence is not None else {}
+    for port_id in sorted(lost):
+        rows = len(batch.rows.get(port_id, ()))
+        stats.refused_rows += rows
+        stats.lost[port_id] = generations.get(port_id, -1)
+        telemetry.lease_lost(port_id)
+        logger.warning(
+            "tic: port %s: lease lost, batch refused (%d points, %d frames not stored); "
+            "reading of the port stops",
+            port_id,
+            rows,
+            batch.frames.get(port_id, 0),
+        )
 
 
 def _meter_values(meter: _Meter, *, now: dt.datetime, with_frames: bool) -> dict[str, Any]:
@@ -728,8 +851,8 @@ def _meter_values(meter: _Meter, *, now: dt.datetime, with_frames: bool) -> dict
 
 
 def _write(batch: Batch) -> None:
-    if batch.rows:
-        upsert_rows(rows=batch.rows)
+    if batch.row_count:
+        upsert_rows(rows=[row for rows in batch.rows.values() for row in rows])
     if batch.events:
         TicEvent.objects.bulk_create([event for _meter, event in batch.events])
     if batch.energy:
@@ -744,8 +867,8 @@ def _write(batch: Batch) -> None:
         _bulk_set(TicPort, batch.ports, PORT_FIELDS)
     for meter, event in batch.events:
         alerts.raise_event(event=event, meter=meter.row, now=batch.now)
-    if batch.control_points:
-        _request_control(batch.control_points)
+    if batch.control:
+        _request_control({point for _port, point in batch.control})
 
 
 def _request_control(points: set[int]) -> None:

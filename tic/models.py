@@ -191,7 +191,8 @@ class TicPortLease(models.Model):
     """Which ``tic_read`` process reads a port: held while its heartbeat is fresh.
 
     A reader renews its leases every few seconds and takes free or expired ones up to its
-    capacity, each with a compare-and-set on the holder and heartbeat it saw (``tic.leases``).
+    capacity, each with a compare-and-set on the holder, heartbeat and generation it saw
+    (``tic.leases``).
     Kept apart from the port row, which the readers rewrite with their state every 5 s.
     """
 
@@ -201,6 +202,9 @@ class TicPortLease(models.Model):
     holder = models.CharField(_("lecteur"), max_length=200, blank=True)  # "" = free
     heartbeat_at = models.DateTimeField(_("dernier signe de vie"), null=True, blank=True)
     acquired_at = models.DateTimeField(_("pris le"), null=True, blank=True)
+    # The fencing token: one more at every taking of the lease, never reset. A write of the
+    # reader's batch checks it, so a holder that lost the lease without knowing it stores nothing.
+    generation = models.BigIntegerField(_("génération"), default=0)
 
     class Meta:
         verbose_name = _("bail de port TIC")

@@ -10,6 +10,13 @@ reader renews its leases, takes free or expired ports up to ``capacity`` and rea
 ports it holds, so readers on several hosts share the ports and take over those of a reader that
 died. A port added, changed or disabled in the admin is picked up without a restart. One port's
 failure stays in its own thread.
+
+Every batch carries the generation of each lease the reader holds (the fencing token), checked
+in the batch's transaction: a port whose lease another reader took meanwhile (this one was cut
+off from the database or paused past the lease's expiry) has its part of the batch refused, and
+its reading stops at once, not at the next lease pass. A port whose lease was lost, or taken
+again at a new generation, is read afresh: what was kept of its meters in memory is dropped and
+restored from the database, as on a takeover.
 """
 
 from __future__ import annotations
@@ -78,6 +85,8 @@ class ReaderService:
         self.capacity = capacity
         self.lease_ttl = lease_ttl
         self._renewed_at = time.monotonic()
+        self.generations: dict[int, int] = {}  # the leases held: port → generation
+        self._lost: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
         self.queue: queue.SimpleQueue[Received | PortStatus | LineCounts] = queue.SimpleQueue()
         self.running: dict[int, _Running] = {}
         self.stats = FlushStats()
@@ -95,6 +104,7 @@ class ReaderService:
                     self._reload()
                     next_reload = clock + self.reload_interval
                 self._drain(timeout=max(0.0, next_flush - time.monotonic()))
+                self._drop_lost()
                 if time.monotonic() >= next_flush:
                     batches.put(self.ingestor.collect(now=self.now()))
                     next_flush = time.monotonic() + self.flush_interval
@@ -113,6 +123,9 @@ class ReaderService:
                 self.stats.rows += stats.rows
                 self.stats.frames += stats.frames
                 self.stats.events += stats.events
+                self.stats.refused_rows += stats.refused_rows
+                for lost in stats.lost.items():
+                    self._lost.put(lost)
         finally:
             close_old_connections()
 
@@ -128,6 +141,25 @@ class ReaderService:
             except queue.Empty:
                 return
 
+    def _drop_lost(self) -> None:
+        """Stop reading the ports whose batches were refused for a lost lease."""
+        while True:
+            try:
+                port_id, generation = self._lost.get_nowait()
+            except queue.Empty:
+                return
+            if self.generations.get(port_id) != generation:
+                continue  # a refused batch of an earlier lease: the port was re-read since
+            self._stop(port_id)
+            del self.generations[port_id]
+            self.ingestor.lost(port_id, generation)
+
+    def _stop(self, port_id: int) -> None:
+        running = self.running.pop(port_id, None)
+        if running is not None:
+            running.stop.set()
+            running.thread.join(timeout=5)
+
     def _reload(self) -> None:
         try:
             held = leases.renew_and_claim(
@@ -138,6 +170,7 @@ class ReaderService:
                 port_ids=self.port_ids,
             )
             wanted = {port.pk: _config(port) for port in TicPort.objects.filter(pk__in=held)}
+            held = {pk: generation for pk, generation in held.items() if pk in wanted}
         except DatabaseError:
             logger.exception("tic: leases not renewed (database unavailable)")
             close_old_connections()
@@ -148,11 +181,19 @@ class ReaderService:
             wanted = {}
         else:
             self._renewed_at = time.monotonic()
+            # A lease lost, or lost and taken again: another reader may have stored data of
+            # the port meanwhile, so its meters' memory is stale.
+            changed = {pk for pk, g in self.generations.items() if held.get(pk) != g}
+            for pk in changed:
+                self._stop(pk)
+                self.ingestor.forget(pk)
+                if pk not in held:
+                    logger.info("tic: port %s no longer leased, reading stops", pk)
+            self.generations = held
+            self.ingestor.lease(holder=self.holder, generations=held)
         for pk, running in list(self.running.items()):
             if wanted.get(pk) != running.config or not running.thread.is_alive():
-                running.stop.set()
-                running.thread.join(timeout=5)
-                del self.running[pk]
+                self._stop(pk)
         for pk, config in wanted.items():
             if pk not in self.running:
                 self._start(pk, config)

@@ -100,6 +100,10 @@ def noise(port_id: int, noise_bytes: int) -> None:
         _port(port_id)[3].inc(noise_bytes)
 
 
+def lease_lost(port_id: int) -> None:
+    metrics.TIC_LEASE_REFUSED.labels(str(port_id)).inc()
+
+
 def port_state(port_id: int, state: str) -> None:
     metrics.TIC_PORT_UP.labels(str(port_id)).set(1 if state == PortState.READING else 0)
 

@@ -12,8 +12,13 @@ window → realisation ≈ confirmed reduction ».
 The building: four loads on a real pymodbus TCP server (the building's controller), a simulated
 PME-PMI (PS in kVA, so its own power over Td is apparent and the active power is derived from
 ``EA_s``) whose power is the base load plus the loads left on, on a pty pair read by
-``manage.py tic_read`` whose clock runs 60 times faster from 11:56 on the request day
-(``tests.fastclock``). The control layer is evaluated on that clock. The baseline day before was
+``manage.py tic_read``. The reader's clock is stepped by the test (``tests.steppedclock``) from
+11:56 on the request day, one frame every 5 s of meter time: the clock is moved to the frame's
+instant, the frame is written, and the next one waits until the reader's ingest has handled it.
+The control layer is evaluated after each frame, at its instant, as beat would every 5 s; so the
+loads change exactly on a frame, every frame is booked at the instant it was sent, and the
+energies are exact whatever the machine's load: the only tolerance left is the meter's rounding
+(``EA_s`` is a whole number of Wh, 02E §2.9.3). The baseline day before was
 measured by the same meter model through the same ingestion path.
 """
 
@@ -22,14 +27,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -39,10 +42,10 @@ from hub.control import services as control
 from hub.control.models import Command, ControllableLoad
 from hub.control.simulator import ModbusBuilding
 from tests.conftest import Tenant
-from tests.fastclock import FastClock
 from tests.flexready.conftest import paris
 from tests.hub.control.conftest import _fresh_driver_pool, building, make_building  # noqa: F401
-from tests.smartoa.test_tic_billing_e2e import _wait, fast_tic_read  # noqa: F401
+from tests.smartoa.test_tic_billing_e2e import _wait, stepped_tic_read  # noqa: F401
+from tests.steppedclock import SteppedClock
 from tic import services as tic_services
 from tic.ingest import Ingestor, Received
 from tic.models import TicPort
@@ -53,8 +56,12 @@ BACS_1 = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
 ASSET = f"/api/v1/operator/bacs/{BACS_1}/assets/WholeBuilding"
 START, END = paris(2025, 4, 2, 12, 0), paris(2025, 4, 2, 12, 20)  # the annex's allowed day
 BASE_W = 60_000.0
-SPEED = 60.0
 PS_KVA = 250
+FRAME_EVERY = dt.timedelta(seconds=5)
+# EA_s is sent in whole Wh (02E §2.9.3): a 5-minute step's energy, the difference of two
+# truncated values, is within 1 Wh of the energy drawn; measured and baseline each, so a step's
+# mean power within 2 Wh x 12 = 0.024 kW.
+STEP_ROUNDING_KW = 0.024
 
 
 def drawn_w(sim: ModbusBuilding, loads: list[ControllableLoad]) -> float:
@@ -66,58 +73,24 @@ def drawn_w(sim: ModbusBuilding, loads: list[ControllableLoad]) -> float:
 
 
 class PtyBuildingMeter:
-    def __init__(self, link: Path, clock: FastClock, sim: ModbusBuilding, loads: list[Any]) -> None:
-        self.link, self.clock, self.sim, self.loads = link, clock, sim, loads
+    """The building's meter on the master side of a pty: the power it books for the time since
+    its previous frame is what the loads draw when the frame is sent."""
+
+    def __init__(self, link: Path, sim: ModbusBuilding, loads: list[Any]) -> None:
+        self.link, self.sim, self.loads = link, sim, loads
         self.meter = SimulatedPmePmi(ads="041436028024", ps_kva=PS_KVA)
         self.master, self.slave = os.openpty()
         link.symlink_to(os.ttyname(self.slave))
-        self.stop_event = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pty-meter", daemon=True)
 
-    def _run(self) -> None:
-        while not self.stop_event.is_set():
-            watts = drawn_w(self.sim, self.loads)
-            frame = self.meter.frame(at=self.clock.now(), power_va=watts / self.meter.power_factor)
-            try:
-                os.write(self.master, with_parity(frame))
-            except OSError:
-                return
-            time.sleep(0.05)  # 3 s of the fast clock
+    def send(self, at: dt.datetime) -> None:
+        watts = drawn_w(self.sim, self.loads)
+        frame = self.meter.frame(at=at, power_va=watts / self.meter.power_factor)
+        os.write(self.master, with_parity(frame))
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self._thread.join(timeout=10)
+    def close(self) -> None:
         self.link.unlink(missing_ok=True)
         os.close(self.master)
         os.close(self.slave)
-
-
-class Controller:
-    """The control layer's evaluation of the site, on the fast clock (as beat and the ingest's
-    requests would run it)."""
-
-    def __init__(self, site: Any, clock: FastClock) -> None:
-        self.site, self.clock = site, clock
-        self.stop_event = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="control", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            while not self.stop_event.wait(0.1):
-                control.evaluate_site(site=self.site, now=self.clock.now())
-        finally:
-            connection.close()
-
-    def __enter__(self) -> Controller:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop_event.set()
-        self._thread.join(timeout=30)
 
 
 def _baseline_day(port: TicPort, meter: SimulatedPmePmi, watts: float) -> None:
@@ -153,7 +126,7 @@ def test_a_confirmed_request_is_shed_and_measured_on_the_tic_meter(
     jwt_client: APIClient,
     clock: Callable[[dt.datetime], None],
     building: ModbusBuilding,  # noqa: F811
-    fast_tic_read: Callable[[FastClock], subprocess.Popen[bytes]],  # noqa: F811
+    stepped_tic_read: Callable[[SteppedClock], subprocess.Popen[bytes]],  # noqa: F811
     settings: Any,
 ) -> None:
     settings.FLEXREADY_BASELINE_DAYS = 1
@@ -164,8 +137,9 @@ def test_a_confirmed_request_is_shed_and_measured_on_the_tic_meter(
     # The loads sit behind the building's PRM, the point the BACS is measured on.
     ControllableLoad.objects.filter(site=b.site).update(metering_point=tenant.point)
     loads = list(ControllableLoad.objects.filter(site=b.site).order_by("priority"))
-    fast = FastClock(START - dt.timedelta(minutes=4), SPEED, tmp_path / "clock")
-    meter = PtyBuildingMeter(tmp_path / "ttyTIC0", fast, building, loads)
+    first = START - dt.timedelta(minutes=4)
+    stepped = SteppedClock(first, tmp_path / "clock")
+    meter = PtyBuildingMeter(tmp_path / "ttyTIC0", building, loads)
     port = tic_services.add_port(
         organisation=tenant.organisation, url=str(meter.link), family="pmepmi", baud="9600",
         metering_point=tenant.point, actor=Actor.system("test"), now=timezone.now(),
@@ -181,24 +155,32 @@ def test_a_confirmed_request_is_shed_and_measured_on_the_tic_meter(
     confirmed = jwt_client.post(f"{ASSET}/flexibilities/request/r-tic/confirm", body, format="json")
     assert confirmed.status_code == 200, confirmed.content
 
-    process = fast_tic_read(fast)
+    process = stepped_tic_read(stepped)
     deadline = time.monotonic() + 240
     _wait(lambda: TicPort.objects.get(pk=port.pk).state != "stopped", deadline, "the reader")
-    fast.start()
-    meter.start()
     try:
-        with Controller(b.site, fast):
-            _wait(lambda: fast.now() >= END + dt.timedelta(minutes=3), deadline, "the window")
+        at = first
+        while at <= END + dt.timedelta(minutes=1):
+            stepped.move(at)
+            meter.send(at)
+            # Booked at the instant it was sent for, before the clock moves on.
+            assert stepped.handled() == ("valid", at)
+            control.evaluate_site(site=b.site, now=at)
+            at += FRAME_EVERY
     finally:
-        meter.stop()
-        process.terminate()
+        process.terminate()  # tic_read stops on SIGTERM and writes what it holds
         process.wait(timeout=30)
+        stepped.close()
+        meter.close()
 
-    # The control layer shed the water heater and the cooling (50 kW) in the window only.
-    shed = Command.objects.filter(value=0.0).order_by("at")
+    # The control layer shed the water heater and the cooling (50 kW) from the window's start,
+    # the first evaluation at or after it, and gave them back at its end.
+    commands = list(Command.objects.filter(load__in=loads[:2]).order_by("at", "load_id"))
+    shed = [c for c in commands if c.value == 0.0]
     assert {c.source for c in shed} == {"flexready.request"}
-    assert {c.load_id for c in shed} == {loads[0].pk, loads[1].pk}
-    assert all(START <= c.at < START + dt.timedelta(minutes=1) for c in shed)
+    assert [(c.load_id, c.at) for c in shed] == [(loads[0].pk, START), (loads[1].pk, START)]
+    assert [c.at for c in commands if c.value != 0.0] == [END, END]
+    assert not Command.objects.exclude(load__in=loads[:2]).exists()
 
     clock(END + dt.timedelta(minutes=10))
     response = jwt_client.get(f"{ASSET}/flexibilities/request/r-tic/consumptions")
@@ -206,9 +188,10 @@ def test_a_confirmed_request_is_shed_and_measured_on_the_tic_meter(
     result = response.json()
     assert result["measurementStatus"] == "complete", result
     assert result["stepSeconds"] == 300 and len(result["steps"]) == 4
-    # Realisation ≈ confirmed reduction: 50 kW for 20 minutes, 16.7 kWh (the first step loses
-    # the seconds before the first evaluation of the window).
-    delivered = result["total"]["delivered"]["value"]
-    assert delivered == pytest.approx(50 * 20 / 60, rel=0.06), result
+    # flexready/README.md: « Delivered = baseline - measured, per cell (kW) and in total (kWh) »;
+    # the loads were off for exactly the window, so 50 kW in each 5-minute cell and 50 kW for
+    # 20 minutes in total, to the meter's rounding.
     for step in result["steps"]:
-        assert step["delivered"]["value"] == pytest.approx(50, rel=0.1), step
+        assert step["delivered"]["value"] == pytest.approx(50, abs=STEP_ROUNDING_KW), step
+    delivered = result["total"]["delivered"]["value"]
+    assert delivered == pytest.approx(50 * 20 / 60, abs=STEP_ROUNDING_KW * 4 / 12), result

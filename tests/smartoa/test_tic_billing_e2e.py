@@ -11,9 +11,10 @@ stop's end).
 Two tests. The day's figures are checked on frames handed to the TIC ingest with the instant
 each was received, so every boundary falls where the rule puts it. The wiring is checked end to
 end: a simulated producer PME-PMI writes frames to a pty pair and the real ``manage.py tic_read``
-reads them with its wall clock running 300 times faster (``tests.fastclock``) across the night's
-clock change; as the reader books energy at reception time and a loaded machine delays
-reception, that test asserts only what no delay can change. In both, the operator also
+reads them across the night's clock change, its clock stepped by the test frame by frame
+(``tests.steppedclock``: moved to a frame's instant, the frame written, the next one once the
+reader's ingest has handled it), so each frame is booked at the instant it was sent for and the
+steps the reader stores are exact, whatever the machine's load. In both, the operator also
 uploaded the plant logger's curve (the fallback).
 """
 
@@ -23,7 +24,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -42,9 +42,9 @@ from smartoa import loadcurve
 from smartoa.billing import bill_contract_day
 from smartoa.models import Contract
 from tests.conftest import Tenant
-from tests.fastclock import FastClock
 from tests.processes import child_env, stop_all
 from tests.smartoa.test_billing import _store
+from tests.steppedclock import SteppedClock
 from tic import services as tic_services
 from tic.ingest import Ingestor, Received
 from tic.models import TicPort
@@ -53,8 +53,7 @@ from tic.simulator import SimulatedPmePmi
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = dt.date(2026, 10, 25)
-SPEED = 300.0
-FRAME_EVERY = 0.01  # real seconds: 3 s of the fast clock
+FRAME_EVERY = dt.timedelta(minutes=1)  # of the meter's time, under the curve's 2-minute gap
 
 
 def local(hour: int, minute: int, second: int = 0) -> dt.datetime:
@@ -94,48 +93,41 @@ def energy_wh(start: dt.datetime, end: dt.datetime) -> float:
 class PtyProducer:
     """The plant's meter on the master side of a pty, published under a fixed path."""
 
-    def __init__(self, link: Path, clock: FastClock, until: dt.datetime) -> None:
-        self.link, self.clock, self.until = link, clock, until
+    def __init__(self, link: Path) -> None:
+        self.link = link
         self.meter = SimulatedPmePmi(ads="041436028031", ps_kva=250, producer=True)
         self.master, self.slave = os.openpty()
         link.symlink_to(os.ttyname(self.slave))
-        self.done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pty-producer", daemon=True)
+        self.last: dt.datetime | None = None
 
-    def _run(self) -> None:
-        last = self.clock.now()
-        while not self.done.is_set():
-            at = self.clock.now()
-            if at >= self.until:
-                self.done.set()
-                return
-            export = energy_wh(last, at) * 3600 / max((at - last).total_seconds(), 1e-9)
-            frame = self.meter.frame(at=at, power_va=400.0, export_w=export if at > last else 0.0)
-            last = at
-            try:
-                os.write(self.master, with_parity(frame))
-            except OSError:
-                return
-            time.sleep(FRAME_EVERY)
+    def send(self, at: dt.datetime) -> None:
+        """The frame sent at ``at``, after producing what ``produced_w`` says since the last."""
+        last = self.last or at
+        seconds = (at - last).total_seconds()
+        export = energy_wh(last, at) * 3600 / seconds if seconds else 0.0
+        os.write(self.master, with_parity(self.meter.frame(at=at, power_va=400.0, export_w=export)))
+        self.last = at
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.done.set()
-        self._thread.join(timeout=10)
+    def close(self) -> None:
         self.link.unlink(missing_ok=True)
         os.close(self.master)
         os.close(self.slave)
 
 
 @pytest.fixture
-def fast_tic_read() -> Iterator[Callable[[FastClock], subprocess.Popen[bytes]]]:
+def stepped_tic_read() -> Iterator[Callable[[SteppedClock], subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(clock: FastClock) -> subprocess.Popen[bytes]:
+    def start(clock: SteppedClock) -> subprocess.Popen[bytes]:
         env = child_env(**clock.env())
-        command = [sys.executable, "-m", "tests.fastclock", "tic_read", "--flush-interval", "0.2"]
+        command = [
+            sys.executable,
+            "-m",
+            "tests.steppedclock",
+            "tic_read",
+            "--flush-interval",
+            "0.2",
+        ]
         process = subprocess.Popen(
             [*command, "--reload-interval", "0.5"],
             cwd=ROOT,
@@ -223,7 +215,7 @@ def test_tic_read_feeds_the_contracts_curve_across_the_clock_change(
     tmp_path: Path,
     tenant: Tenant,
     contract: Contract,
-    fast_tic_read: Callable[[FastClock], subprocess.Popen[bytes]],
+    stepped_tic_read: Callable[[SteppedClock], subprocess.Popen[bytes]],
 ) -> None:
     """From 23:50 to 04:00, the repeated hour included, through the real reader."""
     point = contract.metering_point
@@ -233,36 +225,40 @@ def test_tic_read_feeds_the_contracts_curve_across_the_clock_change(
     _store(contract, DAY, [(STOP[0].astimezone(PARIS), STOP[1].astimezone(PARIS))])
     _upload_fallback(contract, steps)
     window_end = local(4, 0)
-    clock = FastClock(start - dt.timedelta(minutes=10), SPEED, tmp_path / "clock")
-    producer = PtyProducer(tmp_path / "ttyTIC0", clock, window_end)
+    first = start - dt.timedelta(minutes=10)
+    clock = SteppedClock(first, tmp_path / "clock")
+    producer = PtyProducer(tmp_path / "ttyTIC0")
     port = _add_port(tenant, point, str(producer.link))
-    process = fast_tic_read(clock)
-    deadline = time.monotonic() + 600
+    process = stepped_tic_read(clock)
+    deadline = time.monotonic() + 240
     _wait(lambda: TicPort.objects.get(pk=port.pk).state != "stopped", deadline, "the reader")
-    clock.start()
-    producer.start()
     try:
-        _wait(producer.done.is_set, deadline, "04:00")
+        at = first
+        while at <= window_end:  # UTC steps: the repeated hour is read twice on the wall clock
+            clock.move(at)
+            producer.send(at)
+            assert clock.handled() == ("valid", at)  # booked at the instant it was sent for
+            at += FRAME_EVERY
     finally:
-        producer.stop()
         process.terminate()  # tic_read stops on SIGTERM and writes what it holds
         process.wait(timeout=30)
+        clock.close()
+        producer.close()
 
     read = read_best(
         metering_point=point, quantity=quantities.ACTIVE_ENERGY_EXPORT, start=start, end=end,
         step=Step.MIN5,
     )  # fmt: skip
-    # The 25-hour day has 300 five-minute steps, each served whole by one source.
+    # The 25-hour day has 300 five-minute steps, each served whole by one source: the meter's
+    # from 00:00 to 04:00 (five hours: 02:00-03:00 twice), the upload's for the rest (issue
+    # "one hub" §5: « the CSV upload stays as a fallback source »).
     assert len(read.readings) == 300 and read.complete
-    assert {r.source for r in read.readings} == {"tic", "smartoa-csv"}
-    from_tic = [r for r in read.readings if r.source == "tic"]
-    # The meter spoke until 04:00 and the reader was stopped then: the rest of the day is the
-    # upload's. (Frames a busy reader took late are booked late, a few fast-clock minutes at
-    # most; the reader is stopped long before 06:00 could be reached.)
-    assert all(r.start < local(6, 0) for r in from_tic)
-    assert any(r.start >= window_end for r in read.readings if r.source == "smartoa-csv")
-    assert any(r.start < local(2, 0) for r in from_tic)  # 03:00 CEST, before the change
-    assert any(r.start >= local(3, 0) for r in from_tic)  # after it, in CET
+    from_tic = [r.start for r in read.readings if r.source == "tic"]
+    assert from_tic == steps[:60] and steps[60] == window_end
+    assert {r.source for r in read.readings[60:]} == {"smartoa-csv"}
+    # Full power all night: 10 kWh a step, to the meter's rounding (EA_i in whole Wh).
+    for reading in read.readings[:60]:
+        assert reading.value == pytest.approx(energy_wh(reading.start, reading.end), abs=1.0)
     result = bill_contract_day(contract=contract, day=DAY)
     assert len(result.steps) == 300 and result.missing_steps == 0
     assert (result.neutralised_steps, result.stop_steps) == (2, 22)

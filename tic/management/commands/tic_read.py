@@ -3,7 +3,9 @@
 Long-running (Procfile ``tic``). Run as many as needed, on as many hosts: each reads the ports
 it leases (``tic.leases``), up to ``--capacity``, and takes over those of a reader that stopped
 within ``--lease-seconds`` plus ``--reload-interval``. Counters are added in the database, so
-readers never overwrite one another's. ``--port`` limits the command to some ports.
+readers never overwrite one another's, and each batch is written only for the ports whose lease
+the reader still holds (fencing, ``tic.leases.still_held``). ``--port`` limits the command to
+some ports.
 """
 
 from __future__ import annotations
@@ -85,5 +87,5 @@ class Command(BaseCommand):
         stats = service.stats
         self.stdout.write(
             f"tic_read: stopped; {stats.frames} frames, {stats.rows} points, "
-            f"{stats.events} events stored"
+            f"{stats.events} events stored; {stats.refused_rows} points refused (lease lost)"
         )
