@@ -92,15 +92,19 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
     )
 
     with httpx.Client(base_url=base_url, timeout=30) as bare:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for token in credentials:
             response = bare.get("/effacement", headers={"Authorization": f"Bearer {token}"})
             response.raise_for_status()
             response.json()
         bare_seconds = time.perf_counter() - started
+        bare_cpu = time.process_time() - cpu
     bare_rate = len(credentials) / bare_seconds
-    print(f"database: {connection.vendor}")
-    print(f"bare httpx loop        : {bare_rate:8.1f} contracts/s ({bare_seconds:.1f} s)")
+    print(f"database: {connection.vendor}; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"bare httpx loop        : {bare_rate:8.1f} contracts/s ({bare_seconds:.1f} s); "
+        f"{_ms(bare_cpu, len(credentials))} ms CPU per contract in this process"
+    )
 
     # As a worker does when it starts (hub.celery.warm_up): the URLconf is loaded once per
     # process, not inside the first poll.
@@ -109,7 +113,7 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
     warm_up()
     with SmartOAClient(base_url=base_url, resource_path="/effacement") as client:
         for label in ("hub, new versions   ", "hub, unchanged      "):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             statements = _Counter()
             with connection.execute_wrapper(statements):
                 contracts = list(Contract.objects.select_related("organisation").order_by("pk"))
@@ -121,6 +125,7 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
                     batch_size=args.batch,
                 )
             seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu
             outcomes: dict[str, int] = {}
             for result in results:
                 outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
@@ -128,9 +133,15 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
             print(
                 f"{label}: {rate:8.1f} contracts/s ({seconds:.1f} s), ratio hub / bare "
                 f"{rate / bare_rate:.2f}; {outcomes}; "
-                f"{statements.count / len(results):.3f} SQL statements per contract"
+                f"{statements.count / len(results):.3f} SQL statements per contract, "
+                f"{_ms(cpu, len(results))} ms CPU per contract; load {os.getloadavg()[0]:.1f}"
             )
     print(f"poll runs: {PollRun.objects.count()}")
+
+
+def _ms(seconds: float, count: int) -> str:
+    # CPU time of this process (every thread): less sensitive than wall time to a shared machine.
+    return f"{1000 * seconds / max(count, 1):.2f}"
 
 
 class _Counter:
