@@ -291,9 +291,7 @@ def smartoa_phase(args: argparse.Namespace) -> None:
         env = child_env(SMARTOA_API_URL=base, SMARTOA_RESOURCE_PATH="/effacement")
         workers = [_celery_worker(f"scale{n}", env) for n in range(3)]
         _wait_for(lambda: _workers_up(3), seconds=120, what="three workers")
-        _print(
-            f"  setup (contracts, gunicorn, workers up): {time.perf_counter() - started:.1f} s"
-        )
+        _print(f"  setup (contracts, gunicorn, workers up): {time.perf_counter() - started:.1f} s")
         for round_number in range(1, args.rounds + 1):
             if round_number > 1:  # the poll interval has passed
                 Contract.objects.update(next_poll_at=timezone.now())
