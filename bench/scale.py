@@ -148,11 +148,12 @@ def _profiled(top: int = 5) -> Iterator[None]:
             _print(f"    {cumulative:7.2f} s  {calls:>9,} calls  {where}:{line}({name})")
 
 
-def _wait_for(check: Callable[[], bool], *, seconds: float, what: str) -> None:
+def _wait_for(check: Callable[[], bool], *, seconds: float, what: str | Callable[[], str]) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         if time.monotonic() > deadline:
-            raise InvariantBroken(f"timed out after {seconds:.0f} s waiting for {what}")
+            told = what() if callable(what) else what
+            raise InvariantBroken(f"timed out after {seconds:.0f} s waiting for {told}")
         time.sleep(0.2)
 
 
@@ -298,7 +299,11 @@ def smartoa_phase(args: argparse.Namespace) -> None:
             before = PollRun.objects.filter(source=POLL_SOURCE).count()
             cpu_before = {p.pid: cpu_seconds(p.pid) for p in [server, *workers]}
             started = time.perf_counter()
-            claimed = tasks.poll_due_contracts.apply(kwargs={"limit": count}).get()
+            # As beat does, each fan-out claims at most its default limit (5,000) and commits,
+            # so the first batches are polled while the next slice is claimed.
+            claimed = 0
+            while slice_ := tasks.poll_due_contracts.apply().get():
+                claimed += slice_
             fanned_out = time.perf_counter() - started
             _wait_for(
                 lambda before=before: (
@@ -319,7 +324,8 @@ def smartoa_phase(args: argparse.Namespace) -> None:
             _check_round(count=count, before=before, claimed=claimed)
             worker_cpu = sum(cpu[w.pid] for w in workers)
             _print(
-                f"  where the time goes: fan-out (claim + enqueue) {fanned_out:.2f} s; CPU: "
+                f"  where the time goes: fan-out (claim + enqueue, slices of 5,000) {fanned_out:.2f} s; "
+                "CPU: "
                 f"3 workers {worker_cpu:.1f} s ({1000 * worker_cpu / count:.2f} ms per contract, "
                 + ", ".join(f"{cpu[w.pid]:.1f}" for w in workers)
                 + f"), simulator (4 gunicorn workers) {cpu[server.pid]:.1f} s; "
@@ -482,6 +488,12 @@ class SocketMeters:
     def url(self, meter: _Meter) -> str:
         return f"socket://127.0.0.1:{meter.listener.getsockname()[1]}"
 
+    def progress(self) -> str:
+        connected = sum(1 for meter in self.meters if meter.conn is not None)
+        done = sum(1 for meter in self.meters if meter.sent >= self.frames)
+        reconnected = sum(1 for meter in self.meters if meter.connections > 1)
+        return f"{done} meters done, {connected} connected, {reconnected} reconnected"
+
     @property
     def done(self) -> bool:
         return all(meter.sent >= self.frames for meter in self.meters)
@@ -528,7 +540,9 @@ class SocketMeters:
                 )
                 try:
                     written = meter.conn.send(frame)
-                except OSError:
+                except BlockingIOError:  # the reader is behind: this second's frame is not sent
+                    written = 0
+                except OSError:  # the reader closed the port: it reconnects, or another does
                     meter.conn.close()
                     meter.conn = None
                     continue
@@ -598,17 +612,29 @@ def tic_phase(args: argparse.Namespace) -> None:
         _wait_for(
             lambda: all(meter.connections for meter in meters.meters),
             seconds=max(120.0, count / 20),
-            what="every meter connected",
+            what=lambda: (
+                "every meter connected ("
+                + meters.progress()
+                + "; reader threads: "
+                + ", ".join(str(_threads(reader.pid)) for reader in readers)
+                + ")"
+            ),
         )
         connected = time.perf_counter() - started
-        _wait_for(lambda: meters.done, seconds=60 + 3 * args.frames, what="every frame sent")
+        _wait_for(
+            lambda: meters.done,
+            seconds=60 + 3 * args.frames + count / 50,
+            what=lambda: "every frame sent (" + meters.progress() + ")",
+        )
         sent = sum(meter.sent for meter in meters.meters)
 
         def stored() -> int:
             return int(TicPort.objects.aggregate(n=Sum("valid"))["n"] or 0)
 
         _wait_for(
-            lambda: stored() >= sent, seconds=max(60.0, count / 50), what="every frame stored"
+            lambda: stored() >= sent,
+            seconds=max(60.0, count / 50),
+            what=lambda: f"every frame stored ({stored()} of {sent})",
         )
         done = time.monotonic()
         holders = Counter(TicPortLease.objects.exclude(holder="").values_list("holder", flat=True))
@@ -633,6 +659,13 @@ def tic_phase(args: argparse.Namespace) -> None:
         raise InvariantBroken(f"the leases are not shared by two readers: {dict(holders)}")
     _check_tic(port_of=port_of)
     _print(f"  meters: {TicMeter.objects.count():,}")
+
+
+def _threads(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
 
 
 def _check_tic(*, port_of: dict[int, _Meter]) -> None:
