@@ -324,7 +324,8 @@ def smartoa_phase(args: argparse.Namespace) -> None:
             _check_round(count=count, before=before, claimed=claimed)
             worker_cpu = sum(cpu[w.pid] for w in workers)
             _print(
-                f"  where the time goes: fan-out (claim + enqueue, slices of 5,000) {fanned_out:.2f} s; "
+                "  where the time goes: fan-out (claim + enqueue, slices of 5,000) "
+                f"{fanned_out:.2f} s; "
                 "CPU: "
                 f"3 workers {worker_cpu:.1f} s ({1000 * worker_cpu / count:.2f} ms per contract, "
                 + ", ".join(f"{cpu[w.pid]:.1f}" for w in workers)
