@@ -22,16 +22,14 @@ cost is real) but sent to /dev/null.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from _django import ROOT, setup
+from _django import ROOT, free_port, setup, silence_console_logs
 
 setup()
 
@@ -50,13 +48,13 @@ def main() -> None:
         "--full-stack", action="store_true", help="serve the simulator through hub.wsgi"
     )
     args = parser.parse_args()
-    _silence_console_logs()
+    silence_console_logs()
     setup_test_environment()
     if connection.vendor == "postgresql":
         # Its own database: never clobber the test database of a suite running meanwhile.
         connection.settings_dict["TEST"]["NAME"] = "test_hub_bench_smartoa"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    port = _free_port()
+    port = free_port()
     server = _serve(port, args.workers, full_stack=args.full_stack)
     try:
         _wait_until_up(port)
@@ -153,19 +151,6 @@ class _Counter:
     def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         self.count += 1
         return execute(sql, params, many, context)
-
-
-def _silence_console_logs() -> None:
-    sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sink)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def simulator_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
