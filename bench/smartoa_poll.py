@@ -22,16 +22,14 @@ cost is real) but sent to /dev/null.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from _django import ROOT, setup
+from _django import ROOT, free_port, setup, silence_console_logs
 
 setup()
 
@@ -50,13 +48,13 @@ def main() -> None:
         "--full-stack", action="store_true", help="serve the simulator through hub.wsgi"
     )
     args = parser.parse_args()
-    _silence_console_logs()
+    silence_console_logs()
     setup_test_environment()
     if connection.vendor == "postgresql":
         # Its own database: never clobber the test database of a suite running meanwhile.
         connection.settings_dict["TEST"]["NAME"] = "test_hub_bench_smartoa"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    port = _free_port()
+    port = free_port()
     server = _serve(port, args.workers, full_stack=args.full_stack)
     try:
         _wait_until_up(port)
@@ -92,15 +90,19 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
     )
 
     with httpx.Client(base_url=base_url, timeout=30) as bare:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for token in credentials:
             response = bare.get("/effacement", headers={"Authorization": f"Bearer {token}"})
             response.raise_for_status()
             response.json()
         bare_seconds = time.perf_counter() - started
+        bare_cpu = time.process_time() - cpu
     bare_rate = len(credentials) / bare_seconds
-    print(f"database: {connection.vendor}")
-    print(f"bare httpx loop        : {bare_rate:8.1f} contracts/s ({bare_seconds:.1f} s)")
+    print(f"database: {connection.vendor}; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"bare httpx loop        : {bare_rate:8.1f} contracts/s ({bare_seconds:.1f} s); "
+        f"{_ms(bare_cpu, len(credentials))} ms CPU per contract in this process"
+    )
 
     # As a worker does when it starts (hub.celery.warm_up): the URLconf is loaded once per
     # process, not inside the first poll.
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
     warm_up()
     with SmartOAClient(base_url=base_url, resource_path="/effacement") as client:
         for label in ("hub, new versions   ", "hub, unchanged      "):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             statements = _Counter()
             with connection.execute_wrapper(statements):
                 contracts = list(Contract.objects.select_related("organisation").order_by("pk"))
@@ -121,6 +123,7 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
                     batch_size=args.batch,
                 )
             seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu
             outcomes: dict[str, int] = {}
             for result in results:
                 outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
@@ -128,9 +131,15 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
             print(
                 f"{label}: {rate:8.1f} contracts/s ({seconds:.1f} s), ratio hub / bare "
                 f"{rate / bare_rate:.2f}; {outcomes}; "
-                f"{statements.count / len(results):.3f} SQL statements per contract"
+                f"{statements.count / len(results):.3f} SQL statements per contract, "
+                f"{_ms(cpu, len(results))} ms CPU per contract; load {os.getloadavg()[0]:.1f}"
             )
     print(f"poll runs: {PollRun.objects.count()}")
+
+
+def _ms(seconds: float, count: int) -> str:
+    # CPU time of this process (every thread): less sensitive than wall time to a shared machine.
+    return f"{1000 * seconds / max(count, 1):.2f}"
 
 
 class _Counter:
@@ -142,19 +151,6 @@ class _Counter:
     def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         self.count += 1
         return execute(sql, params, many, context)
-
-
-def _silence_console_logs() -> None:
-    sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sink)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def simulator_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:

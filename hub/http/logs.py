@@ -73,6 +73,10 @@ class LoggingTransport(httpx.BaseTransport):
         status: int | None,
         error: str | None,
     ) -> None:
+        failed = error is not None or (status is not None and status >= 400)
+        level = logging.WARNING if failed else logging.INFO
+        if not logger.isEnabledFor(level):
+            return
         fields = {
             "provider": self._provider,
             "method": request.method,
@@ -83,11 +87,10 @@ class LoggingTransport(httpx.BaseTransport):
             "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
             "attempt": attempt,
         }
-        failed = error is not None or (status is not None and status >= 400)
         # The fields are in the message as well as in ``extra`` so they show up whether or not
         # the formatter renders extras.
         logger.log(
-            logging.WARNING if failed else logging.INFO,
+            level,
             "http_request %s",
             " ".join(f"{key}={value}" for key, value in fields.items() if value is not None),
             extra=fields,

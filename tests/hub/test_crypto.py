@@ -39,3 +39,14 @@ def test_missing_keys_are_a_configuration_error(settings):
     settings.FIELD_ENCRYPTION_KEYS = []
     with pytest.raises(ImproperlyConfigured):
         crypto.encrypt("x")
+
+
+def test_a_cached_plaintext_is_not_returned_once_no_key_decrypts_it(settings):
+    # Rule (hub/crypto.py): each ciphertext is decrypted once per process, keyed by the
+    # configured keys too, so a value no remaining key decrypts is refused again.
+    token = crypto.encrypt("s3cret")
+    assert crypto.decrypt(token) == "s3cret"
+    assert crypto.decrypt(token) == "s3cret"  # from the cache
+    settings.FIELD_ENCRYPTION_KEYS = [NEW]
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(token)
