@@ -56,6 +56,11 @@ def pre_request(worker: Any, req: Any) -> None:
 def on_starting(server: Any) -> None:
     # Prometheus multiprocess mode: the master picks the samples directory (and removes the
     # ones of ended runs) before it forks; workers inherit it (hub.metrics_dir).
+    # prometheus_client is imported here, before any worker exists: importing it first in
+    # child_exit (a SIGCHLD handler) could interrupt the master's own import of it half-way
+    # (a circular ImportError seen when the benches stopped the server).
+    import prometheus_client.multiprocess  # noqa: F401
+
     from hub import metrics_dir
 
     metrics_dir.prepare(metrics_dir.default_root() or None)
