@@ -69,7 +69,7 @@ def test_a_request_that_did_not_use_the_connection_does_not_refresh_it(wrapper):
 
 
 def test_a_connection_that_saw_an_error_is_checked_before_it_is_trusted(wrapper):
-    conn, checks, clock = wrapper
+    conn, checks, _clock = wrapper
     _request(conn)
     conn.errors_occurred = True
     conn.close_if_unusable_or_obsolete()  # the failed request's end: Django checks it there
@@ -78,7 +78,7 @@ def test_a_connection_that_saw_an_error_is_checked_before_it_is_trusted(wrapper)
 
 
 def test_a_connection_that_fails_the_check_is_dropped_and_not_trusted(wrapper, monkeypatch):
-    conn, checks, clock = wrapper
+    conn, _checks, _clock = wrapper
     _request(conn)
     conn.errors_occurred = True
     monkeypatch.setattr(base.DatabaseWrapper, "is_usable", lambda self: False)
