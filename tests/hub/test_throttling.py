@@ -169,7 +169,7 @@ def test_the_previous_window_fades_as_the_window_slides():
 
 
 def test_a_token_call_counts_all_its_buckets_in_one_cache_call(tenant, token_client, monkeypatch):
-    """"Throttling (Redis round-trips: pipeline them)": the token's and the organisation's
+    """ "Throttling (Redis round-trips: pipeline them)": the token's and the organisation's
     buckets go to the cache together, once per call, and both are counted."""
     from hub.api import throttling
 
