@@ -176,7 +176,13 @@ def main() -> None:
     server = serve(
         env,
         port,
-        ["--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread"],
+        # No worker recycling: a gthread worker that reaches max_requests exits with its
+        # kept-alive connections still open and a client's next request on one of them is
+        # reset (gunicorn issue #3038, README "Web workers"); the bench measures the code.
+        [
+            *("--workers", str(WORKERS), "--threads", str(THREADS)),
+            *("--worker-class", "gthread", "--max-requests", "0"),
+        ],
     )
     try:
         print(
