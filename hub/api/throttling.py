@@ -100,7 +100,7 @@ def _batched(request: Request, view: Any, key: str, now: float) -> tuple[float, 
         batch = {}
         get_throttles = getattr(view, "get_throttles", None)
         siblings = get_throttles() if get_throttles is not None else []
-        keyed = []
+        keyed: list[RecordingRateThrottle] = []
         for throttle in siblings:
             if not isinstance(throttle, RecordingRateThrottle) or throttle.rate is None:
                 continue

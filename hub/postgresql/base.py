@@ -28,7 +28,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         # Called at the start and the end of every request (request_started/finished). Only
         # a request that used the connection (checked, trusted or fresh: health_check_done,
         # which the parent resets here) and left it without error stamps it as clean.
-        used = self.health_check_done
+        used: bool = bool(self.health_check_done)  # type: ignore[has-type]
         errors = self.errors_occurred
         super().close_if_unusable_or_obsolete()
         if self.connection is None or errors:
@@ -39,7 +39,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def close_if_health_check_failed(self) -> None:
         if (
             self.connection is not None
-            and not self.health_check_done
+            and not self.health_check_done  # type: ignore[has-type]
             and time.monotonic() - self._hub_clean_at < HEALTH_CHECK_GRACE
         ):
             self.health_check_done = True
