@@ -25,7 +25,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+# Recycling against slow leaks, for sync workers only: a gthread worker (threads > 1) that
+# recycles exits with its kept-alive connections open, and a request just sent on one of them
+# is reset (gunicorn issue #3038; README "Web workers"). GUNICORN_MAX_REQUESTS still decides.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000" if threads == 1 else "0"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 # The reverse proxy's addresses, whose X-Forwarded-* headers gunicorn believes (scheme, client).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
