@@ -59,7 +59,11 @@ print(jwt.encode({"iss": %(issuer)r, "sub": "bench", "exp": exp}, %(secret)r, al
 
 
 def hammer(
-    name: str, work: Callable[[httpx.Client, int, list[float]], int], token: str, base: str
+    name: str,
+    work: Callable[[httpx.Client, int, list[float]], int],
+    token: str,
+    base: str,
+    first: int = 0,
 ) -> tuple[float, list[float], int]:
     """Run ``work`` in CLIENTS threads for DURATION / ROUNDS s; returns (requests/s, latencies,
     errors)."""
@@ -73,7 +77,7 @@ def hammer(
         mine: list[float] = []
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-            n = 0
+            n = first  # each round goes on where the last one stopped: no requestID twice
             while time.monotonic() < stop:
                 try:
                     counts[i] += work(client, i * 1_000_000 + n, mine)
@@ -194,9 +198,10 @@ def main() -> None:
             f"{CLIENTS} clients, {DURATION:.0f} s each side"
         )
         sides: dict[str, list[tuple[float, list[float], int]]] = {"ping": [], "api": []}
-        for _ in range(ROUNDS):
-            sides["ping"].append(hammer("baseline DRF ping", ping, token, base))
-            sides["api"].append(hammer("create+confirm", create_and_confirm, token, base))
+        for r in range(ROUNDS):
+            first = r * 100_000
+            sides["ping"].append(hammer("baseline DRF ping", ping, token, base, first))
+            sides["api"].append(hammer("create+confirm", create_and_confirm, token, base, first))
             print(f"  load average {os.getloadavg()[0]:.2f}")
         ping_rate = statistics.fmean(r[0] for r in sides["ping"])
         ping_lat = [x for r in sides["ping"] for x in r[1]]
