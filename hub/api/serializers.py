@@ -56,7 +56,7 @@ class MeteringPointSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: MeteringPoint) -> dict[str, Any]:
         # What DRF's field-by-field representation gives (tests/hub/test_api_serializers.py
-        # holds them equal), at a fifth of its cost on a page of 50.
+        # holds them equal), at a quarter of its cost on a page of 50.
         return {
             "id": instance.pk,
             "kind": _text(instance.kind),
