@@ -2,13 +2,15 @@
 
 Both run on the same gunicorn server (127.0.0.1, a free port) in the same run, on a PostgreSQL
 database of their own (``<DATABASE_URL's name>_flexready_bench``, created and migrated here),
-with the same JWT. N concurrent httpx clients hammer each side for DURATION seconds:
+with the same JWT. N concurrent httpx clients hammer each side for DURATION seconds, in ROUNDS
+alternating passes (ping, operator API, ping, ...) so that a shared machine's load swings hit
+both sides alike:
 
 - baseline: ``GET /api/v1/flexready/ping`` (JWT checked, organisation looked up, nothing else);
 - operator API: ``POST …/flexibilities/request`` then ``POST …/request/{id}/confirm``, each
   client on its own asset, every request checked against the potential and audited.
 
-    DATABASE_URL=postgres://… python bench/flexready_api.py   [CLIENTS=8 DURATION=20 WORKERS=2]
+    DATABASE_URL=postgres://… python bench/flexready_api.py  [CLIENTS=8 DURATION=20 ROUNDS=2]
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from _gunicorn import bench_database, free_port, manage, serve, server_env, stop
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = int(os.environ.get("CLIENTS", "8"))
 DURATION = float(os.environ.get("DURATION", "20"))
+ROUNDS = int(os.environ.get("ROUNDS", "2"))
 WORKERS = int(os.environ.get("WORKERS", "2"))
 THREADS = int(os.environ.get("THREADS", "4"))
 SECRET = "bench-secret-" + uuid.uuid4().hex
@@ -56,20 +59,25 @@ print(jwt.encode({"iss": %(issuer)r, "sub": "bench", "exp": exp}, %(secret)r, al
 
 
 def hammer(
-    name: str, work: Callable[[httpx.Client, int, list[float]], int], token: str, base: str
+    name: str,
+    work: Callable[[httpx.Client, int, list[float]], int],
+    token: str,
+    base: str,
+    first: int = 0,
 ) -> tuple[float, list[float], int]:
-    """Run ``work`` in CLIENTS threads for DURATION s; returns (requests/s, latencies, errors)."""
+    """Run ``work`` in CLIENTS threads for DURATION / ROUNDS s; returns (requests/s, latencies,
+    errors)."""
     latencies: list[float] = []
     counts = [0] * CLIENTS
     errors = [0] * CLIENTS
-    stop = time.monotonic() + DURATION
+    stop = time.monotonic() + DURATION / ROUNDS
     lock = threading.Lock()
 
     def run(i: int) -> None:
         mine: list[float] = []
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-            n = 0
+            n = first  # each round goes on where the last one stopped: no requestID twice
             while time.monotonic() < stop:
                 try:
                     counts[i] += work(client, i * 1_000_000 + n, mine)
@@ -176,15 +184,30 @@ def main() -> None:
     server = serve(
         env,
         port,
-        ["--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread"],
+        # No worker recycling: a gthread worker that reaches max_requests exits with its
+        # kept-alive connections still open and a client's next request on one of them is
+        # reset (gunicorn issue #3038, README "Web workers"); the bench measures the code.
+        [
+            *("--workers", str(WORKERS), "--threads", str(THREADS)),
+            *("--worker-class", "gthread", "--max-requests", "0"),
+        ],
     )
     try:
         print(
             f"gunicorn {WORKERS} workers x {THREADS} threads on {base}; "
             f"{CLIENTS} clients, {DURATION:.0f} s each side"
         )
-        ping_rate, ping_lat, _ = hammer("baseline DRF ping", ping, token, base)
-        api_rate, api_lat, api_errors = hammer("create+confirm", create_and_confirm, token, base)
+        sides: dict[str, list[tuple[float, list[float], int]]] = {"ping": [], "api": []}
+        for r in range(ROUNDS):
+            first = r * 100_000
+            sides["ping"].append(hammer("baseline DRF ping", ping, token, base, first))
+            sides["api"].append(hammer("create+confirm", create_and_confirm, token, base, first))
+            print(f"  load average {os.getloadavg()[0]:.2f}")
+        ping_rate = statistics.fmean(r[0] for r in sides["ping"])
+        ping_lat = [x for r in sides["ping"] for x in r[1]]
+        api_rate = statistics.fmean(r[0] for r in sides["api"])
+        api_lat = [x for r in sides["api"] for x in r[1]]
+        api_errors = sum(r[2] for r in sides["api"])
     finally:
         stop(server)
     print(f"baseline ping:   {ping_rate:8.0f} req/s  ({percentiles(ping_lat)})")

@@ -25,8 +25,14 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# Recycling against slow leaks, for sync workers only: a gthread worker (threads > 1) that
+# recycles exits with its kept-alive connections open, and a request just sent on one of them
+# is reset (gunicorn issue #3038; README "Web workers"). GUNICORN_MAX_REQUESTS still decides.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000" if threads == 1 else "0"))
+# Workers sharing the load evenly reach max_requests together, and a new worker takes seconds
+# to import the hub on a busy host: with 10 % of jitter all 5 restarted within one bench pass
+# (throughput down to a fifth, p99 of seconds). Half of max_requests spreads them out.
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", str(max_requests // 2)))
 # The reverse proxy's addresses, whose X-Forwarded-* headers gunicorn believes (scheme, client).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # Flex Ready's certification emulator sends ``EMULATOR_<name>`` headers on every call and the
@@ -56,6 +62,11 @@ def pre_request(worker: Any, req: Any) -> None:
 def on_starting(server: Any) -> None:
     # Prometheus multiprocess mode: the master picks the samples directory (and removes the
     # ones of ended runs) before it forks; workers inherit it (hub.metrics_dir).
+    # prometheus_client is imported here, before any worker exists: importing it first in
+    # child_exit (a SIGCHLD handler) could interrupt the master's own import of it half-way
+    # (a circular ImportError seen when the benches stopped the server).
+    import prometheus_client.multiprocess  # noqa: F401
+
     from hub import metrics_dir
 
     metrics_dir.prepare(metrics_dir.default_root() or None)

@@ -284,24 +284,30 @@ def confirm_request(
     A confirmation that breaks a rule is refused with its reasons and the request stays
     accepted, so the operator may confirm again correctly.
     """
-    with transaction.atomic():
-        # The request's row alone, read again under the lock (its status may have moved); its
-        # asset, BACS and organisation do not change and come from the caller's copy.
-        asset = request.asset
-        request = FlexRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
-        request.asset = asset
-        if request.status != RequestStatus.ACCEPTED:
-            raise WrongState(request.status, "confirmed")
-        reasons = prog.check(
-            potential=potential_of(request.asset),
-            flex_product=flex_product,
-            steps=steps,
-            now=now,
-            activations_that_day=_activations_that_day(
-                request.asset, steps[0].start, exclude=request.pk
-            ),
-        ) + _against_request(request, steps)
-        if reasons:
+    # The caller's copy is checked without a lock: only a confirmation changes an accepted
+    # request's program, and the UPDATE below applies only while the request is still
+    # accepted, so a copy that moved on meanwhile ends as WrongState, not as a second
+    # confirmation. The day's count needs no lock either: this request is already one of
+    # the day's live ones, and creations (which lock the asset) count it.
+    if request.status != RequestStatus.ACCEPTED:
+        raise WrongState(request.status, "confirmed")
+    reasons = prog.check(
+        potential=potential_of(request.asset),
+        flex_product=flex_product,
+        steps=steps,
+        now=now,
+        activations_that_day=_activations_that_day(
+            request.asset, steps[0].start, exclude=request.pk
+        ),
+    ) + _against_request(request, steps)
+    if reasons:
+        with transaction.atomic():
+            # Refused: the request stays as it is; the trail says so while it is accepted.
+            asset = request.asset
+            request = FlexRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
+            request.asset = asset
+            if request.status != RequestStatus.ACCEPTED:
+                raise WrongState(request.status, "confirmed")
             _record(
                 request,
                 action="confirmation_refused",
@@ -309,15 +315,27 @@ def confirm_request(
                 now=now,
                 after={"reasons": [r.as_json() for r in reasons]},
             )
-            return Outcome(request, reasons)
-        request.program = [s.as_json() for s in steps]
+        return Outcome(request, reasons)
+    program = [s.as_json() for s in steps]
+    stored_price = dict(ack_price) if ack_price is not None else None
+    with transaction.atomic():
+        # The row lock is the UPDATE's own, held to the end of this transaction.
+        updated = FlexRequest.objects.filter(pk=request.pk, status=RequestStatus.ACCEPTED).update(
+            program=program,
+            start=steps[0].start,
+            end=steps[-1].end,
+            ack_price=stored_price,
+            status=RequestStatus.CONFIRMED,
+            confirmed_at=now,
+        )
+        if not updated:
+            current = FlexRequest.objects.filter(pk=request.pk).values_list("status", flat=True)
+            raise WrongState(next(iter(current), request.status), "confirmed")
+        request.program = program
         request.start, request.end = steps[0].start, steps[-1].end
-        request.ack_price = dict(ack_price) if ack_price is not None else None
+        request.ack_price = stored_price
         request.status = RequestStatus.CONFIRMED
         request.confirmed_at = now
-        request.save(
-            update_fields=["program", "start", "end", "ack_price", "status", "confirmed_at"]
-        )
         _record(
             request,
             action="confirmed",

@@ -133,6 +133,9 @@ if secret("DATABASE_PASSWORD"):
     DATABASES["default"]["PASSWORD"] = secret("DATABASE_PASSWORD")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, whose health check skips a connection that just served a request.
+    DATABASES["default"]["ENGINE"] = "hub.postgresql"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Web, worker and beat share one SQLite file on the embedded defaults: wait for locks
     # instead of failing at once, and let readers run beside the writer.

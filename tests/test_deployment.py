@@ -128,6 +128,27 @@ def test_gunicorn_config_passes_the_emulators_underscore_headers(monkeypatch) ->
     assert config["forwarded_allow_ips"]
 
 
+@pytest.mark.parametrize(("threads", "recycled"), [(None, 2000), ("4", 0)])
+def test_gunicorn_recycles_sync_workers_only(monkeypatch, threads, recycled) -> None:
+    """README "Web workers": a recycling gthread worker resets its kept-alive connections
+    (gunicorn #3038), so threads > 1 mean no max_requests unless GUNICORN_MAX_REQUESTS says."""
+    monkeypatch.delenv("GUNICORN_MAX_REQUESTS", raising=False)
+    monkeypatch.delenv("GUNICORN_MAX_REQUESTS_JITTER", raising=False)
+    if threads is None:
+        monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("GUNICORN_THREADS", threads)
+    config: dict[str, Any] = {}
+    exec((ROOT / "deploy/gunicorn.conf.py").read_text(encoding="utf-8"), config)
+    assert config["max_requests"] == recycled
+    # Restarts spread out: workers sharing the load evenly must not all restart at once.
+    assert config["max_requests_jitter"] == recycled // 2
+    monkeypatch.delenv("GUNICORN_MAX_REQUESTS_JITTER", raising=False)
+    monkeypatch.setenv("GUNICORN_MAX_REQUESTS", "500")
+    exec((ROOT / "deploy/gunicorn.conf.py").read_text(encoding="utf-8"), config)
+    assert config["max_requests"] == 500
+
+
 # -- the image's commands, as an unprivileged user, on a read-only copy -----------------------
 
 

@@ -9,6 +9,14 @@ from hub.api.points_output import Format
 from hub.models import Aggregate, MeteringPoint, Quality, Series, Site
 from hub.selectors.series import Step
 
+# DRF's representation of a datetime (the current time zone, ISO 8601, "Z" for UTC).
+_DATETIME = serializers.DateTimeField()
+
+
+def _text(value: Any) -> Any:
+    # DRF's CharField and ChoiceField: None and "" as they are, anything else as its string.
+    return value if value is None or value == "" else str(value)
+
 
 class SiteSerializer(serializers.ModelSerializer):
     postcode = serializers.RegexField(r"^[0-9]{5}$", required=False, allow_blank=True)
@@ -39,10 +47,26 @@ class MeteringPointSerializer(serializers.ModelSerializer):
         # Uniqueness per organisation is checked in validate(); the organisation is not a field.
         validators: list[Any] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Built when a write is validated (not in __init__): a list never needs the fields.
+        fields = super().get_fields()
         organisation = self.context.get("organisation")
-        self.fields["site"].queryset = Site.objects.filter(organisation=organisation)  # type: ignore[attr-defined]
+        fields["site"].queryset = Site.objects.filter(organisation=organisation)  # type: ignore[attr-defined]
+        return fields
+
+    def to_representation(self, instance: MeteringPoint) -> dict[str, Any]:
+        # What DRF's field-by-field representation gives (tests/hub/test_api_serializers.py
+        # holds them equal), at a quarter of its cost on a page of 50.
+        return {
+            "id": instance.pk,
+            "kind": _text(instance.kind),
+            "identifier": _text(instance.identifier),
+            "label": _text(instance.label),
+            "site": instance.site_id,
+            "created_at": _DATETIME.to_representation(instance.created_at)
+            if instance.created_at is not None
+            else None,
+        }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         kind = attrs.get("kind", getattr(self.instance, "kind", None))
@@ -65,6 +89,18 @@ class SeriesSerializer(serializers.ModelSerializer):
     class Meta:
         model = Series
         fields = ["id", "metering_point", "quantity", "unit", "kind", "step_seconds", "source"]
+
+    def to_representation(self, instance: Series) -> dict[str, Any]:
+        # Read-only; as MeteringPointSerializer.to_representation.
+        return {
+            "id": instance.pk,
+            "metering_point": instance.metering_point_id,
+            "quantity": _text(instance.quantity),
+            "unit": _text(instance.unit),
+            "kind": _text(instance.kind),
+            "step_seconds": instance.step_seconds,
+            "source": _text(instance.source),
+        }
 
 
 class PointsQuerySerializer(serializers.Serializer):

@@ -17,11 +17,13 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from hub.cache import window_hit
+from hub.cache import Bucket, Hit, window_hits
 from hub.models import ApiToken
 from hub.netaddr import client_ip
 
 ATTRIBUTE = "hub_rate_limits"
+# The hits of a request's buckets, counted together by the first throttle DRF asks.
+BATCH = "_hub_throttle_hits"
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,8 @@ class Budget:
 
 class RecordingRateThrottle(SimpleRateThrottle):
     """DRF's throttle interface (scopes, rates, cache keys) counted by a sliding-window counter
-    (``hub.cache.window_hit``: two integers per bucket, one atomic round trip), which leaves
-    its count on the request for the headers.
+    (``hub.cache.window_hits``: two integers per bucket; one atomic round trip for all the
+    buckets of a call), which leaves its count on the request for the headers.
 
     DRF's own ``SimpleRateThrottle`` reads and rewrites the list of every request's time in
     the window (up to the limit, thousands of floats) on each call, without a lock: the cost
@@ -49,17 +51,11 @@ class RecordingRateThrottle(SimpleRateThrottle):
         # Set by DRF's __init__ from the rate (untyped in its stubs).
         limit: int = self.num_requests  # type: ignore[attr-defined]
         duration: int = self.duration  # type: ignore[attr-defined]
-        now = self.timer()
-        window = int(now // duration)
-        elapsed = now - window * duration
+        now, hit = _batched(request, view, self.key, self.timer())
+        if hit is None:
+            hit = window_hits([self._bucket(now)])[0]
+        elapsed = now - int(now // duration) * duration
         weight = 1 - elapsed / duration
-        hit = window_hit(
-            key=f"{self.key}:{window}",
-            previous_key=f"{self.key}:{window - 1}",
-            weight=weight,
-            limit=limit,
-            timeout=2 * duration,
-        )
         used = hit.previous * weight + hit.current
         left_in_window = duration - elapsed
         if hit.allowed or not hit.previous or hit.current + 1 > limit:
@@ -80,6 +76,44 @@ class RecordingRateThrottle(SimpleRateThrottle):
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
+
+    def _bucket(self, now: float) -> Bucket:
+        duration: int = self.duration  # type: ignore[attr-defined]
+        window = int(now // duration)
+        return Bucket(
+            key=f"{self.key}:{window}",
+            previous_key=f"{self.key}:{window - 1}",
+            weight=1 - (now - window * duration) / duration,
+            limit=self.num_requests,  # type: ignore[attr-defined]
+            timeout=2 * duration,
+        )
+
+
+def _batched(request: Request, view: Any, key: str, now: float) -> tuple[float, Hit | None]:
+    """This bucket's hit from one round trip counting every bucket of the view's throttles.
+
+    DRF asks each throttle in turn and every one counts the call (a refusal by one does not
+    stop the others), so counting them all at once, at one instant, changes no count; the
+    first throttle asked sends them all, the others take their hit from the request."""
+    batch: dict[str, tuple[float, Hit]] | None = getattr(request._request, BATCH, None)
+    if batch is None:
+        batch = {}
+        get_throttles = getattr(view, "get_throttles", None)
+        siblings = get_throttles() if get_throttles is not None else []
+        keyed: list[RecordingRateThrottle] = []
+        for throttle in siblings:
+            if not isinstance(throttle, RecordingRateThrottle) or throttle.rate is None:
+                continue
+            throttle.key = throttle.get_cache_key(request, view)
+            if throttle.key is not None and all(t.key != throttle.key for t in keyed):
+                keyed.append(throttle)
+        hits = window_hits([t._bucket(now) for t in keyed])
+        batch = {t.key: (now, hit) for t, hit in zip(keyed, hits, strict=True) if t.key}
+        setattr(request._request, BATCH, batch)
+    found = batch.pop(key, None)
+    if found is None:
+        return now, None
+    return found
 
 
 class TokenRateThrottle(RecordingRateThrottle):

@@ -92,6 +92,8 @@ def test_a_duplicate_request_id_is_still_a_409(jwt_client, asset, clock):
 
 
 def test_confirm_query_count(jwt_client, asset, clock, django_assert_max_num_queries):
+    """Identity, request, its asset's periods, the day's count, one conditional UPDATE (its
+    own row lock: no SELECT ... FOR UPDATE before it), one audit INSERT."""
     body = {"requestID": "q-2", "flexProduct": asset.flex_product, "power": _power()}
     assert jwt_client.post(_base(asset), body, format="json").status_code == 201
     confirm = {
@@ -99,10 +101,54 @@ def test_confirm_query_count(jwt_client, asset, clock, django_assert_max_num_que
         "power": _power(),
         "ackPrice": {"unit": "EUR/MWh", "value": 100},
     }
-    with django_assert_max_num_queries(9):
+    with (
+        django_assert_max_num_queries(8),
+        CaptureQueriesContext(connection) as queries,
+    ):
         response = jwt_client.post(f"{_base(asset)}/q-2/confirm", confirm, format="json")
     assert response.status_code == 200, response.content
+    assert not [q["sql"] for q in queries.captured_queries if " FOR " in q["sql"]]
+    assert _inserts_into(queries, "hub_auditevent") == 1
     assert FlexRequest.objects.get(request_id="q-2").status == "confirmed"
+
+
+def test_a_confirmation_on_a_copy_that_moved_on_is_refused_and_confirms_once(
+    jwt_client, asset, clock
+):
+    """The lifecycle's rule: only an accepted request is confirmed, once. A copy read before
+    another confirmation landed must end as WrongState, with one "confirmed" event."""
+    from flexready import program as prog
+    from flexready import services
+
+    body = {"requestID": "q-race", "flexProduct": asset.flex_product, "power": _power()}
+    assert jwt_client.post(_base(asset), body, format="json").status_code == 201
+    stale = FlexRequest.objects.select_related("asset__bacs__organisation").get(request_id="q-race")
+    steps = prog.parse_program(_power())
+    caller = services.Caller("test")
+    confirm = {
+        "flexProduct": asset.flex_product,
+        "power": _power(),
+        "ackPrice": {"unit": "EUR/MWh", "value": 100},
+    }
+    assert (
+        jwt_client.post(f"{_base(asset)}/q-race/confirm", confirm, format="json").status_code == 200
+    )
+    assert stale.status == "accepted"
+    with pytest.raises(services.WrongState) as raised:
+        services.confirm_request(
+            request=stale,
+            flex_product=asset.flex_product,
+            steps=steps,
+            ack_price=None,
+            now=START - dt.timedelta(days=1),
+            caller=caller,
+        )
+    assert raised.value.status == "confirmed"
+    events = AuditEvent.objects.filter(
+        object_id=str(stale.pk), action="flexready.request.confirmed"
+    )
+    assert events.count() == 1
+    assert FlexRequest.objects.get(pk=stale.pk).ack_price is not None  # the first one's
 
 
 def test_request_detail_and_lists_do_not_grow_with_rows(

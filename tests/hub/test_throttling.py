@@ -166,3 +166,48 @@ def test_the_previous_window_fades_as_the_window_slides():
     assert wait is not None and 0 < wait <= 60
     # Half-way through the next minute: 4 x 0.5 = 2 used, room for 2 more.
     assert [_allowed(ident, minute + 90)[0] for _ in range(3)] == [True, True, False]
+
+
+def test_a_token_call_counts_all_its_buckets_in_one_cache_call(tenant, token_client, monkeypatch):
+    """ "Throttling (Redis round-trips: pipeline them)": the token's and the organisation's
+    buckets go to the cache together, once per call, and both are counted."""
+    from hub.api import throttling
+
+    calls: list[int] = []
+    real = throttling.window_hits
+
+    def counting(buckets):
+        calls.append(len(buckets))
+        return real(buckets)
+
+    monkeypatch.setattr(throttling, "window_hits", counting)
+    cache.clear()
+    response = token_client.get(URL)
+    assert response.status_code == 200
+    assert calls == [2]
+    assert response.headers["RateLimit-Remaining"] == str(
+        int(response.headers["RateLimit-Limit"]) - 1
+    )
+
+
+@pytest.mark.parametrize("redis_backend", [False, True])
+def test_window_hits_counts_or_refuses_each_bucket_on_its_own(settings, redis_backend):
+    """One call for several buckets answers what one call per bucket would."""
+    from hub.cache import Bucket, window_hits
+    from tests.conftest import require
+
+    if redis_backend:
+        require(bool(settings.REDIS_URL), "needs Redis (REDIS_URL)")
+    else:
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        }
+    key = f"hits-{uuid.uuid4().hex}"
+    full = Bucket(f"{key}-a:1", f"{key}-a:0", weight=0.0, limit=1, timeout=60)
+    roomy = Bucket(f"{key}-b:1", f"{key}-b:0", weight=0.0, limit=5, timeout=60)
+    first = window_hits([full, roomy])
+    assert [(h.allowed, h.current) for h in first] == [(True, 1), (True, 1)]
+    second = window_hits([full, roomy])
+    assert [(h.allowed, h.current) for h in second] == [(False, 1), (True, 2)]
+    assert window_hits([]) == []

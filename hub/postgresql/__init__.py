@@ -1,0 +1,1 @@
+"""PostgreSQL through Django's backend, with a cheaper connection health check."""

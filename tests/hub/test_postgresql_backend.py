@@ -1,0 +1,87 @@
+"""hub.postgresql: the connection health check skips a connection that just served a request."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from hub.postgresql import base
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def wrapper(monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the backend is PostgreSQL's")
+    # A connection of its own, outside the test's transaction, kept between "requests".
+    conn = base.DatabaseWrapper(
+        {**connection.settings_dict, "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}, "default"
+    )
+    checks: list[int] = []
+    real = base.DatabaseWrapper.is_usable
+
+    def counted(self):
+        checks.append(1)
+        return real(self)
+
+    monkeypatch.setattr(base.DatabaseWrapper, "is_usable", counted)
+    clock = [1000.0]
+    monkeypatch.setattr(base.time, "monotonic", lambda: clock[0])
+    yield conn, checks, clock
+    conn.close()
+
+
+def _request(conn) -> None:
+    conn.close_if_unusable_or_obsolete()  # request_started
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 2")
+    conn.close_if_unusable_or_obsolete()  # request_finished
+
+
+def test_a_connection_busy_a_moment_ago_is_not_checked_again(wrapper):
+    conn, checks, clock = wrapper
+    _request(conn)  # connects: no check needed
+    clock[0] += 0.5
+    _request(conn)
+    assert checks == []
+    assert conn.is_usable()
+
+
+def test_a_connection_idle_longer_than_the_grace_is_checked(wrapper):
+    """The check exists for a database that restarted while the connection sat idle."""
+    conn, checks, clock = wrapper
+    _request(conn)
+    clock[0] += base.HEALTH_CHECK_GRACE + 0.1
+    _request(conn)
+    assert checks == [1]
+
+
+def test_a_request_that_did_not_use_the_connection_does_not_refresh_it(wrapper):
+    conn, checks, clock = wrapper
+    _request(conn)
+    clock[0] += base.HEALTH_CHECK_GRACE * 0.9
+    conn.close_if_unusable_or_obsolete()  # a request without a query
+    conn.close_if_unusable_or_obsolete()
+    clock[0] += base.HEALTH_CHECK_GRACE * 0.2
+    _request(conn)
+    assert checks == [1]
+
+
+def test_a_connection_that_saw_an_error_is_checked_before_it_is_trusted(wrapper):
+    conn, checks, _clock = wrapper
+    _request(conn)
+    conn.errors_occurred = True
+    conn.close_if_unusable_or_obsolete()  # the failed request's end: Django checks it there
+    assert checks == [1]
+    assert conn.connection is not None  # it answered: kept
+
+
+def test_a_connection_that_fails_the_check_is_dropped_and_not_trusted(wrapper, monkeypatch):
+    conn, _checks, _clock = wrapper
+    _request(conn)
+    conn.errors_occurred = True
+    monkeypatch.setattr(base.DatabaseWrapper, "is_usable", lambda self: False)
+    conn.close_if_unusable_or_obsolete()
+    assert conn.connection is None
+    assert conn._hub_clean_at == float("-inf")
