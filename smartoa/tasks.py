@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from functools import cache, partial
 
@@ -36,13 +37,18 @@ def poll_contract(*, contract_pk: int) -> str:
 
 
 @shared_task(ignore_result=True)
-def poll_contracts(*, contract_pks: list[int]) -> dict[str, int]:
-    """Poll a batch of contracts: parallel calls, batched writes (see ``smartoa.polling``)."""
-    contracts = list(
-        Contract.objects.select_related("organisation")
-        .filter(pk__in=contract_pks, enabled=True)
-        .order_by("pk")
-    )
+def poll_contracts(*, contract_pks: list[int], claimed_at: str | None = None) -> dict[str, int]:
+    """Poll a batch of contracts: parallel calls, batched writes (see ``smartoa.polling``).
+
+    ``claimed_at`` is the fan-out's claim: a message that waited in the queue past the claim's
+    lease may find its contracts claimed again by a later fan-out, whose own message will poll
+    them, so this one leaves them alone rather than poll them a second time.
+    """
+    rows = Contract.objects.select_related("organisation").filter(pk__in=contract_pks, enabled=True)
+    if claimed_at is not None:
+        rows = rows.filter(claimed_at=dt.datetime.fromisoformat(claimed_at))
+    contracts = list(rows.order_by("pk"))
+    superseded = len(contract_pks) - len(contracts)
     results = polling.poll_contracts(
         contracts=contracts,
         now=timezone.now(),
@@ -50,7 +56,7 @@ def poll_contracts(*, contract_pks: list[int]) -> dict[str, int]:
         threads=settings.SMARTOA_POLL_THREADS,
         batch_size=settings.SMARTOA_POLL_BATCH,
     )
-    outcomes: dict[str, int] = {}
+    outcomes: dict[str, int] = {"skipped": superseded} if superseded else {}
     for result in results:
         outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
     return outcomes
@@ -64,13 +70,17 @@ def poll_due_contracts(*, limit: int = 5000) -> int:
     once) and by ``SMARTOA_POLL_THREADS`` (calls in flight within one batch).
     """
     size = max(int(settings.SMARTOA_POLL_BATCH), 1)
+    now = timezone.now()
     with transaction.atomic():
-        due = services.claim_due_contracts(now=timezone.now(), limit=limit)
+        due = services.claim_due_contracts(now=now, limit=limit)
         for offset in range(0, len(due), size):
             transaction.on_commit(
                 partial(
                     poll_contracts.apply_async,
-                    kwargs={"contract_pks": due[offset : offset + size]},
+                    kwargs={
+                        "contract_pks": due[offset : offset + size],
+                        "claimed_at": now.isoformat(),
+                    },
                 )
             )
     return len(due)

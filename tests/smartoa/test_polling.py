@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -197,12 +200,44 @@ def test_fan_out_enqueues_batches_of_the_configured_size(
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.poll_due_contracts() == 6
     pks = [c.pk for c in sorted(contracts, key=lambda c: c.pk)]
+    claimed_at = Contract.objects.get(pk=pks[0]).claimed_at
+    assert claimed_at is not None
     assert sent == [
-        {"kwargs": {"contract_pks": pks[:4]}},
-        {"kwargs": {"contract_pks": pks[4:]}},
+        {"kwargs": {"contract_pks": pks[:4], "claimed_at": claimed_at.isoformat()}},
+        {"kwargs": {"contract_pks": pks[4:], "claimed_at": claimed_at.isoformat()}},
     ]
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.poll_due_contracts() == 0  # all claimed until their next due time
+
+
+def test_a_batch_that_outlived_its_claim_leaves_the_contracts_to_the_newer_claim(
+    contracts: list[Contract],
+    oa_client: SmartOAClient,
+    settings,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    """A batch still queued when its claim's lease ends is claimed again by the next fan-out
+    (the lease is how a dead worker's contracts come back). The first message must then not
+    poll them too: each contract is polled once per claim, by the newest claim's message."""
+    settings.SMARTOA_POLL_BATCH = 6
+    settings.SMARTOA_CLAIM_LEASE_SECONDS = 120
+    monkeypatch.setattr(tasks, "_client", lambda: oa_client)
+    monkeypatch.setattr(versions, "distribute_all", lambda **kw: None)
+    sent: list[dict[str, object]] = []
+    monkeypatch.setattr(tasks.poll_contracts, "apply_async", lambda **o: sent.append(o))
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert tasks.poll_due_contracts() == 6
+    with time_machine.travel(NOW + dt.timedelta(seconds=121), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert tasks.poll_due_contracts() == 6  # the lease ran out, nothing polled yet
+        stale, fresh = (message["kwargs"] for message in sent)
+        assert tasks.poll_contracts(**stale) == {"skipped": 6}
+        assert PollRun.objects.count() == 0
+        assert tasks.poll_contracts(**fresh) == {"new_version": 6}
+    assert PollRun.objects.count() == 6
+    # A message without a claim (sent before claims were carried) polls as it always did.
+    assert tasks.poll_contracts(contract_pks=[contracts[0].pk]) == {"unchanged": 1}
 
 
 def _fresh_versions(contracts: list[Contract], client: SmartOAClient) -> list[ScheduleVersion]:

@@ -195,7 +195,11 @@ def test_fan_out_enqueues_after_commit(
     assert sent == []  # nothing leaves before the claim is committed
     for callback in callbacks:
         callback()
-    assert sent == [{"kwargs": {"contract_pks": [contract.pk]}}]
+    contract.refresh_from_db()
+    assert contract.claimed_at is not None
+    assert sent == [
+        {"kwargs": {"contract_pks": [contract.pk], "claimed_at": contract.claimed_at.isoformat()}}
+    ]
 
 
 def test_poll_task_polls_one_contract(
