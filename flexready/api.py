@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import exceptions, status
 from rest_framework.request import Request
@@ -35,6 +36,7 @@ from flexready.report import session_pdf
 from flexready.schema import ConfirmRequestBody, CreateRequestBody, FlexReadySchema
 from hub import quantities
 from hub.api.auth import ApiTokenAuthentication
+from hub.api.problems import CONFLICT, REFUSED, Problem, field_error
 from hub.api.throttling import OrganisationTokenRateThrottle, TokenRateThrottle
 from hub.api.throttling import PersonRateThrottle as HubPersonRateThrottle
 from hub.clock import PARIS
@@ -264,11 +266,12 @@ class Potential(FlexReadyView):
         )
 
 
-def _refusal(request: FlexRequest, reasons: list[prog.Reason]) -> Response:
+def _refusal(request: FlexRequest, reasons: list[prog.Reason]) -> NoReturn:
+    # Annex 1 prescribes no error body: a problem, the refused request's members kept beside.
     body = request_json(request)
     body["status"] = request.status
     body["reasons"] = [r.as_json() for r in reasons]
-    return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    raise Problem(kind=REFUSED, detail=_("La demande enfreint le potentiel de l'actif."), **body)
 
 
 class CreateRequest(FlexReadyView):
@@ -292,10 +295,10 @@ class CreateRequest(FlexReadyView):
                 emulator_headers=journal.emulator_headers(request._request),
             )
         except services.DuplicateRequest:
-            return Response(
-                {"requestID": [f"{request_id!r} already exists for this asset"]},
-                status=status.HTTP_409_CONFLICT,
-            )
+            reason = _("%(request_id)r existe déjà pour cet actif") % {"request_id": request_id}
+            raise Problem(
+                kind=CONFLICT, detail=reason, errors=[field_error(("requestID",), reason)]
+            ) from None
         if outcome.refused:
             return _refusal(outcome.request, outcome.reasons)
         return Response(request_json(outcome.request), status=status.HTTP_201_CREATED)
@@ -331,9 +334,12 @@ class ConfirmRequest(FlexReadyView):
                 caller=self.caller(),
             )
         except services.WrongState as exc:
-            return Response(
-                {"status": [str(exc)], "requestID": request_id}, status=status.HTTP_409_CONFLICT
-            )
+            raise Problem(
+                kind=CONFLICT,
+                detail=str(exc),
+                errors=[field_error(("status",), str(exc))],
+                requestID=request_id,
+            ) from None
         if outcome.refused:
             return _refusal(outcome.request, outcome.reasons)
         return Response(request_json(outcome.request))

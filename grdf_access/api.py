@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Any
+from typing import Any, NoReturn
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -37,6 +37,7 @@ from grdf_access.models import AccessRight, DataType, Pce, Snapshot, Subscriptio
 from hub.actors import Actor
 from hub.api.jobs import JobSerializer, accepted, queue_unavailable
 from hub.api.permissions import OrganisationRole
+from hub.api.problems import Problem
 from hub.clock import local_day_of
 from hub.identifiers import InvalidIdentifier, normalise
 from hub.models import Organisation, Role
@@ -224,8 +225,8 @@ class GrdfView(APIView):
         return accepted(job, self.request)
 
 
-def _forbidden(exc: selectors.OutsideConsent) -> Response:
-    return Response({"detail": exc.reason, "code": "outside_consent"}, status=403)
+def _forbidden(exc: selectors.OutsideConsent) -> NoReturn:
+    raise Problem(status=403, detail=exc.reason, code="outside_consent")
 
 
 class PceList(GrdfView):
@@ -524,7 +525,16 @@ class RightImport(GrdfView):
             "dry_run": dry_run,
         }
         if parsed.errors:
-            return Response(report, status=status.HTTP_400_BAD_REQUEST)
+            raise Problem(
+                status=400,
+                # One entry per row and column of the uploaded file (its "line").
+                errors=[
+                    {"field": e.field, "pointer": "#/file", "reason": e.reason, "line": e.line}
+                    for e in parsed.errors
+                ],
+                rows=report["rows"],
+                dry_run=dry_run,
+            )
         if dry_run:
             return Response(report)
         if tasks.import_in_background(rows=len(parsed.specs)):

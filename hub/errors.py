@@ -17,6 +17,9 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
+
+from hub.api.problems import DEPENDENCY_DOWN, HELD, is_api, respond
 
 RETRY_AFTER_SECONDS = 30
 
@@ -58,6 +61,15 @@ def _page(title: str, text: str, status: int) -> HttpResponse:
 
 
 def unavailable(request: HttpRequest, *, dependency: str, message: str) -> HttpResponse:
+    if is_api(request):
+        return respond(
+            request,
+            status=503,
+            kind=DEPENDENCY_DOWN,
+            detail=message,
+            unavailable=dependency,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if wants_json(request):
         response = HttpResponse(
             json.dumps({"detail": message, "unavailable": dependency}),
@@ -85,6 +97,8 @@ def held_by(exc: ProtectedError | RestrictedError) -> list[str]:
 def conflict(request: HttpRequest, exc: ProtectedError | RestrictedError) -> HttpResponse:
     holders = held_by(exc)
     message = "Suppression impossible : des données y sont rattachées : " + ", ".join(holders)
+    if is_api(request):
+        return respond(request, status=409, kind=HELD, detail=message, held_by=holders)
     if wants_json(request):
         return HttpResponse(
             json.dumps({"detail": message, "held_by": holders}),
@@ -115,7 +129,9 @@ class ServiceErrorsMiddleware:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """``handler404``: JSON under /api/ (no portal template, which needs the database)."""
+    """``handler404``: a problem under /api/ (no portal template, which needs the database)."""
+    if is_api(request):
+        return respond(request, status=404)
     if wants_json(request):
         return HttpResponse(
             json.dumps({"detail": "Not found."}), status=404, content_type="application/json"
@@ -132,6 +148,8 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
     status = 413 if isinstance(exception, RequestDataTooBig) else 400
     message = "Request body too large." if status == 413 else "Bad request."
+    if is_api(request):
+        return respond(request, status=status)
     if wants_json(request):
         return HttpResponse(
             json.dumps({"detail": message}), status=status, content_type="application/json"
@@ -154,6 +172,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response = response_for(request, exc)
         if response is not None:
             return response
+    if is_api(request):
+        return respond(request, status=500, detail=_("Erreur du serveur ; elle a été journalisée."))
     if wants_json(request):
         return HttpResponse(
             json.dumps({"detail": "Server error; it has been logged."}),

@@ -36,6 +36,7 @@ from grdf_access.vega.models import (
 )
 from hub.actors import Actor
 from hub.api.permissions import OrganisationRole
+from hub.api.problems import Problem
 from hub.clock import local_day_of
 from hub.models import Organisation
 from hub.netaddr import client_ip
@@ -464,9 +465,14 @@ class LongEstimatedImport(VegaView):
             raise ValidationError({"file": ["fichier trop gros"]})
         rows, errors = estimates.parse_list(upload.read())
         if errors:
-            return Response(
-                {"imported": 0, "errors": [e.as_json() for e in errors]},
-                status=status.HTTP_400_BAD_REQUEST,
+            # One entry per line and column of the uploaded list.
+            raise Problem(
+                status=400,
+                errors=[
+                    {"field": e.field, "pointer": "#/file", "reason": e.reason, "line": e.line}
+                    for e in errors
+                ],
+                imported=0,
             )
         listing = estimates.import_list(
             organisation=self.organisation,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NoReturn
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -105,8 +107,8 @@ class OverrideIn(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-def _400(exc: services.InvalidOverride) -> Response:
-    return Response({exc.field: [exc.reason]}, status=400)
+def _400(exc: services.InvalidOverride) -> NoReturn:
+    raise ValidationError({exc.field: [exc.reason]})
 
 
 class ControlSiteList(APIView):
