@@ -267,11 +267,16 @@ class Potential(FlexReadyView):
 
 
 def _refusal(request: FlexRequest, reasons: list[prog.Reason]) -> NoReturn:
-    # Annex 1 prescribes no error body: a problem, the refused request's members kept beside.
-    body = request_json(request)
-    body["status"] = request.status
-    body["reasons"] = [r.as_json() for r in reasons]
-    raise Problem(kind=REFUSED, detail=_("La demande enfreint le potentiel de l'actif."), **body)
+    # Annex 1 prescribes no error body: a problem, with the refused request (kept, so its
+    # requestID stays taken) and every broken rule.
+    raise Problem(
+        kind=REFUSED,
+        detail=_("La demande enfreint le potentiel de l'actif : voir « reasons »."),
+        requestID=request.request_id,
+        requestStatus=request.status,
+        reasons=[r.as_json() for r in reasons],
+        request=request_json(request),
+    )
 
 
 class CreateRequest(FlexReadyView):

@@ -209,6 +209,10 @@ def body(
     if kind is None and status == 429:
         kind = RATE_LIMITED
     title = str(kind.title) if kind else title_of(status)
+    if status == 400 and not errors:
+        errors = [field_error((), detail or title)]
+    if status == 400 and not detail:
+        detail = invalid_detail(errors or [])
     problem: dict[str, Any] = {
         "type": kind.type if kind else "about:blank",
         "title": title,
@@ -216,9 +220,7 @@ def body(
         "detail": str(detail) if detail else title,
         "instance": instance,
     }
-    if status == 400:
-        problem["errors"] = errors or []
-    elif errors:
+    if errors:
         problem["errors"] = errors
     problem.update(extensions)
     return problem

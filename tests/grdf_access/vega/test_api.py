@@ -13,6 +13,7 @@ from grdf_access.vega.models import Release, Usage
 from grdf_access.vega.parsers.synthetic import HEADER
 from hub.models import AuditEvent
 from hub.services.tokens import create_token
+from tests.api_problems import field_errors
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/grdf/vega"
@@ -47,9 +48,9 @@ def test_usage_needs_write_scope_and_is_audited(tenant):
     assert AuditEvent.objects.filter(action="grdf.vega.usage.save").count() == 1
     pk = made.json()["id"]
     bad = writer.put(f"{BASE}/usages/{pk}/", {"code": "SDEM", "version": "V2"}, format="json")
-    assert bad.status_code == 400 and "version" in bad.json()
+    assert bad.status_code == 400 and "version" in field_errors(bad)
     unknown = writer.post(f"{BASE}/usages/", {"code": "NOPE", "version": "V1"}, format="json")
-    assert unknown.status_code == 400 and "code" in unknown.json()
+    assert unknown.status_code == 400 and "code" in field_errors(unknown)
     assert writer.delete(f"{BASE}/usages/{pk}/").status_code == 204
     assert not Usage.objects.exists()
     assert AuditEvent.objects.filter(action="grdf.vega.usage.delete").count() == 1
@@ -90,13 +91,13 @@ def test_expected_and_upload(tenant):
         {"code": "REJJ", "cadence": "monthly", "expected_time": "08:00"},
         format="json",
     )
-    assert bad.status_code == 400 and "day_of_month" in bad.json()
+    assert bad.status_code == 400 and "day_of_month" in field_errors(bad)
     ws = writer.post(
         f"{BASE}/expected/",
         {"code": "SuiviDemande", "cadence": "daily", "expected_time": "08:00"},
         format="json",
     )
-    assert ws.status_code == 400 and "flux" in ws.json()
+    assert ws.status_code == 400 and "flux" in field_errors(ws)
     ok = writer.post(
         f"{BASE}/expected/",
         {"code": "REJJ", "cadence": "working_days", "expected_time": "08:00"},
@@ -112,7 +113,7 @@ def test_expected_and_upload(tenant):
     again = io.BytesIO(content)
     again.name = "copie.csv"
     dup = writer.post(f"{BASE}/arrivals/", {"file": again}, format="multipart")
-    assert dup.status_code == 400 and "file" in dup.json()
+    assert dup.status_code == 400 and "file" in field_errors(dup)
     assert AuditEvent.objects.filter(action="grdf.vega.arrival").count() == 1
 
 
@@ -151,4 +152,4 @@ def test_far_past_request_date_is_a_400(tenant):
         {"pce": "GI123456", "requested_on": "0001-01-01"},
         format="json",
     )
-    assert answer.status_code == 400 and "requested_on" in answer.json()
+    assert answer.status_code == 400 and "requested_on" in field_errors(answer)
