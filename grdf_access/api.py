@@ -36,6 +36,7 @@ from grdf_access.adict_gateway import gateway_for
 from grdf_access.models import AccessRight, DataType, Pce, Snapshot, Subscription, Threshold
 from hub.actors import Actor
 from hub.api.jobs import JobSerializer, accepted, queue_unavailable
+from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
 from hub.api.problems import Problem
 from hub.clock import local_day_of
@@ -233,7 +234,7 @@ class PceList(GrdfView):
     @extend_schema(responses={200: PceSerializer(many=True)})
     def get(self, request: Request) -> Response:
         found = selectors.pces(organisation=self.organisation)
-        return Response(PceSerializer(found, many=True).data)
+        return paginated(self, request, found, lambda page: PceSerializer(page, many=True).data)
 
 
 class PceDetail(GrdfView):
@@ -375,7 +376,7 @@ class RightList(GrdfView):
             site_label=params.get("site_label", ""),
             pce=params.get("pce", ""),
         )
-        return Response(RightSerializer(found[:1000], many=True).data)
+        return paginated(self, request, found, lambda page: RightSerializer(page, many=True).data)
 
     @extend_schema(request=DeclareIn, responses={201: RightSerializer, 400: dict})
     def post(self, request: Request) -> Response:
@@ -636,7 +637,9 @@ class ThresholdList(GrdfView):
         found = Threshold.objects.filter(organisation=self.organisation).select_related(
             "pce__metering_point"
         )
-        return Response(ThresholdSerializer(found, many=True).data)
+        return paginated(
+            self, request, found, lambda page: ThresholdSerializer(page, many=True).data
+        )
 
     @extend_schema(request=ThresholdSerializer, responses={201: ThresholdSerializer})
     def post(self, request: Request) -> Response:
@@ -687,7 +690,9 @@ class SubscriptionList(GrdfView):
         found = Subscription.objects.filter(organisation=self.organisation).select_related(
             "pce__metering_point"
         )
-        return Response(SubscriptionSerializer(found, many=True).data)
+        return paginated(
+            self, request, found, lambda page: SubscriptionSerializer(page, many=True).data
+        )
 
     @extend_schema(request=SubscriptionSerializer, responses={201: SubscriptionSerializer})
     def post(self, request: Request) -> Response:
@@ -728,16 +733,19 @@ class LongEstimated(GrdfView):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
         found = selectors.long_estimated(organisation=self.organisation, today=_today())
-        return Response(
-            [
+        return paginated(
+            self,
+            request,
+            found,
+            lambda page: [
                 {
                     "pce": e.pce.identifier,
                     "last_measured": e.last_measured.isoformat() if e.last_measured else None,
                     "months_estimated": e.months_estimated,
                     "consecutive_estimated": e.consecutive_estimated,
                 }
-                for e in found
-            ]
+                for e in page
+            ],
         )
 
 

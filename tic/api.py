@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
 from hub.clock import local_day_of
 from hub.tenancy import current_organisation
@@ -66,24 +67,25 @@ class MeterList(MeterScoped):
     @extend_schema(responses={200: dict})
     def get(self, request: Request) -> Response:
         rows = selectors.meters(organisation=current_organisation(request))
-        return Response(
-            {
-                "results": [
-                    {
-                        "id": m.pk,
-                        "identifier": m.identifier,
-                        "family": m.family,
-                        "mode": m.mode,
-                        "metering_point_id": m.metering_point_id,
-                        "port": {"id": m.port_id, "name": m.port.name, "state": m.port.state},
-                        "last_frame_at": m.last_frame_at.isoformat() if m.last_frame_at else None,
-                        "preavis_active": m.preavis_active,
-                        "tariff_periods": m.tariff_periods,
-                        "counters": m.counters(),
-                    }
-                    for m in rows
-                ]
-            }
+        return paginated(
+            self,
+            request,
+            rows,
+            lambda page: [
+                {
+                    "id": m.pk,
+                    "identifier": m.identifier,
+                    "family": m.family,
+                    "mode": m.mode,
+                    "metering_point_id": m.metering_point_id,
+                    "port": {"id": m.port_id, "name": m.port.name, "state": m.port.state},
+                    "last_frame_at": m.last_frame_at.isoformat() if m.last_frame_at else None,
+                    "preavis_active": m.preavis_active,
+                    "tariff_periods": m.tariff_periods,
+                    "counters": m.counters(),
+                }
+                for m in page
+            ],
         )
 
 
@@ -114,8 +116,8 @@ class MeterEvents(MeterScoped):
             kinds=sorted(query.validated_data.get("kind") or []),
             start=query.validated_data.get("start"),
             end=query.validated_data.get("end"),
-        )[:1000]
-        return Response({"results": [event.as_json() for event in found]})
+        )
+        return paginated(self, request, found, lambda page: [event.as_json() for event in page])
 
 
 class MeterEnergy(MeterScoped):

@@ -35,6 +35,7 @@ from grdf_access.vega.models import (
     Usage,
 )
 from hub.actors import Actor
+from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
 from hub.api.problems import Problem
 from hub.clock import local_day_of
@@ -138,14 +139,16 @@ class Catalogue(VegaView):
         items = CatalogueItem.objects.select_related("decommissioned_in").prefetch_related(
             "cells__release", "versions__superseded_in", "versions__ends_in"
         )
-        return Response(CatalogueItemSerializer(items, many=True).data)
+        return paginated(
+            self, request, items, lambda page: CatalogueItemSerializer(page, many=True).data
+        )
 
 
 class Releases(VegaView):
     @extend_schema(responses={200: ReleaseSerializer(many=True)})
     def get(self, request: Request) -> Response:
         found = Release.objects.prefetch_related("date_changes")
-        return Response(ReleaseSerializer(found, many=True).data)
+        return paginated(self, request, found, lambda page: ReleaseSerializer(page, many=True).data)
 
 
 # -- usages and the migration view --------------------------------------------------------------
@@ -190,7 +193,7 @@ class UsageList(VegaView):
     @extend_schema(responses={200: UsageSerializer(many=True)})
     def get(self, request: Request) -> Response:
         found = Usage.objects.filter(organisation=self.organisation).select_related("item")
-        return Response(UsageSerializer(found, many=True).data)
+        return paginated(self, request, found, lambda page: UsageSerializer(page, many=True).data)
 
     @extend_schema(request=UsageIn, responses={201: UsageSerializer})
     def post(self, request: Request) -> Response:
@@ -253,7 +256,7 @@ class Migration(VegaView):
                 kind=kind,
                 name="vega-migration",
             )
-        return Response([r.as_dict() for r in rows])
+        return paginated(self, request, rows, lambda page: [r.as_dict() for r in page])
 
 
 # -- publication watch --------------------------------------------------------------------------
@@ -295,7 +298,9 @@ class ExpectedList(VegaView):
         found = ExpectedPublication.objects.filter(organisation=self.organisation).select_related(
             "item"
         )
-        return Response(ExpectedSerializer(found, many=True).data)
+        return paginated(
+            self, request, found, lambda page: ExpectedSerializer(page, many=True).data
+        )
 
     @extend_schema(request=ExpectedIn, responses={201: ExpectedSerializer})
     def post(self, request: Request) -> Response:
@@ -372,7 +377,7 @@ class ArrivalList(VegaView):
     @extend_schema(responses={200: ArrivalSerializer(many=True)})
     def get(self, request: Request) -> Response:
         found = Arrival.objects.filter(organisation=self.organisation)[:500]
-        return Response(ArrivalSerializer(found, many=True).data)
+        return paginated(self, request, found, lambda page: ArrivalSerializer(page, many=True).data)
 
     @extend_schema(request={"multipart/form-data": ArrivalIn}, responses={201: ArrivalSerializer})
     def post(self, request: Request) -> Response:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.actors import Actor
+from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
 from hub.control import selectors, services
 from hub.control.models import Command, ControllableLoad, ManualOverride
@@ -124,7 +125,7 @@ class ControlSiteList(APIView):
             .filter(controllable_loads__isnull=False)
             .distinct()
         ]
-        return Response(SiteOut(states, many=True).data)
+        return paginated(self, request, states, lambda page: SiteOut(page, many=True).data)
 
 
 class ControlSiteDetail(APIView):
