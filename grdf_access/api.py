@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -153,7 +154,7 @@ class RangeQuery(serializers.Serializer[Any]):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] <= attrs["start"]:
-            raise ValidationError({"end": ["la fin doit suivre le début"]})
+            raise ValidationError({"end": [_("la fin doit suivre le début")]})
         return attrs
 
 
@@ -311,7 +312,7 @@ class Revisions(GrdfView):
             try:
                 bounds[name] = dt.date.fromisoformat(text) if text else None
             except ValueError:
-                raise ValidationError({name: ["date AAAA-MM-JJ attendue"]}) from None
+                raise ValidationError({name: [_("date AAAA-MM-JJ attendue")]}) from None
         rows = selectors.revisions(pce=found, today=_today(), **bounds)
         return Response(
             {
@@ -517,7 +518,7 @@ class RightImport(GrdfView):
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
         if upload is None:
-            raise ValidationError({"file": ["fichier CSV obligatoire"]})
+            raise ValidationError({"file": [_("fichier CSV obligatoire")]})
         dry_run = str(request.POST.get("dry_run", "true")).lower() in ("1", "true", "oui", "on")
         parsed = csv_import.parse(upload.read(), organisation=self.organisation, today=_today())
         report = {
@@ -755,7 +756,7 @@ class Sync(GrdfView):
         """Rights then data, now, as a background job: 202 and the job to follow."""
         pces = request.data.get("pces", []) if isinstance(request.data, dict) else []
         if not isinstance(pces, list):
-            raise ValidationError({"pces": ["liste de PCE attendue"]})
+            raise ValidationError({"pces": [_("liste de PCE attendue")]})
         return self.start_job(
             kind="grdf.sync",
             label="Synchronisation GRDF",

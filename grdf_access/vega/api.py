@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -62,7 +63,7 @@ class VegaView(APIView):
 def _item(code: str, field: str = "code") -> CatalogueItem:
     item = calendar.find_item(code)
     if item is None:
-        raise ValidationError({field: ["flux ou service inconnu du catalogue"]})
+        raise ValidationError({field: [_("flux ou service inconnu du catalogue")]})
     return item
 
 
@@ -175,7 +176,7 @@ def _save_usage(view: VegaView, data: Any, item: CatalogueItem | None = None) ->
     v = query.validated_data
     wanted = _item(v["code"])
     if item is not None and wanted != item:
-        raise ValidationError({"code": ["le flux ou service d'un usage ne change pas"]})
+        raise ValidationError({"code": [_("le flux ou service d'un usage ne change pas")]})
     try:
         return calendar.save_usage(
             organisation=view.organisation,
@@ -241,7 +242,7 @@ def export_response(*, rows: list[list[Any]], header: list[str], kind: str, name
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
         return response
-    raise ValidationError({"export": ["csv ou xlsx"]})
+    raise ValidationError({"export": [_("csv ou xlsx")]})
 
 
 class Migration(VegaView):
@@ -385,7 +386,7 @@ class ArrivalList(VegaView):
         query.is_valid(raise_exception=True)
         upload = query.validated_data["file"]
         if upload.size > settings.VEGA_MAX_FILE_BYTES:
-            raise ValidationError({"file": ["fichier trop gros"]})
+            raise ValidationError({"file": [_("fichier trop gros")]})
         try:
             made = watch.ingest(
                 organisation=self.organisation,
@@ -467,7 +468,7 @@ class LongEstimatedImport(VegaView):
         query.is_valid(raise_exception=True)
         upload = query.validated_data["file"]
         if upload.size > estimates.MAX_BYTES:
-            raise ValidationError({"file": ["fichier trop gros"]})
+            raise ValidationError({"file": [_("fichier trop gros")]})
         rows, errors = estimates.parse_list(upload.read())
         if errors:
             # One entry per line and column of the uploaded list.

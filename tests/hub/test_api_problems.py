@@ -193,7 +193,9 @@ def test_409_names_what_holds_the_row(operator_client, tenant):
 @pytest.fixture
 def small_rates(monkeypatch):
     monkeypatch.setattr(
-        SimpleRateThrottle, "THROTTLE_RATES", {"token": "2/min", "organisation": "9/min", "user": "9/min"}
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {"token": "2/min", "organisation": "9/min", "user": "9/min"},
     )
     cache.clear()
     yield
