@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import exceptions, status
 from rest_framework.request import Request
@@ -183,7 +183,7 @@ class FlexReadyView(APIView):
     def json_body(self) -> dict[str, Any]:
         data = self.request.data
         if not isinstance(data, dict):
-            raise prog.ProgramError("body", "expected a JSON object")
+            raise prog.ProgramError("body", _("expected a JSON object"))
         return data
 
 
@@ -383,9 +383,9 @@ def _range(
     end = prog.parse_instant(end_raw, field="end") if end_raw else now
     start = prog.parse_instant(start_raw, field="start") if start_raw else end - default
     if end <= start:
-        raise prog.ProgramError("end", "must be after start")
+        raise prog.ProgramError("end", _("must be after start"))
     if end - start > limit:
-        raise prog.ProgramError("start", f"at most {limit.days} days at once")
+        raise prog.ProgramError("start", _("at most %(days)s days at once") % {"days": limit.days})
     return start, end
 
 
@@ -442,7 +442,9 @@ class AggregatedConsumptions(FlexReadyView):
         series = _meter(asset)
         step_raw = request.query_params.get("step", "1d")
         if step_raw not in AGGREGATED_STEPS:
-            raise prog.ProgramError("step", f"one of {', '.join(AGGREGATED_STEPS)}")
+            raise prog.ProgramError(
+                "step", _("one of %(value)s") % {"value": ", ".join(AGGREGATED_STEPS)}
+            )
         start, end = _range(request, default=dt.timedelta(days=7), limit=AGGREGATED_MAX, now=_now())
         point = asset.bacs.metering_point
         assert point is not None  # _meter answered 404 without one

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -32,7 +33,7 @@ class EventQuery(serializers.Serializer[Any]):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("start") and attrs.get("end") and attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"end": "must be after start"})
+            raise serializers.ValidationError({"end": _("must be after start")})
         return attrs
 
 
@@ -42,9 +43,9 @@ class EnergyQuery(serializers.Serializer[Any]):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("start") and attrs.get("end") and attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"end": "must be after start"})
+            raise serializers.ValidationError({"end": _("must be after start")})
         if attrs.get("start") and attrs.get("end") and (attrs["end"] - attrs["start"]).days > 366:
-            raise serializers.ValidationError({"end": "at most 366 days"})
+            raise serializers.ValidationError({"end": _("at most 366 days")})
         return attrs
 
 
