@@ -413,9 +413,12 @@ class Missed(VegaView):
     def get(self, request: Request) -> Response:
         found = MissedPublication.objects.filter(organisation=self.organisation).select_related(
             "expected__item"
-        )[:500]
-        return Response(
-            [
+        )
+        return paginated(
+            self,
+            request,
+            found,
+            lambda page: [
                 {
                     "code": m.expected.item.code,
                     "day": m.day,
@@ -423,8 +426,8 @@ class Missed(VegaView):
                     "detected_at": m.detected_at,
                     "arrived_at": m.arrived_at,
                 }
-                for m in found
-            ]
+                for m in page
+            ],
         )
 
 
