@@ -134,7 +134,7 @@ def test_a_prm_not_followed_in_the_session_is_a_400(
         URL.format("s1"), {"delivery_point": other.identifier, **WINDOW}, format="json"
     )
     assert response.status_code == 400
-    assert field_errors(response)["delivery_point"] == ["not followed in this session"]
+    assert field_errors(response)["delivery_point"] == ["non suivi dans cette session"]
 
 
 def test_a_foreign_session_is_a_404(
