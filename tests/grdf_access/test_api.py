@@ -49,11 +49,17 @@ def test_declare_and_list_with_filters(sim, tenant, operator_client) -> None:
     made = response.json()
     assert made["pce"] == "GI111111" and made["state"] == RightState.TO_VALIDATE
     assert set(made["types"]) == {"publiees", "informatives_journalieres", "techniques"}
-    listed = operator_client.get("/api/v1/grdf/rights/", {"site_label": "offres"}).json()
+    listed = operator_client.get("/api/v1/grdf/rights/", {"site_label": "offres"}).json()["results"]
     assert [r["pce"] for r in listed] == ["GI111111"]
-    assert operator_client.get("/api/v1/grdf/rights/", {"state": "Active"}).json() == []
-    assert len(operator_client.get("/api/v1/grdf/rights/", {"client": "orange"}).json()) == 1
-    assert operator_client.get("/api/v1/grdf/pces/").json()[0]["site_label"] == "Appel d'offres #N"
+    assert operator_client.get("/api/v1/grdf/rights/", {"state": "Active"}).json()["results"] == []
+    assert (
+        len(operator_client.get("/api/v1/grdf/rights/", {"client": "orange"}).json()["results"])
+        == 1
+    )
+    assert (
+        operator_client.get("/api/v1/grdf/pces/").json()["results"][0]["site_label"]
+        == "Appel d'offres #N"
+    )
 
 
 def test_bad_declaration_is_a_400_naming_each_field(sim, tenant, operator_client) -> None:
@@ -247,7 +253,9 @@ def test_thresholds_api(sim, tenant, operator_client, viewer_client) -> None:
         format="json",
     )
     assert made.status_code == 201, made.content
-    assert viewer_client.get("/api/v1/grdf/thresholds/").json()[0]["emails"] == ["a@acme.example"]
+    assert viewer_client.get("/api/v1/grdf/thresholds/").json()["results"][0]["emails"] == [
+        "a@acme.example"
+    ]
     bad = operator_client.post(
         "/api/v1/grdf/thresholds/",
         {"pce": PCE_ID, "frequency": "weekly", "value_kwh": -1},

@@ -36,7 +36,7 @@ def test_a_site_lists_its_loads_and_a_foreign_site_is_404(tenant, foreign):
     assert [x["name"] for x in body["loads"]] == [x.name for x in mine.loads]
     assert body["dry_run"] is False
     assert client.get(f"/api/v1/control/sites/{theirs.site.pk}/").status_code == 404
-    assert client.get("/api/v1/control/sites/").json()[0]["id"] == mine.site.pk
+    assert client.get("/api/v1/control/sites/").json()["results"][0]["id"] == mine.site.pk
 
 
 def test_an_override_needs_the_write_scope_and_is_audited(tenant):
