@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
@@ -38,6 +39,7 @@ from flexready.schema import ConfirmRequestBody, CreateRequestBody, FlexReadySch
 from hub import quantities
 from hub.api.auth import ApiTokenAuthentication
 from hub.api.schema import examples
+from hub.api.problems import CONFLICT, REFUSED, Problem, field_error
 from hub.api.throttling import OrganisationTokenRateThrottle, TokenRateThrottle
 from hub.api.throttling import PersonRateThrottle as HubPersonRateThrottle
 from hub.clock import PARIS
@@ -184,7 +186,7 @@ class FlexReadyView(APIView):
     def json_body(self) -> dict[str, Any]:
         data = self.request.data
         if not isinstance(data, dict):
-            raise prog.ProgramError("body", "expected a JSON object")
+            raise prog.ProgramError("body", _("expected a JSON object"))
         return data
 
 
@@ -281,11 +283,17 @@ class Potential(FlexReadyView):
         )
 
 
-def _refusal(request: FlexRequest, reasons: list[prog.Reason]) -> Response:
-    body = request_json(request)
-    body["status"] = request.status
-    body["reasons"] = [r.as_json() for r in reasons]
-    return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+def _refusal(request: FlexRequest, reasons: list[prog.Reason]) -> NoReturn:
+    # Annex 1 prescribes no error body: a problem, with the refused request (kept, so its
+    # requestID stays taken) and every broken rule.
+    raise Problem(
+        kind=REFUSED,
+        detail=_("La demande enfreint le potentiel de l'actif : voir « reasons »."),
+        requestID=request.request_id,
+        requestStatus=request.status,
+        reasons=[r.as_json() for r in reasons],
+        request=request_json(request),
+    )
 
 
 class CreateRequest(FlexReadyView):
@@ -316,10 +324,10 @@ class CreateRequest(FlexReadyView):
                 emulator_headers=journal.emulator_headers(request._request),
             )
         except services.DuplicateRequest:
-            return Response(
-                {"requestID": [f"{request_id!r} already exists for this asset"]},
-                status=status.HTTP_409_CONFLICT,
-            )
+            reason = _("%(request_id)r existe déjà pour cet actif") % {"request_id": request_id}
+            raise Problem(
+                kind=CONFLICT, detail=reason, errors=[field_error(("requestID",), reason)]
+            ) from None
         if outcome.refused:
             return _refusal(outcome.request, outcome.reasons)
         return Response(request_json(outcome.request), status=status.HTTP_201_CREATED)
@@ -360,9 +368,12 @@ class ConfirmRequest(FlexReadyView):
                 caller=self.caller(),
             )
         except services.WrongState as exc:
-            return Response(
-                {"status": [str(exc)], "requestID": request_id}, status=status.HTTP_409_CONFLICT
-            )
+            raise Problem(
+                kind=CONFLICT,
+                detail=str(exc),
+                errors=[field_error(("status",), str(exc))],
+                requestID=request_id,
+            ) from None
         if outcome.refused:
             return _refusal(outcome.request, outcome.reasons)
         return Response(request_json(outcome.request))
@@ -405,9 +416,9 @@ def _range(
     end = prog.parse_instant(end_raw, field="end") if end_raw else now
     start = prog.parse_instant(start_raw, field="start") if start_raw else end - default
     if end <= start:
-        raise prog.ProgramError("end", "must be after start")
+        raise prog.ProgramError("end", _("must be after start"))
     if end - start > limit:
-        raise prog.ProgramError("start", f"at most {limit.days} days at once")
+        raise prog.ProgramError("start", _("at most %(days)s days at once") % {"days": limit.days})
     return start, end
 
 
@@ -481,7 +492,9 @@ class AggregatedConsumptions(FlexReadyView):
         series = _meter(asset)
         step_raw = request.query_params.get("step", "1d")
         if step_raw not in AGGREGATED_STEPS:
-            raise prog.ProgramError("step", f"one of {', '.join(AGGREGATED_STEPS)}")
+            raise prog.ProgramError(
+                "step", _("one of %(value)s") % {"value": ", ".join(AGGREGATED_STEPS)}
+            )
         start, end = _range(request, default=dt.timedelta(days=7), limit=AGGREGATED_MAX, now=_now())
         point = asset.bacs.metering_point
         assert point is not None  # _meter answered 404 without one

@@ -145,7 +145,8 @@ class OperatorClient:
         return RequestAnswer(
             response.status_code,
             body.get("requestID", request_id),
-            body.get("status", ""),
+            # A refusal is a problem (status 422): the request's own status is beside it.
+            str(body.get("requestStatus") or body.get("status", "")),
             list(body.get("reasons", [])),
             body,
         )

@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from hub.clock import local_day_of
 from hub.units import MULTIPLIERS, UnitError, multiplier_factor, parse_triplet
@@ -99,18 +100,20 @@ def parse_instant(raw: Any, *, field: str) -> dt.datetime:
     back) is refused: the operator must then give the offset.
     """
     if not isinstance(raw, str):
-        raise ProgramError(field, "expected an ISO 8601 date-time string")
+        raise ProgramError(field, _("expected an ISO 8601 date-time string"))
     try:
         value = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise ProgramError(field, f"not an ISO 8601 date-time: {raw!r}") from None
+        raise ProgramError(field, _("not an ISO 8601 date-time: %(raw)r") % {"raw": raw}) from None
     if value.tzinfo is None:
         zone = naive_timezone()
         early = value.replace(tzinfo=zone, fold=0)
         late = value.replace(tzinfo=zone, fold=1)
         if early.utcoffset() != late.utcoffset():
             raise ProgramError(
-                field, f"{raw!r} is ambiguous or absent in {zone.key}: add an offset"
+                field,
+                _("%(raw)r is ambiguous or absent in %(key)s: add an offset")
+                % {"raw": raw, "key": zone.key},
             )
         value = early
     return value.astimezone(dt.UTC)
@@ -123,23 +126,28 @@ def parse_power(raw: Any, *, field: str) -> tuple[Decimal, str]:
     except UnitError as exc:
         raise ProgramError(f"{field}.{exc.field}", exc.reason) from None
     if quantity.unit != POWER_UNIT:
-        raise ProgramError(f"{field}.unit", f"a power is needed (W), got {quantity.unit}")
+        raise ProgramError(
+            f"{field}.unit", _("a power is needed (W), got %(unit)s") % {"unit": quantity.unit}
+        )
     if abs(quantity.value) > MAX_WATTS:
-        raise ProgramError(f"{field}.value", f"out of range (at most {MAX_WATTS:.0e} W)")
+        raise ProgramError(
+            f"{field}.value",
+            _("out of range (at most %(MAX_WATTS)s W)") % {"MAX_WATTS": format(MAX_WATTS, ".0e")},
+        )
     multiplier = raw.get("multiplier") or ""
     return quantity.value, multiplier if multiplier in MULTIPLIERS else ""
 
 
 def parse_program(raw: Any) -> list[ProgramStep]:
     if not isinstance(raw, list) or not raw:
-        raise ProgramError("power", "expected a non-empty list of {power, start, end}")
+        raise ProgramError("power", _("expected a non-empty list of {power, start, end}"))
     if len(raw) > MAX_STEPS:
-        raise ProgramError("power", f"at most {MAX_STEPS} steps")
+        raise ProgramError("power", _("at most %(MAX_STEPS)s steps") % {"MAX_STEPS": MAX_STEPS})
     steps = []
     for i, item in enumerate(raw):
         field = f"power[{i}]"
         if not isinstance(item, Mapping):
-            raise ProgramError(field, "expected an object {power, start, end}")
+            raise ProgramError(field, _("expected an object {power, start, end}"))
         for key in ("power", "start", "end"):
             if key not in item:
                 raise ProgramError(f"{field}.{key}", "missing")
@@ -147,12 +155,14 @@ def parse_program(raw: Any) -> list[ProgramStep]:
         start = parse_instant(item["start"], field=f"{field}.start")
         end = parse_instant(item["end"], field=f"{field}.end")
         if end <= start:
-            raise ProgramError(f"{field}.end", "must be after start")
+            raise ProgramError(f"{field}.end", _("must be after start"))
         steps.append(ProgramStep(start, end, watts, multiplier))
     steps.sort(key=lambda s: s.start)
     for previous, step in pairwise(steps):
         if step.start < previous.end:
-            raise ProgramError("power", f"steps overlap at {step.start.isoformat()}")
+            raise ProgramError(
+                "power", _("steps overlap at %(value)s") % {"value": step.start.isoformat()}
+            )
     return steps
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
 
 from flexready import program as prog
 from flexready import realisation
@@ -117,15 +118,15 @@ def _record(
 
 def parse_request_id(raw: Any) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise prog.ProgramError("requestID", "required (a non-empty string)")
+        raise prog.ProgramError("requestID", _("required (a non-empty string)"))
     if len(raw) > 100:
-        raise prog.ProgramError("requestID", "at most 100 characters")
+        raise prog.ProgramError("requestID", _("at most 100 characters"))
     return raw.strip()
 
 
 def parse_product(raw: Any) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise prog.ProgramError("flexProduct", "required (a product code such as WID)")
+        raise prog.ProgramError("flexProduct", _("required (a product code such as WID)"))
     return raw.strip()
 
 
@@ -221,7 +222,8 @@ def parse_ack_price(raw: Any) -> dict[str, Any] | None:
         raise prog.ProgramError(f"ackPrice.{exc.field}", exc.reason) from None
     if quantity.unit != PRICE_UNIT:
         raise prog.ProgramError(
-            "ackPrice.unit", f"a price is needed (EUR/kWh), got {quantity.unit}"
+            "ackPrice.unit",
+            _("a price is needed (EUR/kWh), got %(unit)s") % {"unit": quantity.unit},
         )
     multiplier = raw.get("multiplier") or ""
     return {

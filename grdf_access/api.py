@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Any
+from typing import Any, NoReturn
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -21,6 +21,7 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
+from django.utils.translation import gettext as _
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -43,8 +44,10 @@ from grdf_access.adict_gateway import gateway_for
 from grdf_access.models import AccessRight, DataType, Pce, Snapshot, Subscription, Threshold
 from hub.actors import Actor
 from hub.api.jobs import JobSerializer, accepted, queue_unavailable
+from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
 from hub.api.schema import examples, problem_example
+from hub.api.problems import Problem
 from hub.clock import local_day_of
 from hub.identifiers import InvalidIdentifier, normalise
 from hub.models import Organisation, Role
@@ -159,7 +162,7 @@ class RangeQuery(serializers.Serializer[Any]):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] <= attrs["start"]:
-            raise ValidationError({"end": ["la fin doit suivre le début"]})
+            raise ValidationError({"end": [_("la fin doit suivre le début")]})
         return attrs
 
 
@@ -235,8 +238,8 @@ class GrdfView(APIView):
 UNKNOWN_PCE = OpenApiResponse(description="A PCE named in the body is not the organisation's.")
 
 
-def _forbidden(exc: selectors.OutsideConsent) -> Response:
-    return Response({"detail": exc.reason, "code": "outside_consent"}, status=403)
+def _forbidden(exc: selectors.OutsideConsent) -> NoReturn:
+    raise Problem(status=403, detail=exc.reason, code="outside_consent")
 
 
 class PceList(GrdfView):
@@ -247,7 +250,7 @@ class PceList(GrdfView):
     )
     def get(self, request: Request) -> Response:
         found = selectors.pces(organisation=self.organisation)
-        return Response(PceSerializer(found, many=True).data)
+        return paginated(self, request, found, lambda page: PceSerializer(page, many=True).data)
 
 
 class PceDetail(GrdfView):
@@ -334,7 +337,7 @@ class Revisions(GrdfView):
             try:
                 bounds[name] = dt.date.fromisoformat(text) if text else None
             except ValueError:
-                raise ValidationError({name: ["date AAAA-MM-JJ attendue"]}) from None
+                raise ValidationError({name: [_("date AAAA-MM-JJ attendue")]}) from None
         rows = selectors.revisions(pce=found, today=_today(), **bounds)
         return Response(
             {
@@ -408,7 +411,7 @@ class RightList(GrdfView):
             site_label=params.get("site_label", ""),
             pce=params.get("pce", ""),
         )
-        return Response(RightSerializer(found[:1000], many=True).data)
+        return paginated(self, request, found, lambda page: RightSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Declare an access right to GRDF",
@@ -613,7 +616,7 @@ class RightImport(GrdfView):
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file")
         if upload is None:
-            raise ValidationError({"file": ["fichier CSV obligatoire"]})
+            raise ValidationError({"file": [_("fichier CSV obligatoire")]})
         dry_run = str(request.POST.get("dry_run", "true")).lower() in ("1", "true", "oui", "on")
         parsed = csv_import.parse(upload.read(), organisation=self.organisation, today=_today())
         report = {
@@ -622,7 +625,16 @@ class RightImport(GrdfView):
             "dry_run": dry_run,
         }
         if parsed.errors:
-            return Response(report, status=status.HTTP_400_BAD_REQUEST)
+            raise Problem(
+                status=400,
+                # One entry per row and column of the uploaded file (its "line").
+                errors=[
+                    {"field": e.field, "pointer": "#/file", "reason": e.reason, "line": e.line}
+                    for e in parsed.errors
+                ],
+                rows=report["rows"],
+                dry_run=dry_run,
+            )
         if dry_run:
             return Response(report)
         if tasks.import_in_background(rows=len(parsed.specs)):
@@ -743,7 +755,9 @@ class ThresholdList(GrdfView):
         found = Threshold.objects.filter(organisation=self.organisation).select_related(
             "pce__metering_point"
         )
-        return Response(ThresholdSerializer(found, many=True).data)
+        return paginated(
+            self, request, found, lambda page: ThresholdSerializer(page, many=True).data
+        )
 
     @extend_schema(
         summary="Set a consumption threshold on a PCE",
@@ -807,7 +821,9 @@ class SubscriptionList(GrdfView):
         found = Subscription.objects.filter(organisation=self.organisation).select_related(
             "pce__metering_point"
         )
-        return Response(SubscriptionSerializer(found, many=True).data)
+        return paginated(
+            self, request, found, lambda page: SubscriptionSerializer(page, many=True).data
+        )
 
     @extend_schema(
         summary="Subscribe a PCE to TJDC or PPH at GRDF",
@@ -873,16 +889,19 @@ class LongEstimated(GrdfView):
     )
     def get(self, request: Request) -> Response:
         found = selectors.long_estimated(organisation=self.organisation, today=_today())
-        return Response(
-            [
+        return paginated(
+            self,
+            request,
+            found,
+            lambda page: [
                 {
                     "pce": e.pce.identifier,
                     "last_measured": e.last_measured.isoformat() if e.last_measured else None,
                     "months_estimated": e.months_estimated,
                     "consecutive_estimated": e.consecutive_estimated,
                 }
-                for e in found
-            ]
+                for e in page
+            ],
         )
 
 
@@ -900,7 +919,7 @@ class Sync(GrdfView):
         """Rights then data, now, as a background job: 202 and the job to follow."""
         pces = request.data.get("pces", []) if isinstance(request.data, dict) else []
         if not isinstance(pces, list):
-            raise ValidationError({"pces": ["liste de PCE attendue"]})
+            raise ValidationError({"pces": [_("liste de PCE attendue")]})
         return self.start_job(
             kind=tasks.SYNC_JOB,
             task=tasks.sync_job,

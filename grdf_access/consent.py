@@ -20,6 +20,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from grdf_access.models import AccessRight, DataType, RightState
 
 # Seed 000, "Rappel, droits accès par défaut des Fournisseurs".
@@ -75,22 +77,35 @@ def decide(*, right: AccessRight, data_type: str, today: dt.date) -> Decision:
     """Whether ``right`` allows ``data_type`` today, and for which days."""
     if right.state != RightState.ACTIVE:
         return Decision(
-            False, f"le droit d'accès n'est pas actif (état : {right.get_state_display()})"
+            False,
+            _("le droit d'accès n'est pas actif (état : %(state)s)")
+            % {"state": right.get_state_display()},
         )
     if today < right.consent_start:
-        return Decision(False, f"le consentement ne commence que le {right.consent_start:%d/%m/%Y}")
+        return Decision(
+            False,
+            _("le consentement ne commence que le %(day)s")
+            % {"day": format(right.consent_start, "%d/%m/%Y")},
+        )
     if today > right.consent_end:
-        return Decision(False, f"le consentement a pris fin le {right.consent_end:%d/%m/%Y}")
+        return Decision(
+            False,
+            _("le consentement a pris fin le %(day)s")
+            % {"day": format(right.consent_end, "%d/%m/%Y")},
+        )
     if not right.grants(data_type):
         label = DataType(data_type).label
-        return Decision(False, f"le type de données « {label} » n'est pas couvert par le droit")
+        return Decision(
+            False,
+            _("le type de données « %(label)s » n'est pas couvert par le droit") % {"label": label},
+        )
     start = right.data_start
     if right.pce.mes_date is not None:
         start = max(start, right.pce.mes_date)
     # The range's last day is included; nothing after today exists yet.
     end = min(right.data_end, today) + dt.timedelta(days=1)
     if start >= end:
-        return Decision(False, "la plage de données autorisée est vide", right=right)
+        return Decision(False, _("la plage de données autorisée est vide"), right=right)
     return Decision(True, window=Window(start, end), right=right)
 
 
@@ -108,7 +123,7 @@ def decide_any(*, rights: Iterable[AccessRight], data_type: str, today: dt.date)
             refusal = decision
     if best is not None:
         return best
-    return refusal or Decision(False, "aucun droit d'accès n'est déclaré pour ce PCE")
+    return refusal or Decision(False, _("aucun droit d'accès n'est déclaré pour ce PCE"))
 
 
 def _width(decision: Decision) -> int:
@@ -128,8 +143,14 @@ def check_range(
         window = decision.window
         return Decision(
             False,
-            "la période demandée sort de la plage autorisée par le consentement "
-            f"(du {window.start:%d/%m/%Y} au {window.end - dt.timedelta(days=1):%d/%m/%Y})",
+            _(
+                "la période demandée sort de la plage autorisée par le consentement "
+                "(du %(start)s au %(end)s)"
+            )
+            % {
+                "start": format(window.start, "%d/%m/%Y"),
+                "end": format(window.end - dt.timedelta(days=1), "%d/%m/%Y"),
+            },
             window=window,
             right=decision.right,
         )

@@ -116,13 +116,13 @@ def _rows(
     pces: Sequence[Pce], types: Sequence[str], start: dt.date, end: dt.date, today: dt.date
 ) -> tuple[list[list[object]], list[list[object]]]:
     if not pces:
-        raise ExportError("pces", "au moins un PCE")
+        raise ExportError("pces", _("au moins un PCE"))
     if len(pces) > MAX_PCES:
-        raise ExportError("pces", f"{MAX_PCES} PCE au plus")
+        raise ExportError("pces", _("%(MAX_PCES)s PCE au plus") % {"MAX_PCES": MAX_PCES})
     if not types:
-        raise ExportError("types", "au moins un type de données")
+        raise ExportError("types", _("au moins un type de données"))
     if end <= start:
-        raise ExportError("end", "la fin doit suivre le début")
+        raise ExportError("end", _("la fin doit suivre le début"))
     points: list[list[object]] = []
     snapshots: list[list[object]] = []
     for pce in pces:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from grdf_access import client as adict
 from grdf_access.adict_gateway import AdictGateway, GatewayError
@@ -50,17 +51,24 @@ def sniff(content: bytes) -> str | None:
 def check(uploads: Sequence[Upload], *, already: int = 0) -> list[str]:
     """The content types of ``uploads``; raises ProofError naming the first broken limit."""
     if not uploads:
-        raise ProofError("preuves", "au moins un fichier")
+        raise ProofError("preuves", _("au moins un fichier"))
     if already + len(uploads) > MAX_FILES:
-        raise ProofError("preuves", f"{MAX_FILES} fichiers au plus par droit d'accès")
+        raise ProofError(
+            "preuves",
+            _("%(MAX_FILES)s fichiers au plus par droit d'accès") % {"MAX_FILES": MAX_FILES},
+        )
     types = []
     for upload in uploads:
         if len(upload.content) > MAX_BYTES:
-            raise ProofError("preuves", f"« {upload.filename} » dépasse 4 Mo")
+            raise ProofError(
+                "preuves", _("« %(filename)s » dépasse 4 Mo") % {"filename": upload.filename}
+            )
         kind = sniff(upload.content)
         if kind is None:
             raise ProofError(
-                "preuves", f"« {upload.filename} » n'est ni un PDF, ni un JPEG, ni un PNG"
+                "preuves",
+                _("« %(filename)s » n'est ni un PDF, ni un JPEG, ni un PNG")
+                % {"filename": upload.filename},
             )
         types.append(kind)
     return types
@@ -76,9 +84,9 @@ def upload_proofs(
 ) -> list[Proof]:
     """Check, send to GRDF, then keep the files; the control moves to "en cours de vérification"."""
     if right.proof_status not in (ProofStatus.AWAITED, ProofStatus.KO):
-        raise ProofError("preuves", "GRDF ne demande pas de preuve pour ce droit d'accès")
+        raise ProofError("preuves", _("GRDF ne demande pas de preuve pour ce droit d'accès"))
     if not right.grdf_id:
-        raise ProofError("preuves", "le droit n'est pas déclaré à GRDF")
+        raise ProofError("preuves", _("le droit n'est pas déclaré à GRDF"))
     types = check(uploads, already=right.proofs.count())
     try:
         gateway.send_proofs(

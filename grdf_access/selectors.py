@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from grdf_access import consent, thresholds
 from grdf_access.models import (
@@ -190,7 +191,7 @@ def consumption(
 ) -> list[Bar]:
     """Energy and volume per gas day, month or year over gas days ``[start, end)``."""
     if data_type not in FEEDS:
-        raise OutsideConsent("type de données sans consommation")
+        raise OutsideConsent(gettext("type de données sans consommation"))
     allowed(pce=pce, data_type=data_type, start=start, end=end, today=today)
     keys = FEEDS[data_type]
     quantities = {SERIES[k].quantity: k for k in keys}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from grdf_access import alerts, consent
 from grdf_access import client as adict
@@ -76,7 +77,7 @@ def state_of(remote: str) -> RightState:
     try:
         return _STATES[_plain(remote)]
     except KeyError:
-        raise GatewayError(f"état de droit inconnu : {remote!r}") from None
+        raise GatewayError(_("état de droit inconnu : %(remote)r") % {"remote": remote}) from None
 
 
 def proof_status_of(remote: str) -> str:
@@ -226,7 +227,9 @@ def _new_right(*, organisation: Organisation, spec: RightSpec) -> AccessRight:
         holder=spec.holder,
     )
     if AccessRight.objects.filter(pce=pce).exclude(state__in=FINAL_STATES).exists():
-        raise RightError("pce", f"un droit d'accès en cours existe déjà pour {spec.pce}")
+        raise RightError(
+            "pce", _("un droit d'accès en cours existe déjà pour %(pce)s") % {"pce": spec.pce}
+        )
     right = AccessRight(
         organisation=organisation,
         pce=pce,
@@ -280,7 +283,7 @@ def send_declaration(
 ) -> AccessRight:
     """Declare a local right to GRDF; a refusal leaves it "Rejetée" with GRDF's reason."""
     if right.state != RightState.DRAFT:
-        raise RightError("state", "seul un droit à déclarer peut être déclaré")
+        raise RightError("state", _("seul un droit à déclarer peut être déclaré"))
     before = snapshot(right)
     try:
         remote = gateway.declare(declaration=declaration_of(right))
@@ -349,17 +352,20 @@ def modify_right(
 ) -> AccessRight:
     """Change the consent end, the data range or the types, at GRDF then here."""
     if right.state in FINAL_STATES or right.state == RightState.DRAFT:
-        raise RightError("state", f"un droit {right.get_state_display()} ne se modifie pas")
+        raise RightError(
+            "state",
+            _("un droit %(value)s ne se modifie pas") % {"value": right.get_state_display()},
+        )
     before = snapshot(right)
     consent_end = changes.consent_end or right.consent_end
     data_start = changes.data_start or right.data_start
     data_end = changes.data_end or right.data_end
     if consent_end < today:
-        raise RightError("fin_consentement", "le consentement ne peut finir dans le passé")
+        raise RightError("fin_consentement", _("le consentement ne peut finir dans le passé"))
     if data_end > consent_end:
-        raise RightError("fin_donnees", "après la fin du consentement")
+        raise RightError("fin_donnees", _("après la fin du consentement"))
     if data_end < data_start:
-        raise RightError("fin_donnees", "avant le début de la plage de données")
+        raise RightError("fin_donnees", _("avant le début de la plage de données"))
     right.consent_end, right.data_start, right.data_end = consent_end, data_start, data_end
     if changes.types is not None:
         # What the role has by default stays part of the right (seed 000's table).
@@ -439,7 +445,9 @@ def _end_right(
     actor: Actor,
 ) -> AccessRight:
     if right.state in FINAL_STATES:
-        raise RightError("state", f"le droit est déjà {right.get_state_display().lower()}")
+        raise RightError(
+            "state", _("le droit est déjà %(value)s") % {"value": right.get_state_display().lower()}
+        )
     before = snapshot(right)
     if right.grdf_id:
         try:
@@ -643,29 +651,37 @@ def check_subscription(
     """Raise ``RightError`` unless the subscription may be asked: a known kind, ordered dates
     within the consent's dates, the type it sends granted, none of its kind already open."""
     if kind not in SubscriptionKind.values:
-        raise RightError("kind", f"une de {SubscriptionKind.values}")
+        raise RightError("kind", _("une de %(values)s") % {"values": SubscriptionKind.values})
     if end is not None and end <= start:
-        raise RightError("end", "la fin doit suivre le début")
+        raise RightError("end", _("la fin doit suivre le début"))
     decision = consent.decide_any(
         rights=pce.rights.all(), data_type=SUBSCRIPTION_TYPES[SubscriptionKind(kind)], today=today
     )
     if not decision.allowed:
-        raise RightError("kind", f"abonnement hors consentement : {decision.reason}")
+        raise RightError(
+            "kind", _("abonnement hors consentement : %(reason)s") % {"reason": decision.reason}
+        )
     assert decision.right is not None
     if end is not None and end > decision.right.consent_end + dt.timedelta(days=1):
         raise RightError(
-            "end", f"après la fin du consentement ({decision.right.consent_end:%d/%m/%Y})"
+            "end",
+            _("après la fin du consentement (%(consent_end)s)")
+            % {"consent_end": format(decision.right.consent_end, "%d/%m/%Y")},
         )
     if start < decision.right.consent_start:
         raise RightError(
-            "start", f"avant le début du consentement ({decision.right.consent_start:%d/%m/%Y})"
+            "start",
+            _("avant le début du consentement (%(consent_start)s)")
+            % {"consent_start": format(decision.right.consent_start, "%d/%m/%Y")},
         )
     if (
         Subscription.objects.filter(pce=pce, kind=kind)
         .exclude(state=SubscriptionState.CANCELLED)
         .exists()
     ):
-        raise RightError("kind", f"un abonnement {kind} est déjà ouvert pour ce PCE")
+        raise RightError(
+            "kind", _("un abonnement %(kind)s est déjà ouvert pour ce PCE") % {"kind": kind}
+        )
 
 
 def subscribe(
@@ -714,7 +730,7 @@ def cancel_subscription(
     actor: Actor = NOBODY,
 ) -> Subscription:
     if subscription.state == SubscriptionState.CANCELLED:
-        raise RightError("state", "l'abonnement est déjà résilié")
+        raise RightError("state", _("l'abonnement est déjà résilié"))
     try:
         gateway.cancel_subscription(grdf_id=subscription.grdf_id)
     except GatewayError as exc:

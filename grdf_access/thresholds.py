@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Max, Sum
+from django.utils.translation import gettext as _
 
 from grdf_access import consent
 from grdf_access.models import DataType, Pce, Threshold, ThresholdFrequency
@@ -197,21 +198,25 @@ def save_threshold(
     now: dt.datetime,
 ) -> Threshold:
     if pce.organisation_id != organisation.pk:
-        raise ThresholdError("pce", "PCE inconnu")
+        raise ThresholdError("pce", _("PCE inconnu"))
     if frequency not in ThresholdFrequency.values:
-        raise ThresholdError("frequency", f"une de {ThresholdFrequency.values}")
+        raise ThresholdError(
+            "frequency", _("une de %(values)s") % {"values": ThresholdFrequency.values}
+        )
     if not (math.isfinite(value_kwh) and value_kwh > 0):
-        raise ThresholdError("value_kwh", "doit être un nombre positif")
+        raise ThresholdError("value_kwh", _("doit être un nombre positif"))
     if not 1 <= before_percent <= 99:
-        raise ThresholdError("before_percent", "entre 1 et 99")
+        raise ThresholdError("before_percent", _("entre 1 et 99"))
     emails = [e.strip() for e in emails if e.strip()]
     for email in emails:
         try:
             validate_email(email)
         except ValidationError:
-            raise ThresholdError("emails", f"courriel invalide « {email} »") from None
+            raise ThresholdError(
+                "emails", _("courriel invalide « %(email)s »") % {"email": email}
+            ) from None
     if not (notify_before or notify_after):
-        raise ThresholdError("notify_after", "choisir avant et/ou après le dépassement")
+        raise ThresholdError("notify_after", _("choisir avant et/ou après le dépassement"))
     with transaction.atomic():
         threshold = Threshold.objects.create(
             organisation=organisation,

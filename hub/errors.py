@@ -16,27 +16,34 @@ import redis.exceptions
 from django.db import InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import Promise
 from django.utils.html import escape
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from hub.api.problems import DEPENDENCY_DOWN, HELD, is_api, respond
 
 RETRY_AFTER_SECONDS = 30
 
 # Which dependency each exception means: the message names it, /readyz tells the rest.
-OUTAGES: tuple[tuple[tuple[type[BaseException], ...], str, str], ...] = (
+OUTAGES: tuple[tuple[tuple[type[BaseException], ...], str, Promise], ...] = (
     (
         (OperationalError, InterfaceError),
         "database",
-        "La base de données est momentanément indisponible ; réessayez dans un instant.",
+        _("La base de données est momentanément indisponible ; réessayez dans un instant."),
     ),
     (
         (kombu.exceptions.OperationalError,),
         "broker",
-        "La file des tâches est momentanément indisponible : l'action n'a pas été lancée ; "
-        "réessayez dans un instant.",
+        _(
+            "La file des tâches est momentanément indisponible : l'action n'a pas été lancée ; "
+            "réessayez dans un instant."
+        ),
     ),
     (
         (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError),
         "cache",
-        "Le cache partagé est momentanément indisponible ; réessayez dans un instant.",
+        _("Le cache partagé est momentanément indisponible ; réessayez dans un instant."),
     ),
 )
 
@@ -47,25 +54,34 @@ def wants_json(request: HttpRequest) -> bool:
     )
 
 
-def _page(title: str, text: str, status: int) -> HttpResponse:
+def _page(title: str | Promise, text: str | Promise, status: int) -> HttpResponse:
     # Self-contained: rendering the portal's base template could need the database.
     body = (
         '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>"
-        f'<p>{escape(text)}</p><p><a href="/">Retour au tableau de bord</a></p></body></html>'
+        f"<title>{escape(str(title))}</title></head><body><h1>{escape(str(title))}</h1>"
+        f'<p>{escape(str(text))}</p><p><a href="/">Retour au tableau de bord</a></p></body></html>'
     )
     return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
 
 
-def unavailable(request: HttpRequest, *, dependency: str, message: str) -> HttpResponse:
+def unavailable(request: HttpRequest, *, dependency: str, message: str | Promise) -> HttpResponse:
+    if is_api(request):
+        return respond(
+            request,
+            status=503,
+            kind=DEPENDENCY_DOWN,
+            detail=message,
+            unavailable=dependency,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if wants_json(request):
         response = HttpResponse(
-            json.dumps({"detail": message, "unavailable": dependency}),
+            json.dumps({"detail": str(message), "unavailable": dependency}),
             status=503,
             content_type="application/json",
         )
     else:
-        response = _page("Service momentanément indisponible", message, 503)
+        response = _page(_("Service momentanément indisponible"), message, 503)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -84,14 +100,18 @@ def held_by(exc: ProtectedError | RestrictedError) -> list[str]:
 
 def conflict(request: HttpRequest, exc: ProtectedError | RestrictedError) -> HttpResponse:
     holders = held_by(exc)
-    message = "Suppression impossible : des données y sont rattachées : " + ", ".join(holders)
+    message = gettext("Suppression impossible : des données y sont rattachées : %(holders)s") % {
+        "holders": ", ".join(holders)
+    }
+    if is_api(request):
+        return respond(request, status=409, kind=HELD, detail=message, held_by=holders)
     if wants_json(request):
         return HttpResponse(
             json.dumps({"detail": message, "held_by": holders}),
             status=409,
             content_type="application/json",
         )
-    return _page("Suppression impossible", message, 409)
+    return _page(_("Suppression impossible"), message, 409)
 
 
 def response_for(request: HttpRequest, exc: BaseException) -> HttpResponse | None:
@@ -115,7 +135,9 @@ class ServiceErrorsMiddleware:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """``handler404``: JSON under /api/ (no portal template, which needs the database)."""
+    """``handler404``: a problem under /api/ (no portal template, which needs the database)."""
+    if is_api(request):
+        return respond(request, status=404)
     if wants_json(request):
         return HttpResponse(
             json.dumps({"detail": "Not found."}), status=404, content_type="application/json"
@@ -132,6 +154,8 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
     status = 413 if isinstance(exception, RequestDataTooBig) else 400
     message = "Request body too large." if status == 413 else "Bad request."
+    if is_api(request):
+        return respond(request, status=status)
     if wants_json(request):
         return HttpResponse(
             json.dumps({"detail": message}), status=status, content_type="application/json"
@@ -154,6 +178,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response = response_for(request, exc)
         if response is not None:
             return response
+    if is_api(request):
+        return respond(request, status=500, detail=_("Erreur du serveur ; elle a été journalisée."))
     if wants_json(request):
         return HttpResponse(
             json.dumps({"detail": "Server error; it has been logged."}),

@@ -11,21 +11,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 PCE_PATTERN = r"^(GI[0-9]{6}|[0-9]{14})$"
 PRM_PATTERN = r"^[0-9]{14}$"
 TIC_METER_PATTERN = r"^[0-9A-Z]{12}$"
 OA_CONTRACT_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_./-]{2,39}$"
 
 PATTERNS = {
-    "gas_pce": (PCE_PATTERN, "un PCE fait 14 chiffres ou « GI » suivi de 6 chiffres"),
-    "elec_prm": (PRM_PATTERN, "un PRM fait 14 chiffres"),
+    "gas_pce": (PCE_PATTERN, _("un PCE fait 14 chiffres ou « GI » suivi de 6 chiffres")),
+    "elec_prm": (PRM_PATTERN, _("un PRM fait 14 chiffres")),
     "tic_meter": (
         TIC_METER_PATTERN,
-        "une adresse de compteur TIC fait 12 caractères (ADCO/ADSC/ADS)",
+        _("une adresse de compteur TIC fait 12 caractères (ADCO/ADSC/ADS)"),
     ),
     "oa_site": (
         OA_CONTRACT_PATTERN,
-        "une référence de contrat OA fait 3 à 40 lettres, chiffres ou « _ . / - »",
+        _("une référence de contrat OA fait 3 à 40 lettres, chiffres ou « _ . / - »"),
     ),
 }
 
@@ -46,11 +49,11 @@ def normalise(kind: str, value: str) -> str:
         pattern, reason = PATTERNS[kind]
     except KeyError:
         raise InvalidIdentifier(
-            kind, value, f"type de point de comptage inconnu : {kind}"
+            kind, value, gettext("type de point de comptage inconnu : %(kind)s") % {"kind": kind}
         ) from None
     cleaned = re.sub(r"\s+", "", value or "")
     if kind != "oa_site":
         cleaned = cleaned.upper()
     if not re.fullmatch(pattern, cleaned):
-        raise InvalidIdentifier(kind, value, reason)
+        raise InvalidIdentifier(kind, value, str(reason))  # in the caller's language
     return cleaned

@@ -7,6 +7,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class RejectNulBytesMiddleware:
@@ -22,7 +25,12 @@ class RejectNulBytesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         field = self._offending_field(request)
         if field is not None:
-            body = {field: ["NUL (0x00) bytes are not allowed."]}
+            from hub.api.problems import field_error, is_api, respond
+
+            reason = _("Les octets NUL (0x00) ne sont pas acceptés.")
+            if is_api(request):
+                return respond(request, status=400, errors=[field_error((field,), reason)])
+            body = {field: [str(reason)]}
             return HttpResponse(json.dumps(body), status=400, content_type="application/json")
         return self.get_response(request)
 
@@ -54,19 +62,30 @@ class RequestSizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _error(request, 400, "Content-Length is not a number.")
+            return _error(request, 400, _("Content-Length n'est pas un nombre."))
         multipart = request.content_type == "multipart/form-data"
         limit = int(
             settings.HUB_MAX_REQUEST_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         )
         if length > limit:
-            return _error(request, 413, f"Request body too large: at most {limit} bytes.")
+            return _error(
+                request,
+                413,
+                _("Corps de requête trop volumineux : %(limit)d octets au plus."),
+                limit=limit,
+            )
         return self.get_response(request)
 
 
-def _error(request: HttpRequest, status: int, message: str) -> HttpResponse:
+def _error(request: HttpRequest, status: int, text: Promise, **params: int) -> HttpResponse:
+    from hub.api.problems import is_api, respond
     from hub.errors import wants_json
 
+    # Before LocaleMiddleware: the caller's language, chosen here.
+    with translation.override(translation.get_language_from_request(request)):
+        message = str(text) % params if params else str(text)
+    if is_api(request):
+        return respond(request, status=status, detail=message)
     if wants_json(request):
         body = json.dumps({"detail": message})
         return HttpResponse(body, status=status, content_type="application/json")

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal, DecimalException
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 MULTIPLIERS: dict[str, Decimal] = {
     "": Decimal(1),
     "m": Decimal("0.001"),
@@ -77,7 +79,10 @@ class Quantity:
         """This quantity expressed in ``multiplier + unit`` (any spelling of the same unit)."""
         target = canonical_unit(unit)
         if target != self.unit:
-            raise UnitError("unit", f"cannot convert {self.unit} to {target}")
+            raise UnitError(
+                "unit",
+                _("cannot convert %(unit)s to %(target)s") % {"unit": self.unit, "target": target},
+            )
         return self.value / unit_factor(unit) / multiplier_factor(multiplier)
 
     def as_triplet(self, multiplier: str = "", unit: str | None = None) -> dict[str, Any]:
@@ -94,7 +99,7 @@ def canonical_unit(unit: str) -> str:
     try:
         return UNITS[unit.strip()]
     except (KeyError, AttributeError):
-        raise UnitError("unit", f"unknown unit {unit!r}") from None
+        raise UnitError("unit", _("unknown unit %(unit)r") % {"unit": unit}) from None
 
 
 def unit_factor(unit: str) -> Decimal:
@@ -107,7 +112,9 @@ def multiplier_factor(multiplier: str | None) -> Decimal:
     try:
         return MULTIPLIERS[multiplier or ""]
     except (KeyError, TypeError):
-        raise UnitError("multiplier", f"unknown multiplier {multiplier!r}") from None
+        raise UnitError(
+            "multiplier", _("unknown multiplier %(multiplier)r") % {"multiplier": multiplier}
+        ) from None
 
 
 def prefixed_unit(unit: str) -> tuple[str, Decimal]:
@@ -137,26 +144,38 @@ def parse_number(
     Without bounds, ``MAX_MAGNITUDE`` applies. Booleans are not numbers here.
     """
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
-        raise UnitError(field, f"not a number: {raw!r}")
+        raise UnitError(field, _("not a number: %(raw)r") % {"raw": raw})
     try:
         text = str(raw).strip()
     except ValueError:  # an int too long for str()
-        raise UnitError(field, "not a number of a reasonable size") from None
+        raise UnitError(field, _("not a number of a reasonable size")) from None
     if len(text) > MAX_NUMBER_CHARS:
-        raise UnitError(field, f"not a number of at most {MAX_NUMBER_CHARS} characters")
+        raise UnitError(
+            field,
+            _("not a number of at most %(MAX_NUMBER_CHARS)s characters")
+            % {"MAX_NUMBER_CHARS": MAX_NUMBER_CHARS},
+        )
     try:
         value = Decimal(text)
     except DecimalException:
-        raise UnitError(field, f"not a number: {raw!r}") from None
+        raise UnitError(field, _("not a number: %(raw)r") % {"raw": raw}) from None
     if not value.is_finite():
-        raise UnitError(field, f"not a finite number: {raw!r}")
+        raise UnitError(field, _("not a finite number: %(raw)r") % {"raw": raw})
     low = -MAX_MAGNITUDE if minimum is None else minimum
     high = MAX_MAGNITUDE if maximum is None else maximum
     # Compared before any arithmetic: 1e999999 is a valid Decimal that overflows when scaled.
     if value < low or value > high:
-        raise UnitError(field, f"out of range [{low}, {high}]: {text}")
+        raise UnitError(
+            field,
+            _("out of range [%(low)s, %(high)s]: %(text)s")
+            % {"low": low, "high": high, "text": text},
+        )
     if value and abs(value) < MIN_MAGNITUDE:
-        raise UnitError(field, f"too small (a non-zero value is at least {MIN_MAGNITUDE:.0e})")
+        raise UnitError(
+            field,
+            _("too small (a non-zero value is at least %(MIN_MAGNITUDE)s)")
+            % {"MIN_MAGNITUDE": format(MIN_MAGNITUDE, ".0e")},
+        )
     return value
 
 
@@ -166,15 +185,19 @@ def parse_triplet(data: Mapping[str, Any]) -> Quantity:
     The value, once its multiplier and unit factor are applied, is at most ``MAX_MAGNITUDE``.
     """
     if not isinstance(data, Mapping):
-        raise UnitError("value", "expected an object with value, unit and multiplier")
+        raise UnitError("value", _("expected an object with value, unit and multiplier"))
     if "unit" not in data:
         raise UnitError("unit", "missing")
     raw = data.get("value")
     if raw is None:
-        raise UnitError("value", f"not a number: {raw!r}")
+        raise UnitError("value", _("not a number: %(raw)r") % {"raw": raw})
     unit = canonical_unit(data["unit"])
     factor = multiplier_factor(data.get("multiplier", "")) * unit_factor(data["unit"])
     value = parse_number(raw, field="value")
     if abs(value) > MAX_MAGNITUDE / factor:
-        raise UnitError("value", f"out of range (at most {MAX_MAGNITUDE:.0e} {unit})")
+        raise UnitError(
+            "value",
+            _("out of range (at most %(MAX_MAGNITUDE)s %(unit)s)")
+            % {"MAX_MAGNITUDE": format(MAX_MAGNITUDE, ".0e"), "unit": unit},
+        )
     return Quantity(value * factor, unit)

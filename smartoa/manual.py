@@ -20,6 +20,8 @@ import json
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from hub.clock import PARIS, local_day_bounds
 from smartoa.client import Schedule, SmartOAResponseError, parse_schedule
 
@@ -43,7 +45,9 @@ def from_json(text: str, *, contract_id: str) -> Schedule:
     try:
         return parse_schedule(text, expected_id=contract_id)
     except SmartOAResponseError as exc:
-        raise ManualScheduleError("stops", f"réponse Smart OA invalide : {exc.reason}") from exc
+        raise ManualScheduleError(
+            "stops", _("réponse Smart OA invalide : %(reason)s") % {"reason": exc.reason}
+        ) from exc
 
 
 def from_stops(
@@ -59,19 +63,28 @@ def from_stops(
         parts = [p for p in _SEPARATORS.split(line) if p]
         if len(parts) != 2:
             raise ManualScheduleError(
-                "stops", f"ligne {number} : « {line[:40]} » n'est pas « début - fin » (HH:MM)"
+                "stops",
+                _("ligne %(number)s : « %(value)s » n'est pas « début - fin » (HH:MM)")
+                % {"number": number, "value": line[:40]},
             )
         start = wall_time(day, parts[0], where=f"ligne {number}")
         end = wall_time(day, parts[1], where=f"ligne {number}")
         if end <= start:
-            raise ManualScheduleError("stops", f"ligne {number} : la fin précède le début")
+            raise ManualScheduleError(
+                "stops", _("ligne %(number)s : la fin précède le début") % {"number": number}
+            )
         stops.append((start, end, number))
     if len(stops) > MAX_STOPS:
-        raise ManualScheduleError("stops", f"au plus {MAX_STOPS} arrêts par jour")
+        raise ManualScheduleError(
+            "stops", _("au plus %(MAX_STOPS)s arrêts par jour") % {"MAX_STOPS": MAX_STOPS}
+        )
     stops.sort()
     for (_s1, e1, n1), (s2, _e2, n2) in itertools.pairwise(stops):
         if s2 < e1:
-            raise ManualScheduleError("stops", f"lignes {n1} et {n2} : les arrêts se chevauchent")
+            raise ManualScheduleError(
+                "stops",
+                _("lignes %(n1)s et %(n2)s : les arrêts se chevauchent") % {"n1": n1, "n2": n2},
+            )
     data: list[dict[str, Any]] = []
     cursor = start_of_day
     for start, end, _number in stops:
@@ -93,19 +106,27 @@ def from_stops(
     try:
         return parse_schedule(json.dumps(body), expected_id=contract_id)
     except SmartOAResponseError as exc:  # a stop outside the day
-        raise ManualScheduleError("stops", f"arrêts hors de la journée : {exc.reason}") from exc
+        raise ManualScheduleError(
+            "stops", _("arrêts hors de la journée : %(reason)s") % {"reason": exc.reason}
+        ) from exc
 
 
 def wall_time(day: dt.date, text: str, *, where: str) -> dt.datetime:
     """The UTC instant of ``HH:MM[:SS][±HH:MM]`` on ``day`` in Paris (24:00: next midnight)."""
     match = _TIME.match(text.strip())
     if match is None:
-        raise ManualScheduleError("stops", f"{where} : heure illisible « {text[:20]} » (HH:MM)")
+        raise ManualScheduleError(
+            "stops",
+            _("%(where)s : heure illisible « %(value)s » (HH:MM)")
+            % {"where": where, "value": text[:20]},
+        )
     hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
     if (hour, minute, second) == (24, 0, 0) and not match[4]:
         return local_day_bounds(day)[1]
     if hour > 23 or minute > 59 or second > 59:
-        raise ManualScheduleError("stops", f"{where} : heure impossible « {text} »")
+        raise ManualScheduleError(
+            "stops", _("%(where)s : heure impossible « %(text)s »") % {"where": where, "text": text}
+        )
     naive = dt.datetime.combine(day, dt.time(hour, minute, second))
     if match[4]:
         return dt.datetime.fromisoformat(f"{naive.isoformat()}{match[4]}").astimezone(dt.UTC)
@@ -120,13 +141,18 @@ def paris_wall_time(naive: dt.datetime, *, field: str, where: str = "") -> dt.da
     # A wall time skipped at spring forward does not come back from UTC unchanged.
     if instant.astimezone(PARIS).replace(tzinfo=None) != naive:
         raise ManualScheduleError(
-            field, f"{prefix}{naive:%H:%M} n'existe pas ce jour-là (passage à l'heure d'été)"
+            field,
+            _("%(prefix)s%(naive)s n'existe pas ce jour-là (passage à l'heure d'été)")
+            % {"prefix": prefix, "naive": format(naive, "%H:%M")},
         )
     if early.utcoffset() != naive.replace(tzinfo=PARIS, fold=1).utcoffset():
         raise ManualScheduleError(
             field,
-            f"{prefix}{naive:%H:%M} existe deux fois ce jour-là (retour à l'heure d'hiver) : "
-            "précisez le décalage, +02:00 ou +01:00",
+            _(
+                "%(prefix)s%(naive)s existe deux fois ce jour-là (retour à l'heure d'hiver) : "
+                "précisez le décalage, +02:00 ou +01:00"
+            )
+            % {"prefix": prefix, "naive": format(naive, "%H:%M")},
         )
     return instant
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
 
 from hub.actors import NOBODY, Actor
 from hub.http import ProviderError
@@ -92,7 +93,10 @@ def create_contract(
     if not api_token.strip():
         raise ContractSpecError("api_token", "required")
     if poll_interval < MIN_POLL_INTERVAL:
-        raise ContractSpecError("poll_interval", f"at least {MIN_POLL_INTERVAL} seconds")
+        raise ContractSpecError(
+            "poll_interval",
+            _("at least %(MIN_POLL_INTERVAL)s seconds") % {"MIN_POLL_INTERVAL": MIN_POLL_INTERVAL},
+        )
     contract = Contract(
         organisation=organisation,
         contract_id=contract_id,
@@ -130,7 +134,9 @@ def set_credentials(
     if not api_token.strip():
         raise ContractSpecError("api_token", "required")
     if auth_scheme not in AuthScheme.values:
-        raise ContractSpecError("auth_scheme", f"one of {AuthScheme.values}")
+        raise ContractSpecError(
+            "auth_scheme", _("one of %(values)s") % {"values": AuthScheme.values}
+        )
     before = _public_fields(contract)
     contract.account_id = account_id.strip() or contract.contract_id
     contract.api_token = api_token.strip()
@@ -184,9 +190,14 @@ def update_contract(
     The contract id stays: it names the contract in the API, the URLs and the audit trail.
     """
     if auth_scheme not in AuthScheme.values:
-        raise ContractSpecError("auth_scheme", f"one of {AuthScheme.values}")
+        raise ContractSpecError(
+            "auth_scheme", _("one of %(values)s") % {"values": AuthScheme.values}
+        )
     if poll_interval < MIN_POLL_INTERVAL:
-        raise ContractSpecError("poll_interval", f"at least {MIN_POLL_INTERVAL} seconds")
+        raise ContractSpecError(
+            "poll_interval",
+            _("at least %(MIN_POLL_INTERVAL)s seconds") % {"MIN_POLL_INTERVAL": MIN_POLL_INTERVAL},
+        )
     before = _public_fields(contract)
     token = (api_token or "").strip()
     contract.label = label.strip()
@@ -265,7 +276,9 @@ def enter_schedule(
     """
     if schedule.contract_id != contract.contract_id:
         raise ContractSpecError(
-            "stops", f"l'identifiant {schedule.contract_id!r} n'est pas celui de ce contrat"
+            "stops",
+            _("l'identifiant %(contract_id)r n'est pas celui de ce contrat")
+            % {"contract_id": schedule.contract_id},
         )
     try:
         with transaction.atomic():

@@ -25,7 +25,14 @@ from tests.conftest import Tenant
 from tests.hub.test_portal_support import enrol_totp, sign_in
 
 # Routes whose parameters are not object ids of an organisation.
-NOT_OBJECT_IDS = ("admin/", "webauthn/", "sim/", "accounts/password/reset/", "static/")
+NOT_OBJECT_IDS = (
+    "admin/",
+    "webauthn/",
+    "sim/",
+    "accounts/password/reset/",
+    "static/",
+    "api/v1/problems/",
+)
 
 
 def walk(patterns: list[Any], prefix: str = "") -> Iterator[str]:
@@ -164,6 +171,12 @@ def test_foreign_object_answers_404(route, tenant, foreign, client):
     assert codes == {404}, (url, [(r.status_code, r.content[:200]) for r in responses])
 
 
+def _unnamed(content: bytes, kwargs: dict[str, Any]) -> bytes:
+    for name, value in kwargs.items():
+        content = content.replace(str(value).encode(), f"<{name}>".encode())
+    return content
+
+
 @pytest.mark.parametrize("route", [r for r in routes_with_ids() if caller_scoped(r)])
 @pytest.mark.django_db
 def test_caller_scoped_names_answer_as_unknown_ones(route, tenant, foreign):
@@ -179,6 +192,7 @@ def test_caller_scoped_names_answer_as_unknown_ones(route, tenant, foreign):
     for kwargs in (theirs, never):
         url = fill(route, kwargs)
         get, post = api.get(url, QUERY), api.post(url, {}, format="json")
-        answers.append([(r.status_code, r.content) for r in (get, post)])
+        # A problem's "instance" is the path asked for: the name itself, and nothing else.
+        answers.append([(r.status_code, _unnamed(r.content, kwargs)) for r in (get, post)])
     assert answers[0] == answers[1], (route, answers)
     assert all(code < 500 for code, _ in answers[0])

@@ -11,12 +11,14 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
 from hub.api.schema import examples
 from hub.clock import local_day_of
@@ -33,7 +35,7 @@ class EventQuery(serializers.Serializer[Any]):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("start") and attrs.get("end") and attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"end": "must be after start"})
+            raise serializers.ValidationError({"end": _("must be after start")})
         return attrs
 
 
@@ -43,9 +45,9 @@ class EnergyQuery(serializers.Serializer[Any]):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("start") and attrs.get("end") and attrs["start"] >= attrs["end"]:
-            raise serializers.ValidationError({"end": "must be after start"})
+            raise serializers.ValidationError({"end": _("must be after start")})
         if attrs.get("start") and attrs.get("end") and (attrs["end"] - attrs["start"]).days > 366:
-            raise serializers.ValidationError({"end": "at most 366 days"})
+            raise serializers.ValidationError({"end": _("at most 366 days")})
         return attrs
 
 
@@ -72,24 +74,25 @@ class MeterList(MeterScoped):
     )
     def get(self, request: Request) -> Response:
         rows = selectors.meters(organisation=current_organisation(request))
-        return Response(
-            {
-                "results": [
-                    {
-                        "id": m.pk,
-                        "identifier": m.identifier,
-                        "family": m.family,
-                        "mode": m.mode,
-                        "metering_point_id": m.metering_point_id,
-                        "port": {"id": m.port_id, "name": m.port.name, "state": m.port.state},
-                        "last_frame_at": m.last_frame_at.isoformat() if m.last_frame_at else None,
-                        "preavis_active": m.preavis_active,
-                        "tariff_periods": m.tariff_periods,
-                        "counters": m.counters(),
-                    }
-                    for m in rows
-                ]
-            }
+        return paginated(
+            self,
+            request,
+            rows,
+            lambda page: [
+                {
+                    "id": m.pk,
+                    "identifier": m.identifier,
+                    "family": m.family,
+                    "mode": m.mode,
+                    "metering_point_id": m.metering_point_id,
+                    "port": {"id": m.port_id, "name": m.port.name, "state": m.port.state},
+                    "last_frame_at": m.last_frame_at.isoformat() if m.last_frame_at else None,
+                    "preavis_active": m.preavis_active,
+                    "tariff_periods": m.tariff_periods,
+                    "counters": m.counters(),
+                }
+                for m in page
+            ],
         )
 
 
@@ -128,8 +131,8 @@ class MeterEvents(MeterScoped):
             kinds=sorted(query.validated_data.get("kind") or []),
             start=query.validated_data.get("start"),
             end=query.validated_data.get("end"),
-        )[:1000]
-        return Response({"results": [event.as_json() for event in found]})
+        )
+        return paginated(self, request, found, lambda page: [event.as_json() for event in page])
 
 
 class MeterEnergy(MeterScoped):

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -70,9 +71,11 @@ class CemsCheckInput(serializers.Serializer[Any]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs["start_date"], attrs["end_date"]
         if end <= start:
-            raise serializers.ValidationError({"end_date": "must be after start_date"})
+            raise serializers.ValidationError({"end_date": _("must be after start_date")})
         if end - start > MAX_WINDOW:
-            raise serializers.ValidationError({"end_date": f"at most {MAX_WINDOW.days} days"})
+            raise serializers.ValidationError(
+                {"end_date": _("at most %(days)s days") % {"days": MAX_WINDOW.days}}
+            )
         return attrs
 
 
@@ -103,7 +106,9 @@ class CemsCheck(APIView):
             raise serializers.ValidationError({exc.field: [exc.reason]}) from None
         feed = feeds.filter(metering_point=point).select_related("metering_point").first()
         if feed is None:
-            raise serializers.ValidationError({"delivery_point": ["not followed in this session"]})
+            raise serializers.ValidationError(
+                {"delivery_point": [_("not followed in this session")]}
+            )
         body = selectors.cems_check(
             feed=feed, start=data["start_date"], end=data["end_date"], now=_now()
         )

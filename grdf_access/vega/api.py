@@ -14,6 +14,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -42,8 +43,10 @@ from grdf_access.vega.models import (
     Usage,
 )
 from hub.actors import Actor
+from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
 from hub.api.schema import examples
+from hub.api.problems import Problem
 from hub.clock import local_day_of
 from hub.models import Organisation
 from hub.netaddr import client_ip
@@ -68,7 +71,7 @@ class VegaView(APIView):
 def _item(code: str, field: str = "code") -> CatalogueItem:
     item = calendar.find_item(code)
     if item is None:
-        raise ValidationError({field: ["flux ou service inconnu du catalogue"]})
+        raise ValidationError({field: [_("flux ou service inconnu du catalogue")]})
     return item
 
 
@@ -153,7 +156,9 @@ class Catalogue(VegaView):
         items = CatalogueItem.objects.select_related("decommissioned_in").prefetch_related(
             "cells__release", "versions__superseded_in", "versions__ends_in"
         )
-        return Response(CatalogueItemSerializer(items, many=True).data)
+        return paginated(
+            self, request, items, lambda page: CatalogueItemSerializer(page, many=True).data
+        )
 
 
 class Releases(VegaView):
@@ -164,7 +169,7 @@ class Releases(VegaView):
     )
     def get(self, request: Request) -> Response:
         found = Release.objects.prefetch_related("date_changes")
-        return Response(ReleaseSerializer(found, many=True).data)
+        return paginated(self, request, found, lambda page: ReleaseSerializer(page, many=True).data)
 
 
 # -- usages and the migration view --------------------------------------------------------------
@@ -191,7 +196,7 @@ def _save_usage(view: VegaView, data: Any, item: CatalogueItem | None = None) ->
     v = query.validated_data
     wanted = _item(v["code"])
     if item is not None and wanted != item:
-        raise ValidationError({"code": ["le flux ou service d'un usage ne change pas"]})
+        raise ValidationError({"code": [_("le flux ou service d'un usage ne change pas")]})
     try:
         return calendar.save_usage(
             organisation=view.organisation,
@@ -213,7 +218,7 @@ class UsageList(VegaView):
     )
     def get(self, request: Request) -> Response:
         found = Usage.objects.filter(organisation=self.organisation).select_related("item")
-        return Response(UsageSerializer(found, many=True).data)
+        return paginated(self, request, found, lambda page: UsageSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Declare a publication or web service the organisation uses",
@@ -275,7 +280,7 @@ def export_response(*, rows: list[list[Any]], header: list[str], kind: str, name
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
         return response
-    raise ValidationError({"export": ["csv ou xlsx"]})
+    raise ValidationError({"export": [_("csv ou xlsx")]})
 
 
 class Migration(VegaView):
@@ -299,7 +304,7 @@ class Migration(VegaView):
                 kind=kind,
                 name="vega-migration",
             )
-        return Response([r.as_dict() for r in rows])
+        return paginated(self, request, rows, lambda page: [r.as_dict() for r in page])
 
 
 # -- publication watch --------------------------------------------------------------------------
@@ -345,7 +350,9 @@ class ExpectedList(VegaView):
         found = ExpectedPublication.objects.filter(organisation=self.organisation).select_related(
             "item"
         )
-        return Response(ExpectedSerializer(found, many=True).data)
+        return paginated(
+            self, request, found, lambda page: ExpectedSerializer(page, many=True).data
+        )
 
     @extend_schema(
         summary="Expect a publication at a cadence (late: milestone alarm)",
@@ -435,7 +442,7 @@ class ArrivalList(VegaView):
     )
     def get(self, request: Request) -> Response:
         found = Arrival.objects.filter(organisation=self.organisation)[:500]
-        return Response(ArrivalSerializer(found, many=True).data)
+        return paginated(self, request, found, lambda page: ArrivalSerializer(page, many=True).data)
 
     @extend_schema(
         summary="Hand over a publication file received from GRDF",
@@ -454,7 +461,7 @@ class ArrivalList(VegaView):
         query.is_valid(raise_exception=True)
         upload = query.validated_data["file"]
         if upload.size > settings.VEGA_MAX_FILE_BYTES:
-            raise ValidationError({"file": ["fichier trop gros"]})
+            raise ValidationError({"file": [_("fichier trop gros")]})
         try:
             made = watch.ingest(
                 organisation=self.organisation,
@@ -501,9 +508,12 @@ class Missed(VegaView):
     def get(self, request: Request) -> Response:
         found = MissedPublication.objects.filter(organisation=self.organisation).select_related(
             "expected__item"
-        )[:500]
-        return Response(
-            [
+        )
+        return paginated(
+            self,
+            request,
+            found,
+            lambda page: [
                 {
                     "code": m.expected.item.code,
                     "day": m.day,
@@ -511,8 +521,8 @@ class Missed(VegaView):
                     "detected_at": m.detected_at,
                     "arrived_at": m.arrived_at,
                 }
-                for m in found
-            ]
+                for m in page
+            ],
         )
 
 
@@ -573,12 +583,17 @@ class LongEstimatedImport(VegaView):
         query.is_valid(raise_exception=True)
         upload = query.validated_data["file"]
         if upload.size > estimates.MAX_BYTES:
-            raise ValidationError({"file": ["fichier trop gros"]})
+            raise ValidationError({"file": [_("fichier trop gros")]})
         rows, errors = estimates.parse_list(upload.read())
         if errors:
-            return Response(
-                {"imported": 0, "errors": [e.as_json() for e in errors]},
-                status=status.HTTP_400_BAD_REQUEST,
+            # One entry per line and column of the uploaded list.
+            raise Problem(
+                status=400,
+                errors=[
+                    {"field": e.field, "pointer": "#/file", "reason": e.reason, "line": e.line}
+                    for e in errors
+                ],
+                imported=0,
             )
         listing = estimates.import_list(
             organisation=self.organisation,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from grdf_access import selectors
 from grdf_access.models import DataType, Pce
@@ -199,19 +200,21 @@ def record_request(
 ) -> SpecialReadingRequest:
     """Record a free special reading asked at GRDF, within the two a year of an eligible PCE."""
     if requested_on > today:
-        raise RequestRefused("requested_on", "date dans le futur")
+        raise RequestRefused("requested_on", _("date dans le futur"))
     if requested_on < months_before(today, LOOK_BACK_MONTHS):
-        raise RequestRefused("requested_on", "date de plus d'un an")
+        raise RequestRefused("requested_on", _("date de plus d'un an"))
     row = next(
         r for r in eligibility(organisation=organisation, today=requested_on) if r.pce == pce
     )
     if not row.estimated_recently:
         raise RequestRefused(
-            "pce", "aucune estimation au cours des 12 derniers mois (données du hub, liste GRDF)"
+            "pce", _("aucune estimation au cours des 12 derniers mois (données du hub, liste GRDF)")
         )
     if not row.remaining:
         raise RequestRefused(
-            "pce", f"{FREE_READINGS_PER_YEAR} relevés spéciaux gratuits déjà demandés cette année"
+            "pce",
+            _("%(FREE_READINGS_PER_YEAR)s relevés spéciaux gratuits déjà demandés cette année")
+            % {"FREE_READINGS_PER_YEAR": FREE_READINGS_PER_YEAR},
         )
     with transaction.atomic():
         made = SpecialReadingRequest.objects.create(
@@ -264,33 +267,39 @@ def _date(text: str) -> dt.date:
             return dt.date(int(french[3]), int(french[2]), int(french[1]))
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError("date attendue au format JJ/MM/AAAA ou AAAA-MM-JJ") from None
+        raise ValueError(_("date attendue au format JJ/MM/AAAA ou AAAA-MM-JJ")) from None
 
 
 def parse_list(data: bytes) -> tuple[list[ListRow], list[RowError]]:
     """Read GRDF's list: every bad row reported with the file's own line number."""
     if len(data) > MAX_BYTES:
-        return [], [RowError(0, "file", f"fichier de plus de {MAX_BYTES} octets")]
+        return [], [
+            RowError(
+                0, "file", _("fichier de plus de %(MAX_BYTES)s octets") % {"MAX_BYTES": MAX_BYTES}
+            )
+        ]
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return [], [RowError(0, "file", "le fichier n'est pas en UTF-8")]
+        return [], [RowError(0, "file", _("le fichier n'est pas en UTF-8"))]
     sample = text.split("\n", 1)[0]
     delimiter = ";" if sample.count(";") >= sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         return _read_rows(reader)
     except csv.Error as exc:
-        return [], [RowError(reader.line_num or 1, "file", f"CSV illisible ({exc})")]
+        return [], [
+            RowError(reader.line_num or 1, "file", _("CSV illisible (%(exc)s)") % {"exc": exc})
+        ]
 
 
 def _read_rows(reader: Any) -> tuple[list[ListRow], list[RowError]]:
     header = [h.strip().lower() for h in next(reader, [])]
     if "pce" not in header:
-        return [], [RowError(1, "pce", "colonne pce absente de l'entête")]
+        return [], [RowError(1, "pce", _("colonne pce absente de l'entête"))]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        return [], [RowError(1, unknown[0], "colonne inconnue")]
+        return [], [RowError(1, unknown[0], _("colonne inconnue"))]
     rows: list[ListRow] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}
@@ -298,10 +307,14 @@ def _read_rows(reader: Any) -> tuple[list[ListRow], list[RowError]]:
         if not values or all(not v.strip() for v in values):
             continue
         if len(rows) + len(errors) >= MAX_ROWS:
-            errors.append(RowError(line, "file", f"plus de {MAX_ROWS} lignes"))
+            errors.append(
+                RowError(line, "file", _("plus de %(MAX_ROWS)s lignes") % {"MAX_ROWS": MAX_ROWS})
+            )
             break
         if len(values) != len(header):
-            errors.append(RowError(line, "file", f"{len(header)} colonnes attendues"))
+            errors.append(
+                RowError(line, "file", _("%(value)s colonnes attendues") % {"value": len(header)})
+            )
             continue
         cells = dict(zip(header, (v.strip() for v in values), strict=True))
         try:
@@ -310,7 +323,9 @@ def _read_rows(reader: Any) -> tuple[list[ListRow], list[RowError]]:
             errors.append(RowError(line, "pce", exc.reason))
             continue
         if pce in seen:
-            errors.append(RowError(line, "pce", f"PCE déjà présent ligne {seen[pce]}"))
+            errors.append(
+                RowError(line, "pce", _("PCE déjà présent ligne %(value)s") % {"value": seen[pce]})
+            )
             continue
         seen[pce] = line
         last = None
@@ -323,7 +338,7 @@ def _read_rows(reader: Any) -> tuple[list[ListRow], list[RowError]]:
         months = None
         if cells.get("mois_estimes"):
             if not cells["mois_estimes"].isdigit() or int(cells["mois_estimes"]) > 600:
-                errors.append(RowError(line, "mois_estimes", "nombre entier de mois attendu"))
+                errors.append(RowError(line, "mois_estimes", _("nombre entier de mois attendu")))
                 continue
             months = int(cells["mois_estimes"])
         rows.append(ListRow(line, pce, last, months))

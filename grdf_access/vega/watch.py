@@ -22,6 +22,7 @@ import holidays
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from grdf_access.vega import parsers
 from grdf_access.vega.calendar import SOURCE
@@ -188,9 +189,13 @@ def ingest(
 ) -> Arrival:
     """Record one file: fingerprint, rows, checks, alerts; the file is kept in storage."""
     if source not in ArrivalSource.values:
-        raise ArrivalRefused("source", "source inconnue")
+        raise ArrivalRefused("source", _("source inconnue"))
     if len(data) > settings.VEGA_MAX_FILE_BYTES:
-        raise ArrivalRefused("file", f"fichier trop gros (> {settings.VEGA_MAX_FILE_BYTES} octets)")
+        raise ArrivalRefused(
+            "file",
+            _("fichier trop gros (> %(VEGA_MAX_FILE_BYTES)s octets)")
+            % {"VEGA_MAX_FILE_BYTES": settings.VEGA_MAX_FILE_BYTES},
+        )
     digest = hashlib.sha256(data).hexdigest()
     existing = Arrival.objects.filter(organisation=organisation, sha256=digest).first()
     if existing is not None:
@@ -447,7 +452,9 @@ def check_directory(path: str) -> Path:
     root = Path(settings.VEGA_DROP_ROOT).resolve()
     resolved = Path(path).resolve()
     if resolved != root and root not in resolved.parents:
-        raise DropRootViolation(f"{path} n'est pas sous VEGA_DROP_ROOT ({root})")
+        raise DropRootViolation(
+            _("%(path)s n'est pas sous VEGA_DROP_ROOT (%(root)s)") % {"path": path, "root": root}
+        )
     return resolved
 
 
@@ -482,7 +489,7 @@ def scan_directory(
             continue
         try:
             if entry.stat().st_size > settings.VEGA_MAX_FILE_BYTES:
-                raise ArrivalRefused("file", "fichier trop gros")
+                raise ArrivalRefused("file", _("fichier trop gros"))
             ingest(
                 organisation=directory.organisation,
                 name=name,
@@ -556,15 +563,17 @@ def save_expected(
 ) -> ExpectedPublication:
     """Declare (or change) a publication the organisation expects; audited."""
     if item.kind != ItemKind.FLUX:
-        raise ArrivalRefused("flux", "seules les publications (flux) peuvent être attendues")
+        raise ArrivalRefused("flux", _("seules les publications (flux) peuvent être attendues"))
     if cadence not in Cadence.values:
-        raise ArrivalRefused("cadence", f"une de {', '.join(Cadence.values)}")
+        raise ArrivalRefused(
+            "cadence", _("une de %(value)s") % {"value": ", ".join(Cadence.values)}
+        )
     if cadence == Cadence.WEEKLY and (weekday is None or not 0 <= weekday <= 6):
-        raise ArrivalRefused("weekday", "jour de la semaine de 0 (lundi) à 6 requis")
+        raise ArrivalRefused("weekday", _("jour de la semaine de 0 (lundi) à 6 requis"))
     if cadence == Cadence.MONTHLY and (day_of_month is None or not 1 <= day_of_month <= 31):
-        raise ArrivalRefused("day_of_month", "jour du mois de 1 à 31 requis")
+        raise ArrivalRefused("day_of_month", _("jour du mois de 1 à 31 requis"))
     if not 0 <= grace_minutes <= 24 * 60:
-        raise ArrivalRefused("grace_minutes", "de 0 à 1440 minutes")
+        raise ArrivalRefused("grace_minutes", _("de 0 à 1440 minutes"))
     fields = {
         "cadence": cadence,
         "expected_time": expected_time,

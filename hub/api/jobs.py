@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from django.http import FileResponse, Http404
 from django.urls import reverse
@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from hub.api import examples as ex
 from hub.api.permissions import OrganisationRole
 from hub.api.schema import examples
+from hub.api.problems import DEPENDENCY_DOWN, Problem
 from hub.models import Job, JobStatus
 from hub.services.jobs import BrokerUnavailable
 from hub.tenancy import current_organisation
@@ -69,12 +70,15 @@ def accepted(job: Job, request: Request) -> Response:
     return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
 
-def queue_unavailable(exc: BrokerUnavailable) -> Response:
+def queue_unavailable(exc: BrokerUnavailable) -> NoReturn:
     """503: nothing was started; the client may try again later."""
-    return Response(
-        {"detail": exc.reason, "code": "queue_unavailable", "job": str(exc.job.pk)},
-        status=status.HTTP_503_SERVICE_UNAVAILABLE,
+    raise Problem(
+        kind=DEPENDENCY_DOWN,
+        detail=exc.reason,
         headers={"Retry-After": "60"},
+        code="queue_unavailable",
+        job=str(exc.job.pk),
+        unavailable="broker",
     )
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from hub import identifiers
@@ -31,7 +32,9 @@ class SiteSerializer(serializers.ModelSerializer):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise serializers.ValidationError("a site of this organisation already has this name")
+            raise serializers.ValidationError(
+                _("a site of this organisation already has this name")
+            )
         return value
 
 
@@ -81,7 +84,7 @@ class MeteringPointSerializer(serializers.ModelSerializer):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise serializers.ValidationError({"identifier": ["already registered"]})
+            raise serializers.ValidationError({"identifier": [_("already registered")]})
         return attrs
 
 
@@ -127,7 +130,9 @@ class PointInSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["value"] is None and attrs["quality"] != Quality.MISSING:
-            raise serializers.ValidationError({"value": ["required unless quality is missing (3)"]})
+            raise serializers.ValidationError(
+                {"value": [_("required unless quality is missing (3)")]}
+            )
         return attrs
 
 

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http.response import HttpResponseBase
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers, viewsets
@@ -65,7 +66,7 @@ def _constraint_errors_as_400() -> Iterator[None]:
             yield
     except IntegrityError as exc:
         raise serializers.ValidationError(
-            {"non_field_errors": ["conflicts with stored data (already exists?)"]}
+            {"non_field_errors": [_("conflicts with stored data (already exists?)")]}
         ) from exc
 
 
@@ -266,7 +267,7 @@ class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
         for index, point in enumerate(incoming):
             if point["value"] is not None and not math.isfinite(point["value"]):
                 raise serializers.ValidationError(
-                    {"points": {str(index): {"value": ["not finite"]}}}
+                    {"points": {str(index): {"value": [_("not finite")]}}}
                 )
         written = upsert_points(series=series, points=(PointIn(**p) for p in incoming))
         return Response({"received": len(incoming), "written": written})

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NoReturn
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.actors import Actor
+from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
 from hub.api.schema import examples
 from hub.control import api_examples as ex
@@ -107,8 +110,8 @@ class OverrideIn(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-def _400(exc: services.InvalidOverride) -> Response:
-    return Response({exc.field: [exc.reason]}, status=400)
+def _400(exc: services.InvalidOverride) -> NoReturn:
+    raise ValidationError({exc.field: [exc.reason]})
 
 
 class ControlSiteList(APIView):
@@ -129,7 +132,7 @@ class ControlSiteList(APIView):
             .filter(controllable_loads__isnull=False)
             .distinct()
         ]
-        return Response(SiteOut(states, many=True).data)
+        return paginated(self, request, states, lambda page: SiteOut(page, many=True).data)
 
 
 class ControlSiteDetail(APIView):

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext as _
 
 from hub import metrics
 from hub.actors import Actor
@@ -282,11 +283,14 @@ def set_override(
     now: dt.datetime,
 ) -> ManualOverride:
     if ends_at <= now:
-        raise InvalidOverride("ends_at", "la fin doit être dans le futur")
+        raise InvalidOverride("ends_at", _("la fin doit être dans le futur"))
     if ends_at - now > dt.timedelta(days=7):
-        raise InvalidOverride("ends_at", "un forçage dure au plus 7 jours")
+        raise InvalidOverride("ends_at", _("un forçage dure au plus 7 jours"))
     if not 0 <= value <= max(load.full_value, 1.0):
-        raise InvalidOverride("value", f"valeur hors de [0, {max(load.full_value, 1.0):g}]")
+        raise InvalidOverride(
+            "value",
+            _("valeur hors de [0, %(value)s]") % {"value": format(max(load.full_value, 1.0), "g")},
+        )
     with transaction.atomic():
         override = ManualOverride.objects.create(
             organisation_id=load.organisation_id,

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import Cast
+from django.utils.translation import gettext as _
 
 from hub.models import Aggregate, Point, Rollup, Series
 from hub.services import partitions
@@ -84,7 +85,7 @@ def pg_bucket(sql: str, step: Step) -> str:
             f"((date_trunc('day', {local} - interval '6 hours') + interval '6 hours')"
             f" AT TIME ZONE '{LOCAL_TZ}')"
         )
-    raise SeriesReadError("step", f"no bucket for {step}")
+    raise SeriesReadError("step", _("no bucket for %(step)s") % {"step": step})
 
 
 class TimeBucket(models.Func):
@@ -126,14 +127,22 @@ def read_points(
             cursor.execute(sql, params)
             result = [Bucket(*row) for row in cursor.fetchall()]
         if step is Step.RAW and len(result) > MAX_RAW_POINTS:
-            raise SeriesReadError("step", f"more than {MAX_RAW_POINTS} points: resample")
+            raise SeriesReadError(
+                "step",
+                _("more than %(MAX_RAW_POINTS)s points: resample")
+                % {"MAX_RAW_POINTS": MAX_RAW_POINTS},
+            )
         return result
     points = Point.objects.filter(series=series, ts__gte=start, ts__lt=end)
     if step is Step.RAW:
         rows = points.order_by("ts").values_list("ts", "value", "quality")[: MAX_RAW_POINTS + 1]
         result = [Bucket(ts, value, 1, quality) for ts, value, quality in rows]
         if len(result) > MAX_RAW_POINTS:
-            raise SeriesReadError("step", f"more than {MAX_RAW_POINTS} points: resample")
+            raise SeriesReadError(
+                "step",
+                _("more than %(MAX_RAW_POINTS)s points: resample")
+                % {"MAX_RAW_POINTS": MAX_RAW_POINTS},
+            )
         return result
     aggregate = aggregate or series.default_aggregate
     grouped = (
@@ -159,9 +168,9 @@ def read_points(
 
 def _check_range(start: dt.datetime, end: dt.datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
-        raise SeriesReadError("start", "timestamps need a time zone")
+        raise SeriesReadError("start", _("timestamps need a time zone"))
     if end <= start:
-        raise SeriesReadError("end", "end must be after start")
+        raise SeriesReadError("end", _("end must be after start"))
 
 
 def rollup_width(*, series: Series, start: dt.datetime, end: dt.datetime, step: Step) -> int | None:

@@ -38,6 +38,8 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from hub import quantities
 from hub.clock import PARIS
 from hub.models import MeteringPoint, Quality, Series, SeriesKind
@@ -151,7 +153,9 @@ def bucket_start(instant: dt.datetime, step: Step) -> dt.datetime:
     if step is Step.MONTH:
         first = dt.datetime.combine(local.date().replace(day=1), dt.time(0), tzinfo=PARIS)
         return first.astimezone(dt.UTC)
-    raise SourceReadError("step", f"one of {', '.join(s.value for s in STEPS)}")
+    raise SourceReadError(
+        "step", _("one of %(value)s") % {"value": ", ".join(s.value for s in STEPS)}
+    )
 
 
 def bucket_end(start: dt.datetime, step: Step) -> dt.datetime:
@@ -164,7 +168,9 @@ def bucket_end(start: dt.datetime, step: Step) -> dt.datetime:
         year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
         following = dt.date(year, month, 1)
     else:
-        raise SourceReadError("step", f"one of {', '.join(s.value for s in STEPS)}")
+        raise SourceReadError(
+            "step", _("one of %(value)s") % {"value": ", ".join(s.value for s in STEPS)}
+        )
     return dt.datetime.combine(following, dt.time(0), tzinfo=PARIS).astimezone(dt.UTC)
 
 
@@ -218,7 +224,9 @@ def _candidates(point: MeteringPoint, quantity: quantities.Quantity) -> list[_Ca
 def _quantity(quantity: quantities.Quantity | str) -> quantities.Quantity:
     wanted = quantities.get(quantity) if isinstance(quantity, str) else quantity
     if wanted is None:
-        raise SourceReadError("quantity", f"unknown quantity {quantity!r}")
+        raise SourceReadError(
+            "quantity", _("unknown quantity %(quantity)r") % {"quantity": quantity}
+        )
     return wanted
 
 
@@ -254,11 +262,13 @@ def read_best(
     """``quantity`` of ``metering_point`` over ``[start, end)`` in buckets of ``step``, each from
     the best source that covers it (the rule is in the module docstring)."""
     if start.tzinfo is None or end.tzinfo is None:
-        raise SourceReadError("start", "timestamps need a time zone")
+        raise SourceReadError("start", _("timestamps need a time zone"))
     if end <= start:
-        raise SourceReadError("end", "end must be after start")
+        raise SourceReadError("end", _("end must be after start"))
     if step not in STEPS:
-        raise SourceReadError("step", f"one of {', '.join(s.value for s in STEPS)}")
+        raise SourceReadError(
+            "step", _("one of %(value)s") % {"value": ", ".join(s.value for s in STEPS)}
+        )
     wanted = _quantity(quantity)
     grid = buckets(start, end, step)
     chosen: dict[dt.datetime, Reading] = {}

@@ -23,6 +23,7 @@ from operator import itemgetter
 import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min
+from django.utils.translation import gettext as _
 
 from hub.models import MeteringPoint, Point, Quality, Rollup, Series, SeriesKind
 from hub.services import partitions
@@ -137,14 +138,14 @@ def _validated(rows: Iterable[Row]) -> list[Row]:
     checked = rows if isinstance(rows, list) else list(rows)
     for index, (_series_id, ts, value, quality, _provisional) in enumerate(checked):
         if ts.tzinfo is not dt.UTC and ts.utcoffset() is None:
-            raise SeriesWriteError(index, "timestamp without time zone")
+            raise SeriesWriteError(index, _("timestamp without time zone"))
         if quality not in _QUALITIES:
-            raise SeriesWriteError(index, f"unknown quality {quality!r}")
+            raise SeriesWriteError(index, _("unknown quality %(quality)r") % {"quality": quality})
         if value is None:
             if quality != Quality.MISSING:
-                raise SeriesWriteError(index, "a value is required unless quality is missing")
+                raise SeriesWriteError(index, _("a value is required unless quality is missing"))
         elif not math.isfinite(value):
-            raise SeriesWriteError(index, f"value is not finite: {value!r}")
+            raise SeriesWriteError(index, _("value is not finite: %(value)r") % {"value": value})
     return checked
 
 
@@ -165,7 +166,7 @@ def _require_series(series_ids: set[int]) -> set[int]:
         known = dict(Series.objects.filter(pk__in=series_ids).values_list("pk", "source"))
     unknown = series_ids - known.keys()
     if unknown:
-        raise SeriesWriteError(0, f"unknown series {sorted(unknown)[:5]}")
+        raise SeriesWriteError(0, _("unknown series %(value)s") % {"value": sorted(unknown)[:5]})
     return {series_id for series_id, source in known.items() if source in short_sources}
 
 

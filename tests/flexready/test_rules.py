@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from flexready.models import Asset, FlexRequest, RequestStatus
+from tests.api_problems import field_errors, problem
 from tests.flexready.conftest import paris
 
 BACS_1 = "f47ac10b-58cc-4372-a567-0e02b2c3d479"
@@ -130,8 +131,9 @@ class TestPotentialRules:
     def test_duplicate_request_id_is_409(self, jwt_client: APIClient) -> None:
         assert jwt_client.post(URL, body("same"), format="json").status_code == 201
         response = jwt_client.post(URL, body("same"), format="json")
-        assert response.status_code == 409
-        assert "requestID" in response.json()
+        conflict = problem(response, 409)
+        assert conflict["type"] == "/api/v1/problems/conflict"
+        assert [e["field"] for e in conflict["errors"]] == ["requestID"]
 
 
 @pytest.mark.usefixtures("at_eleven")
@@ -157,7 +159,7 @@ def test_bad_input_is_400_naming_the_field(
 ) -> None:
     response = jwt_client.post(URL, payload, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in field_errors(response)
     assert FlexRequest.objects.count() == 0
 
 
@@ -173,7 +175,7 @@ def test_overlapping_steps_are_400(jwt_client: APIClient) -> None:
     )
     response = jwt_client.post(URL, payload, format="json")
     assert response.status_code == 400
-    assert "power" in response.json()
+    assert "power" in field_errors(response)
 
 
 @pytest.mark.usefixtures("at_eleven")
@@ -210,7 +212,7 @@ class TestConfirmation:
         }
         response = jwt_client.post(self.confirm, payload, format="json")
         assert response.status_code == 400
-        assert "ackPrice.unit" in response.json()
+        assert "ackPrice.unit" in field_errors(response)
 
     @pytest.mark.parametrize(
         ("ack", "field"),
@@ -227,7 +229,7 @@ class TestConfirmation:
         payload = {**{k: v for k, v in body().items() if k != "requestID"}, "ackPrice": ack}
         response = jwt_client.post(self.confirm, payload, format="json")
         assert response.status_code == 400
-        assert field in response.json()
+        assert field in field_errors(response)
 
     @pytest.mark.parametrize(
         ("ack", "echo"),
@@ -264,7 +266,7 @@ def test_out_of_range_power_is_400_naming_the_value(jwt_client: APIClient, value
     """Every numeric input is bounded: a quantity beyond the bounds is a 400 on its field."""
     response = jwt_client.post(URL, body(value=value, multiplier="G"), format="json")
     assert response.status_code == 400, response.content
-    assert "power[0].power.value" in response.json()
+    assert "power[0].power.value" in field_errors(response)
     assert not FlexRequest.objects.exists()
 
 

@@ -13,6 +13,7 @@ from grdf_access import simulator
 from grdf_access.models import AccessRight, Proof, ProofStatus, RightState, Threshold
 from grdf_access.sync import sync_data
 from hub import quantities
+from tests.api_problems import field_errors
 from tests.conftest import Tenant
 from tests.grdf_access.conftest import NOW, PCE_ID, TODAY, active_right, counters
 
@@ -48,11 +49,17 @@ def test_declare_and_list_with_filters(sim, tenant, operator_client) -> None:
     made = response.json()
     assert made["pce"] == "GI111111" and made["state"] == RightState.TO_VALIDATE
     assert set(made["types"]) == {"publiees", "informatives_journalieres", "techniques"}
-    listed = operator_client.get("/api/v1/grdf/rights/", {"site_label": "offres"}).json()
+    listed = operator_client.get("/api/v1/grdf/rights/", {"site_label": "offres"}).json()["results"]
     assert [r["pce"] for r in listed] == ["GI111111"]
-    assert operator_client.get("/api/v1/grdf/rights/", {"state": "Active"}).json() == []
-    assert len(operator_client.get("/api/v1/grdf/rights/", {"client": "orange"}).json()) == 1
-    assert operator_client.get("/api/v1/grdf/pces/").json()[0]["site_label"] == "Appel d'offres #N"
+    assert operator_client.get("/api/v1/grdf/rights/", {"state": "Active"}).json()["results"] == []
+    assert (
+        len(operator_client.get("/api/v1/grdf/rights/", {"client": "orange"}).json()["results"])
+        == 1
+    )
+    assert (
+        operator_client.get("/api/v1/grdf/pces/").json()["results"][0]["site_label"]
+        == "Appel d'offres #N"
+    )
 
 
 def test_bad_declaration_is_a_400_naming_each_field(sim, tenant, operator_client) -> None:
@@ -62,7 +69,7 @@ def test_bad_declaration_is_a_400_naming_each_field(sim, tenant, operator_client
         format="json",
     )
     assert response.status_code == 400
-    errors = response.json()
+    errors = field_errors(response)
     assert {"pce", "code_postal", "debut_consentement", "nom_titulaire"} <= set(errors)
     assert counters()["declarations"] == 0
     assert not AccessRight.objects.exists()
@@ -79,11 +86,11 @@ def test_modify_terminate_revoke(sim, tenant, operator_client) -> None:
     changed = operator_client.patch(url, {"debut_donnees": "2026-02-01"}, format="json")
     assert changed.status_code == 200 and changed.json()["data_start"] == "2026-02-01"
     wrong = operator_client.patch(url, {"fin_donnees": "2030-01-01"}, format="json")
-    assert wrong.status_code == 400 and "fin_donnees" in wrong.json()
+    assert wrong.status_code == 400 and "fin_donnees" in field_errors(wrong)
     ended = operator_client.post(f"/api/v1/grdf/rights/{first.pk}/terminate")
     assert ended.status_code == 200 and ended.json()["state"] == RightState.TERMINATED
     again = operator_client.post(f"/api/v1/grdf/rights/{first.pk}/terminate")
-    assert again.status_code == 400 and "state" in again.json()
+    assert again.status_code == 400 and "state" in field_errors(again)
     revoked = operator_client.post(f"/api/v1/grdf/rights/{second.pk}/revoke")
     assert revoked.json()["state"] == RightState.REVOKED
     assert simulator.get_right(second.grdf_id)["etat_droit_acces"] == "Révoquée"
@@ -161,16 +168,18 @@ def test_proof_limits_and_upload(sim, tenant, operator_client) -> None:
         return operator_client.post(url, {"preuves": uploads}, format="multipart")
 
     not_asked = post(("a.pdf", PDF))
-    assert not_asked.status_code == 400 and "ne demande pas" in not_asked.json()["preuves"][0]
+    assert (
+        not_asked.status_code == 400 and "ne demande pas" in field_errors(not_asked)["preuves"][0]
+    )
     simulator.request_proofs(right.grdf_id)
     right.proof_status = ProofStatus.AWAITED
     right.save()
     too_many = post(*[(f"{i}.pdf", PDF) for i in range(4)])
-    assert too_many.status_code == 400 and "3 fichiers" in too_many.json()["preuves"][0]
+    assert too_many.status_code == 400 and "3 fichiers" in field_errors(too_many)["preuves"][0]
     too_big = post(("big.pdf", PDF + b"0" * (4 * 1024 * 1024)))
-    assert too_big.status_code == 400 and "4 Mo" in too_big.json()["preuves"][0]
+    assert too_big.status_code == 400 and "4 Mo" in field_errors(too_big)["preuves"][0]
     wrong_type = post(("note.pdf", b"just text, named .pdf"))
-    assert wrong_type.status_code == 400 and "PDF" in wrong_type.json()["preuves"][0]
+    assert wrong_type.status_code == 400 and "PDF" in field_errors(wrong_type)["preuves"][0]
     assert counters()["proof_uploads"] == 0 and not Proof.objects.exists()
 
     done = post(("consentement.pdf", PDF), ("capture.png", PNG))
@@ -233,7 +242,7 @@ def test_export_csv_and_xlsx_inside_consent_only(sim, tenant, gateway, viewer_cl
     spelled = {**body, "pces": [PCE_ID, PCE_ID.lower()], "format": "csv"}
     assert viewer_client.post("/api/v1/grdf/export", spelled, format="json").status_code == 200
     bad = viewer_client.post("/api/v1/grdf/export", {**body, "pces": ["GI12"]}, format="json")
-    assert bad.status_code == 400 and "pces" in bad.json()
+    assert bad.status_code == 400 and "pces" in field_errors(bad)
 
 
 def test_thresholds_api(sim, tenant, operator_client, viewer_client) -> None:
@@ -244,19 +253,21 @@ def test_thresholds_api(sim, tenant, operator_client, viewer_client) -> None:
         format="json",
     )
     assert made.status_code == 201, made.content
-    assert viewer_client.get("/api/v1/grdf/thresholds/").json()[0]["emails"] == ["a@acme.example"]
+    assert viewer_client.get("/api/v1/grdf/thresholds/").json()["results"][0]["emails"] == [
+        "a@acme.example"
+    ]
     bad = operator_client.post(
         "/api/v1/grdf/thresholds/",
         {"pce": PCE_ID, "frequency": "weekly", "value_kwh": -1},
         format="json",
     )
-    assert bad.status_code == 400 and {"frequency", "value_kwh"} <= set(bad.json())
+    assert bad.status_code == 400 and {"frequency", "value_kwh"} <= set(field_errors(bad))
     infinite = operator_client.post(
         "/api/v1/grdf/thresholds/",
         {"pce": PCE_ID, "frequency": "daily", "value_kwh": "Infinity"},
         format="json",
     )
-    assert infinite.status_code == 400 and "value_kwh" in infinite.json()
+    assert infinite.status_code == 400 and "value_kwh" in field_errors(infinite)
     assert viewer_client.delete(f"/api/v1/grdf/thresholds/{made.json()['id']}/").status_code == 403
     gone = operator_client.delete(f"/api/v1/grdf/thresholds/{made.json()['id']}/")
     assert gone.status_code == 204 and not Threshold.objects.exists()
@@ -312,7 +323,7 @@ def test_subscriptions_need_the_matching_consent(sim, tenant, foreign, operator_
         {"pce": PCE_ID, "kind": "PPH", "start": "2026-11-03"},
         format="json",
     )
-    assert pph.status_code == 400 and "hors consentement" in pph.json()["kind"][0]
+    assert pph.status_code == 400 and "hors consentement" in field_errors(pph)["kind"][0]
     twice = operator_client.post(
         "/api/v1/grdf/subscriptions/",
         {"pce": PCE_ID, "kind": "TJDC", "start": "2026-11-03"},

@@ -104,7 +104,12 @@ def test_import_through_the_api_is_all_or_nothing(
     )
     assert response.status_code == 400
     assert response.json()["errors"] == [
-        {"line": 3, "field": "code_postal", "reason": "code postal invalide « ABCDE » (5 chiffres)"}
+        {
+            "line": 3,
+            "field": "code_postal",
+            "pointer": "#/file",
+            "reason": "code postal invalide « ABCDE » (5 chiffres)",
+        }
     ]
     assert not AccessRight.objects.exists() and not Pce.objects.exists()
     assert counters()["declarations"] == 0

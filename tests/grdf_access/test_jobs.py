@@ -16,6 +16,7 @@ from grdf_access import tasks
 from grdf_access.models import AccessRight, RightState
 from hub.models import Job, JobStatus
 from hub.services.jobs import BROKER_DOWN
+from tests.api_problems import field_errors
 from tests.conftest import Tenant
 from tests.grdf_access.conftest import NOW, PCE_ID, active_right, counters
 from tests.grdf_access.test_csv_import import csv, row
@@ -75,7 +76,7 @@ def test_a_token_may_start_a_sync(sim, tenant, token_client, django_capture_on_c
 @pytest.mark.django_db
 def test_api_sync_refuses_a_bad_pce_list_and_viewers(sim, tenant, operator_client, viewer_client):
     bad = operator_client.post("/api/v1/grdf/sync", {"pces": "GI654321"}, format="json")
-    assert bad.status_code == 400 and "pces" in bad.json()
+    assert bad.status_code == 400 and "pces" in field_errors(bad)
     assert viewer_client.post("/api/v1/grdf/sync", {}, format="json").status_code == 403
     assert not Job.objects.exists()
 

@@ -12,6 +12,7 @@ from grdf_access.sync import SERIES, series_ids, sync_data
 from hub.clock import gas_day_bounds
 from hub.models import Point, Quality
 from hub.services.series import upsert_rows
+from tests.api_problems import field_errors
 from tests.grdf_access.conftest import NOW, PCE_ID, TODAY, active_right
 from tests.hub.test_portal_support import sign_in
 
@@ -59,7 +60,7 @@ def test_a_corrected_definitive_value_keeps_the_replaced_one(
     assert {r["quantity"] for r in listed} == {SERIES["daily_energy"].quantity}
     assert listed[0]["previous_value"] == 1.0 and listed[0]["replaced_at"]
     bad = viewer_client.get(f"/api/v1/grdf/pces/{PCE_ID}/revisions", {"start": "hier"})
-    assert bad.status_code == 400 and "start" in bad.json()
+    assert bad.status_code == 400 and "start" in field_errors(bad)
 
     sign_in(client, tenant.viewer)
     page = client.get(f"/grdf/pce/{PCE_ID}/")

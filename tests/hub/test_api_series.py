@@ -9,6 +9,7 @@ import pytest
 from hub.clock import local_day_bounds
 from hub.models import Point, SeriesKind
 from hub.services.series import PointIn, ensure_series, upsert_points
+from tests.api_problems import field_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +78,7 @@ def test_daily_point_of_the_long_day(token_client, series):
 def test_bad_query_answers_400_naming_the_field(token_client, series, params, field):
     response = token_client.get(points_url(series), params)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in field_errors(response)
 
 
 def test_operator_writes_points_and_replay_changes_nothing(operator_client, series):
@@ -110,7 +111,9 @@ def test_bad_point_answers_400_with_its_index_and_stores_nothing(operator_client
     }
     response = operator_client.post(points_url(series), payload, format="json")
     assert response.status_code == 400
-    assert "value" in response.json()["points"]["1"]  # errors keyed by the point's index
+    # Errors point at the point's index: #/points/1/value.
+    assert "points[1].value" in field_errors(response)
+    assert response.json()["errors"][0]["pointer"] == "#/points/1/value"
     assert Point.objects.count() == before
 
 
@@ -118,7 +121,7 @@ def test_metering_point_creation_validates_the_identifier(operator_client):
     bad = operator_client.post(
         "/api/v1/metering-points/", {"kind": "gas_pce", "identifier": "GI12"}, format="json"
     )
-    assert bad.status_code == 400 and "identifier" in bad.json()
+    assert bad.status_code == 400 and "identifier" in field_errors(bad)
     good = operator_client.post(
         "/api/v1/metering-points/", {"kind": "gas_pce", "identifier": "gi 123456"}, format="json"
     )
@@ -146,7 +149,7 @@ def test_foreign_site_cannot_be_attached(operator_client, foreign):
         {"kind": "gas_pce", "identifier": "GI123457", "site": site.pk},
         format="json",
     )
-    assert response.status_code == 400 and "site" in response.json()
+    assert response.status_code == 400 and "site" in field_errors(response)
 
 
 def test_lists_show_only_the_callers_organisation(token_client, tenant, foreign):

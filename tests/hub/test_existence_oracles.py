@@ -6,6 +6,7 @@ import pytest
 
 from hub.models import Site
 from hub.services.series import ensure_series
+from tests.api_problems import field_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -47,4 +48,4 @@ def test_own_ids_still_filter(token_client, tenant):
 
 def test_a_malformed_id_is_a_400_naming_the_parameter(token_client):
     response = token_client.get("/api/v1/metering-points/", {"site": "abc"})
-    assert response.status_code == 400 and "site" in response.json()
+    assert response.status_code == 400 and "site" in field_errors(response)

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from hub.celery import app
 from hub.services.tokens import create_token
+from tests.api_problems import problem
 from tests.hub.test_portal_support import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +39,9 @@ def test_database_outage_answers_json_503_in_the_api(tenant):
     with connection.execute_wrapper(_refuse_queries):
         response = client.get("/api/v1/metering-points/")
     assert response.status_code == 503
-    assert response["Content-Type"] == "application/json"
-    assert response.json()["unavailable"] == "database"
+    body = problem(response, 503)
+    assert body["type"] == "/api/v1/problems/dependency-down"
+    assert body["unavailable"] == "database"
     assert int(response["Retry-After"]) > 0
 
 

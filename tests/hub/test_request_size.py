@@ -7,6 +7,8 @@ import io
 import pytest
 from django.test import Client
 
+from tests.api_problems import problem
+
 pytestmark = pytest.mark.django_db
 
 
@@ -50,8 +52,7 @@ def test_an_api_json_body_over_the_limit_is_a_json_413_read_not_at_all(token_cli
         token_client, "/api/v1/sites/", size=4097, content_type="application/json"
     )
     assert response.status_code == 413
-    assert response["Content-Type"] == "application/json"
-    assert "at most 4096 bytes" in response.json()["detail"]
+    assert "4096 octets au plus" in problem(response, 413)["detail"]
     assert stream.bytes_read == 0
 
 
@@ -89,7 +90,8 @@ def test_django_refusing_a_request_is_json_in_the_api():
     client = Client(raise_request_exception=False)
     response = client.get("/api/v1/sites/", HTTP_HOST="evil.example")
     assert response.status_code == 400
-    assert response.json() == {"detail": "Bad request."}
+    body = problem(response, 400)
+    assert (body["type"], body["instance"]) == ("/api/v1/problems/invalid-input", "/api/v1/sites/")
     page = client.get("/accounts/login/", HTTP_HOST="evil.example")
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
 
@@ -98,5 +100,6 @@ def test_an_unknown_api_path_is_a_json_404():
     """No route: JSON like every other API answer, not the portal's page."""
     response = Client().get("/api/v1/grdf/rights/not-a-number/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    body = problem(response, 404)
+    assert (body["type"], body["instance"]) == ("about:blank", "/api/v1/grdf/rights/not-a-number/")
     assert Client().get("/nowhere/").status_code == 404

@@ -69,10 +69,11 @@ def test_duplicates_inside_one_batch_keep_the_last(series):
 @pytest.mark.parametrize(
     ("point", "reason"),
     [
-        (PointIn(dt.datetime(2026, 6, 1, 10), 1.0), "time zone"),
-        (PointIn(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), float("nan")), "not finite"),
-        (PointIn(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), None), "value is required"),
-        (PointIn(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), 1.0, quality=9), "quality"),
+        # The reasons in the default language, French.
+        (PointIn(dt.datetime(2026, 6, 1, 10), 1.0), "sans fuseau"),
+        (PointIn(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), float("nan")), "non finie"),
+        (PointIn(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), None), "valeur est obligatoire"),
+        (PointIn(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC), 1.0, quality=9), "qualité"),
     ],
 )
 def test_bad_point_is_refused_and_nothing_of_the_batch_is_stored(series, point, reason):

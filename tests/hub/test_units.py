@@ -57,7 +57,7 @@ def test_bad_triplets_name_the_bad_field(triplet, field):
 
 
 def test_converting_between_different_units_is_refused():
-    with pytest.raises(UnitError, match="cannot convert"):
+    with pytest.raises(UnitError, match="impossible de convertir"):
         parse_triplet({"value": 1, "unit": "W"}).to("Wh")
 
 

@@ -10,6 +10,7 @@ from smartoa import api
 from smartoa.client import parse_schedule
 from smartoa.models import Contract, ControllerAccess
 from smartoa.services import create_contract, record_schedule
+from tests.api_problems import field_errors
 from tests.conftest import Tenant
 
 from .conftest import CONTRACT_ID, SEED_BODY, paris
@@ -118,7 +119,7 @@ def test_bad_query_params_are_400_naming_the_field(
 ) -> None:
     response = token_client.get(f"{BASE}{CONTRACT_ID}/{path}", params)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in field_errors(response)
 
 
 @pytest.mark.parametrize("path", ["setpoint", "schedules", "billing?day=2025-09-22"])

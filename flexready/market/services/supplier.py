@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from flexready.market.client.supplier import (
     SupplierClient,
@@ -82,7 +83,10 @@ def find_prm(*, organisation: Organisation, delivery_point: str) -> MeteringPoin
         organisation=organisation, kind=MeteringPointKind.ELEC_PRM, identifier=identifier
     ).first()
     if point is None:
-        raise FeedSpecError("delivery_point", f"no PRM {identifier} in this organisation")
+        raise FeedSpecError(
+            "delivery_point",
+            _("no PRM %(identifier)s in this organisation") % {"identifier": identifier},
+        )
     return point
 
 
@@ -93,7 +97,10 @@ def follow_delivery_point(
     point = find_prm(organisation=organisation, delivery_point=delivery_point)
     session_id = session_id.strip()
     if not session_id or len(session_id) > SESSION_MAX or "/" in session_id:
-        raise FeedSpecError("session_id", f"1 to {SESSION_MAX} characters, no '/'")
+        raise FeedSpecError(
+            "session_id",
+            _("1 to %(SESSION_MAX)s characters, no '/'") % {"SESSION_MAX": SESSION_MAX},
+        )
     try:
         with transaction.atomic():
             feed, created = SupplierFeed.objects.get_or_create(
@@ -193,10 +200,13 @@ def upload_signal(
     replace those held for the same instants. Returns how many rows were written.
     """
     if len(body) > UPLOAD_MAX_BYTES:
-        raise SupplierSignalError("signal_file", f"at most {UPLOAD_MAX_BYTES} bytes")
+        raise SupplierSignalError(
+            "signal_file",
+            _("at most %(UPLOAD_MAX_BYTES)s bytes") % {"UPLOAD_MAX_BYTES": UPLOAD_MAX_BYTES},
+        )
     signal = parse_signal(body)
     if not signal.points:
-        raise SupplierSignalError("step", "no step in the signal")
+        raise SupplierSignalError("step", _("no step in the signal"))
     with transaction.atomic():
         stored = store_signal(point=feed.metering_point, signal=signal)
         audit.record(

@@ -16,6 +16,7 @@ from flexready.market.services.supplier import follow_delivery_point, store_sign
 from hub import quantities
 from hub.models import MeteringPoint
 from hub.services.series import PointIn, ensure_series, upsert_points
+from tests.api_problems import field_errors
 from tests.conftest import Tenant
 
 from .conftest import APPENDIX, paris
@@ -112,12 +113,12 @@ def test_bad_input_is_a_400_naming_the_field(
     payload = {"delivery_point": feed.metering_point.identifier} | payload
     response = token_client.post(URL.format("s1"), payload, format="json")
     assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert field in field_errors(response)
 
 
 def test_missing_delivery_point_is_a_400(token_client: APIClient, feed: SupplierFeed) -> None:
     response = token_client.post(URL.format("s1"), WINDOW, format="json")
-    assert response.status_code == 400 and "delivery_point" in response.json()
+    assert response.status_code == 400 and "delivery_point" in field_errors(response)
 
 
 def test_a_prm_not_followed_in_the_session_is_a_400(
@@ -133,7 +134,7 @@ def test_a_prm_not_followed_in_the_session_is_a_400(
         URL.format("s1"), {"delivery_point": other.identifier, **WINDOW}, format="json"
     )
     assert response.status_code == 400
-    assert response.json()["delivery_point"] == ["not followed in this session"]
+    assert field_errors(response)["delivery_point"] == ["non suivi dans cette session"]
 
 
 def test_a_foreign_session_is_a_404(

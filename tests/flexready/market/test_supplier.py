@@ -124,7 +124,7 @@ def test_following_a_prm_needs_an_existing_prm_of_the_organisation(
     with pytest.raises(FeedSpecError) as caught:
         follow_delivery_point(organisation=tenant.organisation, delivery_point="123")
     assert caught.value.field == "delivery_point"
-    with pytest.raises(FeedSpecError, match="no PRM"):
+    with pytest.raises(FeedSpecError, match="aucun PRM"):
         follow_delivery_point(
             organisation=tenant.organisation, delivery_point=foreign.point.identifier
         )

@@ -52,7 +52,7 @@ def _with(name: str, index: int, value: object) -> dict[str, object]:
         (
             _with("cost", 1, {"value": 1, "unit": "$/kWh", "multiplier": ""}),
             "cost[1].unit",
-            "unknown unit",
+            "unité inconnue",
         ),
         (
             _with("cost", 2, {"value": 1, "unit": "W", "multiplier": ""}),
@@ -67,12 +67,12 @@ def _with(name: str, index: int, value: object) -> dict[str, object]:
         (
             _with("power", 3, {"value": 1, "unit": "W", "multiplier": "x"}),
             "power[3].multiplier",
-            "unknown",
+            "multiplicateur inconnu",  # hub.units' reason, in the default language
         ),
         (
             _with("co2", 0, {"value": "a lot", "unit": "gCO2eq/kWh", "multiplier": ""}),
             "co2[0].value",
-            "not a number",
+            "pas un nombre",
         ),
         (_with("co2", 0, {"value": 1, "multiplier": ""}), "co2[0].unit", "missing"),
         (_with("horodate", 1, "2026-01-01T00:15:00"), "horodate[1]", "no UTC offset"),

@@ -13,6 +13,7 @@ from grdf_access.vega.models import Release, Usage
 from grdf_access.vega.parsers.synthetic import HEADER
 from hub.models import AuditEvent
 from hub.services.tokens import create_token
+from tests.api_problems import field_errors
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/grdf/vega"
@@ -28,12 +29,12 @@ def client_with(tenant, scopes: list[str]) -> APIClient:
 
 
 def test_catalogue_and_releases_are_readable(viewer_client):
-    items = viewer_client.get(f"{BASE}/catalogue").json()
+    items = viewer_client.get(f"{BASE}/catalogue").json()["results"]
     assert len([i for i in items if i["kind"] == "flux"]) == 24
     sdem = next(i for i in items if i["code"] == "SDEM")
     assert sdem["releases"] == {"V24.1": "V14", "V26.1": "X", "V27.1": "(fin V14)"}
     assert sdem["double_run"] == "V26.1 → V27.1"
-    releases = {r["code"]: r for r in viewer_client.get(f"{BASE}/releases").json()}
+    releases = {r["code"]: r for r in viewer_client.get(f"{BASE}/releases").json()["results"]}
     assert len(releases["V26.1"]["history"]) == 2
 
 
@@ -47,9 +48,9 @@ def test_usage_needs_write_scope_and_is_audited(tenant):
     assert AuditEvent.objects.filter(action="grdf.vega.usage.save").count() == 1
     pk = made.json()["id"]
     bad = writer.put(f"{BASE}/usages/{pk}/", {"code": "SDEM", "version": "V2"}, format="json")
-    assert bad.status_code == 400 and "version" in bad.json()
+    assert bad.status_code == 400 and "version" in field_errors(bad)
     unknown = writer.post(f"{BASE}/usages/", {"code": "NOPE", "version": "V1"}, format="json")
-    assert unknown.status_code == 400 and "code" in unknown.json()
+    assert unknown.status_code == 400 and "code" in field_errors(unknown)
     assert writer.delete(f"{BASE}/usages/{pk}/").status_code == 204
     assert not Usage.objects.exists()
     assert AuditEvent.objects.filter(action="grdf.vega.usage.delete").count() == 1
@@ -62,8 +63,8 @@ def test_another_organisations_usage_is_404(tenant, foreign):
     theirs = Usage.objects.get()
     mine = client_with(tenant, ["write"])
     assert mine.get(f"{BASE}/usages/{theirs.pk}/").status_code == 404
-    assert mine.get(f"{BASE}/usages/").json() == []
-    assert mine.get(f"{BASE}/migration").json() == []
+    assert mine.get(f"{BASE}/usages/").json()["results"] == []
+    assert mine.get(f"{BASE}/migration").json()["results"] == []
 
 
 def test_migration_export_has_typed_cells(tenant):
@@ -90,13 +91,13 @@ def test_expected_and_upload(tenant):
         {"code": "REJJ", "cadence": "monthly", "expected_time": "08:00"},
         format="json",
     )
-    assert bad.status_code == 400 and "day_of_month" in bad.json()
+    assert bad.status_code == 400 and "day_of_month" in field_errors(bad)
     ws = writer.post(
         f"{BASE}/expected/",
         {"code": "SuiviDemande", "cadence": "daily", "expected_time": "08:00"},
         format="json",
     )
-    assert ws.status_code == 400 and "flux" in ws.json()
+    assert ws.status_code == 400 and "flux" in field_errors(ws)
     ok = writer.post(
         f"{BASE}/expected/",
         {"code": "REJJ", "cadence": "working_days", "expected_time": "08:00"},
@@ -112,7 +113,7 @@ def test_expected_and_upload(tenant):
     again = io.BytesIO(content)
     again.name = "copie.csv"
     dup = writer.post(f"{BASE}/arrivals/", {"file": again}, format="multipart")
-    assert dup.status_code == 400 and "file" in dup.json()
+    assert dup.status_code == 400 and "file" in field_errors(dup)
     assert AuditEvent.objects.filter(action="grdf.vega.arrival").count() == 1
 
 
@@ -151,7 +152,7 @@ def test_far_past_request_date_is_a_400(tenant):
         {"pce": "GI123456", "requested_on": "0001-01-01"},
         format="json",
     )
-    assert answer.status_code == 400 and "requested_on" in answer.json()
+    assert answer.status_code == 400 and "requested_on" in field_errors(answer)
 
 
 def test_the_documented_examples_have_the_answers_shape(tenant):
@@ -170,16 +171,19 @@ def test_the_documented_examples_have_the_answers_shape(tenant):
         {"file": upload, "mois": ex.LIST_IMPORT_IN["mois"]},
         format="multipart",
     )
-    catalogue = writer.get(f"{BASE}/catalogue").json()
-    releases = writer.get(f"{BASE}/releases").json()
+    catalogue = writer.get(f"{BASE}/catalogue").json()["results"]
+    releases = writer.get(f"{BASE}/releases").json()["results"]
     answers = {
         "usage": (usage.json(), ex.USAGE),
         "expected": (expected.json(), ex.EXPECTED),
         "import": (imported.json(), ex.LIST_IMPORTED),
         "catalogue": (next(i for i in catalogue if i["code"] == "TJDC"), ex.CATALOGUE_ITEM),
         "release": (next(r for r in releases if r["code"] == "V26.3"), ex.RELEASE),
-        "migration": (writer.get(f"{BASE}/migration").json(), [ex.MIGRATION_ROW]),
-        "long-estimated": (writer.get(f"{BASE}/long-estimated").json(), ex.LONG_ESTIMATED),
+        "migration": (writer.get(f"{BASE}/migration").json()["results"], [ex.MIGRATION_ROW]),
+        "long-estimated": (
+            writer.get(f"{BASE}/long-estimated").json()["results"],
+            ex.LONG_ESTIMATED,
+        ),
     }
     assert (usage.status_code, expected.status_code, imported.status_code) == (201, 201, 201)
     wrong = {name: shape_mismatches(example, body) for name, (body, example) in answers.items()}

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from hub.control.models import ManualOverride, SiteControl
 from hub.models import ApiToken, AuditEvent
 from hub.services.tokens import create_token
+from tests.api_problems import field_errors
 from tests.hub.control.conftest import make_building
 from tests.hub.test_portal_support import sign_in
 
@@ -35,7 +36,7 @@ def test_a_site_lists_its_loads_and_a_foreign_site_is_404(tenant, foreign):
     assert [x["name"] for x in body["loads"]] == [x.name for x in mine.loads]
     assert body["dry_run"] is False
     assert client.get(f"/api/v1/control/sites/{theirs.site.pk}/").status_code == 404
-    assert client.get("/api/v1/control/sites/").json()[0]["id"] == mine.site.pk
+    assert client.get("/api/v1/control/sites/").json()["results"][0]["id"] == mine.site.pk
 
 
 def test_an_override_needs_the_write_scope_and_is_audited(tenant):
@@ -61,15 +62,15 @@ def test_bad_input_is_a_400_naming_the_field(tenant):
     url = f"/api/v1/control/loads/{b.loads[0].pk}/override/"
     past = (timezone.now() - dt.timedelta(minutes=1)).isoformat()
     response = client.post(url, {"value": 0, "ends_at": past}, format="json")
-    assert response.status_code == 400 and "ends_at" in response.json()
+    assert response.status_code == 400 and "ends_at" in field_errors(response)
     response = client.post(url, {"value": "x", "ends_at": past}, format="json")
-    assert response.status_code == 400 and "value" in response.json()
+    assert response.status_code == 400 and "value" in field_errors(response)
     response = client.post(
         url,
         {"value": 5, "ends_at": (timezone.now() + dt.timedelta(hours=1)).isoformat()},
         format="json",
     )
-    assert response.status_code == 400 and "value" in response.json()
+    assert response.status_code == 400 and "value" in field_errors(response)
     dry = f"/api/v1/control/sites/{b.site.pk}/dry-run/"
     assert client.post(dry, {"dry_run": "peut-être"}, format="json").status_code == 400
 
