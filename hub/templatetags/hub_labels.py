@@ -19,6 +19,12 @@ def label(code: object, name: str) -> str:
 
 
 @register.filter
+def poll_source(code: str) -> str:
+    """``{{ run.source|poll_source }}``: who was polled, named in the page's language."""
+    return labels.poll_source_label(code)
+
+
+@register.filter
 def local(value: dt.datetime | str | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """``{{ frame.at|local }}``: Paris wall time, with its UTC offset on clock-change days."""
     if value in (None, ""):

@@ -40,6 +40,25 @@ def test_dashboard_shows_only_the_current_organisation(client: Client, tenant, f
     assert foreign.point.identifier not in page and "grdf-rival" not in page
 
 
+def test_dashboard_names_poll_sources_and_explains_an_empty_list(client: Client, tenant) -> None:
+    """Rule (reach): "every code shown as its label" and "an empty chart says why and what to
+    do": a run's source is named in the page's language, and with no run yet the card says
+    where the shown data came from and when runs will appear."""
+    sign_in(client, tenant.viewer)
+    empty = client.get("/").content.decode()
+    assert "Aucune collecte automatique n'a encore tourné" in empty
+    PollRun.objects.create(
+        organisation=tenant.organisation,
+        source="flexready-supplier",
+        started_at=timezone.now(),
+        outcome="success",
+    )
+    page = client.get("/").content.decode()
+    assert "Signal fournisseur (prix, CO2)" in page and "flexready-supplier" not in page
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Supplier signal (price, CO2)" in english
+
+
 def test_switching_to_an_own_organisation(client: Client, tenant, foreign) -> None:
     Membership.objects.create(
         user=tenant.viewer, organisation=foreign.organisation, role=Role.VIEWER
