@@ -210,3 +210,17 @@ def test_error_pages_speak_french(client: Client, tenant) -> None:
     assert missing.status_code == 404 and "Page introuvable" in missing.content.decode()
     denied = client.get("/tokens/")  # viewers may not manage tokens
     assert denied.status_code == 403 and "Accès refusé" in denied.content.decode()
+
+
+def test_iso_days_kept_in_json_are_shown_in_the_readers_format() -> None:
+    """Rule (reach): "dates ... in the user's locale (10/12/2026)": a day stored as ISO text in
+    a JSON field (a realisation's baseline days) is not shown as 2026-11-29."""
+    from django.utils import translation
+
+    from hub.templatetags.hub_labels import iso_day
+
+    with translation.override("fr"):
+        assert iso_day("2026-11-29") == "29/11/2026"
+    with translation.override("en"):
+        assert iso_day("2026-11-29") == "29/11/2026"
+    assert iso_day("") == "" and iso_day("not a day") == "not a day"
