@@ -23,6 +23,11 @@ class TicConfig(AppConfig):
         from tic.ingest import SOURCE
 
         register_source(SOURCE, rank=SourceRank.METER, label="Compteur TIC (lecture directe)")
+        from hub import labels
+        from tic.models import Family, TariffCalendar
+
+        labels.register("tic.Family", Family)
+        labels.register("tic.TariffCalendar", TariffCalendar)
         _register_portal()
 
 

@@ -42,6 +42,12 @@ class Family(models.TextChoices):
     CBE = "cbe", _("compteur bleu électronique")
 
 
+class TariffCalendar(models.TextChoices):
+    # The keys of a meter's tariff_periods (tic.usecases.TARIFF_LABELS): whose calendar.
+    DISTRIBUTEUR = "distributeur", _("distributeur")
+    FOURNISSEUR = "fournisseur", _("fournisseur")
+
+
 class Baud(models.TextChoices):
     AUTO = "auto", _("automatique (sondage)")
     B1200 = "1200", "1200"

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from flexready.market import selectors
@@ -25,7 +26,13 @@ from hub.portal.access import membership_of, role_required
 
 DAYS = 4
 UPLOAD_READ = 2_000_001  # the service's limit, plus one byte to see a larger file
-LEVEL_LABELS = {0: "décarboné", 1: "normal", 2: "orange", 3: "rouge"}
+# Ecowatt v5 levels (dvalue 0 to 3) as the portal names them.
+LEVEL_LABELS = {
+    0: gettext_lazy("décarboné"),
+    1: gettext_lazy("normal"),
+    2: gettext_lazy("orange"),
+    3: gettext_lazy("rouge"),
+}
 
 
 def _now() -> dt.datetime:
@@ -75,7 +82,7 @@ def signals(request: HttpRequest) -> HttpResponse:
                 {
                     "day": d.day,
                     "level": d.level,
-                    "label": LEVEL_LABELS[d.level],
+                    "label": str(LEVEL_LABELS[d.level]),
                     "message": d.message,
                 }
                 for d in days
@@ -173,7 +180,11 @@ def site_panel(
     ecowatt = None
     if days:
         day = days[0]
-        ecowatt = {"level": day.level, "label": LEVEL_LABELS[day.level], "message": day.message}
+        ecowatt = {
+            "level": day.level,
+            "label": str(LEVEL_LABELS[day.level]),
+            "message": day.message,
+        }
     signals = []
     start, end = local_midnight(today), local_midnight(today + dt.timedelta(days=1))
     for feed in selectors.feeds_of(site.organisation).filter(metering_point__in=points):

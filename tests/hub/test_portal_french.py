@@ -217,6 +217,11 @@ FRENCH = {
     "déconnecter",
     "réussi",
     "échoué",
+    # Codes that reach pages as data: a TIC calendar's name, an Ecowatt level, a meter family.
+    "distributeur",
+    "fournisseur",
+    "rouge",
+    "pmepmi",
 }
 
 
