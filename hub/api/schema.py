@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Callable
+from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -60,8 +59,8 @@ class HubAutoSchema(AutoSchema):
 def page_of(item: Any, *, other_media: dict[str, Any] | None = None) -> Callable[[Any], Any]:
     """Documents a view method's 200 JSON answer as one page of `item` (a serializer class or
     instance): `{count, next, previous, results: [item]}` named `Paginated<Item>List`, with the
-    `limit`/`offset` query parameters (`HubAutoSchema`); `other_media` are its other 200 answers by media type (a
-    file download). Stack it above the method's own `extend_schema`."""
+    `limit`/`offset` query parameters (`HubAutoSchema`); `other_media` are its other 200
+    answers by media type (a file download). Stack it above the method's own `extend_schema`."""
     name = (item if isinstance(item, type) else type(item)).__name__.removesuffix("Serializer")
     child = item() if isinstance(item, type) else item
     page = inline_serializer(
@@ -73,12 +72,16 @@ def page_of(item: Any, *, other_media: dict[str, Any] | None = None) -> Callable
             "results": serializers.ListSerializer(child=child),
         },
     )
-    page.is_page = True
+    # HubAutoSchema knows the page by this mark (the serializer class is made on the fly).
+    page.is_page = True  # type: ignore[attr-defined]
     responses: dict[Any, Any] = {200: page}
     if other_media:
         responses = {(200, "application/json"): page}
         responses.update({(200, media): schema for media, schema in other_media.items()})
     return extend_schema(responses=responses)
+
+
+PAGE_KEYS = {"count", "next", "previous", "results"}
 
 
 def page_example(*items: Any) -> dict[str, Any]:
@@ -278,7 +281,7 @@ def _page_links(response: dict[str, Any], path: str) -> None:
     for media in response.get("content", {}).values():
         for example in media.get("examples", {}).values():
             value = example.get("value")
-            page = isinstance(value, dict) and set(value) == {"count", "next", "previous", "results"}
+            page = isinstance(value, dict) and set(value) == PAGE_KEYS
             # A page example whose list fits in one page keeps its null links.
             if page and value["next"] is not None:
                 value["next"] = f"https://hub.example{path}?limit=100&offset=100"

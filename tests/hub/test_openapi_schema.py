@@ -279,3 +279,11 @@ def test_the_shape_comparison_catches_a_missing_or_extra_key():
         "/values/0/kwh: only in the example",
         "/values/0/energy_kwh: missing from the example",
     ]
+
+
+def test_an_error_example_names_a_realistic_path(schema):
+    # A PCE is 14 digits: the 404 example of a PCE's page names one, not `1`.
+    op = schema["paths"]["/api/v1/grdf/pces/{pce}/"]["get"]
+    media = op["responses"]["404"]["content"]["application/problem+json"]
+    [(_, value)] = examples_of(media)
+    assert value["instance"] == "/api/v1/grdf/pces/21547896321458/"
