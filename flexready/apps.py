@@ -21,7 +21,11 @@ def _register_portal() -> None:
     from django.utils.translation import gettext_lazy as _
 
     from flexready import views
+    from hub import labels
     from hub.portal import menu, panels
+
+    labels.register_poll_source("flexready-supplier", _("Signal fournisseur (prix, CO2)"))
+    labels.register_poll_source("ecowatt", _("RTE Ecowatt"))
 
     menu.register(key="flexready", label=_("Flex Ready"), url_name="flexready:bacs_list", order=40)
     panels.register(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hub import quantities
 from hub.api import examples as hub_examples
 
 PCE_ID = "21547896321458"  # GRDF PCE numbers are 14 digits
@@ -108,7 +109,7 @@ REVISIONS = {
     "revisions": [
         {
             "type": "publiees",
-            "quantity": "gas_energy_published",
+            "quantity": quantities.GAS_ENERGY_PUBLISHED.name,
             "unit": "kWh",
             "start": "2025-12-01T06:00:00+01:00",
             "gas_day": "2025-12-01",

@@ -34,6 +34,8 @@ def _register_portal() -> None:
 
     for kind, label in tasks.JOB_LABELS.items():
         labels.register_job(kind, label)
+    labels.register_poll_source("grdf", _("GRDF (ADICT)"))
+    labels.register_poll_source("grdf_vega", _("GRDF — calendrier VEGA"))
 
     menu.register(key="grdf", label=_("GRDF"), url_name="grdf:rights", order=20)
     panels.register(

@@ -1,4 +1,5 @@
-"""Labels of the codes the portal shows: choices by name (a template filter), jobs by kind."""
+"""Labels of the codes the portal shows: choices by name (a template filter), jobs by kind,
+poll runs' sources."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.db import models
+from django.utils.functional import Promise
 
 _CHOICES: dict[str, type[models.Choices]] = {}
 
@@ -36,3 +38,16 @@ def job_label(kind: str, params: Mapping[str, Any], stored: str = "") -> str:
     """A job's title in the page's language; a kind no app registered keeps its stored label."""
     label = _JOBS.get(kind)
     return label(params) if label is not None else stored or kind
+
+
+_POLL_SOURCES: dict[str, str | Promise] = {}
+
+
+def register_poll_source(code: str, label: str | Promise) -> None:
+    """Apps name the sources of their poll runs from ``ready()`` (a lazy translation)."""
+    _POLL_SOURCES[code] = label
+
+
+def poll_source_label(code: str) -> str:
+    """A poll run's source in the page's language; a source no app named stays its code."""
+    return str(_POLL_SOURCES.get(code, code))

@@ -29,6 +29,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -183,6 +184,8 @@ def capture(
     left_out: list[tuple[Route, str]] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for language in languages:
+            shots += _sign_in_pages(browser, base_url, language, email, password, out)
         context = browser.new_context(
             base_url=base_url, locale="fr-FR", viewport={"width": 1280, "height": 800}
         )
@@ -224,6 +227,40 @@ def capture(
         context.close()
         browser.close()
     return shots, left_out
+
+
+def _sign_in_pages(
+    browser: Any, base_url: str, language: str, email: str, password: str, out: Path
+) -> list[Shot]:
+    """The two pages before the portal, in ``language``: the sign-in form, then the second
+    factor's (the password step passed, the code left unsent)."""
+    from django.conf import settings
+
+    context = browser.new_context(
+        base_url=base_url,
+        locale=LOCALES[language],
+        viewport={"width": 1280, "height": 800},
+        extra_http_headers={"Accept-Language": LOCALES[language]},
+    )
+    context.add_cookies(
+        [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}]
+    )
+    page = context.new_page()
+    (out / language).mkdir(parents=True, exist_ok=True)
+    shots = []
+    page.goto("/accounts/login/")
+    name = f"{language}/00-sign-in.png"
+    page.screenshot(path=str(out / name), full_page=True, animations="disabled")
+    shots.append(Shot(language, 0, Route("sign-in", "/accounts/login/"), name))
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r"/accounts/second-factor/"))
+    name = f"{language}/00-second-factor.png"
+    page.screenshot(path=str(out / name), full_page=True, animations="disabled")
+    shots.append(Shot(language, 0, Route("second-factor", "/accounts/second-factor/"), name))
+    context.close()
+    return shots
 
 
 def write_index(

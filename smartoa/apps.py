@@ -27,8 +27,11 @@ class SmartoaConfig(AppConfig):
 def _register_portal() -> None:
     from django.utils.translation import gettext_lazy as _
 
+    from hub import labels
     from hub.portal import menu, panels
     from smartoa import views
+
+    labels.register_poll_source("smartoa", _("EDF OA — Smart OA"))
 
     menu.register(key="smartoa", label=_("Smart OA"), url_name="smartoa_portal:contracts", order=30)
     panels.register(

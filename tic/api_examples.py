@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub import quantities
+
 COUNTERS = {"frames": 86410, "valid": 86396, "invalid": 14, "interrupted": 2, "bad_groups": 9}
 PORT = {"id": 2, "name": "Bâtiment A — TIC", "state": "reading"}
 METER = {
@@ -53,15 +55,15 @@ STATE = {
         "counters": {**COUNTERS, "noise_bytes": 0, "parity_errors": 3},
     },
     "series": {
-        "apparent_power_import": 119,
-        "clock_drift": 121,
-        "energy_index_eap_s": 122,
-        "subscribed_power": 123,
-        "subscribed_power_share": 124,
-        "tariff_period_distributeur": 125,
-        "tariff_period_fournisseur": 126,
-        "td_active_energy_import": 118,
-        "td_apparent_energy_import": 120,
+        quantities.APPARENT_POWER_IMPORT.name: 119,
+        quantities.CLOCK_DRIFT.name: 121,
+        quantities.index_for("EAP_s").name: 122,
+        quantities.SUBSCRIBED_POWER.name: 123,
+        quantities.SUBSCRIBED_POWER_SHARE.name: 124,
+        quantities.tariff_period_for("distributeur").name: 125,
+        quantities.tariff_period_for("fournisseur").name: 126,
+        quantities.TD_ACTIVE_ENERGY_IMPORT.name: 118,
+        quantities.TD_APPARENT_ENERGY_IMPORT.name: 120,
     },
 }
 EVENTS = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
+from django.utils import formats
 
 from hub import labels
 from hub.clock import format_local
@@ -19,6 +20,12 @@ def label(code: object, name: str) -> str:
 
 
 @register.filter
+def poll_source(code: str) -> str:
+    """``{{ run.source|poll_source }}``: who was polled, named in the page's language."""
+    return labels.poll_source_label(code)
+
+
+@register.filter
 def local(value: dt.datetime | str | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """``{{ frame.at|local }}``: Paris wall time, with its UTC offset on clock-change days."""
     if value in (None, ""):
@@ -26,3 +33,15 @@ def local(value: dt.datetime | str | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     instant = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     assert isinstance(instant, dt.datetime)
     return format_local(instant, fmt)
+
+
+@register.filter
+def iso_day(value: str | dt.date | None) -> str:
+    """``{{ "2026-11-29"|iso_day }}``: a day kept as ISO text (JSON), in the reader's format."""
+    if value in (None, ""):
+        return ""
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)  # not a day: shown as stored rather than hidden
+    return formats.date_format(day, "SHORT_DATE_FORMAT")

@@ -40,6 +40,25 @@ def test_dashboard_shows_only_the_current_organisation(client: Client, tenant, f
     assert foreign.point.identifier not in page and "grdf-rival" not in page
 
 
+def test_dashboard_names_poll_sources_and_explains_an_empty_list(client: Client, tenant) -> None:
+    """Rule (reach): "every code shown as its label" and "an empty chart says why and what to
+    do": a run's source is named in the page's language, and with no run yet the card says
+    where the shown data came from and when runs will appear."""
+    sign_in(client, tenant.viewer)
+    empty = client.get("/").content.decode()
+    assert "Aucune collecte automatique n'a encore tourné" in empty
+    PollRun.objects.create(
+        organisation=tenant.organisation,
+        source="flexready-supplier",
+        started_at=timezone.now(),
+        outcome="success",
+    )
+    page = client.get("/").content.decode()
+    assert "Signal fournisseur (prix, CO2)" in page and "flexready-supplier" not in page
+    english = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Supplier signal (price, CO2)" in english
+
+
 def test_switching_to_an_own_organisation(client: Client, tenant, foreign) -> None:
     Membership.objects.create(
         user=tenant.viewer, organisation=foreign.organisation, role=Role.VIEWER
@@ -191,3 +210,17 @@ def test_error_pages_speak_french(client: Client, tenant) -> None:
     assert missing.status_code == 404 and "Page introuvable" in missing.content.decode()
     denied = client.get("/tokens/")  # viewers may not manage tokens
     assert denied.status_code == 403 and "Accès refusé" in denied.content.decode()
+
+
+def test_iso_days_kept_in_json_are_shown_in_the_readers_format() -> None:
+    """Rule (reach): "dates ... in the user's locale (10/12/2026)": a day stored as ISO text in
+    a JSON field (a realisation's baseline days) is not shown as 2026-11-29."""
+    from django.utils import translation
+
+    from hub.templatetags.hub_labels import iso_day
+
+    with translation.override("fr"):
+        assert iso_day("2026-11-29") == "29/11/2026"
+    with translation.override("en"):
+        assert iso_day("2026-11-29") == "29/11/2026"
+    assert iso_day("") == "" and iso_day("not a day") == "not a day"
