@@ -47,7 +47,7 @@ from hub.api.jobs import JobSerializer, accepted, queue_unavailable
 from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
 from hub.api.problems import Problem
-from hub.api.schema import examples, problem_example
+from hub.api.schema import examples, page_example, page_of, problem_example
 from hub.clock import local_day_of
 from hub.identifiers import InvalidIdentifier, normalise
 from hub.models import Organisation, Role
@@ -243,10 +243,10 @@ def _forbidden(exc: selectors.OutsideConsent) -> NoReturn:
 
 
 class PceList(GrdfView):
+    @page_of(PceSerializer)
     @extend_schema(
         summary="List the organisation's GRDF PCEs",
-        responses={200: PceSerializer(many=True)},
-        examples=examples(response=ex.PCE),
+        examples=examples(response=page_example(ex.PCE)),
     )
     def get(self, request: Request) -> Response:
         found = selectors.pces(organisation=self.organisation)
@@ -390,6 +390,7 @@ class Snapshots(GrdfView):
 
 
 class RightList(GrdfView):
+    @page_of(RightSerializer)
     @extend_schema(
         parameters=[
             OpenApiParameter("state", str),
@@ -399,8 +400,7 @@ class RightList(GrdfView):
         ],
         summary="List the access rights",
         description="Filtered by state, client, site label or PCE; the first 1,000.",
-        responses={200: RightSerializer(many=True)},
-        examples=examples(response=ex.RIGHT),
+        examples=examples(response=page_example(ex.RIGHT)),
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -746,10 +746,10 @@ def export_response(
 
 
 class ThresholdList(GrdfView):
+    @page_of(ThresholdSerializer)
     @extend_schema(
         summary="List the consumption thresholds",
-        responses={200: ThresholdSerializer(many=True)},
-        examples=examples(response=ex.THRESHOLD),
+        examples=examples(response=page_example(ex.THRESHOLD)),
     )
     def get(self, request: Request) -> Response:
         found = Threshold.objects.filter(organisation=self.organisation).select_related(
@@ -812,10 +812,10 @@ class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
 
 
 class SubscriptionList(GrdfView):
+    @page_of(SubscriptionSerializer)
     @extend_schema(
         summary="List the TJDC and PPH subscriptions",
-        responses={200: SubscriptionSerializer(many=True)},
-        examples=examples(response=ex.SUBSCRIPTION),
+        examples=examples(response=page_example(ex.SUBSCRIPTION)),
     )
     def get(self, request: Request) -> Response:
         found = Subscription.objects.filter(organisation=self.organisation).select_related(
@@ -871,21 +871,20 @@ class SubscriptionCancel(GrdfView):
 
 
 class LongEstimated(GrdfView):
+    @page_of(
+        inline_serializer(
+            "LongEstimatedPce",
+            fields={
+                "pce": serializers.CharField(),
+                "last_measured": serializers.DateField(allow_null=True),
+                "months_estimated": serializers.IntegerField(allow_null=True),
+                "consecutive_estimated": serializers.IntegerField(),
+            },
+        )
+    )
     @extend_schema(
         summary="List the PCEs read on estimates for months",
-        responses={
-            200: inline_serializer(
-                "LongEstimatedPce",
-                fields={
-                    "pce": serializers.CharField(),
-                    "last_measured": serializers.DateField(allow_null=True),
-                    "months_estimated": serializers.IntegerField(allow_null=True),
-                    "consecutive_estimated": serializers.IntegerField(),
-                },
-                many=True,
-            )
-        },
-        examples=examples(response=ex.LONG_ESTIMATED),
+        examples=examples(response=page_example(ex.LONG_ESTIMATED)),
     )
     def get(self, request: Request) -> Response:
         found = selectors.long_estimated(organisation=self.organisation, today=_today())

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
-from hub.api.schema import examples
+from hub.api.schema import examples, page_example, page_of
 from hub.clock import local_day_of
 from hub.tenancy import current_organisation
 from tic import api_examples as ex
@@ -55,6 +55,40 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)  # one seam, so tests pin "now"
 
 
+class TicPortSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    state = serializers.CharField()
+
+
+class TicMeterSerializer(serializers.Serializer[Any]):
+    """A meter as the list answers it (documentation only: the view writes the dict)."""
+
+    id = serializers.IntegerField()
+    identifier = serializers.CharField()
+    family = serializers.CharField()
+    mode = serializers.CharField()
+    metering_point_id = serializers.IntegerField(allow_null=True)
+    port = TicPortSerializer()
+    last_frame_at = serializers.DateTimeField(allow_null=True)
+    preavis_active = serializers.BooleanField()
+    tariff_periods = serializers.DictField(child=serializers.CharField())
+    counters = serializers.DictField(child=serializers.IntegerField())
+
+
+class TicEventSerializer(serializers.Serializer[Any]):
+    """An event as `TicEvent.as_json` writes it (documentation only)."""
+
+    id = serializers.IntegerField()
+    meter = serializers.CharField()
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    at = serializers.DateTimeField()
+    calendar = serializers.CharField(allow_blank=True)
+    previous = serializers.CharField(allow_blank=True)
+    current = serializers.CharField(allow_blank=True)
+    value = serializers.FloatField(allow_null=True)
+
+
 class MeterScoped(APIView):
     permission_classes = [OrganisationRole]
 
@@ -67,10 +101,10 @@ class MeterScoped(APIView):
 
 
 class MeterList(MeterScoped):
+    @page_of(TicMeterSerializer)
     @extend_schema(
         summary="List the organisation's TIC meters",
-        responses={200: dict},
-        examples=examples(response=ex.METERS),
+        examples=examples(response=page_example(ex.METER)),
     )
     def get(self, request: Request) -> Response:
         rows = selectors.meters(organisation=current_organisation(request))
@@ -112,6 +146,7 @@ class MeterState(MeterScoped):
 
 
 class MeterEvents(MeterScoped):
+    @page_of(TicEventSerializer)
     @extend_schema(
         parameters=[
             OpenApiParameter("kind", str, many=True, enum=EventKind.values),
@@ -119,8 +154,7 @@ class MeterEvents(MeterScoped):
             OpenApiParameter("end", dt.datetime),
         ],
         summary="A meter's events, newest first (1,000 at most)",
-        responses={200: dict},
-        examples=examples(response=ex.EVENTS),
+        examples=examples(response=page_example(*ex.EVENTS)),
     )
     def get(self, request: Request, pk: int) -> Response:
         meter = self.meter(pk)

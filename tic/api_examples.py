@@ -18,7 +18,6 @@ METER = {
     "tariff_periods": {"distributeur": "HPH", "fournisseur": "HPH"},
     "counters": {**COUNTERS, "implausible": 0},
 }
-METERS = {"results": [METER]}
 STATE = {
     "id": 4,
     "identifier": "041436028024",
@@ -67,30 +66,28 @@ STATE = {
         quantities.TD_APPARENT_ENERGY_IMPORT.name: 120,
     },
 }
-EVENTS = {
-    "results": [
-        {
-            "id": 5521,
-            "meter": "041436028024",
-            "kind": "tariff_change",
-            "at": "2026-01-15T05:00:04+00:00",
-            "calendar": "distributeur",
-            "previous": "HCH",
-            "current": "HPH",
-            "value": None,
-        },
-        {
-            "id": 5509,
-            "meter": "041436028024",
-            "kind": "preavis_start",
-            "at": "2026-01-14T17:42:10+00:00",
-            "calendar": "",
-            "previous": "",
-            "current": "",
-            "value": 92.5,
-        },
-    ]
-}
+EVENTS = [
+    {
+        "id": 5521,
+        "meter": "041436028024",
+        "kind": "tariff_change",
+        "at": "2026-01-15T05:00:04+00:00",
+        "calendar": "distributeur",
+        "previous": "HCH",
+        "current": "HPH",
+        "value": None,
+    },
+    {
+        "id": 5509,
+        "meter": "041436028024",
+        "kind": "preavis_start",
+        "at": "2026-01-14T17:42:10+00:00",
+        "calendar": "",
+        "previous": "",
+        "current": "",
+        "value": 92.5,
+    },
+]
 ENERGY = {
     "start": "2026-01-14",
     "end": "2026-01-15",

@@ -46,7 +46,7 @@ from hub.actors import Actor
 from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
 from hub.api.problems import Problem
-from hub.api.schema import examples
+from hub.api.schema import examples, page_example, page_of
 from hub.clock import local_day_of
 from hub.models import Organisation
 from hub.netaddr import client_ip
@@ -145,12 +145,12 @@ class CatalogueItemSerializer(serializers.ModelSerializer[CatalogueItem]):
 
 
 class Catalogue(VegaView):
+    @page_of(CatalogueItemSerializer)
     @extend_schema(
         summary="List the VEGA catalogue (publications and web services)",
         description="Each item's version per release, its double run and GRDF's "
         "recommendation, from GRDF's slides of 2 December 2025.",
-        responses={200: CatalogueItemSerializer(many=True)},
-        examples=examples(response=ex.CATALOGUE_ITEM),
+        examples=examples(response=page_example(ex.CATALOGUE_ITEM)),
     )
     def get(self, request: Request) -> Response:
         items = CatalogueItem.objects.select_related("decommissioned_in").prefetch_related(
@@ -162,10 +162,10 @@ class Catalogue(VegaView):
 
 
 class Releases(VegaView):
+    @page_of(ReleaseSerializer)
     @extend_schema(
         summary="List GRDF's releases with their dates' history",
-        responses={200: ReleaseSerializer(many=True)},
-        examples=examples(response=ex.RELEASE),
+        examples=examples(response=page_example(ex.RELEASE)),
     )
     def get(self, request: Request) -> Response:
         found = Release.objects.prefetch_related("date_changes")
@@ -211,10 +211,10 @@ def _save_usage(view: VegaView, data: Any, item: CatalogueItem | None = None) ->
 
 
 class UsageList(VegaView):
+    @page_of(UsageSerializer)
     @extend_schema(
         summary="List what the organisation uses, with its version",
-        responses={200: UsageSerializer(many=True)},
-        examples=examples(response=ex.USAGE),
+        examples=examples(response=page_example(ex.USAGE)),
     )
     def get(self, request: Request) -> Response:
         found = Usage.objects.filter(organisation=self.organisation).select_related("item")
@@ -283,16 +283,31 @@ def export_response(*, rows: list[list[Any]], header: list[str], kind: str, name
     raise ValidationError({"export": [_("csv ou xlsx")]})
 
 
+class MigrationRowSerializer(serializers.Serializer[Any]):
+    """A row as `calendar.MigrationRow.as_dict` writes it (documentation only)."""
+
+    code = serializers.CharField()
+    nature = serializers.CharField()
+    version = serializers.CharField()
+    nouvelle_version_en = serializers.CharField(allow_null=True)
+    fin_en = serializers.CharField(allow_null=True)
+    fin_proposee = serializers.BooleanField()
+    date_fin = serializers.DateField(allow_null=True)
+    statut_date = serializers.CharField()
+    jours_restants = serializers.IntegerField(allow_null=True)
+    remplacement = serializers.CharField(allow_blank=True)
+    double_run = serializers.CharField(allow_blank=True)
+    preconisation = serializers.CharField(allow_blank=True)
+    statut = serializers.CharField()
+
+
 class Migration(VegaView):
+    @page_of(MigrationRowSerializer, other_media={"text/csv": OpenApiTypes.STR})
     @extend_schema(
         parameters=[EXPORT_PARAM],
         summary="What the organisation must change, by when",
         description="One row per usage, most urgent first; `export=csv|xlsx` downloads it.",
-        responses={
-            (200, "application/json"): {"type": "array", "items": {"type": "object"}},
-            (200, "text/csv"): OpenApiTypes.STR,
-        },
-        examples=examples(response=[ex.MIGRATION_ROW]),
+        examples=examples(response=page_example(ex.MIGRATION_ROW)),
     )
     def get(self, request: Request) -> Any:
         rows = calendar.migration_rows(organisation=self.organisation, today=local_day_of(_now()))
@@ -341,10 +356,10 @@ class ExpectedIn(serializers.Serializer[Any]):
 
 
 class ExpectedList(VegaView):
+    @page_of(ExpectedSerializer)
     @extend_schema(
         summary="List the publications expected, with their cadence",
-        responses={200: ExpectedSerializer(many=True)},
-        examples=examples(response=ex.EXPECTED),
+        examples=examples(response=page_example(ex.EXPECTED)),
     )
     def get(self, request: Request) -> Response:
         found = ExpectedPublication.objects.filter(organisation=self.organisation).select_related(
@@ -435,10 +450,10 @@ class ArrivalIn(serializers.Serializer[Any]):
 class ArrivalList(VegaView):
     parser_classes = [MultiPartParser, FormParser, JSONParser]
 
+    @page_of(ArrivalSerializer)
     @extend_schema(
         summary="List the publications received (latest 500)",
-        responses={200: ArrivalSerializer(many=True)},
-        examples=examples(response=ex.ARRIVAL),
+        examples=examples(response=page_example(ex.ARRIVAL)),
     )
     def get(self, request: Request) -> Response:
         found = Arrival.objects.filter(organisation=self.organisation)[:500]
@@ -488,22 +503,21 @@ class ArrivalDetail(VegaView):
 
 
 class Missed(VegaView):
+    @page_of(
+        inline_serializer(
+            "MissedPublication",
+            fields={
+                "code": serializers.CharField(),
+                "day": serializers.DateField(),
+                "due_at": serializers.DateTimeField(),
+                "detected_at": serializers.DateTimeField(),
+                "arrived_at": serializers.DateTimeField(allow_null=True),
+            },
+        )
+    )
     @extend_schema(
         summary="List the publications that came late or not at all (latest 500)",
-        responses={
-            200: inline_serializer(
-                "MissedPublication",
-                fields={
-                    "code": serializers.CharField(),
-                    "day": serializers.DateField(),
-                    "due_at": serializers.DateTimeField(),
-                    "detected_at": serializers.DateTimeField(),
-                    "arrived_at": serializers.DateTimeField(allow_null=True),
-                },
-                many=True,
-            )
-        },
-        examples=examples(response=ex.MISSED),
+        examples=examples(response=page_example(ex.MISSED)),
     )
     def get(self, request: Request) -> Response:
         found = MissedPublication.objects.filter(organisation=self.organisation).select_related(

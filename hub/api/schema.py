@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiExample
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -26,6 +30,63 @@ class VerifiedSessionScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+
+
+class HubAutoSchema(AutoSchema):
+    """drf-spectacular's schema, where an operation documented by `page_of` is a list as a
+    generic view paginated with LimitOffsetPagination is: named `..._list`, with the paginator's
+    own `limit` and `offset` query parameters."""
+
+    def _answers_a_page(self) -> bool:
+        responses = self.get_response_serializers()
+        answers = responses.values() if isinstance(responses, dict) else [responses]
+        return self.method == "GET" and any(getattr(a, "is_page", False) for a in answers)
+
+    def get_operation_id(self) -> str:
+        operation_id: str = super().get_operation_id()
+        if self._answers_a_page():
+            return operation_id.removesuffix("_retrieve").removesuffix("_list") + "_list"
+        return operation_id
+
+    def _get_pagination_parameters(self) -> list[dict[str, Any]]:
+        if self._answers_a_page():
+            # The paginator `hub.api.pagination.paginated` pages with.
+            return LimitOffsetPagination().get_schema_operation_parameters(self.view)
+        parameters: list[dict[str, Any]] = super()._get_pagination_parameters()
+        return parameters
+
+
+def page_of(item: Any, *, other_media: dict[str, Any] | None = None) -> Callable[[Any], Any]:
+    """Documents a view method's 200 JSON answer as one page of `item` (a serializer class or
+    instance): `{count, next, previous, results: [item]}` named `Paginated<Item>List`, with the
+    `limit`/`offset` query parameters (`HubAutoSchema`); `other_media` are its other 200
+    answers by media type (a file download). Stack it above the method's own `extend_schema`."""
+    name = (item if isinstance(item, type) else type(item)).__name__.removesuffix("Serializer")
+    child = item() if isinstance(item, type) else item
+    page = inline_serializer(
+        f"Paginated{name}List",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True, required=False),
+            "previous": serializers.URLField(allow_null=True, required=False),
+            "results": serializers.ListSerializer(child=child),
+        },
+    )
+    # HubAutoSchema knows the page by this mark (the serializer class is made on the fly).
+    page.is_page = True  # type: ignore[attr-defined]
+    responses: dict[Any, Any] = {200: page}
+    if other_media:
+        responses = {(200, "application/json"): page}
+        responses.update({(200, media): schema for media, schema in other_media.items()})
+    return extend_schema(responses=responses)
+
+
+PAGE_KEYS = {"count", "next", "previous", "results"}
+
+
+def page_example(*items: Any) -> dict[str, Any]:
+    """A page answer holding `items` (the first page, all of it)."""
+    return {"count": len(items), "next": None, "previous": None, "results": list(items)}
 
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -141,14 +202,30 @@ def _headers(status: int) -> dict[str, Any]:
     return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
+# A string path parameter's value in the examples, by name: what the apps' examples use (a
+# 14-digit GRDF PCE, an OA contract, Annex 1's BACS, asset and request ids).
+PATH_EXAMPLES = {
+    "pce": "21547896321458",
+    "contract_id": "BOA-2024-000123",
+    "session_id": "6d1f0b5e-2c47-4a8e-9f13-0b7c5e2a9d41",
+    "bacs_id": "f47ac10b-58cc-4372-a567-0e02b2c3d479",
+    "asset_id": "WholeBuilding",
+    "request_id": "req-001",
+}
+UUID_EXAMPLE = "3f2b8c4e-6a1d-4e9b-9a57-0c1d2e3f4a5b"
+
+
 def _example_path(path: str, parameters: list[dict[str, Any]]) -> str:
     """The operation's path with its parameters filled, for `instance`."""
     for parameter in parameters:
         if parameter.get("in") == "path":
             schema = parameter.get("schema", {})
-            value = "42" if schema.get("type") == "integer" else "1"
-            if schema.get("format") == "uuid":
-                value = "3f2b8c4e-6a1d-4e9b-9a57-0c1d2e3f4a5b"
+            if schema.get("type") == "integer":
+                value = "42"
+            elif schema.get("format") == "uuid":
+                value = UUID_EXAMPLE
+            else:
+                value = PATH_EXAMPLES.get(parameter["name"], "example")
             path = path.replace("{" + parameter["name"] + "}", value)
     return path
 
@@ -204,7 +281,9 @@ def _page_links(response: dict[str, Any], path: str) -> None:
     for media in response.get("content", {}).values():
         for example in media.get("examples", {}).values():
             value = example.get("value")
-            if isinstance(value, dict) and set(value) == {"count", "next", "previous", "results"}:
+            page = isinstance(value, dict) and set(value) == PAGE_KEYS
+            # A page example whose list fits in one page keeps its null links.
+            if page and value["next"] is not None:
                 value["next"] = f"https://hub.example{path}?limit=100&offset=100"
                 value["previous"] = None
 
@@ -279,8 +358,9 @@ def examples(
     request_media_type: str = "application/json",
     response_media_type: str = "application/json",
 ) -> list[OpenApiExample]:
-    """An operation's examples: its request body (if any) and its success answer. On a list
-    operation, `response` is one item: drf-spectacular wraps it in the page."""
+    """An operation's examples: its request body (if any) and its success answer. On a generic
+    list view, `response` is one item: drf-spectacular wraps it in the page; on a view
+    documented by `page_of`, it is the page (`page_example`)."""
     found = []
     if request is not None:
         found.append(

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from hub.actors import Actor
 from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
-from hub.api.schema import examples
+from hub.api.schema import examples, page_example, page_of
 from hub.control import api_examples as ex
 from hub.control import selectors, services
 from hub.control.models import Command, ControllableLoad, ManualOverride
@@ -117,11 +117,11 @@ def _400(exc: services.InvalidOverride) -> NoReturn:
 class ControlSiteList(APIView):
     permission_classes = [OrganisationRole]
 
+    @page_of(SiteOut)
     @extend_schema(
         summary="List the sites with controllable loads",
         description="Each site's loads, active overrides, planned values and latest commands.",
-        responses={200: SiteOut(many=True)},
-        examples=examples(response=ex.SITE),
+        examples=examples(response=page_example(ex.SITE)),
     )
     def get(self, request: Request) -> Response:
         now = timezone.now()

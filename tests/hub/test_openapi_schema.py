@@ -15,22 +15,13 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 
 METHODS = ("get", "put", "post", "patch", "delete")
 PROBLEM_REF = "#/components/schemas/Problem"
-# Lists that answer a bare array today (their views set no pagination): the documentation says
-# what they answer. The contract wants every list paginated; each one paginated leaves this set
-# (the test fails while a paginated list is still named here).
-NOT_YET_PAGINATED = {
-    "control_sites_list",
-    "grdf_pces_list",
-    "grdf_reports_long_estimated_list",
-    "grdf_rights_list",
-    "grdf_subscriptions_list",
-    "grdf_thresholds_list",
-    "grdf_vega_arrivals_list",
-    "grdf_vega_catalogue_list",
-    "grdf_vega_expected_list",
-    "grdf_vega_missed_list",
-    "grdf_vega_releases_list",
-    "grdf_vega_usages_list",
+# Lists that answer a bare array on purpose: Flex Ready's BACS operator contract (Annex 1) fixes
+# `GET /bacs` and `GET /bacs/{id}/assets` as arrays. Every other list answers a page.
+BARE_ARRAY_BY_CONTRACT = {
+    "flexready_bacs_get",
+    "flexready_bacs_bacs_id_assets_get",
+    "flexready_session_id_operator_bacs_get",
+    "flexready_session_id_operator_bacs_bacs_id_assets_get",
 }
 
 
@@ -155,11 +146,13 @@ def test_the_validator_catches_an_example_that_lies(schema):
 def test_every_list_is_paginated(schema):
     """Rule: "every list answers {count, next, previous, results}"."""
     shapes = {}
-    for _, _, op in operations(schema):
-        if not op["operationId"].endswith("_list"):
+    for _, method, op in operations(schema):
+        media = op["responses"].get("200", {}).get("content", {}).get("application/json")
+        if method != "get" or media is None:
             continue
-        media = op["responses"]["200"]["content"]["application/json"]
-        shapes[op["operationId"]] = resolve(schema, media["schema"])
+        shape = resolve(schema, media["schema"])
+        if op["operationId"].endswith("_list") or shape.get("type") == "array":
+            shapes[op["operationId"]] = shape
     paginated = {
         op_id
         for op_id, shape in shapes.items()
@@ -167,8 +160,31 @@ def test_every_list_is_paginated(schema):
         and set(shape.get("properties", {})) == {"count", "next", "previous", "results"}
         and set(shape.get("required", [])) >= {"count", "results"}
     }
-    assert len(shapes) >= 4  # the lists are found
-    assert set(shapes) - paginated == NOT_YET_PAGINATED
+    assert len(paginated) >= 19  # the generic lists and the ones paged by hub.api.pagination
+    assert set(shapes) - paginated == BARE_ARRAY_BY_CONTRACT
+
+
+def test_a_paged_list_documents_what_a_generic_list_does(schema):
+    """A view paged by `hub.api.pagination` is documented as drf-spectacular documents a generic
+    view with LimitOffsetPagination: the same `Paginated<Item>List` shape, limit and offset."""
+    by_id = {op["operationId"]: op for _, _, op in operations(schema)}
+    generic, paged = by_id["sites_list"], by_id["grdf_pces_list"]
+
+    def page_shape(op: dict[str, Any]) -> dict[str, Any]:
+        ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        component = copy.deepcopy(schema["components"]["schemas"][ref.rsplit("/", 1)[-1]])
+        for field in component["properties"].values():
+            field.pop("example", None)
+        component["properties"]["results"]["items"] = "item"
+        return component
+
+    def page_parameters(op: dict[str, Any]) -> list[dict[str, Any]]:
+        return [p for p in op["parameters"] if p["name"] in ("limit", "offset")]
+
+    assert page_shape(paged) == page_shape(generic)
+    assert page_parameters(paged) == page_parameters(generic)
+    example = paged["responses"]["200"]["content"]["application/json"]["examples"]["Example"]
+    assert example["value"]["next"] is None and len(example["value"]["results"]) == 1
 
 
 def test_every_error_answer_is_a_problem(schema):
@@ -263,3 +279,11 @@ def test_the_shape_comparison_catches_a_missing_or_extra_key():
         "/values/0/kwh: only in the example",
         "/values/0/energy_kwh: missing from the example",
     ]
+
+
+def test_an_error_example_names_a_realistic_path(schema):
+    # A PCE is 14 digits: the 404 example of a PCE's page names one, not `1`.
+    op = schema["paths"]["/api/v1/grdf/pces/{pce}/"]["get"]
+    media = op["responses"]["404"]["content"]["application/problem+json"]
+    [(_, value)] = examples_of(media)
+    assert value["instance"] == "/api/v1/grdf/pces/21547896321458/"

@@ -179,9 +179,12 @@ def test_the_documented_examples_have_the_answers_shape(tenant):
         "import": (imported.json(), ex.LIST_IMPORTED),
         "catalogue": (next(i for i in catalogue if i["code"] == "TJDC"), ex.CATALOGUE_ITEM),
         "release": (next(r for r in releases if r["code"] == "V26.3"), ex.RELEASE),
+        "usages": (writer.get(f"{BASE}/usages/").json()["results"], [ex.USAGE]),
+        "expected list": (writer.get(f"{BASE}/expected/").json()["results"], [ex.EXPECTED]),
         "migration": (writer.get(f"{BASE}/migration").json()["results"], [ex.MIGRATION_ROW]),
         "long-estimated": (
-            writer.get(f"{BASE}/long-estimated").json()["results"],
+            # Not a list: the eligible PCEs beside GRDF's differences, in one answer.
+            writer.get(f"{BASE}/long-estimated").json(),
             ex.LONG_ESTIMATED,
         ),
     }
