@@ -38,8 +38,8 @@ from flexready.report import session_pdf
 from flexready.schema import ConfirmRequestBody, CreateRequestBody, FlexReadySchema
 from hub import quantities
 from hub.api.auth import ApiTokenAuthentication
-from hub.api.schema import examples
 from hub.api.problems import CONFLICT, REFUSED, Problem, field_error
+from hub.api.schema import examples
 from hub.api.throttling import OrganisationTokenRateThrottle, TokenRateThrottle
 from hub.api.throttling import PersonRateThrottle as HubPersonRateThrottle
 from hub.clock import PARIS

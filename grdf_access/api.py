@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -21,7 +22,6 @@ from drf_spectacular.utils import (
     extend_schema,
     inline_serializer,
 )
-from django.utils.translation import gettext as _
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -46,8 +46,8 @@ from hub.actors import Actor
 from hub.api.jobs import JobSerializer, accepted, queue_unavailable
 from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
-from hub.api.schema import examples, problem_example
 from hub.api.problems import Problem
+from hub.api.schema import examples, problem_example
 from hub.clock import local_day_of
 from hub.identifiers import InvalidIdentifier, normalise
 from hub.models import Organisation, Role

@@ -45,8 +45,8 @@ from grdf_access.vega.models import (
 from hub.actors import Actor
 from hub.api.pagination import paginated
 from hub.api.permissions import OrganisationRole
-from hub.api.schema import examples
 from hub.api.problems import Problem
+from hub.api.schema import examples
 from hub.clock import local_day_of
 from hub.models import Organisation
 from hub.netaddr import client_ip

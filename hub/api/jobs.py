@@ -13,8 +13,8 @@ from rest_framework.response import Response
 
 from hub.api import examples as ex
 from hub.api.permissions import OrganisationRole
-from hub.api.schema import examples
 from hub.api.problems import DEPENDENCY_DOWN, Problem
+from hub.api.schema import examples
 from hub.models import Job, JobStatus
 from hub.services.jobs import BrokerUnavailable
 from hub.tenancy import current_organisation
