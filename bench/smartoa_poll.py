@@ -51,8 +51,11 @@ def main() -> None:
     silence_console_logs()
     setup_test_environment()
     if connection.vendor == "postgresql":
-        # Its own database: never clobber the test database of a suite running meanwhile.
-        connection.settings_dict["TEST"]["NAME"] = "test_hub_bench_smartoa"
+        # Its own database, named after DATABASE_URL's: never clobber the test database of a
+        # suite, or of this bench run against another database, running meanwhile.
+        connection.settings_dict["TEST"]["NAME"] = (
+            f"test_{connection.settings_dict['NAME']}_bench_smartoa"
+        )
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     port = free_port()
     server = _serve(port, args.workers, full_stack=args.full_stack)

@@ -126,13 +126,13 @@ def _insert(
             before = sorted(previous_episodes.get(previous_pk, []))
             version.diff = diff_episodes(before, episodes).as_json()
     ScheduleVersion.objects.bulk_create([version for _item, version, _episodes in new])
-    StopEpisode.objects.bulk_create(
-        [
-            StopEpisode(version=version, start=e.start, end=e.end)
-            for _item, version, episodes in new
-            for e in episodes
-        ]
-    )
+    rows = {
+        id(version): [StopEpisode(version=version, start=e.start, end=e.end) for e in episodes]
+        for _item, version, episodes in new
+    }
+    StopEpisode.objects.bulk_create([row for stops in rows.values() for row in stops])
+    for _item, version, _episodes in new:
+        _keep_episodes(version, rows[id(version)])
     # One INSERT for the events: a poll's are the poller's publications, and one row at a time
     # was most of the cost of a first poll. A manual entry's event names the person.
     audit.record_many(
@@ -152,6 +152,16 @@ def _insert(
         )
         for item, version, episodes in new
     )
+
+
+def _keep_episodes(version: ScheduleVersion, rows: list[StopEpisode]) -> None:
+    """Leave the just-inserted stops on ``version`` as if prefetched: telling of it (the notice,
+    the deliveries, MQTT) reads them from there instead of loading them back."""
+    cached = version.episodes.all()
+    cached._result_cache = sorted(rows, key=lambda e: e.start)
+    # What Django's own prefetch leaves (prefetch_related_objects then skips the version).
+    cached._prefetch_done = True  # type: ignore[attr-defined]
+    version._prefetched_objects_cache = {"episodes": cached}  # type: ignore[attr-defined]
 
 
 def distribute(

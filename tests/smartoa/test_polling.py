@@ -293,3 +293,36 @@ def test_a_notice_that_fails_touches_no_other_version_of_the_batch(
     versions.distribute_all(versions=fresh, now=NOW)
     told = set(Notification.objects.filter(source="smartoa").values_list("dedupe_key", flat=True))
     assert told == {f"version:{v.pk}" for v in fresh if v.pk != broken.pk}
+
+
+def test_a_batch_costs_the_same_statements_for_two_or_four_contracts(
+    tenant: Tenant,
+    contracts: list[Contract],
+    oa_client: SmartOAClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch is written "in one transaction: one query finds the versions already known, new
+    versions and their episodes are bulk-inserted, the poll runs are bulk-inserted", and its new
+    versions are told of together (smartoa.polling): the statements of a batch, first poll
+    (a new version each, with its notice and delivery) or steady state, do not grow with it."""
+    monkeypatch.setattr(hub_tasks.deliver_webhook, "apply_async", lambda **o: None)
+    WebhookEndpoint.objects.create(
+        organisation=tenant.organisation, url="https://plant.example/hook", secret="s"
+    )
+    counts: dict[str, list[int]] = {"first": [], "steady": []}
+    for phase in counts:
+        for batch in (contracts[:2], contracts[2:]):
+            with CaptureQueriesContext(connection) as queries:
+                results = _poll(batch, oa_client, batch_size=100)
+            counts[phase].append(len(queries))
+            assert {r.outcome for r in results} == {
+                "new_version" if phase == "first" else "unchanged"
+            }
+    assert counts["first"][0] == counts["first"][1], counts
+    assert counts["steady"][0] == counts["steady"][1], counts
+    # The stored stops are handed to the notices, not loaded back; each version told once.
+    assert counts["first"][0] <= 18, counts
+    assert counts["steady"][0] <= 6, counts
+    assert Notification.objects.filter(source="smartoa").count() == 6
+    assert WebhookDelivery.objects.count() == 6
+    assert AuditEvent.objects.filter(action="smartoa.schedule.published").count() == 6
