@@ -154,8 +154,9 @@ class Multiplexer:
             self._remove(port_id)
             done.set()
 
-        self._command(remove)
-        done.wait(timeout)
+        if self._thread.is_alive():  # a dead loop has nothing left to stop
+            self._command(remove)
+            done.wait(timeout)
 
     def close(self, *, timeout: float = 5.0) -> None:
         def close() -> None:
