@@ -184,7 +184,7 @@ class Multiplexer:
                 for key, _events in self._selector.select(timeout):
                     if key.data is None:
                         self._run_commands()
-                    else:
+                    elif key.data.read is not None:  # not closed by a command of this round
                         self._read(key.data)
                 clock = time.monotonic()
                 if clock >= next_tick:
