@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tic.ingest import LineCounts, PortStatus, Received
-from tic.multiplex import Multiplexer, open_port
+from tic.multiplex import Multiplexer, multiplexed, open_port
 from tic.protocol import with_parity
 from tic.reader import PortReader, SerialLike, Timing
 from tic.simulator import linky_standard_frame
@@ -208,3 +208,11 @@ def test_one_ports_garbage_does_not_reach_the_others(tmp_path: Path) -> None:
         if isinstance(item, LineCounts):
             noise[item.port_id] += item.noise_bytes
     assert set(noise) == {0} and noise[0] > 0
+
+
+def test_which_ports_the_one_thread_serves() -> None:
+    """tic/README.md « One thread for many ports »: devices and ``socket://`` bridges share the
+    thread; ``rfc2217://`` (pyserial reads it in a thread of its own), ``loop://`` and other
+    pyserial URLs keep a thread each."""
+    assert multiplexed("/dev/ttyUSB0") and multiplexed("socket://10.0.0.5:4001")
+    assert not multiplexed("rfc2217://10.0.0.5:2217") and not multiplexed("loop://")
