@@ -18,10 +18,11 @@ when one fails:
    next ones find them unchanged); each round checks every contract was polled exactly once.
 3. ``tic``: N meters (default 5,000) read by two real ``tic_read`` processes sharing the ports
    through their leases. 5,000 ptys exceed the kernel's default limit (``kernel.pty.max``,
-   4,096), so each meter is a TCP socket (``socket://``, which the runner opens through
-   pyserial like any port URL) fed by one thread here with Linky standard frames, one per
-   second per meter, with their parity bits; each port must be held by one reader and must have
-   counted exactly the frames its meter sent (none lost, none counted twice).
+   4,096), so each meter is a TCP socket (``socket://``, which the runner reads like any port,
+   in its one thread waiting on every port, ``tic.multiplex``) fed by one thread here with Linky
+   standard frames, one per second per meter, with their parity bits; each port must be held by
+   one reader and must have counted exactly the frames its meter sent (none lost, none counted
+   twice).
 """
 
 from __future__ import annotations
@@ -564,8 +565,8 @@ def tic_phase(args: argparse.Namespace) -> None:
     _print(f"\n3. TIC: {count:,} meters over two tic_read processes, {args.frames} frames each")
     pty_max = int(Path("/proc/sys/kernel/pty/max").read_text())
     _print(
-        f"  kernel.pty.max is {pty_max:,}: meters are TCP sockets (socket://) read through "
-        "pyserial by the runner, like any port URL"
+        f"  kernel.pty.max is {pty_max:,}: meters are TCP sockets (socket://) read by the "
+        "runner's one thread waiting on every port, like any port URL"
     )
     started = time.perf_counter()
     meters = SocketMeters(count=count, frames=args.frames)
@@ -646,7 +647,7 @@ def tic_phase(args: argparse.Namespace) -> None:
     first, last = meters.first_sent_at or done, meters.last_sent_at or done
     _print(
         f"  readers up, every port leased after {leased:.1f} s, every meter connected after "
-        f"{connected:.1f} s (lease passes, one thread and one connection per port)"
+        f"{connected:.1f} s (lease passes, one connection per port)"
     )
     _rate("first frame sent to every frame stored", sent, "frames", done - first)
     _print(

@@ -122,22 +122,41 @@ class PortReader:
         self.locked: int | None = baud
         self._noise_seen = self._parity_seen = 0  # decoder counts already handed over
         self.state = ""
+        # The session's state, set by ``begin``: fed from this thread or from a ``Multiplexer``.
+        self.link: SerialLike
+        self.rate = self.locked or self.rates[0]
+        self.decoder = self._decoder()
+        self.probing = False
+        self.seen_valid = False
+        self.deadline = self.last_valid = 0.0
 
     def run(self) -> None:
+        """Read in this thread (ports without a descriptor to wait on), until stopped."""
         delay = self.timing.backoff_start
         while not self.stop.is_set():
             try:
-                if self._session():
-                    delay = self.timing.backoff_start
+                link = self.begin()
+                try:
+                    while not self.stop.is_set():
+                        try:
+                            chunk = link.read(self.timing.chunk)
+                        except (serial.SerialException, OSError):
+                            self.cut()
+                            raise
+                        self.feed(chunk)
+                finally:
+                    link.close()
             except (serial.SerialException, OSError) as exc:
-                self._status(PortState.DOWN, error=f"{type(exc).__name__}: {exc}")
+                if self.seen_valid:  # the port worked: the next failure starts the backoff anew
+                    delay = self.timing.backoff_start
+                self.down(exc)
                 if self.stop.wait(delay):
                     break
                 delay = min(delay * 2, self.timing.backoff_max)
             else:
                 if not self.stop.is_set():  # the link ended without an error: try again soon
                     self.stop.wait(self.timing.backoff_start)
-        self._status(PortState.STOPPED)
+        self.stopped()
 
     def _decoder(self) -> TicStreamDecoder:
         self._noise_seen = self._parity_seen = 0
@@ -146,62 +165,68 @@ class PortReader:
         hinted = self.family in ("pmepmi", "saphir", "cbe")
         return TicStreamDecoder(MeterFamily(self.family) if hinted else None, parity=self.parity)
 
-    def _session(self) -> bool:
-        """Read until stopped or the link fails; whether a valid frame was seen."""
-        rate = self.locked or self.rates[0]
-        self._status(PortState.OPENING, baud=rate)
-        link = self.opener(self.url, rate)
-        seen_valid = False
-        decoder = self._decoder()
-        probing = self.fixed_baud is None and self.locked is None
-        if probing:
-            self._status(PortState.PROBING, baud=rate)
-        deadline = self.monotonic() + self.timing.probe_window(rate)
-        last_valid = self.monotonic()
-        try:
-            while not self.stop.is_set():
-                try:
-                    chunk = link.read(self.timing.chunk)
-                except (serial.SerialException, OSError):
-                    self._forward_unfinished(decoder, rate, probing)
-                    raise
-                clock = self.monotonic()
-                for frame in decoder.feed(chunk) if chunk else ():
-                    if frame.valid:
-                        last_valid = clock
-                        seen_valid = True
-                        if probing:  # what the probe saw at a wrong rate is not counted
-                            counters = decoder.counters
-                            self._noise_seen = counters.noise_bytes
-                            self._parity_seen = counters.parity_errors
-                        if probing or self.state != PortState.READING:
-                            probing = False
-                            self.locked = rate
-                            self._status(PortState.READING, baud=rate)
-                    if not probing:  # garbage seen while probing is not the meter's
-                        self.sink(Received(self.port_id, frame, self.now(), rate))
-                if not probing:
-                    self._line_counts(decoder)
-                if probing and clock >= deadline:
-                    rate = self._next_rate(rate)
-                    link.baudrate = rate
-                    decoder = self._decoder()
-                    deadline = clock + self.timing.probe_window(rate)
-                    self._status(PortState.PROBING, baud=rate)
-                elif not probing and clock - last_valid >= self.timing.silence:
-                    if self.fixed_baud is None:
-                        probing = True
-                        self.locked = None
-                        rate = self._next_rate(rate)
-                        link.baudrate = rate
-                        decoder = self._decoder()
-                        deadline = clock + self.timing.probe_window(rate)
-                        self._status(PortState.PROBING, baud=rate)
-                    elif self.state != PortState.SILENT:
-                        self._status(PortState.SILENT, baud=rate)
-        finally:
-            link.close()
-        return seen_valid
+    def begin(self) -> SerialLike:
+        """Open the port for a session (at the rate found, if one was): the link to read."""
+        self.rate = self.locked or self.rates[0]
+        self.seen_valid = False
+        self._status(PortState.OPENING, baud=self.rate)
+        self.link = self.opener(self.url, self.rate)
+        self.decoder = self._decoder()
+        self.probing = self.fixed_baud is None and self.locked is None
+        if self.probing:
+            self._status(PortState.PROBING, baud=self.rate)
+        self.deadline = self.monotonic() + self.timing.probe_window(self.rate)
+        self.last_valid = self.monotonic()
+        return self.link
+
+    def feed(self, chunk: bytes) -> None:
+        """Decode what the session's link delivered (maybe nothing), then probe another rate
+        or report silence when it is time; called at least every tenth of a second or so."""
+        decoder, rate = self.decoder, self.rate
+        clock = self.monotonic()
+        for frame in decoder.feed(chunk) if chunk else ():
+            if frame.valid:
+                self.last_valid = clock
+                self.seen_valid = True
+                if self.probing:  # what the probe saw at a wrong rate is not counted
+                    counters = decoder.counters
+                    self._noise_seen = counters.noise_bytes
+                    self._parity_seen = counters.parity_errors
+                if self.probing or self.state != PortState.READING:
+                    self.probing = False
+                    self.locked = rate
+                    self._status(PortState.READING, baud=rate)
+            if not self.probing:  # garbage seen while probing is not the meter's
+                self.sink(Received(self.port_id, frame, self.now(), rate))
+        if not self.probing:
+            self._line_counts(decoder)
+        if self.probing and clock >= self.deadline:
+            self._probe(self._next_rate(rate), clock)
+        elif not self.probing and clock - self.last_valid >= self.timing.silence:
+            if self.fixed_baud is None:
+                self.locked = None
+                self._probe(self._next_rate(rate), clock)
+            elif self.state != PortState.SILENT:
+                self._status(PortState.SILENT, baud=rate)
+
+    def _probe(self, rate: int, clock: float) -> None:
+        self.probing = True
+        self.rate = self.link.baudrate = rate
+        self.decoder = self._decoder()
+        self.deadline = clock + self.timing.probe_window(rate)
+        self._status(PortState.PROBING, baud=rate)
+
+    def cut(self) -> None:
+        """The link failed mid-session: the frame it cut is handed over as interrupted."""
+        frame = self.decoder.flush()
+        if frame is not None and not self.probing:
+            self.sink(Received(self.port_id, frame, self.now(), self.rate))
+
+    def down(self, exc: BaseException) -> None:
+        self._status(PortState.DOWN, error=f"{type(exc).__name__}: {exc}")
+
+    def stopped(self) -> None:
+        self._status(PortState.STOPPED)
 
     def _line_counts(self, decoder: TicStreamDecoder) -> None:
         """Hand over the bytes outside frames and the parity errors counted since last time."""
@@ -215,11 +240,6 @@ class PortReader:
     def _next_rate(self, rate: int) -> int:
         index = self.rates.index(rate) if rate in self.rates else -1
         return self.rates[(index + 1) % len(self.rates)]
-
-    def _forward_unfinished(self, decoder: TicStreamDecoder, rate: int, probing: bool) -> None:
-        frame = decoder.flush()
-        if frame is not None and not probing:
-            self.sink(Received(self.port_id, frame, self.now(), rate))
 
     def _status(self, state: str, *, baud: int | None = None, error: str = "") -> None:
         self.state = state

@@ -1,15 +1,17 @@
-"""The thread runner behind ``manage.py tic_read``: one thread per leased port, one writer.
+"""The runner behind ``manage.py tic_read``: one thread reading the leased ports, one writer.
 
-Reader threads only read and decode; the calling thread drains their queue into an
-``Ingestor`` and, every ``flush_interval`` seconds, hands what is due to one writer thread, so
-that computing and writing overlap (the writer mostly waits on PostgreSQL) and what is stored
-is at most about one second behind the wire. The hand-over queue is short: a database slower
-than the wire slows the handling down instead of filling memory. The enabled ports are looked
-up again every ``reload_interval`` seconds, with the port leases (``tic.leases``): the
-reader renews its leases, takes free or expired ports up to ``capacity`` and reads only the
-ports it holds, so readers on several hosts share the ports and take over those of a reader that
-died. A port added, changed or disabled in the admin is picked up without a restart. One port's
-failure stays in its own thread.
+Serial devices and ``socket://`` bridges are read by one thread waiting on all their descriptors
+(``tic.multiplex``); other pyserial URLs (``rfc2217://``, ``loop://``) and the ports of a custom
+opener get a thread each. Reading threads only read and decode; the calling thread drains their
+queue into an ``Ingestor`` and, every ``flush_interval`` seconds, hands what is due to one
+writer thread, so that computing and writing overlap (the writer mostly waits on PostgreSQL) and
+what is stored is at most about one second behind the wire. The hand-over queue is short: a
+database slower than the wire slows the handling down instead of filling memory. The enabled
+ports are looked up again every ``reload_interval`` seconds, with the port leases
+(``tic.leases``): the reader renews its leases, takes free or expired ports up to ``capacity``
+and reads only the ports it holds, so readers on several hosts share the ports and take over
+those of a reader that died. A port added, changed or disabled in the admin is picked up without
+a restart. One port's failure stays that port's.
 
 Every batch carries the generation of each lease the reader holds (the fencing token), checked
 in the batch's transaction: a port whose lease another reader took meanwhile (this one was cut
@@ -34,6 +36,7 @@ from django.db import DatabaseError, close_old_connections
 from tic import leases
 from tic.ingest import Batch, FlushStats, Ingestor, LineCounts, PortStatus, Received
 from tic.models import TicPort
+from tic.multiplex import Multiplexer, multiplexed, open_port
 from tic.reader import DEFAULT_TIMING, Opener, PortReader, Timing, open_serial
 
 logger = logging.getLogger(__name__)
@@ -51,7 +54,7 @@ class _Config:
 class _Running:
     config: _Config
     stop: threading.Event
-    thread: threading.Thread
+    thread: threading.Thread | None  # None: read by the multiplexer
 
 
 def _config(port: TicPort) -> _Config:
@@ -89,6 +92,7 @@ class ReaderService:
         self._lost: queue.SimpleQueue[tuple[int, int]] = queue.SimpleQueue()
         self.queue: queue.SimpleQueue[Received | PortStatus | LineCounts] = queue.SimpleQueue()
         self.running: dict[int, _Running] = {}
+        self.multiplexer: Multiplexer | None = None
         self.stats = FlushStats()
 
     def run(self, stop: threading.Event) -> None:
@@ -156,9 +160,13 @@ class ReaderService:
 
     def _stop(self, port_id: int) -> None:
         running = self.running.pop(port_id, None)
-        if running is not None:
-            running.stop.set()
+        if running is None:
+            return
+        running.stop.set()
+        if running.thread is not None:
             running.thread.join(timeout=5)
+        elif self.multiplexer is not None:
+            self.multiplexer.remove(port_id)
 
     def _reload(self) -> None:
         try:
@@ -192,26 +200,41 @@ class ReaderService:
             self.generations = held
             self.ingestor.lease(holder=self.holder, generations=held)
         for pk, running in list(self.running.items()):
-            if wanted.get(pk) != running.config or not running.thread.is_alive():
+            if wanted.get(pk) != running.config or not self._alive(running):
                 self._stop(pk)
         for pk, config in wanted.items():
             if pk not in self.running:
                 self._start(pk, config)
 
+    def _alive(self, running: _Running) -> bool:
+        if running.thread is not None:
+            return running.thread.is_alive()
+        return self.multiplexer is not None and self.multiplexer.is_alive()
+
     def _start(self, port_id: int, config: _Config) -> None:
         stop = threading.Event()
+        # The multiplexer reads what it knows the descriptor of: pyserial's devices and
+        # sockets, opened by ``open_port``; a custom opener's ports keep a thread each.
+        shared = self.opener is open_serial and multiplexed(config.url)
         reader = PortReader(
             port_id=port_id,
             url=config.url,
             family=config.family,
             baud=config.baud,
-            opener=self.opener,
+            opener=open_port if shared else self.opener,
             sink=self.queue.put,
             stop=stop,
             timing=self.timing,
             now=self.now,
             parity=config.parity,
         )
+        if shared:
+            if self.multiplexer is None or not self.multiplexer.is_alive():
+                self.multiplexer = Multiplexer(timing=self.timing)
+            self.multiplexer.add(reader)
+            self.running[port_id] = _Running(config, stop, None)
+            logger.info("tic: reading port %s (%s)", port_id, config.url)
+            return
         thread = threading.Thread(target=self._guarded, args=(reader,), name=f"tic-port-{port_id}")
         thread.daemon = True
         thread.start()
@@ -235,5 +258,9 @@ class ReaderService:
         for running in self.running.values():
             running.stop.set()
         for running in self.running.values():
-            running.thread.join(timeout=5)
+            if running.thread is not None:
+                running.thread.join(timeout=5)
+        if self.multiplexer is not None:
+            self.multiplexer.close()
+            self.multiplexer = None
         self.running.clear()
