@@ -28,7 +28,11 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Recycling against slow leaks, for sync workers only: a gthread worker (threads > 1) that
 # recycles exits with its kept-alive connections open, and a request just sent on one of them
 # is reset (gunicorn issue #3038; README "Web workers"). GUNICORN_MAX_REQUESTS still decides.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000" if threads == 1 else "0"))
+# Each recycling costs a stall of seconds (a new worker imports the hub), so it stays rare: at
+# the hundreds of requests per second this service answers, 2,000 meant a restart every ~25 s
+# per worker, and those restarts were the API's p99 (README "Web workers"). Slow leaks take
+# hours, not seconds.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000" if threads == 1 else "0"))
 # Workers sharing the load evenly reach max_requests together, and a new worker takes seconds
 # to import the hub on a busy host: with 10 % of jitter all 5 restarted within one bench pass
 # (throughput down to a fifth, p99 of seconds). Half of max_requests spreads them out.

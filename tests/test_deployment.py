@@ -128,7 +128,7 @@ def test_gunicorn_config_passes_the_emulators_underscore_headers(monkeypatch) ->
     assert config["forwarded_allow_ips"]
 
 
-@pytest.mark.parametrize(("threads", "recycled"), [(None, 2000), ("4", 0)])
+@pytest.mark.parametrize(("threads", "recycled"), [(None, 20000), ("4", 0)])
 def test_gunicorn_recycles_sync_workers_only(monkeypatch, threads, recycled) -> None:
     """README "Web workers": a recycling gthread worker resets its kept-alive connections
     (gunicorn #3038), so threads > 1 mean no max_requests unless GUNICORN_MAX_REQUESTS says."""
