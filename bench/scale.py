@@ -267,6 +267,7 @@ def smartoa_phase(args: argparse.Namespace) -> None:
     from smartoa import simulator, tasks
     from smartoa.models import Contract, ScheduleVersion
     from smartoa.services import POLL_SOURCE
+    from tests.processes import start_celery_worker
 
     count = args.contracts
     _print(f"\n2. Smart OA: {count:,} contracts claimed and polled by three Celery workers")
@@ -291,7 +292,7 @@ def smartoa_phase(args: argparse.Namespace) -> None:
         base = f"http://127.0.0.1:{port}/sim/smartoa"
         _wait_for(lambda: _answers(f"{base}/effacement"), seconds=60, what="the simulator")
         env = child_env(SMARTOA_API_URL=base, SMARTOA_RESOURCE_PATH="/effacement")
-        workers = [_celery_worker(f"scale{n}", env) for n in range(3)]
+        workers = [start_celery_worker(f"scale{n}", env, queues="smartoa") for n in range(3)]
         _wait_for(lambda: _workers_up(3), seconds=120, what="three workers")
         _print(f"  setup (contracts, gunicorn, workers up): {time.perf_counter() - started:.1f} s")
         for round_number in range(1, args.rounds + 1):
@@ -367,33 +368,6 @@ def _answers(url: str) -> bool:
     except httpx.TransportError:
         return False
     return True
-
-
-def _celery_worker(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "hub",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            "smartoa",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "WARNING",
-            "--hostname",
-            f"{name}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 def _workers_up(count: int) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,3 +44,16 @@ def stop_all(processes: Iterable[subprocess.Popen[bytes]], *, grace: float = 20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def start_celery_worker(name: str, env: dict[str, str], *, queues: str) -> subprocess.Popen[bytes]:
+    """A real Celery worker of this checkout on ``queues``: one task at a time (solo pool),
+    quiet, named ``<name>@<host>`` so a test or a bench can tell its workers apart."""
+    command = [
+        *(sys.executable, "-m", "celery", "-A", "hub", "worker", "--pool", "solo"),
+        *("--queues", queues, "--without-mingle", "--without-gossip"),
+        *("--loglevel", "WARNING", "--hostname", f"{name}@%h"),
+    ]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )

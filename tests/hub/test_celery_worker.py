@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from hub.models import AuditEvent, PollRun
 from hub.services.polling import poll_run
 from hub.tasks import prune_old_poll_runs
 from tests.conftest import require
-from tests.processes import child_env
+from tests.processes import child_env, start_celery_worker
 
 
 @pytest.fixture
@@ -81,30 +80,7 @@ def _start_worker(name: str, live_server_url: str) -> subprocess.Popen[bytes]:
         "SMARTOA_API_URL": f"{live_server_url}/sim/smartoa",
         "SMARTOA_POLL_THREADS": "1",  # one call at a time: "mid-batch" is a known point
     }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "hub",
-            "worker",
-            "--pool",
-            "solo",
-            "--queues",
-            "smartoa",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "WARNING",
-            "--hostname",
-            f"{name}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return start_celery_worker(name, env, queues="smartoa")
 
 
 @pytest.fixture
