@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -31,7 +31,7 @@ from django.db.models import F
 from hub import quantities
 from hub.control.models import ControllableLoad
 from hub.models import MeteringPoint, MeteringPointKind, Point, Quality, Series, SeriesKind
-from hub.services.series import Row, SeriesWriteError, ensure_series, upsert_rows
+from hub.services.series import Row, SeriesWriteError, ensure_many_series, upsert_rows
 from tic import alerts, leases, telemetry
 from tic.controllers import servo_thresholds
 from tic.models import EventKind, PortState, TicEvent, TicMeter, TicPort
@@ -315,6 +315,9 @@ class Ingestor:
         self._frames: dict[int, int] = defaultdict(int)
         self._retry: list[Batch] = []
         self._fence: Fence | None = None
+        # Series first needed by the items in hand: placeholder id → (meter, quantity, unit,
+        # kind, step).
+        self._wanted_series: dict[int, tuple[_Meter, str, str, SeriesKind, int | None]] = {}
 
     # -- leases --
 
@@ -351,6 +354,24 @@ class Ingestor:
     # -- receiving (no database access but the first sight of a port, meter or series) --
 
     def handle(self, item: Received | PortStatus | LineCounts) -> None:
+        self.handle_many([item])
+
+    def handle_many(self, items: Iterable[Received | PortStatus | LineCounts]) -> None:
+        """Handle items in their order. The ports and meters first seen among them are read,
+        or created, in a few statements whatever their number, and so are the series they
+        first need: one by one, 5,000 new meters took minutes before anything was stored."""
+        fence = self._fence
+        kept = [i for i in items if fence is None or i.port_id in fence.generations]
+        if not kept:
+            return
+        self._load(kept)
+        try:
+            for item in kept:
+                self._handle(item)
+        finally:
+            self._resolve_series()
+
+    def _handle(self, item: Received | PortStatus | LineCounts) -> None:
         if self._fence is not None and item.port_id not in self._fence.generations:
             return  # a port whose lease this reader lost or gave back
         if isinstance(item, PortStatus):
@@ -504,35 +525,131 @@ class Ingestor:
     def _port(self, port_id: int) -> _Port | None:
         port = self._ports.get(port_id)
         if port is None:
-            row = TicPort.objects.select_related("metering_point").filter(pk=port_id).first()
-            if row is None:
-                return None
-            port = self._ports[port_id] = _Port(row, _Counters())
+            self._load_ports({port_id})
+            port = self._ports.get(port_id)
         return port
+
+    def _load_ports(self, port_ids: set[int]) -> None:
+        rows = TicPort.objects.select_related("metering_point").filter(pk__in=port_ids)
+        for row in rows:
+            self._ports[row.pk] = _Port(row, _Counters())
 
     def _meter(self, port: _Port, identifier: str, frame: Frame, at: dt.datetime) -> _Meter:
         key = (port.row.pk, identifier)
         meter = self._meters.get(key)
-        if meter is not None:
-            return meter
-        row = TicMeter.objects.filter(port=port.row, identifier=identifier).first()
-        created = row is None
-        if row is None:
-            point = port.row.metering_point
-            if point is None:
-                point, _created = MeteringPoint.objects.get_or_create(
-                    organisation_id=port.row.organisation_id,
-                    kind=MeteringPointKind.TIC_METER,
-                    identifier=identifier,
-                )
-            row = TicMeter.objects.create(
-                organisation_id=port.row.organisation_id,
-                port=port.row,
-                metering_point=point,
-                identifier=identifier,
-                family=frame.meter.value,
-                mode=frame.mode,
+        if meter is None:
+            self._load_meters({key: (frame, at)})
+            meter = self._meters[key]
+        return meter
+
+    def _load(self, items: list[Received | PortStatus | LineCounts]) -> None:
+        """Read the ports and meters these items are the first of, and create the meters (and
+        their metering points) not stored yet: a bounded number of statements."""
+        new_ports = {i.port_id for i in items if i.port_id not in self._ports}
+        if new_ports:
+            self._load_ports(new_ports)
+        wanted: dict[tuple[int, str], tuple[Frame, dt.datetime]] = {}
+        for item in items:
+            if not isinstance(item, Received) or item.port_id not in self._ports:
+                continue
+            if not item.frame.valid:
+                continue
+            identifier = identifier_of(item.frame)
+            key = (item.port_id, identifier or "")
+            if identifier and key not in self._meters and key not in wanted:
+                wanted[key] = (item.frame, item.at)
+        if wanted:
+            self._load_meters(wanted)
+
+    def _load_meters(self, wanted: dict[tuple[int, str], tuple[Frame, dt.datetime]]) -> None:
+        rows = self._select_meters(wanted)
+        missing = [key for key in wanted if key not in rows]
+        if missing:
+            points = self._points([self._ports[port_id] for port_id, _ident in missing], missing)
+            # Another reader (a takeover) may create the same meter meanwhile: the unique
+            # constraint keeps one, and the select after the insert finds it either way.
+            TicMeter.objects.bulk_create(
+                [
+                    TicMeter(
+                        organisation_id=self._ports[port_id].row.organisation_id,
+                        port=self._ports[port_id].row,
+                        metering_point_id=points[(port_id, identifier)],
+                        identifier=identifier,
+                        family=wanted[(port_id, identifier)][0].meter.value,
+                        mode=wanted[(port_id, identifier)][0].mode,
+                    )
+                    for port_id, identifier in missing
+                ],
+                ignore_conflicts=True,
             )
+            rows.update(self._select_meters(dict.fromkeys(missing)))
+        # One query for the meters' series, instead of one get_or_create per quantity.
+        series: dict[int, dict[str, int]] = defaultdict(dict)
+        point_ids = {row.metering_point_id for row in rows.values()}
+        known = Series.objects.filter(metering_point_id__in=point_ids, source=SOURCE)
+        for point_id, quantity, pk in known.values_list("metering_point_id", "quantity", "pk"):
+            series[point_id][quantity] = pk
+        created = set(missing)
+        for key, row in rows.items():
+            port = self._ports[key[0]]
+            meter = self._meters[key] = self._new_meter(port, row)
+            meter.series.update(series.get(row.metering_point_id, {}))
+            if key not in created and meter.series:
+                _restore(meter, at=wanted[key][1])
+
+    @staticmethod
+    def _select_meters(keys: dict[tuple[int, str], Any]) -> dict[tuple[int, str], TicMeter]:
+        found = TicMeter.objects.select_related("metering_point").filter(
+            port_id__in={port_id for port_id, _ident in keys},
+            identifier__in={identifier for _port, identifier in keys},
+        )
+        return {
+            (row.port_id, row.identifier): row
+            for row in found
+            if (row.port_id, row.identifier) in keys
+        }
+
+    @staticmethod
+    def _points(ports: list[_Port], keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        """The metering point of each new meter: its port's, or one made from its address in
+        the port's organisation."""
+        points: dict[tuple[int, str], int] = {}
+        wanted: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
+        for port, key in zip(ports, keys, strict=True):
+            if port.row.metering_point_id is not None:
+                points[key] = port.row.metering_point_id
+            else:
+                wanted[(port.row.organisation_id, key[1])].append(key)
+        if not wanted:
+            return points
+
+        def select() -> dict[tuple[int, str], int]:
+            found = MeteringPoint.objects.filter(
+                organisation_id__in={org for org, _ident in wanted},
+                kind=MeteringPointKind.TIC_METER,
+                identifier__in={ident for _org, ident in wanted},
+            ).values_list("organisation_id", "identifier", "pk")
+            return {(org, ident): pk for org, ident, pk in found if (org, ident) in wanted}
+
+        known = select()
+        if len(known) < len(wanted):
+            MeteringPoint.objects.bulk_create(
+                [
+                    MeteringPoint(
+                        organisation_id=org, kind=MeteringPointKind.TIC_METER, identifier=ident
+                    )
+                    for org, ident in wanted
+                    if (org, ident) not in known
+                ],
+                ignore_conflicts=True,
+            )
+            known = select()
+        for owner, keys_of in wanted.items():
+            for key in keys_of:
+                points[key] = known[owner]
+        return points
+
+    def _new_meter(self, port: _Port, row: TicMeter) -> _Meter:
         runtime = MeterRuntime(
             td_minutes=port.row.integration_minutes,
             drift_threshold=self.drift_threshold,
@@ -547,27 +664,50 @@ class Ingestor:
         runtime.last_values.update(row.last_values)
         if port.row.max_power_kva:
             runtime.max_power = port.row.max_power_kva * 1000.0
-        meter = self._meters[key] = _Meter(row, _Counters(), runtime)
-        # One query for the meter's series, instead of one get_or_create per quantity.
-        known = Series.objects.filter(metering_point_id=row.metering_point_id, source=SOURCE)
-        meter.series.update(known.values_list("quantity", "pk"))
-        if not created and meter.series:
-            _restore(meter, at=at)
-        return meter
+        return _Meter(row, _Counters(), runtime)
 
     def _series(
         self, meter: _Meter, quantity: str, unit: str, kind: str, *, step: int | None = None
     ) -> int:
-        series = ensure_series(
-            metering_point=meter.row.metering_point,
-            quantity=quantity,
-            unit=unit,
-            source=SOURCE,
-            kind=SeriesKind(kind),
-            step_seconds=step,
-        )
-        meter.series[quantity] = series.pk
-        return series.pk
+        """A placeholder id for a series not known yet, replaced by the series' own once the
+        items in hand are handled (``_resolve_series``: all of them in a few statements)."""
+        placeholder = -(len(self._wanted_series) + 1)
+        self._wanted_series[placeholder] = (meter, quantity, unit, SeriesKind(kind), step)
+        meter.series[quantity] = placeholder
+        return placeholder
+
+    def _resolve_series(self) -> None:
+        wanted, self._wanted_series = self._wanted_series, {}
+        if not wanted:
+            return
+        resolved: dict[int, int] = {}
+        try:
+            resolved = ensure_many_series(
+                wanted={
+                    placeholder: (meter.row.metering_point_id, quantity, unit, kind, step)
+                    for placeholder, (meter, quantity, unit, kind, step) in wanted.items()
+                },
+                source=SOURCE,
+            )
+        finally:
+            # Rows of a series that could not be made are dropped with it (database away).
+            for placeholder, (meter, quantity, _u, _k, _s) in wanted.items():
+                if placeholder in resolved:
+                    meter.series[quantity] = resolved[placeholder]
+                elif meter.series.get(quantity) == placeholder:
+                    del meter.series[quantity]
+            ports = {meter.row.port_id for meter, *_rest in wanted.values()}
+            for port_id in ports:
+                rows = self._rows.get(port_id)
+                if not rows:
+                    continue
+                fixed = []
+                for row in rows:
+                    if row[0] >= 0:
+                        fixed.append(row)
+                    elif row[0] in resolved:
+                        fixed.append((resolved[row[0]], *row[1:]))
+                self._rows[port_id] = fixed
 
     # -- writing --
 

@@ -40,6 +40,8 @@ from tic.multiplex import Multiplexer, multiplexed, open_port
 from tic.reader import DEFAULT_TIMING, Opener, PortReader, Timing, open_serial
 
 logger = logging.getLogger(__name__)
+# Items handed to the ingestor at once: a chunk's new meters are made in a few statements.
+DRAIN_CHUNK = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,7 @@ class ReaderService:
                 if clock >= next_reload:
                     self._reload()
                     next_reload = clock + self.reload_interval
-                self._drain(timeout=max(0.0, next_flush - time.monotonic()))
+                self._drain(timeout=max(0.0, next_flush - time.monotonic()), until=next_flush)
                 self._drop_lost()
                 if time.monotonic() >= next_flush:
                     batches.put(self.ingestor.collect(now=self.now()))
@@ -133,16 +135,25 @@ class ReaderService:
         finally:
             close_old_connections()
 
-    def _drain(self, *, timeout: float) -> None:
+    def _drain(self, *, timeout: float, until: float | None = None) -> None:
+        """Handle what is queued, in chunks (the meters and series first seen in a chunk are
+        made together), until the queue is empty or, given ``until``, the flush is due: a long
+        queue (thousands of meters connecting at once) must not hold the next batch back."""
         try:
             item = self.queue.get(timeout=timeout) if timeout > 0 else self.queue.get_nowait()
         except queue.Empty:
             return
-        self.ingestor.handle(item)
+        chunk = [item]
         while True:
             try:
-                self.ingestor.handle(self.queue.get_nowait())
+                while len(chunk) < DRAIN_CHUNK:
+                    chunk.append(self.queue.get_nowait())
             except queue.Empty:
+                self.ingestor.handle_many(chunk)
+                return
+            self.ingestor.handle_many(chunk)
+            chunk = []
+            if until is not None and time.monotonic() >= until:
                 return
 
     def _drop_lost(self) -> None:

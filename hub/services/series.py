@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 import psycopg
 from django.db import IntegrityError, connection, transaction
@@ -81,6 +82,43 @@ def ensure_series(
         defaults={"unit": unit, "kind": kind, "step_seconds": step_seconds},
     )
     return series
+
+
+def ensure_many_series(
+    *, wanted: dict[Any, tuple[int, str, str, SeriesKind, int | None]], source: str
+) -> dict[Any, int]:
+    """The ids of many series of ``source`` at once, made when missing: ``wanted`` maps a key
+    of the caller to (metering point id, quantity, unit, kind, step seconds). Three statements
+    whatever their number; a series another process makes meanwhile is found, not duplicated
+    (the unique constraint, then a second select)."""
+    if not wanted:
+        return {}
+    pairs = {(point, quantity) for point, quantity, *_rest in wanted.values()}
+
+    def select() -> dict[tuple[int, str], int]:
+        found = Series.objects.filter(
+            metering_point_id__in={point for point, _q in pairs},
+            quantity__in={quantity for _p, quantity in pairs},
+            source=source,
+        ).values_list("metering_point_id", "quantity", "pk")
+        return {(point, q): pk for point, q, pk in found if (point, q) in pairs}
+
+    known = select()
+    if len(known) < len(pairs):
+        made: dict[tuple[int, str], Series] = {}
+        for point, quantity, unit, kind, step in wanted.values():
+            if (point, quantity) not in known and (point, quantity) not in made:
+                made[(point, quantity)] = Series(
+                    metering_point_id=point,
+                    quantity=quantity,
+                    unit=unit,
+                    source=source,
+                    kind=kind,
+                    step_seconds=step,
+                )
+        Series.objects.bulk_create(list(made.values()), ignore_conflicts=True)
+        known = select()
+    return {key: known[(point, quantity)] for key, (point, quantity, *_r) in wanted.items()}
 
 
 def upsert_points(*, series: Series | int, points: Iterable[PointIn]) -> int:
