@@ -5,7 +5,7 @@ whose ``datetime.now()`` and ``time.time()`` stand still where the test puts the
 ``time.monotonic`` is left alone, so the reader's timeouts and flush intervals stay real. The
 test moves the clock (``SteppedClock.move``: the child answers once its clock is there), writes
 one meter frame, and waits until the reader's ingest has handled it (``handled``: the child
-reports each frame's result and reception instant, from a hook on ``Ingestor.handle``). Every
+reports each frame's result and reception instant, from a hook on ``Ingestor.handle_many``). Every
 frame is thus received at the instant it was written for, and a whole day, a clock change
 included, passes through the real reader as fast as the machine goes, with the same result
 however loaded it is.
@@ -88,15 +88,17 @@ def _stepped(travel: Any) -> None:
         with lock:
             link.sendall(line.encode("ascii"))
 
-    handle = Ingestor.handle
+    handle_many = Ingestor.handle_many
 
-    def handled(self: Ingestor, item: Any) -> None:
-        handle(self, item)
-        if isinstance(item, Received):
-            result = "valid" if item.frame.valid else "invalid"
-            send(f"{result} {item.at.isoformat()}\n")
+    def handled(self: Ingestor, items: Any) -> None:
+        items = list(items)
+        handle_many(self, items)
+        for item in items:
+            if isinstance(item, Received):
+                result = "valid" if item.frame.valid else "invalid"
+                send(f"{result} {item.at.isoformat()}\n")
 
-    Ingestor.handle = handled  # type: ignore[method-assign]
+    Ingestor.handle_many = handled  # type: ignore[method-assign]
 
     def follow() -> None:
         for line in link.makefile("r", encoding="ascii"):
