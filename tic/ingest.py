@@ -7,6 +7,9 @@ changes to one ``Ingestor``, which keeps everything in memory and writes it ever
 tariff period per day (incremented in the database), the meters' state (at most every
 ``state_interval`` seconds per meter, at once when an event happened) and the ports' state.
 
+Items come in chunks (``handle_many``): the meters, metering points and series a chunk sees
+first are looked up and created together, a few statements whatever their number.
+
 Counters are written as increments. With port leases (``tic.leases``, set by ``tic_read``'s
 runner through ``lease``), a batch carries the fencing token of each port it holds, and its
 transaction first checks them: the part of a port whose lease was lost is refused (not stored,
