@@ -250,7 +250,7 @@ class PceList(GrdfView):
     )
     def get(self, request: Request) -> Response:
         found = selectors.pces(organisation=self.organisation)
-        return paginated(self, request, found, lambda page: PceSerializer(page, many=True).data)
+        return paginated(self, request, found, serializer=PceSerializer)
 
 
 class PceDetail(GrdfView):
@@ -411,7 +411,7 @@ class RightList(GrdfView):
             site_label=params.get("site_label", ""),
             pce=params.get("pce", ""),
         )
-        return paginated(self, request, found, lambda page: RightSerializer(page, many=True).data)
+        return paginated(self, request, found, serializer=RightSerializer)
 
     @extend_schema(
         summary="Declare an access right to GRDF",
@@ -755,9 +755,7 @@ class ThresholdList(GrdfView):
         found = Threshold.objects.filter(organisation=self.organisation).select_related(
             "pce__metering_point"
         )
-        return paginated(
-            self, request, found, lambda page: ThresholdSerializer(page, many=True).data
-        )
+        return paginated(self, request, found, serializer=ThresholdSerializer)
 
     @extend_schema(
         summary="Set a consumption threshold on a PCE",
@@ -821,9 +819,7 @@ class SubscriptionList(GrdfView):
         found = Subscription.objects.filter(organisation=self.organisation).select_related(
             "pce__metering_point"
         )
-        return paginated(
-            self, request, found, lambda page: SubscriptionSerializer(page, many=True).data
-        )
+        return paginated(self, request, found, serializer=SubscriptionSerializer)
 
     @extend_schema(
         summary="Subscribe a PCE to TJDC or PPH at GRDF",

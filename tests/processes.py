@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.db import connection
@@ -57,3 +58,11 @@ def start_celery_worker(name: str, env: dict[str, str], *, queues: str) -> subpr
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+
+
+def wait_until(check: Callable[[], bool], deadline: float, what: str) -> None:
+    """Poll ``check`` until it holds; fail naming ``what`` once ``time.monotonic()`` passes
+    ``deadline`` (the child processes' work has no event to wait on)."""
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)

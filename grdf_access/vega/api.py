@@ -156,9 +156,7 @@ class Catalogue(VegaView):
         items = CatalogueItem.objects.select_related("decommissioned_in").prefetch_related(
             "cells__release", "versions__superseded_in", "versions__ends_in"
         )
-        return paginated(
-            self, request, items, lambda page: CatalogueItemSerializer(page, many=True).data
-        )
+        return paginated(self, request, items, serializer=CatalogueItemSerializer)
 
 
 class Releases(VegaView):
@@ -169,7 +167,7 @@ class Releases(VegaView):
     )
     def get(self, request: Request) -> Response:
         found = Release.objects.prefetch_related("date_changes")
-        return paginated(self, request, found, lambda page: ReleaseSerializer(page, many=True).data)
+        return paginated(self, request, found, serializer=ReleaseSerializer)
 
 
 # -- usages and the migration view --------------------------------------------------------------
@@ -218,7 +216,7 @@ class UsageList(VegaView):
     )
     def get(self, request: Request) -> Response:
         found = Usage.objects.filter(organisation=self.organisation).select_related("item")
-        return paginated(self, request, found, lambda page: UsageSerializer(page, many=True).data)
+        return paginated(self, request, found, serializer=UsageSerializer)
 
     @extend_schema(
         summary="Declare a publication or web service the organisation uses",
@@ -365,9 +363,7 @@ class ExpectedList(VegaView):
         found = ExpectedPublication.objects.filter(organisation=self.organisation).select_related(
             "item"
         )
-        return paginated(
-            self, request, found, lambda page: ExpectedSerializer(page, many=True).data
-        )
+        return paginated(self, request, found, serializer=ExpectedSerializer)
 
     @extend_schema(
         summary="Expect a publication at a cadence (late: milestone alarm)",
@@ -457,7 +453,7 @@ class ArrivalList(VegaView):
     )
     def get(self, request: Request) -> Response:
         found = Arrival.objects.filter(organisation=self.organisation)[:500]
-        return paginated(self, request, found, lambda page: ArrivalSerializer(page, many=True).data)
+        return paginated(self, request, found, serializer=ArrivalSerializer)
 
     @extend_schema(
         summary="Hand over a publication file received from GRDF",

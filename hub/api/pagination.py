@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 
@@ -17,9 +18,13 @@ def paginated(
     request: Request,
     rows: QuerySet[Any] | Sequence[Any],
     serialize: Callable[[list[Any]], Any] = list,
+    *,
+    serializer: type[BaseSerializer[Any]] | None = None,
 ) -> Response:
-    """One page of ``rows`` (``?limit=&offset=``, 100 by default), each page serialised whole:
-    a ``QuerySet`` is counted and sliced by the database."""
+    """One page of ``rows`` (``?limit=&offset=``, 100 by default), each page serialised whole
+    (by ``serializer``, else by ``serialize``): a ``QuerySet`` is counted and sliced by the
+    database."""
     paginator = LimitOffsetPagination()
-    page = paginator.paginate_queryset(rows, request, view=view)
-    return paginator.get_paginated_response(serialize(list(page or [])))
+    page = list(paginator.paginate_queryset(rows, request, view=view) or [])
+    data = serializer(page, many=True).data if serializer is not None else serialize(page)
+    return paginator.get_paginated_response(data)

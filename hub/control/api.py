@@ -132,7 +132,7 @@ class ControlSiteList(APIView):
             .filter(controllable_loads__isnull=False)
             .distinct()
         ]
-        return paginated(self, request, states, lambda page: SiteOut(page, many=True).data)
+        return paginated(self, request, states, serializer=SiteOut)
 
 
 class ControlSiteDetail(APIView):

@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 from hub import quantities
 from hub.services.tokens import create_token
 from tests.conftest import Tenant
+from tests.processes import wait_until
 from tic.ingest import Ingestor
 from tic.models import TicMeter, TicPort
 from tic.reader import Timing
@@ -95,12 +96,6 @@ class PtyMeter:
             assert time.monotonic() < deadline, "the reader never came to the meter's rate"
             time.sleep(0.05)
         time.sleep(0.5)  # pyserial empties the input buffer right after setting the rate
-
-
-def wait_until(check: Callable[[], bool], deadline: float, what: str) -> None:
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -29,7 +29,7 @@ from django.db import connection
 from hub import quantities
 from hub.models import Point
 from tests.conftest import Tenant, require
-from tests.processes import child_env, stop_all
+from tests.processes import child_env, stop_all, wait_until
 from tic.models import TicMeter, TicPort, TicPortLease
 from tic.protocol import with_parity
 from tic.simulator import linky_standard_frame
@@ -100,12 +100,6 @@ def tic_read() -> Iterator[Callable[[int], subprocess.Popen[bytes]]]:
 
     yield start
     stop_all(started)
-
-
-def wait_until(check: Callable[[], bool], deadline: float, what: str) -> None:
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 @pytest.mark.django_db(transaction=True)

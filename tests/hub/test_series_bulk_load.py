@@ -9,16 +9,15 @@ from django.db import IntegrityError, connection, transaction
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 
-from hub.models import Point, Quality, Rollup
+from hub.models import Point, Quality
 from hub.services import partitions
 from hub.services import series as series_service
 from hub.services.series import upsert_rows
 from tests.conftest import require
 from tests.hub.test_series_storage import (
     BATCHES,
-    _close,
-    _recompute,
     _rows,
+    assert_rollups_match_points,
     tic_series,
 )
 
@@ -166,15 +165,4 @@ def test_rollups_of_a_loaded_batch_equal_a_recompute(tenant, loads, batches):
         upsert_rows(rows=_rows(tic.pk, batch))
     repeated = len({(s, m) for s, m, _, _ in batches[0]}) < len(batches[0])
     assert loads[0] is not repeated
-    raw = list(Point.objects.filter(series=tic).values_list("ts", "value", "quality"))
-    for width in (60, 900, 3600):
-        expected = _recompute(raw, width)
-        stored = {
-            int(r.bucket.timestamp()): (
-                r.count, r.sum, r.min, r.max, r.last_ts, r.last_value, r.quality
-            )
-            for r in Rollup.objects.filter(series=tic, width=width)
-        }  # fmt: skip
-        assert stored.keys() == expected.keys()
-        for key, row in stored.items():
-            assert all(map(_close, row, expected[key])), (width, key, row, expected[key])
+    assert_rollups_match_points(tic)

@@ -199,6 +199,22 @@ def _close(a, b):
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
 
 
+def assert_rollups_match_points(series):  # type: ignore[no-untyped-def]
+    """Every rollup row of ``series`` equals the aggregate recomputed from its raw points."""
+    raw = list(Point.objects.filter(series=series).values_list("ts", "value", "quality"))
+    for width in (60, 900, 3600):
+        expected = _recompute(raw, width)
+        stored = {
+            int(r.bucket.timestamp()): (
+                r.count, r.sum, r.min, r.max, r.last_ts, r.last_value, r.quality
+            )
+            for r in Rollup.objects.filter(series=series, width=width)
+        }  # fmt: skip
+        assert stored.keys() == expected.keys()
+        for key, row in stored.items():
+            assert all(map(_close, row, expected[key])), (width, key, row, expected[key])
+
+
 @hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(batches=BATCHES)
 def test_rollups_equal_a_recompute_from_raw_points(tenant, batches):
@@ -211,18 +227,7 @@ def test_rollups_equal_a_recompute_from_raw_points(tenant, batches):
     for batch in batches:
         upsert_rows(rows=_rows(tic.pk, batch))
         upsert_rows(rows=_rows(twin.pk, batch))
-    raw = list(Point.objects.filter(series=tic).values_list("ts", "value", "quality"))
-    for width in (60, 900, 3600):
-        expected = _recompute(raw, width)
-        stored = {
-            int(r.bucket.timestamp()): (
-                r.count, r.sum, r.min, r.max, r.last_ts, r.last_value, r.quality
-            )
-            for r in Rollup.objects.filter(series=tic, width=width)
-        }  # fmt: skip
-        assert stored.keys() == expected.keys()
-        for key, row in stored.items():
-            assert all(map(_close, row, expected[key])), (width, key, row, expected[key])
+    assert_rollups_match_points(tic)
     end = DST_START + dt.timedelta(hours=DST_HOURS)
     for step in (Step.MIN5, Step.MIN15, Step.HOUR, Step.DAY):
         assert rollup_width(series=tic, start=DST_START, end=end, step=step) is not None

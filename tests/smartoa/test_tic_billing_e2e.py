@@ -42,7 +42,7 @@ from smartoa import loadcurve
 from smartoa.billing import bill_contract_day
 from smartoa.models import Contract
 from tests.conftest import Tenant
-from tests.processes import child_env, stop_all
+from tests.processes import child_env, stop_all, wait_until
 from tests.smartoa.test_billing import _store
 from tests.steppedclock import SteppedClock
 from tic import services as tic_services
@@ -142,12 +142,6 @@ def stepped_tic_read() -> Iterator[Callable[[SteppedClock], subprocess.Popen[byt
     stop_all(started)
 
 
-def _wait(check: Callable[[], bool], deadline: float, what: str) -> None:
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def _upload_fallback(contract: Contract, steps: list[dt.datetime]) -> None:
     # The plant logger's curve the operator uploaded (kWh per step).
     assert contract.metering_point is not None
@@ -231,7 +225,7 @@ def test_tic_read_feeds_the_contracts_curve_across_the_clock_change(
     port = _add_port(tenant, point, str(producer.link))
     process = stepped_tic_read(clock)
     deadline = time.monotonic() + 240
-    _wait(lambda: TicPort.objects.get(pk=port.pk).state != "stopped", deadline, "the reader")
+    wait_until(lambda: TicPort.objects.get(pk=port.pk).state != "stopped", deadline, "the reader")
     try:
         at = first
         while at <= window_end:  # UTC steps: the repeated hour is read twice on the wall clock

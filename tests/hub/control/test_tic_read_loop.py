@@ -23,7 +23,7 @@ from hub.control.models import Command, CommandStatus
 from hub.control.simulator import ModbusBuilding
 from tests.conftest import Tenant
 from tests.hub.control.conftest import Building, make_building
-from tests.processes import child_env, stop_all
+from tests.processes import child_env, stop_all, wait_until
 from tic.models import TicEvent, TicPort
 from tic.protocol import with_parity
 from tic.simulator import SimulatedPmePmi
@@ -113,12 +113,6 @@ class Beat:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
-
-
-def wait_until(check: Callable[[], bool], deadline: float, what: str) -> None:
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 @pytest.mark.celery_worker
