@@ -44,7 +44,8 @@ from hub.control.simulator import ModbusBuilding
 from tests.conftest import Tenant
 from tests.flexready.conftest import paris
 from tests.hub.control.conftest import _fresh_driver_pool, building, make_building  # noqa: F401
-from tests.smartoa.test_tic_billing_e2e import _wait, stepped_tic_read  # noqa: F401
+from tests.processes import wait_until
+from tests.smartoa.test_tic_billing_e2e import stepped_tic_read  # noqa: F401
 from tests.steppedclock import SteppedClock
 from tic import services as tic_services
 from tic.ingest import Ingestor, Received
@@ -157,7 +158,7 @@ def test_a_confirmed_request_is_shed_and_measured_on_the_tic_meter(
 
     process = stepped_tic_read(stepped)
     deadline = time.monotonic() + 240
-    _wait(lambda: TicPort.objects.get(pk=port.pk).state != "stopped", deadline, "the reader")
+    wait_until(lambda: TicPort.objects.get(pk=port.pk).state != "stopped", deadline, "the reader")
     try:
         at = first
         while at <= END + dt.timedelta(minutes=1):
