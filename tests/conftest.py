@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
 from django.core import signals
 from django.db import close_old_connections
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from hub.models import Membership, MeteringPoint, Organisation, Role, User
@@ -58,6 +60,16 @@ def make_tenant(slug: str) -> Tenant:
     return Tenant(
         organisation, people[Role.ADMIN], people[Role.OPERATOR], people[Role.VIEWER], point
     )
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the hub's default language. LocaleMiddleware activates the language
+    of each request in the calling thread and leaves it there, so a test client's English
+    request would otherwise make the next test's messages English."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
