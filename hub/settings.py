@@ -49,7 +49,10 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 FIELD_ENCRYPTION_KEYS = [k for k in secret("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()]
 
 HUB_SIMULATORS = env.bool("HUB_SIMULATORS", default=True)
-HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="http://127.0.0.1:8000")
+# `make run HUB_PORT=…` serves on another port: the simulators' default addresses follow it.
+HUB_PUBLIC_URL = env.str(
+    "HUB_PUBLIC_URL", default=f"http://127.0.0.1:{env.int('HUB_PORT', default=8000)}"
+)
 # Webhook targets (Smart OA controllers, TIC receivers) on http:// or on loopback/private/
 # reserved addresses: only for local runs (hub.http.urlsafety).
 WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=HUB_SIMULATORS)
