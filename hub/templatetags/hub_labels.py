@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import template
-from django.utils import formats
+from django.utils import formats, translation
 
 from hub import labels
 from hub.clock import format_local
@@ -45,3 +45,11 @@ def iso_day(value: str | dt.date | None) -> str:
     except ValueError:
         return str(value)  # not a day: shown as stored rather than hidden
     return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+@register.simple_tag
+def colon() -> str:
+    """``{% translate "État" %}{% colon %}``: French sets a no-break space before a colon,
+    English none, so a colon after a translated label cannot be written into the template."""
+    language = translation.get_language() or ""
+    return "\u00a0:" if language.split("-")[0] == "fr" else ":"
