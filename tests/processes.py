@@ -11,11 +11,15 @@ from pathlib import Path
 
 from django.db import connection
 
+from tests.conftest import require
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def database_url() -> str:
     """The running test's database as a URL: a child sees what the test has committed."""
+    # SQLite's test database lives in the test process's memory: no other process sees it.
+    require(connection.vendor == "postgresql", "a child process shares the test's database")
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     host = db["HOST"] or "127.0.0.1"

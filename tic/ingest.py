@@ -29,7 +29,7 @@ from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 
 from hub import quantities
 from hub.control.models import ControllableLoad
@@ -1096,7 +1096,14 @@ def _bulk_set(
             for name in names:
                 if name in _ADDED:
                     updates[name] = F(name) + row[name]
-                elif name != "last_frame_at" or row[name] is not None:
+                elif name == "last_frame_at":
+                    if row[name] is not None:  # the latest wins, as GREATEST below
+                        later = Q(last_frame_at__isnull=True) | Q(last_frame_at__lt=row[name])
+                        updates[name] = Case(
+                            When(later, then=Value(row[name], output_field=DateTimeField())),
+                            default=F(name),
+                        )
+                else:
                     updates[name] = row[name]
             model.objects.filter(pk=row["id"]).update(**updates)
         return

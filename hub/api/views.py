@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http.response import HttpResponseBase
@@ -111,10 +112,22 @@ class SiteViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
         return self.scoped(Site.objects.all())
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number a database key can hold. A number filter would take
+    ``1.5`` or ``-5e267`` and hand them to the database (SQLite cannot bind the latter)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class MeteringPointFilter(django_filters.FilterSet):
     # Ids, not model choices: a choice field answers 400 for an id that does not exist and
     # 200 (empty, the queryset being scoped) for another organisation's, telling them apart.
-    site = django_filters.NumberFilter(field_name="site_id")
+    site = IdFilter(field_name="site_id")
 
     class Meta:
         model = MeteringPoint
@@ -122,7 +135,7 @@ class MeteringPointFilter(django_filters.FilterSet):
 
 
 class SeriesFilter(django_filters.FilterSet):
-    metering_point = django_filters.NumberFilter(field_name="metering_point_id")
+    metering_point = IdFilter(field_name="metering_point_id")
 
     class Meta:
         model = Series

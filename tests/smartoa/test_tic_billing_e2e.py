@@ -42,7 +42,7 @@ from smartoa import loadcurve
 from smartoa.billing import bill_contract_day
 from smartoa.models import Contract
 from tests.conftest import Tenant
-from tests.processes import child_env, stop_all, wait_until
+from tests.processes import child_env, database_url, stop_all, wait_until
 from tests.smartoa.test_billing import _store
 from tests.steppedclock import SteppedClock
 from tic import services as tic_services
@@ -116,6 +116,7 @@ class PtyProducer:
 
 @pytest.fixture
 def stepped_tic_read() -> Iterator[Callable[[SteppedClock], subprocess.Popen[bytes]]]:
+    database_url()  # skips before the test starts anything where the child cannot share it
     started: list[subprocess.Popen[bytes]] = []
 
     def start(clock: SteppedClock) -> subprocess.Popen[bytes]:

@@ -10,6 +10,7 @@ from django.db import connection
 
 from hub.control import services
 from hub.control.models import Command, ManualOverride
+from tests.conftest import require
 from tests.hub.control.conftest import make_building
 
 NOW = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)
@@ -17,6 +18,7 @@ NOW = dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC)
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_evaluations_send_one_command_per_load(tenant, building):
+    require(connection.vendor == "postgresql", "row locks need PostgreSQL")
     b = make_building(tenant, building)
     services.evaluate_site(site=b.site, now=NOW)
     for load in b.loads[:2]:
