@@ -21,15 +21,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import operator
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import partial, reduce
 from typing import Any
 
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models import Case, DateTimeField, F, Max, Q, Value, When
 
 from hub import quantities
 from hub.control.models import ControllableLoad
@@ -181,9 +182,10 @@ class _Curve:
         self.open = {}
 
     def feed(
-        self, label: str, value: float, *, resets: bool, at: dt.datetime
+        self, label: str, value: float, *, resets: bool, at: dt.datetime, restarted: bool = False
     ) -> list[tuple[dt.datetime, float]]:
-        """Take a reading; return the steps it closed, (start, Wh), oldest first."""
+        """Take a reading (``restarted``: a Td top passed since the last one, on the meter's
+        clock); return the steps it closed, (start, Wh), oldest first."""
         previous, then = self.value, self.at
         fresh = then is None or label != self.label or at - then > CURVE_MAX_GAP
         if not fresh and value < previous and not resets:
@@ -193,7 +195,7 @@ class _Curve:
             self.at = self.since = at
             self.open = {}
             return []
-        delta = value - previous if value >= previous else value
+        delta = value if (resets and restarted) or value < previous else value - previous
         if at <= then:
             # Two frames read in one go carry one reception time: the step of the first.
             start = _step_of(then)
@@ -485,7 +487,7 @@ class Ingestor:
             if refused.intersection(stored):
                 curve.stop()
                 continue
-            closed = curve.feed(label, wh, resets=resets, at=at)
+            closed = curve.feed(label, wh, resets=resets, at=at, restarted=outcome.td_restarted)
             if not closed:
                 continue
             energy = (
@@ -593,12 +595,15 @@ class Ingestor:
         for point_id, quantity, pk in known.values_list("metering_point_id", "quantity", "pk"):
             series[point_id][quantity] = pk
         created = set(missing)
+        known_meters: list[tuple[_Meter, dt.datetime]] = []
         for key, row in rows.items():
             port = self._ports[key[0]]
             meter = self._meters[key] = self._new_meter(port, row)
             meter.series.update(series.get(row.metering_point_id, {}))
             if key not in created and meter.series:
-                _restore(meter, at=wanted[key][1])
+                known_meters.append((meter, wanted[key][1]))
+        if known_meters:
+            _restore(known_meters)
 
     @staticmethod
     def _select_meters(keys: dict[tuple[int, str], Any]) -> dict[tuple[int, str], TicMeter]:
@@ -841,46 +846,136 @@ class Ingestor:
 _TD_QUANTITIES = set(TD_QUANTITY.values())
 
 
-def _restore(meter: _Meter, *, at: dt.datetime) -> None:
-    """Rebuild a known meter's in-memory history from its stored series (after a restart):
-    the Td counters over the last Td minutes for the power over Td, and each energy
-    register's last measured value for the plausibility check."""
-    runtime, row = meter.runtime, meter.row
-    td_ids = {sid: q for q, sid in meter.series.items() if q in _TD_QUANTITIES}
-    td_points: dict[str, list[tuple[dt.datetime, float]]] = defaultdict(list)
-    if td_ids:
-        since = at - dt.timedelta(minutes=runtime.td_minutes + 1)
-        rows = (
-            Point.objects.filter(
-                series_id__in=td_ids, ts__gte=since, ts__lte=at, quality=Quality.MEASURED
-            )
-            .order_by("ts")
-            .values_list("series_id", "ts", "value")
+def _restore(meters: list[tuple[_Meter, dt.datetime]]) -> None:
+    """Rebuild known meters' in-memory history from their stored series (after a restart),
+    each as of the reception time of its first frame: the Td counters over the last Td
+    minutes for the power over Td, and each energy register's last measured value for the
+    plausibility check. Two statements whatever the number of meters: one by one, a reader
+    restarted on thousands of meters spent its first minutes here."""
+    # (meter's position, series id, since, until): the Td points each meter needs.
+    windows: list[tuple[int, int, dt.datetime, dt.datetime]] = []
+    # (meter's position, series id, until): the registers whose last value each meter needs.
+    registers: list[tuple[int, int, dt.datetime]] = []
+    for position, (meter, at) in enumerate(meters):
+        since = at - dt.timedelta(minutes=meter.runtime.td_minutes + 1)
+        for quantity, series_id in meter.series.items():
+            if quantity in _TD_QUANTITIES:
+                windows.append((position, series_id, since, at))
+            if quantity in _TD_QUANTITIES or quantities.is_index(quantity):
+                registers.append((position, series_id, at))
+    td_points = _td_points(windows)
+    last = _last_measured(registers)
+    for position, (meter, _at) in enumerate(meters):
+        runtime, row = meter.runtime, meter.row
+        names = {series_id: quantity for quantity, series_id in meter.series.items()}
+        points: dict[str, list[tuple[dt.datetime, float]]] = defaultdict(list)
+        for series_id, ts, value in td_points.get(position, ()):
+            points[names[series_id]].append((ts, value))
+        runtime.restore(
+            td_points=dict(points),
+            last_values={
+                names[series_id]: found for series_id, found in last.get(position, {}).items()
+            },
+            subscribed_power=row.subscribed_power,
+            power_unit=row.power_unit,
         )
-        for series_id, ts, value in rows:
-            if value is not None:
-                td_points[td_ids[series_id]].append((ts, value))
-    registers = {
-        sid: q for q, sid in meter.series.items() if q in _TD_QUANTITIES or quantities.is_index(q)
-    }
-    last: dict[str, tuple[float, dt.datetime]] = {}
-    measured = Point.objects.filter(series_id__in=registers, ts__lte=at, quality=Quality.MEASURED)
+
+
+def _td_points(
+    windows: list[tuple[int, int, dt.datetime, dt.datetime]],
+) -> dict[int, list[tuple[int, dt.datetime, float]]]:
+    """Measured points of each (meter, series) in its window, oldest first, per meter."""
+    found: dict[int, list[tuple[int, dt.datetime, float]]] = defaultdict(list)
+    if not windows:
+        return found
     if connection.vendor == "postgresql":
-        latest = measured.order_by("series_id", "-ts").distinct("series_id")
-        for series_id, ts, value in latest.values_list("series_id", "ts", "value"):
+        # One join on arrays: a statement whose size does not grow with the number of meters.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT v.idx, v.sid, p.ts, p.value "
+                "FROM unnest(%s::int[], %s::bigint[], %s::timestamptz[], %s::timestamptz[]) "
+                f"AS v(idx, sid, lo, hi) JOIN {_points_table()} AS p ON p.series_id = v.sid "
+                "AND p.ts >= v.lo AND p.ts <= v.hi AND p.quality = %s ORDER BY v.idx, p.ts",
+                [*(list(column) for column in zip(*windows, strict=True)), Quality.MEASURED],
+            )
+            rows = cursor.fetchall()
+        for position, series_id, ts, value in rows:
             if value is not None:
-                last[registers[series_id]] = (value, ts)
-    else:
-        for series_id, quantity in registers.items():
-            found = measured.filter(series_id=series_id).order_by("-ts").first()
-            if found is not None and found.value is not None:
-                last[quantity] = (found.value, found.ts)
-    runtime.restore(
-        td_points=dict(td_points),
-        last_values=last,
-        subscribed_power=row.subscribed_power,
-        power_unit=row.power_unit,
+                found[position].append((series_id, ts, value))
+        return found
+    # Elsewhere: the points of all the windows' span, each kept for the windows it falls in.
+    wanted: dict[int, list[tuple[int, dt.datetime, dt.datetime]]] = defaultdict(list)
+    for position, series_id, since, until in windows:
+        wanted[series_id].append((position, since, until))
+    points = (
+        Point.objects.filter(
+            series_id__in=wanted,
+            ts__gte=min(w[2] for w in windows),
+            ts__lte=max(w[3] for w in windows),
+            quality=Quality.MEASURED,
+        )
+        .order_by("ts")
+        .values_list("series_id", "ts", "value")
     )
+    for series_id, ts, value in points:
+        if value is None:
+            continue
+        for position, since, until in wanted[series_id]:
+            if since <= ts <= until:
+                found[position].append((series_id, ts, value))
+    return found
+
+
+def _last_measured(
+    registers: list[tuple[int, int, dt.datetime]],
+) -> dict[int, dict[int, tuple[float, dt.datetime]]]:
+    """The last measured point of each (meter, series) up to its instant: series → (value,
+    time), per meter. A last point without a value gives nothing."""
+    found: dict[int, dict[int, tuple[float, dt.datetime]]] = defaultdict(dict)
+    if not registers:
+        return found
+    if connection.vendor == "postgresql":
+        # One backward step along the primary key per (meter, series).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT v.idx, v.sid, p.ts, p.value "
+                "FROM unnest(%s::int[], %s::bigint[], %s::timestamptz[]) AS v(idx, sid, hi) "
+                f"CROSS JOIN LATERAL (SELECT ts, value FROM {_points_table()} "
+                "WHERE series_id = v.sid AND ts <= v.hi AND quality = %s "
+                "ORDER BY ts DESC LIMIT 1) AS p",
+                [*(list(column) for column in zip(*registers, strict=True)), Quality.MEASURED],
+            )
+            rows = cursor.fetchall()
+        for position, series_id, ts, value in rows:
+            if value is not None:
+                found[position][series_id] = (value, ts)
+        return found
+    # Elsewhere: two statements per distinct instant (a chunk's frames mostly share a few).
+    by_instant: dict[dt.datetime, list[tuple[int, int]]] = defaultdict(list)
+    for position, series_id, until in registers:
+        by_instant[until].append((position, series_id))
+    for until, keys in by_instant.items():
+        measured = Point.objects.filter(
+            series_id__in={series_id for _position, series_id in keys},
+            ts__lte=until,
+            quality=Quality.MEASURED,
+        )
+        latest = measured.values("series_id").annotate(last=Max("ts"))
+        pairs = [Q(series_id=row["series_id"], ts=row["last"]) for row in latest]
+        values: dict[int, tuple[float, dt.datetime]] = {}
+        if pairs:
+            rows = measured.filter(reduce(operator.or_, pairs))
+            for series_id, ts, value in rows.values_list("series_id", "ts", "value"):
+                if value is not None:
+                    values[series_id] = (value, ts)
+        for position, series_id in keys:
+            if series_id in values:
+                found[position][series_id] = values[series_id]
+    return found
+
+
+def _points_table() -> str:
+    return connection.ops.quote_name(Point._meta.db_table)
 
 
 @dataclass(slots=True)

@@ -27,7 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from hub import quantities
-from hub.clock import local_day_of
+from hub.clock import PARIS, local_day_of
 from tic.protocol import Frame, MeterFamily
 from tic.protocol import saphir as saphir_layout
 
@@ -108,6 +108,8 @@ class Outcome:
     # (Paris day, calendar, period) → Wh drawn since the previous frame.
     energy: dict[tuple[dt.date, str, str], float] = field(default_factory=dict)
     implausible: int = 0  # energy registers refused in this frame
+    # A Td top passed on the meter's clock since the previous frame: the Td counters restarted.
+    td_restarted: bool = False
 
 
 @dataclass(slots=True)
@@ -131,6 +133,7 @@ class MeterRuntime:
     mode: str = ""
     recent: deque[dict[str, object]] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
     _td_energy: float | None = None
+    _td_top: dt.datetime | None = None  # the Td period (meter's local time) of the last frame
     _apparent: int | None = None  # last EAPP_s
     _total_energy: float | None = None  # Linky/blue: sum of the indexes, for daily energy
     _cumulative: float = 0.0  # energy summed over frames (the servo's time base)
@@ -211,6 +214,7 @@ def process(
     refused = _plausibility(runtime, frame, outcome, at=at)
     _indexes(frame, outcome, refused)
     _clock(runtime, frame, outcome, at=at, baud=baud)
+    outcome.td_restarted = _td_restarted(runtime, frame)
     drawn = _drawn_energy(runtime, frame, outcome, refused)
     _servo(runtime, frame, outcome, at=at, drawn=drawn, refused=refused)
     _tariffs(runtime, frame, outcome, at=at)
@@ -350,6 +354,33 @@ def _clock(
         outcome.events.append(Event(kind, at, value=runtime.drift))
 
 
+def _td_restarted(runtime: MeterRuntime, frame: Frame) -> bool:
+    """Whether a Td top passed on the meter's clock (``DATE``) since the previous frame.
+
+    The Td counters restart from 0 at each top (02E §2.9.3). A value below the previous one
+    says so too, but not always: a load that starts just before a top gives a first value
+    after it no lower than the last one before it, and taking the difference then books
+    nothing for that interval. Without a date only the values tell.
+    """
+    meter_time = frame.value("DATE")
+    if not isinstance(meter_time, dt.datetime):
+        runtime._td_top = None
+        return False
+    local = meter_time.astimezone(PARIS).replace(tzinfo=None)
+    minutes = local.hour * 60 + local.minute
+    top = local.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(
+        minutes=minutes - minutes % runtime.td_minutes
+    )
+    previous, runtime._td_top = runtime._td_top, top
+    return previous is not None and top != previous
+
+
+def _since_previous(value: float, previous: float, *, restarted: bool) -> float:
+    """Energy counted by a Td counter since its previous value."""
+    # The counter restarts at each Td top: what was drawn since is the new value.
+    return value if restarted or value < previous else value - previous
+
+
 def _drawn_energy(
     runtime: MeterRuntime, frame: Frame, outcome: Outcome, refused: set[str]
 ) -> float:
@@ -368,8 +399,7 @@ def _drawn_energy(
         previous, runtime._td_energy = runtime._td_energy, float(value)
         if previous is None:
             return 0.0
-        # The counter restarts at each Td top: what was drawn since is the new value.
-        return float(value) - previous if value >= previous else float(value)
+        return _since_previous(float(value), previous, restarted=outcome.td_restarted)
     if any(m.kind == "index" and not m.plausible for m in outcome.measures):
         return 0.0  # the reference stays the last plausible total
     if isinstance(total := frame.value("EAST"), int):
@@ -418,7 +448,15 @@ def _servo(
         outcome.measures.append(
             Measure(quantities.SUBSCRIBED_POWER.name, unit, "instant", ps, on_change=True)
         )
-    power = _power_over_td(runtime, frame, at=at, drawn=drawn, unit=unit, refused=refused)
+    power = _power_over_td(
+        runtime,
+        frame,
+        at=at,
+        drawn=drawn,
+        unit=unit,
+        refused=refused,
+        restarted=outcome.td_restarted,
+    )
     if power is None:
         for label in ("SINSTS", "PAPP"):  # Linky and blue meters give the power directly
             if isinstance(value := frame.value(label), int):
@@ -449,6 +487,7 @@ def _power_over_td(
     drawn: float,
     unit: str,
     refused: set[str],
+    restarted: bool,
 ) -> float | None:
     """Mean power over the last Td minutes (or since the first frame, if shorter)."""
     # With PS in kVA the overrun is on apparent power (02E §2.9.3 (I)): follow EAPP_s then.
@@ -464,7 +503,9 @@ def _power_over_td(
         else:
             previous, runtime._apparent = runtime._apparent, value
             drawn = (
-                0.0 if previous is None else float(value - previous if value >= previous else value)
+                0.0
+                if previous is None
+                else _since_previous(float(value), float(previous), restarted=restarted)
             )
     runtime._cumulative += drawn
     history = runtime._history

@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from hub.models import MeteringPoint, MeteringPointKind, Series
+from hub import quantities
+from hub.models import MeteringPoint, MeteringPointKind, Quality, Series
 from tests.conftest import Tenant
 from tic import runner
 from tic.ingest import Ingestor, Received
@@ -17,6 +18,7 @@ from tic.models import TicMeter, TicPort
 from tic.protocol import TicStreamDecoder
 from tic.runner import ReaderService
 from tic.simulator import SimulatedPmePmi
+from tic.usecases import TD_QUANTITY, MeterRuntime
 
 pytestmark = pytest.mark.django_db
 T0 = dt.datetime(2026, 3, 10, 9, 0, 3, tzinfo=dt.UTC)
@@ -121,3 +123,75 @@ def test_a_long_queue_is_drained_in_chunks_up_to_the_flush(
     assert sink.chunks == [3]
     service._drain(timeout=0)  # the last drain takes everything
     assert sink.chunks == [3, 3, 2] and service.queue.empty()
+
+
+def _known(port: TicPort, count: int, *, first: int) -> dict[str, SimulatedPmePmi]:
+    """Meters stored by a first reader: 40 s of frames each, at a power of its own."""
+    sims = {
+        f"0414{n:08d}": SimulatedPmePmi(ads=f"0414{n:08d}") for n in range(first, first + count)
+    }
+    ingestor = Ingestor()
+    for second in (0, 20, 40):
+        at = T0 + dt.timedelta(seconds=second)
+        items = []
+        for n, sim in enumerate(sims.values(), start=first):
+            data = sim.frame(at=at, power_va=10_000 + 100 * n)
+            items += [Received(port.pk, f, at, 9600) for f in TicStreamDecoder().feed(data)]
+        ingestor.handle_many(items)
+    ingestor.flush(now=T0)
+    return sims
+
+
+def _next(port: TicPort, sims: dict[str, SimulatedPmePmi], *, first: int) -> list[Received]:
+    at = T0 + dt.timedelta(seconds=60)
+    items = []
+    for n, sim in enumerate(sims.values(), start=first):
+        data = sim.frame(at=at, power_va=10_000 + 100 * n)
+        items += [Received(port.pk, f, at, 9600) for f in TicStreamDecoder().feed(data)]
+    return items
+
+
+def test_known_meters_are_restored_in_statements_independent_of_their_number(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rule (tic.ingest._restore): a restarted reader rebuilds its known meters' history
+    # (power over Td, last register values) in a few statements whatever their number, each
+    # meter from its own series.
+    warm, few, many = _port(tenant, "W"), _port(tenant, "A"), _port(tenant, "B")
+    known = {
+        warm: _known(warm, 1, first=999),
+        few: _known(few, 20, first=0),
+        many: _known(many, 200, first=20),
+    }
+    restore = MeterRuntime.restore
+    restored: dict[int, dict[str, tuple[float, dt.datetime]]] = {}
+
+    def spy(runtime: MeterRuntime, **kwargs: Any) -> None:
+        restored[id(runtime)] = kwargs["last_values"]
+        restore(runtime, **kwargs)
+
+    monkeypatch.setattr(MeterRuntime, "restore", spy)
+    restarted = Ingestor()
+    restarted.handle_many(_next(warm, known[warm], first=999))  # one-time reads (telemetry)
+    with CaptureQueriesContext(connection) as small:
+        restarted.handle_many(_next(few, known[few], first=0))
+    with CaptureQueriesContext(connection) as large:
+        restarted.handle_many(_next(many, known[many], first=20))
+    if connection.vendor == "postgresql":
+        assert len(large.captured_queries) == len(small.captured_queries) <= 8
+    else:  # SQLite splits a query by its limit on parameters
+        assert len(large.captured_queries) < 50
+    assert TicMeter.objects.count() == 221
+    for port, first in ((few, 0), (many, 20)):
+        for n, ads in enumerate(known[port], start=first):
+            runtime = restarted._meters[(port.pk, ads)].runtime
+            # The power over Td from the first frame on: only the stored history gives it.
+            assert runtime.power is not None and abs(runtime.power - (10_000 + 100 * n)) < 300
+            # Each register's last measured value, of this meter's series.
+            stored = {
+                series.quantity: (point.value, point.ts)
+                for series in Series.objects.filter(metering_point__identifier=ads)
+                for point in series.points.filter(quality=Quality.MEASURED).order_by("-ts")[:1]
+                if quantities.is_index(series.quantity) or series.quantity in TD_QUANTITY.values()
+            }
+            assert restored[id(runtime)] == stored and len(stored) >= 3

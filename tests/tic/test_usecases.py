@@ -277,3 +277,27 @@ def test_power_over_td_is_there_at_the_first_frame_after_a_restart() -> None:
     fresh = MeterRuntime(td_minutes=10)
     process(fresh, frame, at=at)
     assert fresh.power is None  # what a restart without the stored series showed
+
+
+def test_a_td_counter_that_restarts_above_its_last_value_still_counts_the_interval() -> None:
+    """The Td counters restart from 0 at each top (02E §2.9.3). A load that starts just before
+    a top gives, after it, a value no lower than the last one before it: the top on the meter's
+    clock says the counter restarted, and what it holds is what was drawn since."""
+    runtime = MeterRuntime(td_minutes=10)
+    start = T0 + dt.timedelta(minutes=9, seconds=37)  # 10:09:40 in Paris, 20 s before a top
+    meter = SimulatedPmePmi(ads="041436028024")
+    outcomes = _run(meter, runtime, seconds=60, power=30_000, start=start)
+    apparent = [
+        next(m.value for m in o.measures if m.quantity == TD_QUANTITY["EAPP_s"])
+        for _at, o in outcomes
+    ]
+    assert apparent[2] >= apparent[1]  # across the top: the case a falling value misses
+    per_calendar: dict[str, float] = {}
+    for _at, o in outcomes:
+        for (_day, calendar, _period), wh in o.energy.items():
+            per_calendar[calendar] = per_calendar.get(calendar, 0.0) + wh
+    # The active energy of the five intervals, in each calendar.
+    expected = 30_000 * 0.9 * 50 / 3600
+    assert per_calendar and all(abs(wh - expected) < 2 for wh in per_calendar.values())
+    assert abs(runtime.power - 30_000) < 100
+    assert [o.td_restarted for _at, o in outcomes] == [False, False, True, False, False, False]
