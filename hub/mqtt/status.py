@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from hub import cache
 from hub.metrics import MQTT_STATUS_WRITES
@@ -312,24 +313,28 @@ def read(organisation_id: int, *, now: float) -> list[ProcessState]:
     ``hub.cache.CacheUnavailable``."""
     states = []
     for value in cache.alive(index_key(organisation_id), now=now).values():
-        raw = json.loads(value)
-        states.append(
-            ProcessState(
-                host=str(raw["host"]),
-                pid=int(raw["pid"]),
-                role=str(raw.get("role", "")),
-                started_at=_instant(raw["started_at"]),
-                updated_at=_instant(raw["updated_at"]),
-                connected=bool(raw["connected"]),
-                since=_maybe(raw.get("since")),
-                last_message_at=_maybe(raw.get("last_message_at")),
-                last_message_kind=str(raw.get("last_message_kind", "")),
-                last_failure_at=_maybe(raw.get("last_failure_at")),
-                last_failure_reason=str(raw.get("last_failure_reason", "")),
-                last_failure_detail=str(raw.get("last_failure_detail", "")),
-                published=int(raw.get("published", 0)),
-                failed=int(raw.get("failed", 0)),
-                dropped=int(raw.get("dropped", 0)),
-            )
-        )
+        try:
+            states.append(_parsed(json.loads(value)))
+        except (KeyError, TypeError, ValueError):
+            logger.warning("mqtt: unreadable publisher state skipped: %.200s", value)
     return sorted(states, key=lambda s: (s.host, s.pid))
+
+
+def _parsed(raw: dict[str, Any]) -> ProcessState:
+    return ProcessState(
+        host=str(raw["host"]),
+        pid=int(raw["pid"]),
+        role=str(raw.get("role", "")),
+        started_at=_instant(raw["started_at"]),
+        updated_at=_instant(raw["updated_at"]),
+        connected=bool(raw["connected"]),
+        since=_maybe(raw.get("since")),
+        last_message_at=_maybe(raw.get("last_message_at")),
+        last_message_kind=str(raw.get("last_message_kind", "")),
+        last_failure_at=_maybe(raw.get("last_failure_at")),
+        last_failure_reason=str(raw.get("last_failure_reason", "")),
+        last_failure_detail=str(raw.get("last_failure_detail", "")),
+        published=int(raw.get("published", 0)),
+        failed=int(raw.get("failed", 0)),
+        dropped=int(raw.get("dropped", 0)),
+    )

@@ -173,3 +173,12 @@ def test_background_writer_never_holds_the_caller(writes: list[Write]) -> None:
     release.set()
     recorder.close(now=1.0, timeout=30)
     assert written == [1, 100]
+
+
+def test_an_unreadable_entry_is_skipped_not_an_error() -> None:
+    # Another version of the hub, mid-deployment, may write a state this one cannot read.
+    cache.heartbeat(status.index_key(7003), "old:1", '{"pid": 1}', now=1000.0, timeout=60)
+    recorder = StatusRecorder(background=False, now=1000.0)
+    recorder.published(7003, now=1000.0)
+    recorder.flush()
+    assert [s.published for s in status.read(7003, now=1001.0)] == [1]
