@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import redis.exceptions
 from django.core.cache.backends.base import BaseCache
@@ -275,6 +275,118 @@ def _generic_window_hit(
         return Hit(False, current, previous)
     backend.add(key, 0, timeout)
     return Hit(True, int(backend.incr(key)), previous)
+
+
+class CacheUnavailable(Exception):
+    """The shared cache did not answer (Redis down): what it holds can be neither read nor
+    written, and process memory is no stand-in for what other processes wrote."""
+
+
+def _unavailable() -> Any:
+    raise CacheUnavailable("shared cache unreachable")
+
+
+def _shared(
+    backend: BaseCache, remote: Callable[[RedisCache], T], local: Callable[[BaseCache], T]
+) -> T:
+    """``remote`` on Redis (failing with ``CacheUnavailable`` when it is down, the failover
+    cache's circuit included), ``local`` on any other cache."""
+    if isinstance(backend, FailoverRedisCache):
+        redis_backend = backend
+        return backend._guarded(lambda: remote(redis_backend), _unavailable)
+    if isinstance(backend, RedisCache):
+        try:
+            return remote(backend)
+        except UNREACHABLE as exc:
+            raise CacheUnavailable(repr(exc)) from exc
+    return local(backend)
+
+
+def heartbeat(
+    index_key: str, member: str, value: str, *, now: float, timeout: int, alias: str = "default"
+) -> None:
+    """Say that ``member`` (a process, say) is alive under ``index_key`` with ``value`` until
+    ``now + timeout`` (wall-clock seconds): a member that stops beating leaves ``alive`` then.
+
+    On Redis one round trip: the value under its own expiring key, the member in a sorted set
+    scored by its end of life (the members past it are pruned there and then, so the index
+    stays as small as the live members). Raises ``CacheUnavailable``."""
+    from django.core.cache import caches
+
+    entry = f"{index_key}:{member}"
+    _shared(
+        caches[alias],
+        lambda b: _redis_heartbeat(b, index_key, entry, member, value, now, timeout),
+        lambda b: _generic_heartbeat(b, index_key, entry, member, value, now, timeout),
+    )
+
+
+def alive(index_key: str, *, now: float, alias: str = "default") -> dict[str, str]:
+    """The values of ``index_key``'s members still alive at ``now``, by member. Raises
+    ``CacheUnavailable``."""
+    from django.core.cache import caches
+
+    return _shared(
+        caches[alias],
+        lambda b: _redis_alive(b, index_key, now),
+        lambda b: _generic_alive(b, index_key, now),
+    )
+
+
+def _redis_heartbeat(
+    backend: RedisCache,
+    index_key: str,
+    entry: str,
+    member: str,
+    value: str,
+    now: float,
+    timeout: int,
+) -> None:
+    index = backend.make_and_validate_key(index_key)
+    client = backend._cache.get_client(index, write=True)
+    pipe = client.pipeline(transaction=True)
+    pipe.set(backend.make_and_validate_key(entry), value, ex=timeout)
+    pipe.zadd(index, {member: now + timeout})
+    pipe.zremrangebyscore(index, "-inf", f"({now!r}")
+    # Every member beats with the same timeout: the index outlives none of them.
+    pipe.expire(index, timeout)
+    pipe.execute()
+
+
+def _redis_alive(backend: RedisCache, index_key: str, now: float) -> dict[str, str]:
+    index = backend.make_and_validate_key(index_key)
+    client = backend._cache.get_client(index, write=True)
+    found = cast(list[bytes], client.zrangebyscore(index, repr(now), "+inf"))
+    members = [m.decode() for m in found]
+    if not members:
+        return {}
+    keys = [backend.make_and_validate_key(f"{index_key}:{m}") for m in members]
+    values = cast(list[bytes | None], client.mget(keys))
+    return {m: v.decode() for m, v in zip(members, values, strict=True) if v is not None}
+
+
+def _generic_heartbeat(
+    backend: BaseCache,
+    index_key: str,
+    entry: str,
+    member: str,
+    value: str,
+    now: float,
+    timeout: int,
+) -> None:
+    # The file cache of a local run: the index's read-then-write may lose a member another
+    # process wrote at the same moment, until that member's next beat.
+    backend.set(entry, value, timeout)
+    index = {m: end for m, end in (backend.get(index_key) or {}).items() if end > now}
+    index[member] = now + timeout
+    backend.set(index_key, index, timeout)
+
+
+def _generic_alive(backend: BaseCache, index_key: str, now: float) -> dict[str, str]:
+    index = backend.get(index_key) or {}
+    members = [m for m, end in index.items() if end > now]
+    found = backend.get_many([f"{index_key}:{m}" for m in members])
+    return {m: found[f"{index_key}:{m}"] for m in members if f"{index_key}:{m}" in found}
 
 
 def _redacted(location: str) -> str:

@@ -39,6 +39,9 @@ def _process_gone(pid: int | None = None, **_: Any) -> None:
 def _warm_up(**_: object) -> None:
     """Load the URLconf once in the parent process, before the pool forks: the first task that
     builds a link (a Smart OA notice) would otherwise import every view inside a poll."""
+    from hub import mqtt
+
+    mqtt.set_role("worker")  # inherited by the pool's children, named on the broker page
     warm_up()
 
 

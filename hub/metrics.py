@@ -111,6 +111,11 @@ CONTROL_ACK_SECONDS = Histogram(
 MQTT_MESSAGES = Counter(
     "hub_mqtt_messages", "MQTT messages, by outcome (published, dropped, failed).", ["outcome"]
 )
+MQTT_STATUS_WRITES = Counter(
+    "hub_mqtt_status_writes",
+    "Writes of a process's MQTT publisher state to the shared cache, by outcome (written, failed).",
+    ["outcome"],
+)
 
 
 def observe_poll(*, source: str, outcome: str, seconds: float) -> None:

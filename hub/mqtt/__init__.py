@@ -18,6 +18,7 @@ from django.db import transaction
 
 from hub.mqtt.discovery import Device, Entity
 from hub.mqtt.publisher import BrokerConfig, Message, Publisher
+from hub.mqtt.status import set_role
 
 __all__ = [
     "BrokerConfig",
@@ -28,6 +29,7 @@ __all__ = [
     "publish_event",
     "publish_event_on_commit",
     "publish_states",
+    "set_role",
 ]
 
 _publisher: Publisher | None = None

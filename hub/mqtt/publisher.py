@@ -5,7 +5,8 @@ queue drops the message (counted in ``hub_mqtt_messages_total{outcome="dropped"}
 most once a minute). The thread keeps one paho client per organisation's broker (network loop
 in paho's own thread, reconnecting by itself); a message for a broker that is not connected is
 counted ``failed`` and logged once per outage. Discovery payloads are sent again after each
-(re)connection, before the first state of each device.
+(re)connection, before the first state of each device. Each organisation's connection, last
+message, last failure and counts are recorded for the broker page (``hub.mqtt.status``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import os
 import queue
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 import paho.mqtt.client as mqtt
 
 from hub.metrics import MQTT_MESSAGES
+from hub.mqtt import status
 from hub.mqtt.discovery import (
     AVAILABLE,
     NOT_AVAILABLE,
@@ -88,12 +91,17 @@ def load_configs() -> dict[int, BrokerConfig]:
 
 
 class _Connection:
-    def __init__(self, config: BrokerConfig, *, node: str) -> None:
+    def __init__(self, config: BrokerConfig, *, node: str, recorder: status.StatusRecorder) -> None:
         self.config = config
         self.node = node
+        self.recorder = recorder
         self.connected = threading.Event()
+        # Set at the broker's first answer, yes or no, or when it cannot be reached.
+        self.answered = threading.Event()
         self.announced: set[tuple[str, str]] = set()
         self.down_logged = False
+        # Why the broker is not connected (a status.REASONS code and its detail).
+        self.failure: tuple[str, str] = ("not_connected", "")
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=f"hub-{node}-{config.organisation_id}-{os.getpid()}",
@@ -106,6 +114,7 @@ class _Connection:
             client.tls_set_context(context)
         client.reconnect_delay_set(1, 60)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         self.client = client
         client.connect_async(config.host, config.port, keepalive=30)
@@ -114,25 +123,63 @@ class _Connection:
     def _on_connect(
         self, client: mqtt.Client, userdata: object, flags: object, rc: object, props: object
     ) -> None:
+        organisation_id = self.config.organisation_id
         if getattr(rc, "is_failure", False):
             logger.warning("mqtt: broker %s refused the connection (%s)", self.config.host, rc)
+            self.failure = (status.refusal_reason(rc), str(rc))
+            reason, detail = self.failure
+            self.recorder.disconnected(
+                organisation_id, now=time.time(), reason=reason, detail=detail
+            )
+            self.answered.set()
             return
         self.announced.clear()
         client.publish(status_topic(self.config.topic_prefix), AVAILABLE, qos=1, retain=True)
         self.down_logged = False
         self.connected.set()
+        self.answered.set()
+        self.recorder.connected(organisation_id, now=time.time())
         logger.info("mqtt: connected to %s:%s", self.config.host, self.config.port)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        # paho calls this inside its ``except OSError``: the exception says why.
+        exc = sys.exception()
+        if isinstance(exc, ssl.SSLError):
+            reason = "tls"
+            detail = getattr(exc, "verify_message", "") or str(exc)
+        else:
+            reason, detail = "unreachable", str(exc or "")
+        self.failure = (reason, detail)
+        self.recorder.disconnected(
+            self.config.organisation_id, now=time.time(), reason=reason, detail=detail
+        )
+        self.answered.set()
 
     def _on_disconnect(
         self, client: mqtt.Client, userdata: object, flags: object, rc: object, props: object
     ) -> None:
+        was_up = self.connected.is_set()
         self.connected.clear()
+        if not was_up:
+            return  # a refused CONNACK, already recorded
+        unexpected = bool(getattr(rc, "is_failure", False))
+        if unexpected:
+            self.failure = ("disconnected", str(rc))
+        self.recorder.disconnected(
+            self.config.organisation_id,
+            now=time.time(),
+            reason="disconnected" if unexpected else "",
+            detail=str(rc) if unexpected else "",
+        )
 
-    def publish(self, topic: str, payload: str, *, retain: bool) -> bool:
+    def publish(self, topic: str, payload: str, *, retain: bool, kind: str) -> bool:
         if not self.connected.is_set():
             return False
         info = self.client.publish(topic, payload, qos=1, retain=retain)
-        return info.rc == mqtt.MQTT_ERR_SUCCESS
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            return False
+        self.recorder.sent(self.config.organisation_id, kind=kind, now=time.time())
+        return True
 
     def announce(self, device: Device, entity: Entity) -> bool:
         key = (device.key, entity.key)
@@ -143,7 +190,10 @@ class _Connection:
             prefix=c.topic_prefix, node=self.node, device=device, entity=entity
         )
         sent = self.publish(
-            config_topic(c.discovery_prefix, device, entity), json.dumps(payload), retain=True
+            config_topic(c.discovery_prefix, device, entity),
+            json.dumps(payload),
+            retain=True,
+            kind="discovery",
         )
         if sent:
             self.announced.add(key)
@@ -168,8 +218,10 @@ class Publisher:
         loader: Callable[[], dict[int, BrokerConfig]] = load_configs,
         refresh_seconds: float = 30.0,
         connect_wait_seconds: float = 5.0,
+        recorder: status.StatusRecorder | None = None,
     ) -> None:
         self.connect_wait_seconds = connect_wait_seconds
+        self.recorder = recorder or status.StatusRecorder()
         self.node = node
         self.queue: queue.Queue[Message | None] = queue.Queue(maxsize)
         self.loader = loader
@@ -181,6 +233,7 @@ class Publisher:
         self._loaded_at = -1e9
         self._dropped_logged_at = -1e9
         self._last_sent: dict[tuple[int, str], float] = {}
+        self._ticked_at = -1e18
 
     # -- callers' side (any thread; never blocks) --
 
@@ -223,6 +276,12 @@ class Publisher:
             self.queue.put_nowait(message)
         except queue.Full:
             MQTT_MESSAGES.labels("dropped").inc()
+            now = time.time()
+            targets = (
+                list(self.configs) if message.organisation_id is None else [message.organisation_id]
+            )
+            for organisation_id in targets:
+                self.recorder.dropped(organisation_id, now=now)
             clock = time.monotonic()
             if clock - self._dropped_logged_at > 60:
                 self._dropped_logged_at = clock
@@ -251,10 +310,19 @@ class Publisher:
                     break
                 if message:
                     self._handle(message)
+                self._tick(now=time.time())
         finally:
             for connection in self._connections.values():
                 connection.close()
             self._connections.clear()
+            self.recorder.close(now=time.time())
+
+    def _tick(self, *, now: float) -> None:
+        # Once a second at most: the recorder looks at every organisation of the process.
+        if now - self._ticked_at < 1.0:
+            return
+        self._ticked_at = now
+        self.recorder.tick(now=now, organisations=self.configs.keys())
 
     def _connection(self, organisation_id: int) -> _Connection | None:
         config = self.configs.get(organisation_id)
@@ -266,10 +334,13 @@ class Publisher:
         if config is None:
             return None
         if current is None:
-            current = self._connections[organisation_id] = _Connection(config, node=self.node)
-            # A new connection gets a moment to open (in this thread: callers never wait);
-            # afterwards a broker that is away fails each message at once.
-            current.connected.wait(self.connect_wait_seconds)
+            current = self._connections[organisation_id] = _Connection(
+                config, node=self.node, recorder=self.recorder
+            )
+            # A new connection gets a moment to open (in this thread: callers never wait), over
+            # as soon as the broker answers; afterwards a broker that is away fails each message
+            # at once.
+            current.answered.wait(self.connect_wait_seconds)
         return current
 
     def _handle(self, message: Message) -> None:
@@ -284,6 +355,14 @@ class Publisher:
                 self._send(connection, message, entity, value) for entity, value in message.values
             )
             MQTT_MESSAGES.labels("published" if ok else "failed").inc()
+            now = time.time()
+            if ok:
+                self.recorder.published(organisation_id, now=now)
+            elif connection.connected.is_set():
+                self.recorder.failed(organisation_id, reason="publish", now=now)
+            else:
+                reason, detail = connection.failure
+                self.recorder.failed(organisation_id, reason=reason, detail=detail, now=now)
             if not ok and not connection.down_logged:
                 connection.down_logged = True
                 logger.warning(
@@ -299,5 +378,5 @@ class Publisher:
         topic = state_topic(connection.config.topic_prefix, message.device, entity)
         if entity.component == "event":
             body = json.dumps({"event_type": message.event_type, **message.attributes}, default=str)
-            return connection.publish(topic, body, retain=False)
-        return connection.publish(topic, state_text(entity, value), retain=True)
+            return connection.publish(topic, body, retain=False, kind="event")
+        return connection.publish(topic, state_text(entity, value), retain=True, kind="state")

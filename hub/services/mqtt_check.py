@@ -11,10 +11,7 @@ import paho.mqtt.client as mqtt
 
 from hub.http import urlsafety
 from hub.models import MqttBroker
-
-# The CONNACK codes that mean "who you are was refused" (MQTT 3.1.1: 4 and 5, as paho maps them
-# onto MQTT 5's 0x86 "Bad User Name or Password" and 0x87 "Not authorized").
-CREDENTIAL_CODES = {0x86, 0x87, 4, 5}
+from hub.mqtt.status import refusal_reason
 
 
 @dataclass(frozen=True)
@@ -103,9 +100,7 @@ def check_broker(
         if code is None:
             return BrokerCheck("refused", str(answer.get("closed", "")))
         if getattr(code, "is_failure", False):
-            value = getattr(code, "value", code)
-            outcome = "credentials" if value in CREDENTIAL_CODES else "refused"
-            return BrokerCheck(outcome, str(code))
+            return BrokerCheck(refusal_reason(code), str(code))
         return BrokerCheck("connected", str(code))
     finally:
         client.disconnect()

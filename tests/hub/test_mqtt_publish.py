@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from hub import metrics, mqtt
+from hub import cache, metrics, mqtt
 from hub.models import AuditEvent, MqttBroker
-from hub.mqtt import Device, Entity
+from hub.mqtt import Device, Entity, status
 from hub.mqtt.publisher import Message, Publisher, load_configs
 from hub.services.mqtt_brokers import save_broker
 from tests.conftest import Tenant
@@ -198,11 +201,15 @@ def test_full_queue_drops_and_counts_without_waiting(tenant: Tenant) -> None:
         def _start(self) -> None:  # no thread: nothing drains the queue
             pass
 
-    pub = Stalled(node="test", maxsize=2, loader=lambda: {})
+    recorder = status.StatusRecorder(background=False)
+    pub = Stalled(node="test", maxsize=2, loader=lambda: {}, recorder=recorder)
     dropped = _counter("dropped")
-    message = Message(1, METER, ((POWER, 1.0),))
+    message = Message(tenant.organisation.pk, METER, ((POWER, 1.0),))
     assert [pub.submit(message) for _ in range(4)] == [True, True, False, False]
     assert _counter("dropped") - dropped == 2
+    recorder.close(now=time.time())
+    state = _own_state(tenant)
+    assert (state.dropped, state.last_failure_reason) == (2, "queue_full")
 
 
 def test_credentials_and_tls(tenant: Tenant, publisher: Publisher, tmp_path: Path) -> None:
@@ -260,3 +267,87 @@ def test_password_encrypted_at_rest_and_changes_audited(tenant: Tenant) -> None:
     assert "clear-text-pw" not in str([(e.before, e.after) for e in events])
     assert events[1].before["port"] == 1883 and events[1].after["port"] == 8883
     assert MqttBroker.objects.get(pk=broker.pk).password == "clear-text-pw"
+
+
+def _own_state(tenant: Tenant) -> status.ProcessState:
+    """This process's recorded state for the tenant, as the broker page reads it."""
+    [state] = [
+        s
+        for s in status.read(tenant.organisation.pk, now=time.time())
+        if (s.host, s.pid) == (socket.gethostname(), os.getpid())
+    ]
+    return state
+
+
+@pytest.mark.parametrize("refusal", ["credentials", "tls", "unreachable"])
+def test_a_refused_connection_is_recorded_with_its_reason(
+    tenant: Tenant, publisher: Publisher, tmp_path: Path, refusal: str
+) -> None:
+    """Rule: the broker page says why the process's connection failed (credentials refused,
+    TLS, unreachable), and counts the messages that failed for it."""
+    with mosquitto(
+        tmp_path, users={"hub": "s3cret-pass"} if refusal == "credentials" else None,
+        tls=refusal == "tls",
+    ) as broker:  # fmt: skip
+        if refusal == "credentials":
+            _broker(tenant, broker.port, username="hub", password="not-the-pass")
+        elif refusal == "tls":
+            _broker(tenant, broker.port, tls=True)  # the test CA is in no trust store
+        else:
+            _broker(tenant, free_port())
+        assert mqtt.publish_states(
+            organisation_id=tenant.organisation.pk, device=METER, values=[(POWER, 1.0)]
+        )
+        publisher.stop(timeout=60)  # handled, and the last state written
+    state = _own_state(tenant)
+    assert state.last_failure_reason == refusal
+    assert (state.connected, state.published, state.failed, state.dropped) == (False, 0, 1, 0)
+    assert state.last_message_at is None
+
+
+def test_published_messages_are_recorded_without_their_payload(
+    tenant: Tenant, publisher: Publisher, tmp_path: Path
+) -> None:
+    with mosquitto(tmp_path) as broker:
+        _broker(tenant, broker.port)
+        for kind in ("state", "event"):
+            if kind == "state":
+                mqtt.publish_states(
+                    organisation_id=tenant.organisation.pk, device=METER, values=[(POWER, 4242.5)]
+                )
+            else:
+                mqtt.publish_event(
+                    organisation_id=tenant.organisation.pk, entity=ALARM, event_type="start"
+                )
+        publisher.stop(timeout=60)
+    state = _own_state(tenant)
+    assert (state.published, state.failed, state.last_message_kind) == (2, 0, "event")
+    assert state.since is not None and state.last_message_at is not None
+    raw = str(cache.alive(status.index_key(tenant.organisation.pk), now=time.time()))
+    assert "4242" not in raw and "homeassistant" not in raw
+
+
+def test_publishing_goes_on_when_the_state_cannot_be_written(
+    tenant: Tenant, publisher: Publisher, tmp_path: Path, settings
+) -> None:
+    """Rule: a down Redis never holds the publisher; the failed writes are counted."""
+    with mosquitto(tmp_path) as broker:
+        _broker(tenant, broker.port)
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {
+                "BACKEND": "hub.cache.FailoverRedisCache",
+                "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+                "OPTIONS": {"retry_seconds": 0},
+            },
+        }
+        watcher = Subscriber(broker.port)
+        try:
+            assert mqtt.publish_states(
+                organisation_id=tenant.organisation.pk, device=METER, values=[(POWER, 3.0)]
+            )
+            watcher.wait(lambda ms: any(m.topic == "hub/tic_meter_1/power" for m in ms))
+        finally:
+            watcher.close()
+        publisher.stop(timeout=60)
+    assert publisher.recorder.write_failures >= 1

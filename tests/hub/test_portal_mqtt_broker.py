@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import pytest
 from django.test import Client
 
+from hub import cache
 from hub.models import AuditEvent, MqttBroker
+from hub.mqtt import status
 from hub.services.mqtt_brokers import save_broker
 from hub.services.mqtt_check import check_broker
 from tests.conftest import Tenant
+from tests.hub.control.conftest import free_port
 from tests.hub.mqtt_support import mosquitto
 from tests.hub.test_portal_support import sign_in
 
@@ -218,3 +223,93 @@ def test_connection_test_without_a_broker_says_so(client: Client, tenant: Tenant
     response = client.post("/mqtt/test/", follow=True)
     assert response.status_code == 200
     assert "Enregistrez d" in response.content.decode()
+
+
+def _beat(tenant: Tenant, *, host: str, pid: int, now: float, **fields: object) -> None:
+    """A process's state as a publisher writes it (``hub.mqtt.status``)."""
+    value = {
+        "host": host, "pid": pid, "role": "tic", "started_at": now - 3600, "updated_at": now,
+        "connected": True, "since": now - 600, "last_message_at": now - 2,
+        "last_message_kind": "state", "last_failure_at": None, "last_failure_reason": "",
+        "last_failure_detail": "", "published": 1234, "failed": 0, "dropped": 0, **fields,
+    }  # fmt: skip
+    cache.heartbeat(
+        status.index_key(tenant.organisation.pk), f"{host}:{pid}", json.dumps(value),
+        now=now, timeout=status.TTL_SECONDS,
+    )  # fmt: skip
+
+
+def _publishers_section(page: str) -> str:
+    return page.split('id="mqtt-publishers"', 1)[1].split("</section>", 1)[0]
+
+
+def test_page_lists_own_organisations_publishers_only(
+    client: Client, tenant: Tenant, foreign: Tenant
+) -> None:
+    # Rule: "Tenant scoping on every query": another organisation's processes never show.
+    _broker(tenant, host="mine.example")
+    now = time.time()
+    _beat(tenant, host="reader-host", pid=4101, now=now)
+    _beat(
+        tenant, host="worker-host", pid=4102, now=now, role="worker", connected=False,
+        last_failure_at=now - 5, last_failure_reason="credentials", failed=17, dropped=3,
+    )  # fmt: skip
+    _beat(foreign, host="rival-host", pid=4999, now=now, published=987654)
+    sign_in(client, tenant.admin)
+    section = _publishers_section(client.get("/mqtt/").content.decode())
+    assert section.count('class="mqtt-publisher"') == 2
+    assert "reader-host pid 4101" in section and "worker-host pid 4102" in section
+    assert "lecteur TIC" in section and "worker Celery" in section
+    assert "Identifiants refusés" not in section and "identifiants refusés" in section
+    assert 'data-connected="0" data-reason="credentials"' in section
+    assert "rival-host" not in section and "987654" not in section
+    theirs = Client()
+    sign_in(theirs, foreign.admin)
+    section = _publishers_section(theirs.get("/mqtt/").content.decode())
+    assert "rival-host" in section and "reader-host" not in section
+
+
+def test_a_process_that_stopped_leaves_the_page(client: Client, tenant: Tenant) -> None:
+    _broker(tenant)
+    _beat(tenant, host="gone-host", pid=4201, now=time.time() - status.TTL_SECONDS - 1)
+    sign_in(client, tenant.admin)
+    section = _publishers_section(client.get("/mqtt/").content.decode())
+    assert "gone-host" not in section and 'id="mqtt-publishers-empty"' in section
+
+
+@pytest.mark.parametrize(
+    ("broker", "why"),
+    [
+        (None, "faute de courtier"),
+        ({"enabled": False}, "la publication est désactivée"),
+        ({"enabled": True}, "pas de processus en train de publier"),
+    ],
+)
+def test_nothing_to_show_says_why(
+    client: Client, tenant: Tenant, broker: dict[str, object] | None, why: str
+) -> None:
+    if broker is not None:
+        _broker(tenant, **broker)
+    sign_in(client, tenant.admin)
+    section = _publishers_section(client.get("/mqtt/").content.decode())
+    assert 'id="mqtt-publishers-empty"' in section and why in section
+
+
+def test_cache_down_the_page_says_state_unavailable(
+    client: Client, tenant: Tenant, settings
+) -> None:
+    _broker(tenant, host="mine.example")
+    sign_in(client, tenant.admin)
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "hub.cache.FailoverRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"retry_seconds": 0},
+        },
+    }
+    response = client.get("/mqtt/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="mqtt-publishers-unavailable"' in _publishers_section(page)
+    assert "mine.example" in page  # the settings are still shown

@@ -4,6 +4,7 @@ Admins only."""
 from __future__ import annotations
 
 import copy
+import time
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -13,7 +14,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from hub.actors import Actor
+from hub.cache import CacheUnavailable
 from hub.models import MqttBroker, Organisation, Role
+from hub.mqtt import status as publisher_status
 from hub.portal.access import membership_of, role_required
 from hub.portal.forms import MqttBrokerForm
 from hub.services.mqtt_brokers import save_broker
@@ -35,6 +38,48 @@ OUTCOMES = {
 }
 
 
+# What the publishing processes report (hub.mqtt.status): their roles, message kinds, and why a
+# connection or a message failed.
+ROLES = {
+    "tic": gettext_lazy("lecteur TIC"),
+    "worker": gettext_lazy("worker Celery"),
+    "web": gettext_lazy("serveur web"),
+}
+KINDS = {
+    "state": gettext_lazy("état"),
+    "event": gettext_lazy("événement"),
+    "discovery": gettext_lazy("découverte"),
+}
+REASONS = {
+    "credentials": gettext_lazy("identifiants refusés"),
+    "refused": gettext_lazy("connexion refusée"),
+    "tls": gettext_lazy("erreur TLS"),
+    "unreachable": gettext_lazy("courtier injoignable"),
+    "disconnected": gettext_lazy("connexion perdue"),
+    "not_connected": gettext_lazy("pas encore connecté"),
+    "publish": gettext_lazy("message refusé par le client MQTT"),
+    "queue_full": gettext_lazy("file d'attente pleine, message abandonné"),
+}
+
+
+def _publishers(organisation: Organisation) -> list[dict[str, object]] | None:
+    """The organisation's publishing processes as the page shows them; None when the shared
+    cache does not answer (the publishers keep publishing, their state is just unknown)."""
+    try:
+        states = publisher_status.read(organisation.pk, now=time.time())
+    except CacheUnavailable:
+        return None
+    return [
+        {
+            "state": state,
+            "role": ROLES.get(state.role, state.role),
+            "kind": KINDS.get(state.last_message_kind, state.last_message_kind),
+            "reason": REASONS.get(state.last_failure_reason, state.last_failure_reason),
+        }
+        for state in states
+    ]
+
+
 def _stored(organisation: Organisation) -> MqttBroker | None:
     return MqttBroker.objects.filter(organisation=organisation).first()
 
@@ -47,6 +92,7 @@ def _page(
     check: BrokerCheck | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    organisation = membership_of(request).organisation
     return render(
         request,
         "portal/mqtt_broker.html",
@@ -55,6 +101,8 @@ def _page(
             "form": form,
             "check": check,
             "check_message": OUTCOMES.get(check.outcome, "") if check else "",
+            "publishers": _publishers(organisation),
+            "status_ttl_minutes": max(1, round(publisher_status.TTL_SECONDS / 60)),
         },
         status=status,
     )

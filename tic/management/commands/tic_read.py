@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from hub import mqtt
 from tic import leases
 from tic.ingest import Ingestor
 from tic.reader import Timing, default_probe_window
@@ -54,6 +55,7 @@ class Command(BaseCommand):
         parser.add_argument("--run-seconds", type=float, help="stop after this long")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        mqtt.set_role("tic")  # named on the MQTT broker page beside its host and pid
         window = options["probe_window"]
         timing = Timing(
             silence=options["silence"],
