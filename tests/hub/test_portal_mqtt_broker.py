@@ -225,6 +225,15 @@ def test_connection_test_without_a_broker_says_so(client: Client, tenant: Tenant
     assert "Enregistrez d" in response.content.decode()
 
 
+@pytest.fixture(autouse=True)
+def _no_earlier_publishers() -> None:
+    # Publisher states outlive a test's transaction in the shared cache, and SQLite gives the
+    # next test's organisation the same id: each test starts with none.
+    from django.core.cache import cache as default_cache
+
+    default_cache.clear()
+
+
 def _beat(tenant: Tenant, *, host: str, pid: int, now: float, **fields: object) -> None:
     """A process's state as a publisher writes it (``hub.mqtt.status``)."""
     value = {
