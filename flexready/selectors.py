@@ -157,9 +157,12 @@ def _statements() -> tuple[_Columns, _Columns, _Columns, str, str, str]:
         f"FROM {requests} r JOIN {joined} ON a.id = r.asset_id {periods} "
         f"WHERE {named} AND r.request_id = %s"
     )
+    # Each through its own index, (asset, start) and (asset, request_id): a count over all the
+    # asset's requests grew with its history.
     day_counts = (
-        "SELECT count(*) FILTER (WHERE status = ANY(%s) AND start >= %s AND start < %s), "
-        f"count(*) FILTER (WHERE request_id = %s) FROM {requests} WHERE asset_id = %s"
+        f"SELECT (SELECT count(*) FROM {requests} WHERE asset_id = %s AND status = ANY(%s) "
+        "AND start >= %s AND start < %s), "
+        f"EXISTS (SELECT FROM {requests} WHERE asset_id = %s AND request_id = %s)"
     )
     return r, a, b, locked_asset, request, day_counts
 
@@ -178,9 +181,9 @@ def _asset_from(row: Sequence[Any], organisation: Organisation) -> tuple[Asset, 
         for i, start, end in zip(ids or [], starts or [], ends or [], strict=True)
     ]
     # Where ``asset.periods.all()`` finds them, as a prefetch leaves them.
-    cached = AllowedPeriod.objects.filter(asset=asset)
+    cached = asset.periods.get_queryset()  # the manager's own, filtered lazily
     cached._result_cache = periods
-    cached._prefetch_done = True  # type: ignore[attr-defined]
+    cached._prefetch_done = True
     asset._prefetched_objects_cache = {"periods": cached}
     return asset, at + 3
 
@@ -261,7 +264,8 @@ def day_counts(*, asset: Asset, start: dt.datetime, request_id: str) -> tuple[in
     day_start, day_end = day_bounds(start)
     with connection.cursor() as cursor:
         cursor.execute(
-            _statements()[5], [[str(s) for s in LIVE], day_start, day_end, request_id, asset.pk]
+            _statements()[5],
+            [asset.pk, [str(s) for s in LIVE], day_start, day_end, asset.pk, request_id],
         )
         live, taken = cursor.fetchone()
     return int(live), bool(taken)

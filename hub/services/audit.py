@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any, TypeVar, cast
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
@@ -187,6 +188,23 @@ def _with_events(
     """Run ``change`` (an INSERT or UPDATE ``RETURNING`` one key) and insert ``events`` for each
     row it returns, in one statement; returns the keys."""
     connection = connections[using]
+    sql, values = change, list(params)
+    if events:
+        fields, head, row = _event_sql(using)
+        for event in events:
+            values.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
+        rows = ", ".join([row] * len(events))
+        sql = f"WITH changed (key) AS ({change}), {head.replace('%(rows)s', rows)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return [found[0] for found in cursor.fetchall()]
+
+
+@cache
+def _event_sql(using: str) -> tuple[list[models.Field[Any, Any]], str, str]:
+    """The event columns, the statement after ``changed`` (``%(rows)s`` for the VALUES rows)
+    and one row's placeholders; the same for every call, made once per process."""
+    connection = connections[using]
     qn = connection.ops.quote_name
     fields = [f for f in AuditEvent._meta.local_concrete_fields if not f.primary_key]
     names = [qn(str(f.column)) for f in fields]
@@ -195,21 +213,9 @@ def _with_events(
         "CAST(changed.key AS varchar)" if f.attname == "object_id" else f"e.{name}"
         for f, name in zip(fields, names, strict=True)
     )
-    rows, values = [], list(params)
-    for event in events:
-        cells = []
-        for f in fields:
-            cells.append(f"CAST(%s AS {_cast(f, connection)})")
-            values.append(f.get_db_prep_save(getattr(event, f.attname), connection))
-        rows.append(f"({', '.join(cells)})")
-    sql = (
-        f"WITH changed (key) AS ({change}), recorded AS ("
-        f"INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) SELECT {picked} "
-        f"FROM changed CROSS JOIN (VALUES {', '.join(rows)}) AS e ({columns})"
-        ") SELECT key FROM changed"
+    head = (
+        f"recorded AS (INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) SELECT {picked} "
+        f"FROM changed CROSS JOIN (VALUES %(rows)s) AS e ({columns})) SELECT key FROM changed"
     )
-    if not events:
-        sql, values = change, list(params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        return [row[0] for row in cursor.fetchall()]
+    row = "(" + ", ".join(f"CAST(%s AS {_cast(f, connection)})" for f in fields) + ")"
+    return fields, head, row
