@@ -192,10 +192,11 @@ def create_request(
 
 
 def _locked(asset: Asset | selectors.AssetKey) -> Asset:
-    """The asset, locked to the end of the transaction, with its allowed periods read under
-    the lock. One request at a time per asset, so two concurrent requests cannot both take
-    the day's last activation; the asset's row alone (FOR NO KEY UPDATE): rows referring to
-    it (requests of other callers being confirmed, journal entries) are not held up."""
+    """The asset, locked to the end of the transaction (read with the lock, its allowed
+    periods too, when named by a key). One request at a time per asset, so two concurrent
+    requests cannot both take the day's last activation; the asset's row alone (FOR NO KEY
+    UPDATE): rows referring to it (requests of other callers being confirmed, journal
+    entries) are not held up."""
     if isinstance(asset, selectors.AssetKey):
         return selectors.locked_asset(asset)
     list(
