@@ -11,7 +11,7 @@ import datetime as dt
 import time
 from typing import Any, NoReturn
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flexready import api_examples as ex
-from flexready import journal, realisation, services
+from flexready import journal, realisation, selectors, services
 from flexready import program as prog
 from flexready.auth import (
     JwtAuthentication,
@@ -307,14 +307,18 @@ class CreateRequest(FlexReadyView):
         examples=examples(request=ex.CREATE_IN, response=ex.REQUEST, status=201),
     )
     def post(self, request: Request, bacs_id: str, asset_id: str, **kwargs: Any) -> Response:
-        asset = self.asset(bacs_id, asset_id)
-        data = self.json_body()
-        request_id = services.parse_request_id(data.get("requestID"))
-        product = services.parse_product(data.get("flexProduct"))
-        steps = prog.parse_program(data.get("power"))
+        try:
+            data = self.json_body()
+            request_id = services.parse_request_id(data.get("requestID"))
+            product = services.parse_product(data.get("flexProduct"))
+            steps = prog.parse_program(data.get("power"))
+        except (prog.ProgramError, exceptions.APIException):
+            self.asset(bacs_id, asset_id)  # an asset out of reach is a 404 before a bad body
+            raise
         try:
             outcome = services.create_request(
-                asset=asset,
+                # Looked up with its lock, in the request's transaction.
+                asset=selectors.AssetKey(self.organisation, bacs_id, asset_id),
                 request_id=request_id,
                 flex_product=product,
                 steps=steps,
@@ -323,6 +327,8 @@ class CreateRequest(FlexReadyView):
                 session=self.session,
                 emulator_headers=journal.emulator_headers(request._request),
             )
+        except Asset.DoesNotExist:
+            raise Http404 from None
         except services.DuplicateRequest:
             reason = _("%(request_id)r existe déjà pour cet actif") % {"request_id": request_id}
             raise Problem(
@@ -353,11 +359,23 @@ class ConfirmRequest(FlexReadyView):
     def post(
         self, request: Request, bacs_id: str, asset_id: str, request_id: str, **kwargs: Any
     ) -> Response:
-        flex = self.flex_request(bacs_id, asset_id, request_id)
-        data = self.json_body()
-        product = services.parse_product(data.get("flexProduct"))
-        steps = prog.parse_program(data.get("power"))
-        ack_price = services.parse_ack_price(data.get("ackPrice"))
+        try:
+            data = self.json_body()
+            product = services.parse_product(data.get("flexProduct"))
+            steps = prog.parse_program(data.get("power"))
+            ack_price = services.parse_ack_price(data.get("ackPrice"))
+        except (prog.ProgramError, exceptions.APIException):
+            self.flex_request(bacs_id, asset_id, request_id)  # a 404 before a bad body
+            raise
+        try:
+            # With the day's count of the confirmed program, in one statement.
+            flex, activations = selectors.request_to_confirm(
+                key=selectors.AssetKey(self.organisation, bacs_id, asset_id),
+                request_id=request_id,
+                day_of=steps[0].start,
+            )
+        except FlexRequest.DoesNotExist:
+            raise Http404 from None
         try:
             outcome = services.confirm_request(
                 request=flex,
@@ -366,6 +384,7 @@ class ConfirmRequest(FlexReadyView):
                 ack_price=ack_price,
                 now=_now(),
                 caller=self.caller(),
+                activations_that_day=activations,
             )
         except services.WrongState as exc:
             raise Problem(

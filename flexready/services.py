@@ -13,27 +13,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from flexready import program as prog
-from flexready import realisation
+from flexready import realisation, selectors
 from flexready.models import Asset, CertificationSession, FlexRequest, RequestStatus
 from hub import mqtt
 from hub.actors import Actor
-from hub.clock import local_day_bounds, local_day_of
 from hub.models import AuditEvent
 from hub.services import audit
 from hub.units import UnitError, parse_number, parse_triplet
 
 PRICE_UNIT = "EUR/kWh"
-
-LIVE = (
-    RequestStatus.ACCEPTED,
-    RequestStatus.CONFIRMED,
-    RequestStatus.ACTIVE,
-    RequestStatus.REALISED,
-)
 
 
 class DuplicateRequest(Exception):
@@ -85,13 +76,8 @@ def potential_of(asset: Asset) -> prog.Potential:
     )
 
 
-def _day_filter(start: dt.datetime) -> Q:
-    day_start, day_end = local_day_bounds(local_day_of(start))
-    return Q(status__in=LIVE, start__gte=day_start, start__lt=day_end)
-
-
 def _activations_that_day(asset: Asset, start: dt.datetime, *, exclude: int | None) -> int:
-    live = FlexRequest.objects.filter(_day_filter(start), asset=asset)
+    live = FlexRequest.objects.filter(selectors.live_that_day(start), asset=asset)
     if exclude is not None:
         live = live.exclude(pk=exclude)
     return live.count()
@@ -132,7 +118,7 @@ def parse_product(raw: Any) -> str:
 
 def create_request(
     *,
-    asset: Asset,
+    asset: Asset | selectors.AssetKey,
     request_id: str,
     flex_product: str,
     steps: Sequence[prog.ProgramStep],
@@ -143,36 +129,29 @@ def create_request(
 ) -> Outcome:
     """Receive a request, check it against the asset's potential, accept or refuse it.
 
+    ``asset`` is the asset, or the caller's names for it: it is then read with its lock, in
+    one statement (``Asset.DoesNotExist`` when there is none).
     A refused request is kept (with its reasons) so that the operator and the journal see it;
     its requestID is then taken.
     """
     try:
         with transaction.atomic():
-            # One request at a time per asset, so two concurrent requests cannot both take the
-            # day's last activation. FOR NO KEY UPDATE: rows referring to the asset (requests
-            # of other callers being confirmed, journal entries) are not held up by it.
-            list(
-                Asset.objects.select_for_update(no_key=True)
-                .filter(pk=asset.pk)
-                .order_by()
-                .values_list("pk", flat=True)
-            )
+            asset = _locked(asset)
             # The day's activations and whether the requestID is taken, in one query; under
             # the lock nobody else can add a request to this asset meanwhile.
-            counts = FlexRequest.objects.filter(asset=asset).aggregate(
-                live=Count("pk", filter=_day_filter(steps[0].start)),
-                taken=Count("pk", filter=Q(request_id=request_id)),
+            live, taken = selectors.day_counts(
+                asset=asset, start=steps[0].start, request_id=request_id
             )
-            if counts["taken"]:
+            if taken:
                 raise DuplicateRequest(request_id)
             reasons = prog.check(
                 potential=potential_of(asset),
                 flex_product=flex_product,
                 steps=steps,
                 now=now,
-                activations_that_day=counts["live"],
+                activations_that_day=live,
             )
-            request = FlexRequest.objects.create(
+            request = FlexRequest(
                 asset=asset,
                 request_id=request_id,
                 flex_product=flex_product,
@@ -187,8 +166,9 @@ def create_request(
                 emulator_headers=dict(emulator_headers or {}),
                 received_at=now,
             )
-            audit.record_many(
-                [
+            audit.insert_recorded(
+                request,
+                events=[
                     _event(
                         request,
                         action="received",
@@ -203,12 +183,29 @@ def create_request(
                         now=now,
                         after={"status": request.status, "reasons": request.reasons},
                     ),
-                ]
+                ],
             )
     except IntegrityError:
         # A request stored outside this path (admin, a data fix) with the same requestID.
         raise DuplicateRequest(request_id) from None
     return Outcome(request, reasons)
+
+
+def _locked(asset: Asset | selectors.AssetKey) -> Asset:
+    """The asset, locked to the end of the transaction (read with the lock, its allowed
+    periods too, when named by a key). One request at a time per asset, so two concurrent
+    requests cannot both take the day's last activation; the asset's row alone (FOR NO KEY
+    UPDATE): rows referring to it (requests of other callers being confirmed, journal
+    entries) are not held up."""
+    if isinstance(asset, selectors.AssetKey):
+        return selectors.locked_asset(asset)
+    list(
+        Asset.objects.select_for_update(no_key=True)
+        .filter(pk=asset.pk)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    return asset
 
 
 def parse_ack_price(raw: Any) -> dict[str, Any] | None:
@@ -280,11 +277,14 @@ def confirm_request(
     ack_price: Mapping[str, Any] | None,
     now: dt.datetime,
     caller: Caller,
+    activations_that_day: int | None = None,
 ) -> Outcome:
     """Confirm an accepted request; the confirmed program replaces the accepted one.
 
     A confirmation that breaks a rule is refused with its reasons and the request stays
-    accepted, so the operator may confirm again correctly.
+    accepted, so the operator may confirm again correctly. ``activations_that_day``: the
+    asset's other live requests on the day of ``steps[0]``, when the caller read them with the
+    request (``selectors.request_to_confirm``); counted here otherwise.
     """
     # The caller's copy is checked without a lock: only a confirmation changes an accepted
     # request's program, and the UPDATE below applies only while the request is still
@@ -293,14 +293,16 @@ def confirm_request(
     # the day's live ones, and creations (which lock the asset) count it.
     if request.status != RequestStatus.ACCEPTED:
         raise WrongState(request.status, "confirmed")
+    if activations_that_day is None:
+        activations_that_day = _activations_that_day(
+            request.asset, steps[0].start, exclude=request.pk
+        )
     reasons = prog.check(
         potential=potential_of(request.asset),
         flex_product=flex_product,
         steps=steps,
         now=now,
-        activations_that_day=_activations_that_day(
-            request.asset, steps[0].start, exclude=request.pk
-        ),
+        activations_that_day=activations_that_day,
     ) + _against_request(request, steps)
     if reasons:
         with transaction.atomic():
@@ -320,37 +322,44 @@ def confirm_request(
         return Outcome(request, reasons)
     program = [s.as_json() for s in steps]
     stored_price = dict(ack_price) if ack_price is not None else None
-    with transaction.atomic():
-        # The row lock is the UPDATE's own, held to the end of this transaction.
-        updated = FlexRequest.objects.filter(pk=request.pk, status=RequestStatus.ACCEPTED).update(
-            program=program,
-            start=steps[0].start,
-            end=steps[-1].end,
-            ack_price=stored_price,
-            status=RequestStatus.CONFIRMED,
-            confirmed_at=now,
-        )
-        if not updated:
-            current = FlexRequest.objects.filter(pk=request.pk).values_list("status", flat=True)
-            raise WrongState(next(iter(current), request.status), "confirmed")
-        request.program = program
-        request.start, request.end = steps[0].start, steps[-1].end
-        request.ack_price = stored_price
-        request.status = RequestStatus.CONFIRMED
-        request.confirmed_at = now
-        _record(
-            request,
-            action="confirmed",
-            caller=caller,
-            now=now,
-            after={"program": request.program, "ack_price": request.ack_price},
-        )
-        mqtt.publish_event_on_commit(
-            organisation_id=request.asset.bacs.organisation_id,
-            entity=MQTT_CONFIRMED,
-            event_type="request_confirmed",
-            attributes={"request": request.request_id, "start": request.start, "end": request.end},
-        )
+    event = _event(
+        request,
+        action="confirmed",
+        caller=caller,
+        now=now,
+        after={"program": program, "ack_price": stored_price},
+    )
+    # The UPDATE applies only to a request still accepted (its own row lock, no SELECT
+    # before it), and its event is written in the same statement: one round trip, atomic
+    # and committed on its own.
+    updated = audit.update_recorded(
+        FlexRequest.objects.filter(pk=request.pk, status=RequestStatus.ACCEPTED),
+        values={
+            "program": program,
+            "start": steps[0].start,
+            "end": steps[-1].end,
+            "ack_price": stored_price,
+            "status": RequestStatus.CONFIRMED,
+            "confirmed_at": now,
+        },
+        events=[event],
+    )
+    if not updated:
+        current = FlexRequest.objects.filter(pk=request.pk).values_list("status", flat=True)
+        raise WrongState(next(iter(current), request.status), "confirmed")
+    request.program = program
+    request.start, request.end = steps[0].start, steps[-1].end
+    request.ack_price = stored_price
+    request.status = RequestStatus.CONFIRMED
+    request.confirmed_at = now
+    # Outside a transaction the statement has committed: published now; inside one (a
+    # caller's), once it commits.
+    mqtt.publish_event_on_commit(
+        organisation_id=request.asset.bacs.organisation_id,
+        entity=MQTT_CONFIRMED,
+        event_type="request_confirmed",
+        attributes={"request": request.request_id, "start": request.start, "end": request.end},
+    )
     return Outcome(request, [])
 
 

@@ -7,14 +7,18 @@ the change, so that a change is never stored without its event nor an event with
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from typing import Any, TypeVar, cast
 
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
 
 from hub.actors import Actor
 from hub.models import AuditEvent, Organisation
+
+M = TypeVar("M", bound=models.Model)
 
 # Keys whose values never reach the audit trail, whatever model they come from.
 SECRET_KEYS = frozenset(
@@ -99,3 +103,119 @@ def build(
         after=redact(after),
         ip=actor.ip or None,
     )
+
+
+def insert_recorded(
+    instance: M, *, events: Sequence[AuditEvent], using: str = DEFAULT_DB_ALIAS
+) -> M:
+    """Store the new ``instance`` and ``events`` about it together; returns ``instance`` saved.
+
+    ``events`` are built (``build``) with ``target=instance`` before it has a key: each gets the
+    new key as its ``object_id``. On PostgreSQL the row and its events are one statement (a
+    data-modifying ``WITH``), atomic by itself: no transaction, and no round trip, of its own.
+    Saved as ``bulk_create`` saves: no ``save()`` override runs, no signal is sent.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=using, savepoint=False):
+            type(instance)._default_manager.db_manager(using).bulk_create([instance])
+            _keyed(events, instance.pk)
+            record_many(events)
+        return instance
+    opts = instance._meta
+    query = InsertQuery(type(instance))
+    query.insert_values([f for f in opts.local_concrete_fields if not f.primary_key], [instance])
+    compiler = query.get_compiler(using=using)
+    compiler.returning_fields = [opts.pk]
+    ((sql, params),) = compiler.as_sql()
+    keys = _with_events(sql, params, events, using=using)
+    instance.pk = keys[0]
+    instance._state.adding, instance._state.db = False, using
+    _keyed(events, instance.pk)
+    return instance
+
+
+def update_recorded(
+    queryset: models.QuerySet[Any],
+    *,
+    values: Mapping[str, Any],
+    events: Sequence[AuditEvent],
+) -> int:
+    """``queryset.update(**values)`` and ``events`` for each row it changed, together (as
+    ``insert_recorded``); returns the rows changed.
+
+    Nothing is recorded when no row is changed, so a conditional update (``status=accepted``)
+    that finds the row moved on leaves no event. Meant for one row: each row changed gets the
+    same events, with its own key as ``object_id``.
+    """
+    using = queryset.db
+    if connections[using].vendor != "postgresql":
+        with transaction.atomic(using=using, savepoint=False):
+            keys = list(queryset.select_for_update().values_list("pk", flat=True))
+            if keys:
+                queryset.filter(pk__in=keys).update(**values)
+            for key in keys:
+                record_many(_keyed(events, key))
+        return len(keys)
+    query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
+    query.add_update_values(dict(values))
+    if query.get_related_updates():
+        raise ValueError("update_recorded: one table at a time")
+    sql, params = query.get_compiler(using=using).as_sql()
+    opts = queryset.model._meta
+    qn = connections[using].ops.quote_name
+    returning = f" RETURNING {qn(opts.db_table)}.{qn(opts.pk.column)}"
+    return len(_with_events(sql + returning, params, events, using=using))
+
+
+def _cast(field: models.Field[Any, Any], connection: Any) -> str:
+    # Typed, so a NULL or a bare literal takes the column's type in the VALUES list; text
+    # without its length, so that a value too long fails as in any INSERT instead of being cut.
+    if isinstance(field, models.CharField):
+        return str(connection.ops.cast_char_field_without_max_length)
+    return str(field.cast_db_type(connection))
+
+
+def _keyed(events: Sequence[AuditEvent], key: Any) -> list[AuditEvent]:
+    for event in events:
+        event.object_id = str(key)
+    return list(events)
+
+
+def _with_events(
+    change: str, params: Sequence[Any], events: Sequence[AuditEvent], *, using: str
+) -> list[Any]:
+    """Run ``change`` (an INSERT or UPDATE ``RETURNING`` one key) and insert ``events`` for each
+    row it returns, in one statement; returns the keys."""
+    connection = connections[using]
+    sql, values = change, list(params)
+    if events:
+        fields, head, row = _event_sql(using)
+        for event in events:
+            values.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
+        rows = ", ".join([row] * len(events))
+        sql = f"WITH changed (key) AS ({change}), {head.replace('%(rows)s', rows)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return [found[0] for found in cursor.fetchall()]
+
+
+@cache
+def _event_sql(using: str) -> tuple[list[models.Field[Any, Any]], str, str]:
+    """The event columns, the statement after ``changed`` (``%(rows)s`` for the VALUES rows)
+    and one row's placeholders; the same for every call, made once per process."""
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    fields = [f for f in AuditEvent._meta.local_concrete_fields if not f.primary_key]
+    names = [qn(str(f.column)) for f in fields]
+    columns = ", ".join(names)
+    picked = ", ".join(
+        "CAST(changed.key AS varchar)" if f.attname == "object_id" else f"e.{name}"
+        for f, name in zip(fields, names, strict=True)
+    )
+    head = (
+        f"recorded AS (INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) SELECT {picked} "
+        f"FROM changed CROSS JOIN (VALUES %(rows)s) AS e ({columns})) SELECT key FROM changed"
+    )
+    row = "(" + ", ".join(f"CAST(%s AS {_cast(f, connection)})" for f in fields) + ")"
+    return fields, head, row

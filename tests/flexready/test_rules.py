@@ -204,6 +204,14 @@ class TestConfirmation:
         lower = {k: v for k, v in body().items() if k != "requestID"}
         assert jwt_client.post(URL + "/nope/confirm", lower, format="json").status_code == 404
 
+    def test_unknown_request_or_asset_is_404_before_a_bad_body(self, jwt_client: APIClient) -> None:
+        """What is out of reach answers 404 whatever the body; the body is judged after."""
+        bad = {"flexProduct": "WID", "power": "nope"}
+        assert jwt_client.post(URL + "/nope/confirm", bad, format="json").status_code == 404
+        other = URL.replace("WholeBuilding", "Nope")
+        assert jwt_client.post(other, {**bad, "requestID": "x"}, format="json").status_code == 404
+        assert jwt_client.post(URL, {**bad, "requestID": "x"}, format="json").status_code == 400
+
     def test_bad_ack_price_is_400(self, jwt_client: APIClient) -> None:
         jwt_client.post(URL, body(), format="json")
         payload = {

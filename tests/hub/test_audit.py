@@ -1,13 +1,14 @@
-"""Audit events: one at a time or many in one INSERT, redacted the same way, append-only."""
+"""Audit events: alone, in one INSERT, or with their change in one statement; append-only."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 
 from hub.actors import Actor
-from hub.models import AuditEvent
+from hub.models import AuditEvent, Organisation
 from hub.services import audit
 
 AT = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
@@ -47,3 +48,69 @@ def test_events_cannot_be_changed_through_the_orm(tenant):
     with pytest.raises(Exception):  # noqa: B017 - the model refuses any update
         event.save()
     assert AuditEvent.objects.get(pk=event.pk).action == "test.one"
+
+
+def _event(target, action: str, **after) -> AuditEvent:
+    return audit.build(
+        action=action,
+        actor=Actor(label="api", ip="192.0.2.7"),
+        target=target,
+        after={**after, "secret": "hunter2"},
+        at=AT,
+    )
+
+
+@pytest.mark.django_db
+def test_insert_recorded_stores_the_row_and_its_events_together(django_assert_max_num_queries):
+    """One statement on PostgreSQL; each event names the new row's key, in the order given."""
+    organisation = Organisation(slug="new-one", name="New")
+    events = [_event(organisation, "test.received", n=1), _event(organisation, "test.accepted")]
+    with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 3):
+        audit.insert_recorded(organisation, events=events)
+    assert organisation.pk is not None and not organisation._state.adding
+    stored = Organisation.objects.get(pk=organisation.pk)
+    assert stored.created_at is not None  # auto_now_add applied as in a save
+    recorded = list(AuditEvent.objects.filter(object_id=str(organisation.pk)).order_by("id"))
+    assert [e.action for e in recorded] == ["test.received", "test.accepted"]
+    assert recorded[0].after == {"n": 1, "secret": "***"}
+    assert recorded[0].ip == "192.0.2.7" and recorded[0].actor_id is None
+    assert recorded[0].object_type == "hub.Organisation" and recorded[0].at == AT
+    assert [e.object_id for e in events] == [str(organisation.pk)] * 2
+
+
+@pytest.mark.django_db
+def test_update_recorded_records_only_a_row_it_changed(tenant, django_assert_max_num_queries):
+    organisation = tenant.organisation
+    named = Organisation.objects.filter(pk=organisation.pk, name=organisation.name)
+    with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 3):
+        changed = audit.update_recorded(
+            named, values={"name": "Renamed"}, events=[_event(organisation, "test.renamed")]
+        )
+    assert changed == 1
+    assert Organisation.objects.get(pk=organisation.pk).name == "Renamed"
+    # The condition no longer holds: nothing changes and nothing is recorded.
+    again = audit.update_recorded(
+        named, values={"name": "Twice"}, events=[_event(organisation, "test.renamed")]
+    )
+    assert again == 0
+    assert Organisation.objects.get(pk=organisation.pk).name == "Renamed"
+    assert AuditEvent.objects.filter(action="test.renamed").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_change_whose_event_cannot_be_stored_is_not_stored(tenant):
+    """The change and its events stand or fall together (an actor label over 200 characters
+    cannot be stored)."""
+    organisation = tenant.organisation
+    bad = audit.build(action="test.renamed", actor=Actor(label="x" * 250), target=organisation)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        audit.update_recorded(
+            Organisation.objects.filter(pk=organisation.pk), values={"name": "Lost"}, events=[bad]
+        )
+    assert Organisation.objects.get(pk=organisation.pk).name != "Lost"
+    fresh = Organisation(slug="lost", name="Lost")
+    bad = audit.build(action="test.created", actor=Actor(label="x" * 250), target=fresh)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        audit.insert_recorded(fresh, events=[bad])
+    assert not Organisation.objects.filter(slug="lost").exists()
+    assert not AuditEvent.objects.filter(action__in=["test.renamed", "test.created"]).exists()
