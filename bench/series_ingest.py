@@ -1,7 +1,7 @@
 """Bulk series ingest into PostgreSQL: the project's upsert path against a raw COPY, same run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/hub \
-        python bench/series_ingest.py [--points N]
+        python bench/series_ingest.py [--points N] [--read-only]
 
 Writes N points (default 1,000,000) through ``hub.services.series.upsert_rows`` into a fresh
 test database, then the same rows with a bare binary ``COPY`` into an unindexed table, and
@@ -14,7 +14,8 @@ at most 1.5x): the fetch decoded by psycopg's C loaders, and, as printed before 
 through Django's cursor, whose timestamp loader parses in Python. Last, the bytes a
 TIC meter's synthetic day (one frame a second, four series) takes: in the former plain table
 (primary key and series index), and now as raw points (kept ``TIC_RAW_RETENTION_DAYS``) and
-rollups (kept), measured with ``pg_total_relation_size``.
+rollups (kept), measured with ``pg_total_relation_size``. ``--read-only`` times the read alone
+(same year, same API calls, same bare fetch), without the ingest and TIC parts.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=100)
     parser.add_argument("--reads", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--read-only", action="store_true", help="time the year's read alone (no ingest, no TIC)"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures COPY.")
@@ -55,6 +59,9 @@ def run(args: argparse.Namespace) -> None:
     from hub.services.series import ensure_series, upsert_rows
 
     organisation = Organisation.objects.create(slug="bench", name="Bench")
+    if args.read_only:
+        read_year(organisation, args.reads)
+        return
     series_ids = []
     for i in range(args.series):
         point = MeteringPoint.objects.create(

@@ -26,6 +26,11 @@ def register_read_guard(*, source: str, guard: ReadGuard) -> None:
     _guards[source] = guard
 
 
+def guarded_sources() -> frozenset[str]:
+    """The sources whose reads a guard decides (points of other sources may be read ahead)."""
+    return frozenset(_guards)
+
+
 def refusal(
     *, series: Series, start: dt.datetime, end: dt.datetime, now: dt.datetime
 ) -> str | None:

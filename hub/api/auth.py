@@ -30,10 +30,46 @@ class TokenPrincipal:
         return f"token {self.token.prefix} ({self.token.name})"
 
 
+# Set on the request when its token was taken from ``tokens.remembered``: the view checks it
+# (``tokens.unchanged_sql``) in its own query, or calls ``authenticate_again`` before reading.
+UNCHECKED = "hub_token_unchecked"
+
+
 class ApiTokenAuthentication(BaseAuthentication):
+    """Checks the token against its row on every call, in one query, unless the view says it
+    checks the token itself (``checks_token(request)``, the series' points): the token this
+    process found usable recently is then taken as is and the view's query checks its row."""
+
     keyword = b"bearer"
 
     def authenticate(self, request: Request) -> tuple[TokenPrincipal, ApiToken] | None:
+        plaintext = self._plaintext(request)
+        if plaintext is None:
+            return None
+        view = (request.parser_context or {}).get("view")
+        checks_token = getattr(view, "checks_token", None)
+        if checks_token is not None and checks_token(request):
+            token = tokens.remembered(
+                plaintext=plaintext, ip=client_ip(request._request), now=timezone.now()
+            )
+            if token is not None:
+                setattr(request._request, UNCHECKED, True)
+                return TokenPrincipal(token), token
+        return self._authenticate(request, plaintext)
+
+    def authenticate_again(self, request: Request) -> None:
+        """Authenticate ``request`` from the token's row (its remembered token no longer
+        matched it): sets its user and token, or raises as a first authentication would."""
+        if isinstance(request.auth, ApiToken):
+            tokens.forget(request.auth)
+        setattr(request._request, UNCHECKED, False)
+        plaintext = self._plaintext(request)
+        found = None if plaintext is None else self._authenticate(request, plaintext)
+        if found is None:
+            raise exceptions.NotAuthenticated()
+        request.user, request.auth = found  # type: ignore[assignment]
+
+    def _plaintext(self, request: Request) -> str | None:
         header = get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword:
             return None
@@ -41,11 +77,12 @@ class ApiTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Authorization header: expected 'Bearer <token>'."
             )
+        return header[1].decode("ascii", errors="replace")
+
+    def _authenticate(self, request: Request, plaintext: str) -> tuple[TokenPrincipal, ApiToken]:
         try:
             token = tokens.authenticate(
-                plaintext=header[1].decode("ascii", errors="replace"),
-                ip=client_ip(request._request),
-                now=timezone.now(),
+                plaintext=plaintext, ip=client_ip(request._request), now=timezone.now()
             )
         except tokens.AddressNotAllowed as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
@@ -57,4 +94,4 @@ class ApiTokenAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-__all__ = ["ApiTokenAuthentication", "TokenPrincipal", "TokenRateThrottle"]
+__all__ = ["UNCHECKED", "ApiTokenAuthentication", "TokenPrincipal", "TokenRateThrottle"]

@@ -13,11 +13,13 @@ import csv
 import datetime as dt
 import enum
 import io
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpResponse, StreamingHttpResponse
 from psycopg.types.datetime import TimestamptzLoader
 
@@ -27,6 +29,7 @@ from hub.selectors.series import (
     SeriesReadError,
     Step,
     points_sql,
+    raw_points_sql,
     read_points,
 )
 
@@ -96,12 +99,7 @@ def respond(
     aggregate: Aggregate | None,
 ) -> HttpResponse | StreamingHttpResponse:
     """The response for the points of ``series``; raises SeriesReadError before any byte."""
-    meta = {
-        "series": series.pk,
-        "unit": series.unit,
-        "step": step.value,
-        "aggregate": None if step is Step.RAW else (aggregate or series.default_aggregate),
-    }
+    meta = _meta(series, step, aggregate)
     if connection.vendor != "postgresql":
         return _from_buckets(fmt, meta, read_points(
             series=series, start=start, end=end, step=step, aggregate=aggregate
@@ -134,6 +132,15 @@ def respond(
     return response
 
 
+def _meta(series: Series, step: Step, aggregate: Aggregate | None) -> dict[str, Any]:
+    return {
+        "series": series.pk,
+        "unit": series.unit,
+        "step": step.value,
+        "aggregate": None if step is Step.RAW else (aggregate or series.default_aggregate),
+    }
+
+
 def _ts_text(sql: str) -> str:
     # ISO 8601 in UTC with a Z, fractional seconds only when there are some (as the JSON).
     utc = f"({sql} AT TIME ZONE 'UTC')"
@@ -155,20 +162,33 @@ def _encode_rows(rows: list[tuple[Any, ...]]) -> bytes:
 def _json(
     sql: str, params: list[Any], meta: dict[str, Any], *, raw: bool
 ) -> HttpResponse | StreamingHttpResponse:
-    head = orjson.dumps(meta)[:-1] + b',"points":['
+    cursor = _points_cursor()
+    cursor.execute(sql, params)
+    return _json_from(cursor, meta, raw=raw)
+
+
+def _points_cursor() -> Any:
     cursor = connection.cursor()
     # psycopg's own timestamptz loader (C, in the connection's zone: UTC as Django sets it)
     # for this cursor: Django's, which also sets the zone, parses in Python and took about
     # six times as long as the query for a year of hourly points.
     cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
-    cursor.execute(sql, params)
+    return cursor
+
+
+def _json_from(
+    cursor: Any, meta: dict[str, Any], *, raw: bool
+) -> HttpResponse | StreamingHttpResponse:
+    """The JSON answer of the rows of ``cursor`` (executed, client side: its row count is
+    known before the first row is read)."""
+    head = orjson.dumps(meta)[:-1] + b',"points":['
+    if raw and cursor.rowcount > MAX_RAW_POINTS:
+        cursor.close()
+        raise SeriesReadError("step", f"more than {MAX_RAW_POINTS} points: resample")
     first = cursor.fetchmany(CHUNK)
     if len(first) < CHUNK:
         cursor.close()
         return HttpResponse(head + _encode_rows(first) + b"]}", content_type="application/json")
-    if raw and _more_raw_points_than_allowed(sql, params):
-        cursor.close()
-        raise SeriesReadError("step", f"more than {MAX_RAW_POINTS} points: resample")
 
     def chunks() -> Iterator[bytes]:
         try:
@@ -182,10 +202,76 @@ def _json(
     return StreamingHttpResponse(chunks(), content_type="application/json")
 
 
-def _more_raw_points_than_allowed(sql: str, params: list[Any]) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({sql}) AS q", params)
-        return int(cursor.fetchone()[0]) > MAX_RAW_POINTS
+@dataclass
+class SeriesRead:
+    """What ``series_and_raw_points`` found: whether the caller's check held, the series (if
+    visible) and a cursor over its points (if they were read)."""
+
+    allowed: bool
+    series: Series | None
+    cursor: Any | None
+
+    def close(self) -> None:
+        if self.cursor is not None:
+            self.cursor.close()
+
+
+def series_and_raw_points(
+    *,
+    scoped: QuerySet[Series],
+    series_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    not_ahead: Collection[str],
+    check: tuple[str, list[Any]] = ("TRUE", []),
+) -> SeriesRead:
+    """The series ``series_id`` of ``scoped`` (the caller's queryset, already limited to what
+    it may see) and a cursor over its raw points in ``[start, end)``, both queries sent in one
+    round trip (a pipeline). The points query repeats the scoping, so it reads nothing of a
+    series the caller may not see, nor of a source in ``not_ahead`` (a guard decides its reads
+    first: the cursor is then ``None``), nor anything when ``check`` (a boolean SQL expression,
+    evaluated with the series) is not true. The caller closes what it does not answer with."""
+    check_sql, check_params = check
+    one = scoped.filter(pk=series_id).order_by()
+    compiler = one.query.get_compiler(using=connection.alias)
+    series_sql, series_params = compiler.as_sql()
+    visible = one.exclude(source__in=list(not_ahead)) if not_ahead else one
+    visible_sql, visible_params = visible.values("pk").query.sql_with_params()
+    sql, params = raw_points_sql(
+        series_id=series_id,
+        start=start,
+        end=end,
+        condition=(
+            f"{check_sql} AND EXISTS ({visible_sql})",
+            [*check_params, *visible_params],
+        ),
+    )
+    series_cursor, points_cursor = connection.cursor(), _points_cursor()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        series_cursor.execute(
+            f"SELECT COALESCE({check_sql}, FALSE), s.* FROM (SELECT 1) AS one "
+            f"LEFT JOIN ({series_sql}) AS s ON TRUE",
+            [*check_params, *series_params],
+        )
+        points_cursor.execute(sql, params)
+    allowed, *row = series_cursor.fetchone()
+    series_cursor.close()
+    if not allowed or row[0] is None:
+        points_cursor.close()
+        return SeriesRead(allowed=bool(allowed), series=None, cursor=None)
+    # The ORM's converters, as if the series had been read through the queryset.
+    values = next(iter(compiler.results_iter(results=[[tuple(row)]])))
+    fields = [f.attname for f in Series._meta.concrete_fields]
+    series = Series.from_db(connection.alias, fields, values)
+    if series.source in not_ahead:
+        points_cursor.close()
+        return SeriesRead(allowed=True, series=series, cursor=None)
+    return SeriesRead(allowed=True, series=series, cursor=points_cursor)
+
+
+def raw_json(*, series: Series, cursor: Any) -> HttpResponse | StreamingHttpResponse:
+    """The JSON answer of ``series_and_raw_points``' cursor, as ``respond`` writes a raw read."""
+    return _json_from(cursor, _meta(series, Step.RAW, None), raw=True)
 
 
 def _copy_out(copy_sql: str, params: list[Any]) -> Iterator[bytes]:

@@ -228,12 +228,7 @@ def points_sql(
     """
     _check_range(start, end)
     if step is Step.RAW:
-        return (
-            f"SELECT ts, value, 1, quality FROM {Point._meta.db_table} WHERE series_id = %s "
-            "AND ts >= %s AND ts < %s ORDER BY ts"
-            + ("" if raw_limit is None else f" LIMIT {int(raw_limit)}"),
-            [series.pk, start, end],
-        )
+        return raw_points_sql(series_id=series.pk, start=start, end=end, raw_limit=raw_limit)
     aggregate = aggregate or series.default_aggregate
     width = rollup_width(series=series, start=start, end=end, step=step)
     if width is None:
@@ -249,6 +244,26 @@ def points_sql(
         "WHERE series_id = %s AND width = %s AND bucket >= %s AND bucket < %s "
         "GROUP BY b ORDER BY b",
         [series.pk, width, start, end],
+    )
+
+
+def raw_points_sql(
+    *,
+    series_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    raw_limit: int | None = MAX_RAW_POINTS + 1,
+    condition: tuple[str, list[Any]] = ("TRUE", []),
+) -> tuple[str, list[Any]]:
+    """``points_sql`` of a raw read, the rows kept only while ``condition`` (evaluated once,
+    not per row: it must not refer to the points) holds."""
+    _check_range(start, end)
+    where, extra = condition
+    return (
+        f"SELECT ts, value, 1, quality FROM {Point._meta.db_table} WHERE series_id = %s "
+        f"AND ts >= %s AND ts < %s AND ({where}) ORDER BY ts"
+        + ("" if raw_limit is None else f" LIMIT {int(raw_limit)}"),
+        [series_id, start, end, *extra],
     )
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import hmac
+import json
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -21,6 +25,11 @@ SCOPES = ("read", "write")
 # Last-use bookkeeping is written at most this often per token, not on every request.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 MAX_SEEN_IPS = 50
+# A token authenticated by this process is remembered this long (seconds) for ``remembered``;
+# every use of a remembered token is checked against its row by the reader's own query.
+REMEMBER_SECONDS = 60.0
+_REMEMBERED_MAX = 10_000
+_remembered: dict[str, tuple[float, ApiToken]] = {}
 
 
 class TokenError(Exception):
@@ -109,6 +118,7 @@ def create_token(
 
 
 def revoke_token(*, token: ApiToken, now: dt.datetime, actor: Actor = NOBODY) -> None:
+    forget(token)
     if token.revoked_at is not None:
         return
     with transaction.atomic():
@@ -145,14 +155,65 @@ def authenticate(*, plaintext: str, ip: str, now: dt.datetime) -> ApiToken:
     if token.allowed_networks and not address_allowed(ip, token.allowed_networks):
         raise AddressNotAllowed(f"address {ip} is not in the token's allowed networks")
     _note_use(token, ip=ip, now=now)
+    if len(_remembered) >= _REMEMBERED_MAX:
+        _remembered.clear()
+    _remembered[token.key_hash] = (time.monotonic(), copy.copy(token))
     return token
 
 
-def _note_use(token: ApiToken, *, ip: str, now: dt.datetime) -> None:
+def remembered(*, plaintext: str, ip: str, now: dt.datetime) -> ApiToken | None:
+    """The token ``plaintext`` names as this process found it usable in the last
+    ``REMEMBER_SECONDS``, if using it from ``ip`` at ``now`` needs nothing written; else ``None``
+    (``authenticate`` then decides). Its row may have changed since (revoked, edited): the
+    caller reads only in a query that also evaluates ``unchanged_sql`` and acts on it."""
+    entry = _remembered.get(_hash(plaintext))
+    if entry is None or time.monotonic() - entry[0] > REMEMBER_SECONDS:
+        return None
+    token = entry[1]
+    if not token.is_usable(now=now):
+        return None
+    if token.allowed_networks and not address_allowed(ip, token.allowed_networks):
+        return None
+    if _needs_note(token, ip=ip, now=now):
+        return None
+    return copy.copy(token)
+
+
+def unchanged_sql(token: ApiToken, *, now: dt.datetime) -> tuple[str, list[Any]]:
+    """A boolean SQL expression: ``token``'s row still says what this process remembers of it
+    (what authorises a call) and it is usable at ``now``. NULL once the row is gone."""
+    return (
+        f"(SELECT t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > %s) "
+        "AND t.expires_at IS NOT DISTINCT FROM %s AND t.organisation_id = %s "
+        "AND t.key_hash = %s AND t.scopes = %s::jsonb AND t.allowed_networks = %s::jsonb "
+        f"FROM {ApiToken._meta.db_table} AS t WHERE t.id = %s)",
+        [
+            now,
+            token.expires_at,
+            token.organisation_id,
+            token.key_hash,
+            json.dumps(token.scopes),
+            json.dumps(token.allowed_networks),
+            token.pk,
+        ],
+    )
+
+
+def forget(token: ApiToken) -> None:
+    """Drop ``token`` from what this process remembers (its next use is authenticated anew)."""
+    _remembered.pop(token.key_hash, None)
+
+
+def _needs_note(token: ApiToken, *, ip: str, now: dt.datetime) -> bool:
     new_ip = bool(ip) and ip not in token.seen_ips
     stale = token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION
-    if not (new_ip or stale or ip != token.last_used_ip):
+    return new_ip or stale or ip != token.last_used_ip
+
+
+def _note_use(token: ApiToken, *, ip: str, now: dt.datetime) -> None:
+    if not _needs_note(token, ip=ip, now=now):
         return
+    new_ip = bool(ip) and ip not in token.seen_ips
     token.last_used_at = now
     token.last_used_ip = ip or None
     fields = ["last_used_at", "last_used_ip"]

@@ -1,0 +1,197 @@
+"""The raw JSON read of a series' points: one round trip for the series, its points and a
+remembered token's check; the same bytes as the encoding of every other path; a token revoked
+or changed elsewhere stops working at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import orjson
+import pytest
+from django.utils import timezone
+
+from hub.clock import local_day_bounds
+from hub.models import ApiToken, Point, Quality, Series, SeriesKind
+from hub.quantities import ACTIVE_POWER_IMPORT
+from hub.services.series import PointIn, ensure_series, upsert_points
+from hub.services.tokens import create_token
+
+pytestmark = pytest.mark.django_db
+
+TRICKY = [
+    0.1 + 0.2,
+    -2.5,
+    1.0,
+    0.0,
+    -0.0,
+    123456.789,
+    -0.001,
+    1e-5,
+    1.5e-5,
+    1e-7,
+    1e15,
+    1234567890123456.7,
+    1e16,
+    2.6056219827948552e16,
+    -1e20,
+    -5e-324,
+]
+
+
+@pytest.fixture
+def issued(tenant):
+    return create_token(organisation=tenant.organisation, name="reader")
+
+
+@pytest.fixture
+def client(issued):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")
+    # The first call records the token's use (an UPDATE, an audit event for a new address).
+    assert client.get("/api/v1/ping").status_code == 200
+    return client
+
+
+@pytest.fixture
+def series(tenant):
+    return ensure_series(
+        metering_point=tenant.point,
+        quantity=ACTIVE_POWER_IMPORT.name,
+        unit="kW",
+        source="test",
+        kind=SeriesKind.INSTANT,
+        step_seconds=1800,
+    )
+
+
+def dst_days(series: Series) -> tuple[dt.datetime, dt.datetime]:
+    """Half-hourly points over the short and the long Paris days of 2026, with tricky values."""
+    start, _ = local_day_bounds(dt.date(2026, 3, 29))
+    _, end = local_day_bounds(dt.date(2026, 10, 25))
+    points = []
+    for day in (dt.date(2026, 3, 29), dt.date(2026, 10, 25)):
+        first, last = local_day_bounds(day)
+        ts, i = first, 0
+        while ts < last:
+            if i % 7 == 3:
+                points.append(PointIn(ts, None, quality=Quality.MISSING))
+            else:
+                value = TRICKY[i % len(TRICKY)]
+                points.append(PointIn(ts, value, quality=i % 3, provisional=i % 2 == 0))
+            ts += dt.timedelta(minutes=30)
+            i += 1
+    points.append(PointIn(start + dt.timedelta(hours=5, microseconds=5), 7.25))
+    points.append(PointIn(start + dt.timedelta(hours=6, microseconds=500_000), -7.25))
+    upsert_points(series=series, points=points)
+    return start, end
+
+
+def former_encoding(series: Series, start: dt.datetime, end: dt.datetime) -> bytes:
+    """The body as the API wrote it before the read was folded: one dict a row, orjson."""
+    rows = (
+        Point.objects.filter(series=series, ts__gte=start, ts__lt=end)
+        .order_by("ts")
+        .values_list("ts", "value", "quality")
+    )
+    return orjson.dumps(
+        {
+            "series": series.pk,
+            "unit": series.unit,
+            "step": "raw",
+            "aggregate": None,
+            "points": [{"ts": t, "value": v, "count": 1, "quality": q} for t, v, q in rows],
+        },
+        option=orjson.OPT_UTC_Z,
+    )
+
+
+def test_body_is_the_former_encoding_byte_for_byte(client, series):
+    start, end = dst_days(series)
+    params = {"start": start.isoformat(), "end": end.isoformat()}
+    body = client.get(f"/api/v1/series/{series.pk}/points/", params).content
+    assert body == former_encoding(series, start, end)
+    # The general path (a series filter in the query string) writes the same bytes.
+    general = client.get(f"/api/v1/series/{series.pk}/points/", {**params, "source": "test"})
+    assert general.content == body
+    points = orjson.loads(body)["points"]
+    assert len(points) == 23 * 2 + 25 * 2 + 2
+    assert b'"value":0.30000000000000004' in body
+    assert b'"value":null,"count":1,"quality":3' in body
+    assert b'"ts":"2026-03-29T00:00:00Z"' in body  # 02:00 Paris, just after the change
+    assert b'"ts":"2026-10-25T01:00:00Z"' in body  # the second 02:00 Paris
+    assert b'"ts":"2026-03-29T04:00:00.000005Z"' in body
+    assert b'"ts":"2026-03-29T05:00:00.500000Z"' in body
+
+
+def test_a_points_read_is_two_queries_in_one_round_trip(client, series, django_assert_num_queries):
+    start, end = dst_days(series)
+    url = f"/api/v1/series/{series.pk}/points/"
+    params = {"start": start.isoformat(), "end": end.isoformat()}
+    # The series with the token's check, then its points; the token found by the ping.
+    with django_assert_num_queries(2):
+        response = client.get(url, params)
+    assert response.status_code == 200
+    # A foreign or unknown series: the same two queries, a 404, nothing read.
+    with django_assert_num_queries(2):
+        assert client.get("/api/v1/series/999999/points/", params).status_code == 404
+
+
+def test_foreign_series_is_404(client, foreign):
+    other = ensure_series(
+        metering_point=foreign.point,
+        quantity=ACTIVE_POWER_IMPORT.name,
+        unit="kW",
+        source="test",
+        kind=SeriesKind.INSTANT,
+    )
+    upsert_points(series=other, points=[PointIn(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 1.0)])
+    response = client.get(
+        f"/api/v1/series/{other.pk}/points/",
+        {"start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"},
+    )
+    assert response.status_code == 404
+    assert b'"unit"' not in response.content
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"revoked_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)},
+        {"expires_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC)},
+    ],
+)
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"start": "2026-03-29T00:00:00+01:00", "end": "2026-03-30T00:00:00+02:00"},
+        {"start": "2026-03-29T00:00:00+01:00", "end": "2026-03-30T00:00:00+02:00", "step": "1h"},
+        {"start": "not a date", "end": "2026-03-30T00:00:00+02:00"},
+    ],
+)
+def test_a_token_revoked_elsewhere_stops_reading_at_once(client, issued, series, change, query):
+    dst_days(series)
+    url = f"/api/v1/series/{series.pk}/points/"
+    assert client.get(url, query).status_code in (200, 400)
+    # Another process revokes (or expires) the token: this one still remembers it as usable.
+    ApiToken.objects.filter(pk=issued.token.pk).update(**change)
+    response = client.get(url, query)
+    assert response.status_code == 401
+    assert b'"unit"' not in response.content
+    assert client.get("/api/v1/series/999999/points/", query).status_code == 401
+
+
+def test_a_token_narrowed_elsewhere_is_checked_again(client, issued, series):
+    start, end = dst_days(series)
+    url = f"/api/v1/series/{series.pk}/points/"
+    params = {"start": start.isoformat(), "end": end.isoformat()}
+    assert client.get(url, params).status_code == 200
+    ApiToken.objects.filter(pk=issued.token.pk).update(allowed_networks=["10.0.0.0/8"])
+    assert client.get(url, params).status_code == 403
+    ApiToken.objects.filter(pk=issued.token.pk).update(allowed_networks=[], scopes=["write"])
+    assert client.get(url, params).status_code == 200
+    ApiToken.objects.filter(pk=issued.token.pk).update(
+        scopes=["read"], expires_at=timezone.now() + dt.timedelta(days=1)
+    )
+    assert client.get(url, params).status_code == 200
