@@ -129,19 +129,27 @@ def upsert_points(*, series: Series | int, points: Iterable[PointIn]) -> int:
 
 def upsert_rows(*, rows: Iterable[Row]) -> int:
     """Store rows of any series at once. Raises SeriesWriteError (nothing stored) on a bad row."""
-    checked = _validated(rows)
+    checked = rows if isinstance(rows, list) else list(rows)
     if not checked:
         return 0
-    series_ids = set(map(itemgetter(0), checked))
-    short = _require_series(series_ids)
     if connection.vendor != "postgresql":
+        _validated(checked)
+        _require_series(set(map(itemgetter(0), checked)))
         with transaction.atomic():
             return sum(
                 _executemany_upsert(checked[start : start + SLICE])
                 for start in range(0, len(checked), SLICE)
             )
-    if short and len(short) < len(series_ids):
-        # A batch mixing tiers (rare: apps write one source at a time) is split.
+    # On PostgreSQL rows are validated as they are streamed to the server (``_copy``), while
+    # it stores the rows before them, not ahead of the whole batch; a bad row aborts the COPY
+    # and the transaction, so nothing is stored either way.
+    series_ids = set(map(itemgetter(0), checked))
+    short = _require_series(series_ids)
+    mixed = bool(short) and len(short) < len(series_ids)
+    if mixed:
+        # A batch mixing tiers (rare: apps write one source at a time) is split; it is
+        # validated first, so that the error names the first bad row of the input.
+        _validated(checked)
         by_tier = {
             partitions.SHORT: [row for row in checked if row[0] in short],
             partitions.KEPT: [row for row in checked if row[0] not in short],
@@ -152,13 +160,12 @@ def upsert_rows(*, rows: Iterable[Row]) -> int:
     with transaction.atomic():
         for tier, tier_rows in by_tier.items():
             for start in range(0, len(tier_rows), SLICE):
-                part = tier_rows[start : start + SLICE]
-                first = min(map(itemgetter(1), part))
-                last = max(map(itemgetter(1), part))
-                if len(part) >= BULK_LOAD_ROWS and _loaded_into_new_partitions(
+                part = _Batch(tier_rows[start : start + SLICE], offset=start, valid=mixed)
+                first, last = part.span()
+                if len(part.rows) >= BULK_LOAD_ROWS and _loaded_into_new_partitions(
                     part, tier=tier, first=first, last=last
                 ):
-                    changed, appended = len(part), True
+                    changed, appended = len(part.rows), True
                 else:
                     partitions.ensure_partitions(tier=tier, first=first, last=last)
                     changed, appended = _copy_upsert(part, tier=tier, first=first, last=last)
@@ -170,6 +177,37 @@ def upsert_rows(*, rows: Iterable[Row]) -> int:
                 else:
                     refresh_rollups(series_ids=sorted(short), first=first, last=last)
     return written
+
+
+class _Batch:
+    """A slice of the input starting at its position ``offset``, and whether it is known
+    valid: the errors name positions in the input."""
+
+    __slots__ = ("offset", "rows", "valid")
+
+    def __init__(self, rows: list[Row], *, offset: int, valid: bool) -> None:
+        self.rows = rows
+        self.offset = offset
+        self.valid = valid
+
+    def validate(self, start: int = 0, stop: int | None = None) -> None:
+        if self.valid:
+            return
+        try:
+            _validated(self.rows[start:stop])
+        except SeriesWriteError as error:
+            raise SeriesWriteError(self.offset + start + error.index, error.reason) from None
+        if start == 0 and stop is None:
+            self.valid = True
+
+    def span(self) -> tuple[dt.datetime, dt.datetime]:
+        """The first and last instants; a batch mixing naive and aware timestamps cannot be
+        ordered, and the full check names its first naive one."""
+        try:
+            return min(map(itemgetter(1), self.rows)), max(map(itemgetter(1), self.rows))
+        except TypeError:
+            self.validate()
+            raise
 
 
 def _validated(rows: Iterable[Row]) -> list[Row]:
@@ -228,22 +266,28 @@ _COLUMNS = "series_id, ts, value, quality, provisional"
 
 
 _COPY_TYPES = ["int8", "timestamptz", "float8", "int2", "bool"]
+# Rows validated at a time while streaming a COPY: small enough that the first reach the
+# server at once, large enough that the loop's overhead stays negligible.
+_CHECK_CHUNK = 10_000
 
 
 def _copy_upsert(
-    rows: list[Row], *, tier: partitions.Tier, first: dt.datetime, last: dt.datetime
+    batch: _Batch, *, tier: partitions.Tier, first: dt.datetime, last: dt.datetime
 ) -> tuple[int, bool]:
     """Append straight into the tier when nothing is there yet; else stage and merge.
 
     Returns the rows written and whether they were appended: then the batch's series hold no
     other point in ``[first, last]`` than the batch's own."""
+    rows = batch.rows
     if not _overlaps_stored_points(rows, tier=tier, first=first, last=last):
         try:
             with transaction.atomic():
-                _copy(rows, table=tier.table)
+                _copy(batch, table=tier.table)
             return len(rows), True
         except (IntegrityError, psycopg.errors.UniqueViolation):
             pass  # a key repeated in the batch, or written meanwhile: merge instead
+    # The server may refuse the COPY above before every row went through the check.
+    batch.validate()
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {STAGE_TABLE} "
@@ -260,14 +304,17 @@ def _copy_upsert(
 
 
 def _loaded_into_new_partitions(
-    rows: list[Row], *, tier: partitions.Tier, first: dt.datetime, last: dt.datetime
+    batch: _Batch, *, tier: partitions.Tier, first: dt.datetime, last: dt.datetime
 ) -> bool:
     """Load a large batch whose time span no partition holds yet into partitions made for
     it, their keys built after the rows (``partitions.load_into_new_partitions``)."""
     try:
         with transaction.atomic():
             return partitions.load_into_new_partitions(
-                tier=tier, first=first, last=last, copy=lambda table: _copy(rows, table=table)
+                tier=tier,
+                first=first,
+                last=last,
+                copy=lambda table: _copy(batch, table=table),
             )
     except (IntegrityError, psycopg.errors.UniqueViolation):
         return False  # a key repeated in the batch: it is merged instead
@@ -286,13 +333,24 @@ def _overlaps_stored_points(
         return bool(cursor.fetchone()[0])
 
 
-def _copy(rows: list[Row], *, table: str) -> None:
+def _copy(source: list[Row] | _Batch, *, table: str) -> None:
+    """COPY rows into ``table``. The rows of a batch not known valid are validated a chunk
+    at a time just before it is sent: the server is storing the chunks before it meanwhile (it
+    runs on the other core), so the check no longer delays the batch by its own length."""
+    batch = source if isinstance(source, _Batch) else None
+    rows = source.rows if isinstance(source, _Batch) else source
     with connection.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper: it speaks COPY
         with raw.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_COPY_TYPES)
-            for row in rows:
-                copy.write_row(row)
+            write_row = copy.write_row
+            for start in range(0, len(rows), _CHECK_CHUNK):
+                if batch is not None:
+                    batch.validate(start, start + _CHECK_CHUNK)
+                for row in rows[start : start + _CHECK_CHUNK]:
+                    write_row(row)
+    if batch is not None:
+        batch.valid = True  # every row went through the check
 
 
 _ROLLUP_COLUMNS = "series_id, width, bucket, count, sum, min, max, last_ts, last_value, quality"

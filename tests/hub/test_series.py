@@ -12,7 +12,9 @@ import pytest
 from hub.clock import local_day_bounds
 from hub.models import Aggregate, Point, Quality, SeriesKind
 from hub.selectors.series import SeriesReadError, Step, read_points
+from hub.services import series as series_service
 from hub.services.series import PointIn, SeriesWriteError, ensure_series, upsert_points, upsert_rows
+from tests.hub.test_series_storage import tic_series
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +84,42 @@ def test_bad_point_is_refused_and_nothing_of_the_batch_is_stored(series, point, 
         upsert_points(series=series, points=[good, point])
     assert info.value.index == 1
     assert not Point.objects.filter(series=series).exists()
+
+
+@pytest.mark.parametrize("path", ["append", "merge", "new months"])
+def test_a_bad_point_deep_in_a_large_batch_is_named_by_its_input_position(
+    series, monkeypatch, path
+):
+    # Whichever way the batch is written, the error names the point's position in the input
+    # and nothing of the batch is stored, also when it lies far past the first rows.
+    start = dt.datetime(2032 if path == "new months" else 2026, 6, 1, tzinfo=dt.UTC)
+    if path == "new months":
+        monkeypatch.setattr(series_service, "BULK_LOAD_ROWS", 1)
+    if path == "merge":
+        upsert_points(series=series, points=[PointIn(start, 1.0)])
+    points = [PointIn(start + dt.timedelta(minutes=i), 2.0) for i in range(25_000)]
+    points[23_456] = PointIn(points[23_456].ts, float("inf"))
+    with pytest.raises(SeriesWriteError, match="non finie") as info:
+        upsert_points(series=series, points=points)
+    assert info.value.index == 23_456
+    assert list(Point.objects.filter(series=series).values_list("value", flat=True)) == (
+        [1.0] if path == "merge" else []
+    )
+
+
+def test_a_bad_point_of_a_batch_mixing_tiers_is_named_by_its_input_position(tenant, series):
+    tic = tic_series(tenant)
+    start = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    rows = [
+        (series_id, start + dt.timedelta(seconds=i), 1.0, Quality.MEASURED, False)
+        for i in range(12_000)
+        for series_id in (series.pk, tic.pk)
+    ]
+    rows[22_001] = (tic.pk, rows[22_001][1], None, Quality.MEASURED, False)
+    with pytest.raises(SeriesWriteError, match="valeur est obligatoire") as info:
+        upsert_rows(rows=rows)
+    assert info.value.index == 22_001
+    assert not Point.objects.filter(series__in=[series, tic]).exists()
 
 
 def test_missing_point_is_stored_without_value(series):
