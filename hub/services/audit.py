@@ -14,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 from hub.actors import Actor
+from hub.bulk import bulk_insert
 from hub.models import AuditEvent, Organisation
 
 # Keys whose values never reach the audit trail, whatever model they come from.
@@ -70,7 +71,7 @@ def record(
 
 def record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     """Store events made by ``build`` in one INSERT: for a batch job's many publications."""
-    return AuditEvent.objects.bulk_create(list(events))
+    return bulk_insert(list(events))
 
 
 def build(

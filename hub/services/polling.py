@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hub import metrics
+from hub.bulk import bulk_insert
 from hub.models import Organisation, PollOutcome, PollRun
 
 
@@ -46,8 +47,8 @@ def record_runs(
     finished_at: dt.datetime,
 ) -> list[PollRun]:
     """Store the runs of a batch poller (one per target) in one INSERT."""
-    runs = PollRun.objects.bulk_create(
-        r.as_row(source=source, started_at=started_at, finished_at=finished_at) for r in results
+    runs = bulk_insert(
+        [r.as_row(source=source, started_at=started_at, finished_at=finished_at) for r in results]
     )
     seconds = (finished_at - started_at).total_seconds()
     for run in runs:
