@@ -8,8 +8,9 @@ Polling one contract at a time costs about eight commits per contract (a poll ru
 closed, a version, its episodes, an audit event, the contract's timestamps), and in the common
 case nothing changed at all. Here:
 
-* the upstream calls run on a thread pool sharing one ``httpx`` client (one connection pool);
-  threads only do HTTP and validation, never the ORM;
+* the upstream calls run on ``threads`` threads sharing one ``httpx`` client (one connection
+  pool), each taking the next contract as soon as its call is done; threads only do HTTP and
+  validation, never the ORM;
 * results are written as they complete, ``batch_size`` at a time, each batch in **one**
   transaction: one query finds the versions already known, new versions and their episodes are
   bulk-inserted, the poll runs are bulk-inserted, and the contracts' timestamps are two UPDATEs.
@@ -29,8 +30,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import queue
+import threading
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
 from django.db import DatabaseError, transaction
@@ -90,20 +92,65 @@ def poll_contracts(
         )
         tell(fetched=pending, results=written, now=now)
 
-    with ThreadPoolExecutor(max_workers=max(threads, 1)) as pool:
-        # Credentials are read here, in this thread: the token is decrypted from the loaded row.
-        futures = [
-            pool.submit(_fetch_one, client, contract, credentials_of(contract))
-            for contract in contracts
-        ]
-        for future in as_completed(futures):
-            pending.append(future.result())
+    fetched = _fetch_all(client, contracts, threads=threads)
+    try:
+        for item in fetched:
+            pending.append(item)
             if len(pending) >= max(batch_size, 1):
                 flush()
                 pending.clear()
+    finally:
+        fetched.close()  # a batch that failed to write stops the calls not started yet
     if pending:
         flush()
     return [results[contract.pk] for contract in contracts]
+
+
+def _fetch_all(
+    client: SmartOAClient, contracts: Sequence[Contract], *, threads: int
+) -> Generator[Fetched, None, None]:
+    """Each contract fetched, yielded as its call completes, ``threads`` calls at a time.
+
+    A few long-lived threads draining one queue: no future, waiter or ``as_completed``
+    bookkeeping per contract, of which a poll has 10,000.
+    """
+    # Credentials are read here, in this thread: the token is decrypted from the loaded row.
+    jobs: queue.SimpleQueue[tuple[Contract, Credentials] | None] = queue.SimpleQueue()
+    for contract in contracts:
+        jobs.put((contract, credentials_of(contract)))
+    count = min(max(threads, 1), len(contracts))
+    for _ in range(count):
+        jobs.put(None)  # one stop per thread, after every contract
+    done: queue.SimpleQueue[Fetched | BaseException] = queue.SimpleQueue()
+
+    def work() -> None:
+        try:
+            while (job := jobs.get()) is not None:
+                done.put(_fetch_one(client, *job))
+        except BaseException as exc:  # handed to the caller, which would otherwise wait forever
+            done.put(exc)
+
+    workers = [threading.Thread(target=work, name=f"smartoa-poll-{i}") for i in range(count)]
+    for worker in workers:
+        worker.start()
+    try:
+        for _ in contracts:
+            item = done.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        # On an error (or the caller stopping early), no call is started anymore: the threads
+        # finish the one they are in and stop.
+        try:
+            while True:
+                jobs.get_nowait()
+        except queue.Empty:
+            pass
+        for _ in workers:
+            jobs.put(None)
+        for worker in workers:
+            worker.join()
 
 
 def tell(*, fetched: Sequence[Fetched], results: Sequence[PollResult], now: dt.datetime) -> None:

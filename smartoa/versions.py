@@ -18,6 +18,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 
 from hub import mqtt
 from hub.actors import Actor
+from hub.bulk import bulk_insert
 from hub.clock import local_day_bounds, local_day_of
 from hub.services import audit
 from hub.services import webhooks as hub_webhooks
@@ -125,12 +126,12 @@ def _insert(
         if previous_pk is not None:
             before = sorted(previous_episodes.get(previous_pk, []))
             version.diff = diff_episodes(before, episodes).as_json()
-    ScheduleVersion.objects.bulk_create([version for _item, version, _episodes in new])
+    bulk_insert([version for _item, version, _episodes in new])
     rows = {
         id(version): [StopEpisode(version=version, start=e.start, end=e.end) for e in episodes]
         for _item, version, episodes in new
     }
-    StopEpisode.objects.bulk_create([row for stops in rows.values() for row in stops])
+    bulk_insert([row for stops in rows.values() for row in stops])
     for _item, version, _episodes in new:
         _keep_episodes(version, rows[id(version)])
     # One INSERT for the events: a poll's are the poller's publications, and one row at a time

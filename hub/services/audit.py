@@ -16,6 +16,7 @@ from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
 
 from hub.actors import Actor
+from hub.bulk import bulk_insert
 from hub.models import AuditEvent, Organisation
 
 M = TypeVar("M", bound=models.Model)
@@ -74,7 +75,7 @@ def record(
 
 def record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     """Store events made by ``build`` in one INSERT: for a batch job's many publications."""
-    return AuditEvent.objects.bulk_create(list(events))
+    return bulk_insert(list(events))
 
 
 def build(

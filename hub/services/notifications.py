@@ -10,11 +10,11 @@ same for a batch in a few statements (a poll telling of hundreds of new versions
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection, send_mail
@@ -230,30 +230,30 @@ def _upsert(rows: list[Notification]) -> tuple[dict[_Key, int], dict[_Key, int]]
         "repeats",
         "emailed_to",
     ]
-    values: list[Any] = []
-    for row in rows:
-        values += [
-            row.organisation_id,
-            row.source,
-            row.kind,
-            row.severity,
-            row.title,
-            row.body,
-            row.link,
-            row.dedupe_key,
-            row.created_at,
-            row.last_seen_at,
-            0,
-            Notification._meta.get_field("emailed_to").get_db_prep_value(
-                row.emailed_to, connection
-            ),
-        ]
-    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    # One jsonb parameter expanded by the server: a VALUES list of twelve placeholders a row
+    # cost more to quote client-side than the rest of a 10,000-contract poll's notices.
+    values = [
+        {
+            "organisation_id": row.organisation_id,
+            "source": row.source,
+            "kind": row.kind,
+            "severity": row.severity,
+            "title": row.title,
+            "body": row.body,
+            "link": row.link,
+            "dedupe_key": row.dedupe_key,
+            "created_at": row.created_at.isoformat(),
+            "last_seen_at": row.last_seen_at.isoformat(),
+            "repeats": 0,
+            "emailed_to": row.emailed_to,
+        }
+        for row in rows
+    ]
     sql = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-        + ", ".join([placeholder] * len(rows))
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)}"
+        f" FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
         # The conflict target is the partial unique index "notification_one_open_per_key".
-        + " ON CONFLICT (organisation_id, source, dedupe_key)"
+        " ON CONFLICT (organisation_id, source, dedupe_key)"
         " WHERE resolved_at IS NULL AND NOT (dedupe_key = '')"
         f" DO UPDATE SET repeats = {table}.repeats + 1,"
         f" last_seen_at = GREATEST({table}.last_seen_at, EXCLUDED.last_seen_at)"
@@ -262,7 +262,7 @@ def _upsert(rows: list[Notification]) -> tuple[dict[_Key, int], dict[_Key, int]]
     inserted: dict[_Key, int] = {}
     repeated: dict[_Key, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(sql, [json.dumps(values, separators=(",", ":"))])
         for pk, organisation_id, source, dedupe_key, repeats in cursor.fetchall():
             target = inserted if repeats == 0 else repeated
             target[(organisation_id, source, dedupe_key)] = pk

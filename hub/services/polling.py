@@ -7,8 +7,10 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from hub import metrics
+from hub.bulk import insert_rows
 from hub.models import Organisation, PollOutcome, PollRun
 
 
@@ -24,18 +26,20 @@ class RunResult:
     items_stored: int = 0
     error: str = ""
 
-    def as_row(self, *, source: str, started_at: dt.datetime, finished_at: dt.datetime) -> PollRun:
-        return PollRun(
-            source=source,
-            target=self.target[:200],
-            organisation_id=self.organisation_id,
-            started_at=started_at,
-            finished_at=finished_at,
-            outcome=self.outcome,
-            items_received=self.items_received,
-            items_stored=self.items_stored,
-            error=self.error[:2000],
-        )
+    def as_row(
+        self, *, source: str, started_at: dt.datetime, finished_at: dt.datetime
+    ) -> dict[str, Any]:
+        return {
+            "source": source,
+            "target": self.target[:200],
+            "organisation_id": self.organisation_id,
+            "started_at": started_at,
+            "finished_at": finished_at,
+            "outcome": self.outcome,
+            "items_received": self.items_received,
+            "items_stored": self.items_stored,
+            "error": self.error[:2000],
+        }
 
 
 def record_runs(
@@ -44,15 +48,15 @@ def record_runs(
     results: Sequence[RunResult],
     started_at: dt.datetime,
     finished_at: dt.datetime,
-) -> list[PollRun]:
-    """Store the runs of a batch poller (one per target) in one INSERT."""
-    runs = PollRun.objects.bulk_create(
-        r.as_row(source=source, started_at=started_at, finished_at=finished_at) for r in results
+) -> int:
+    """Store the runs of a batch poller (one per target) in one INSERT; how many."""
+    stored = insert_rows(
+        PollRun,
+        [r.as_row(source=source, started_at=started_at, finished_at=finished_at) for r in results],
     )
     seconds = (finished_at - started_at).total_seconds()
-    for run in runs:
-        metrics.observe_poll(source=source, outcome=run.outcome, seconds=seconds)
-    return runs
+    metrics.observe_polls(source=source, outcomes=[r.outcome for r in results], seconds=seconds)
+    return stored
 
 
 @contextmanager
