@@ -28,6 +28,7 @@ from hub.api import examples as ex
 from hub.api import points_output
 from hub.api import serializers as api
 from hub.api.auth import UNCHECKED, ApiTokenAuthentication
+from hub.api.filters import FilterSet
 from hub.api.permissions import OrganisationRole
 from hub.api.schema import examples
 from hub.models import Aggregate, ApiToken, MeteringPoint, Series, Site
@@ -126,7 +127,7 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-class MeteringPointFilter(django_filters.FilterSet):
+class MeteringPointFilter(FilterSet):
     # Ids, not model choices: a choice field answers 400 for an id that does not exist and
     # 200 (empty, the queryset being scoped) for another organisation's, telling them apart.
     site = IdFilter(field_name="site_id")
@@ -136,7 +137,7 @@ class MeteringPointFilter(django_filters.FilterSet):
         fields = ["kind", "site", "identifier"]
 
 
-class SeriesFilter(django_filters.FilterSet):
+class SeriesFilter(FilterSet):
     metering_point = IdFilter(field_name="metering_point_id")
 
     class Meta:

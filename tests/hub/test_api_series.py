@@ -181,3 +181,36 @@ def test_an_id_filter_still_filters(token_client, series):
     response = token_client.get("/api/v1/series/", {"metering_point": series.metering_point_id})
     assert [row["id"] for row in response.json()["results"]] == [series.pk]
     assert token_client.get("/api/v1/series/", {"metering_point": 2**63 - 1}).json()["count"] == 0
+
+
+def test_a_list_without_its_filters_skips_the_filter_set(token_client, series, monkeypatch):
+    """The filter set is built only when the query names one of its filters: without any, it
+    would filter nothing (hub.api.filters), and with one it still filters and refuses."""
+    from hub.api import views
+
+    built: list[object] = []
+    real = views.SeriesFilter.__init__
+
+    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(self)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(views.SeriesFilter, "__init__", spy)
+    assert token_client.get("/api/v1/series/", {"limit": 5, "other": "x"}).status_code == 200
+    assert built == []
+    response = token_client.get("/api/v1/series/", {"metering_point": series.metering_point_id})
+    assert [row["id"] for row in response.json()["results"]] == [series.pk]
+    assert len(built) == 1
+    assert token_client.get("/api/v1/series/", {"metering_point": "x"}).status_code == 400
+
+
+def test_a_filter_sets_form_class_is_built_once():
+    from hub.api.views import SeriesFilter
+
+    first = SeriesFilter(data={"source": "a"}).form
+    second = SeriesFilter(data={"source": "b"}).form
+    assert type(first) is type(second)
+    # Each form still has fields of its own: one request's data never reaches another's.
+    assert first.fields["source"] is not second.fields["source"]
+    assert first.is_valid() and second.is_valid()
+    assert (first.cleaned_data["source"], second.cleaned_data["source"]) == ("a", "b")
