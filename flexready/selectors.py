@@ -9,11 +9,12 @@ from functools import cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Count, Model, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from flexready.models import AllowedPeriod, Asset, Bacs, FlexRequest, RequestStatus
 from hub.clock import local_day_bounds, local_day_of
 from hub.models import AuditEvent, MeteringPoint, Organisation
+from hub.rows import Columns
 
 RECENT_REQUESTS = 50
 # A request still to be carried out or running: the operator may yet act on it.
@@ -111,32 +112,12 @@ class AssetKey:
 # building them through the ORM cost more CPU per call than the whole ping.
 
 
-class _Columns:
-    """A model's columns under a table alias, and its instances built from them with the
-    conversions the ORM applies (JSON decoded)."""
-
-    def __init__(self, model: type[Model], alias: str) -> None:
-        fields = model._meta.concrete_fields
-        qn = connection.ops.quote_name
-        self.model = model
-        self.names = [f.attname for f in fields]
-        self.sql = ", ".join(f"{alias}.{qn(str(f.column))}" for f in fields)
-        self.width = len(fields)
-        self.converters = [
-            (i, f.from_db_value) for i, f in enumerate(fields) if hasattr(f, "from_db_value")
-        ]
-
-    def build(self, row: Sequence[Any], offset: int) -> Any:
-        values = list(row[offset : offset + self.width])
-        for i, convert in self.converters:
-            values[i] = convert(values[i], None, connection)
-        return self.model.from_db(DEFAULT_DB_ALIAS, self.names, values)
-
-
 @cache
-def _statements() -> tuple[_Columns, _Columns, _Columns, str, str, str]:
+def _statements() -> tuple[Columns[FlexRequest], Columns[Asset], Columns[Bacs], str, str, str]:
     qn = connection.ops.quote_name
-    r, a, b = _Columns(FlexRequest, "r"), _Columns(Asset, "a"), _Columns(Bacs, "b")
+    r = Columns(FlexRequest, "r", using=DEFAULT_DB_ALIAS)
+    a = Columns(Asset, "a", using=DEFAULT_DB_ALIAS)
+    b = Columns(Bacs, "b", using=DEFAULT_DB_ALIAS)
     periods = (
         "LEFT JOIN LATERAL (SELECT array_agg(p.id ORDER BY p.start, p.id) AS ids, "
         "array_agg(p.start ORDER BY p.start, p.id) AS starts, "
@@ -181,10 +162,10 @@ def _asset_from(row: Sequence[Any], organisation: Organisation) -> tuple[Asset, 
         for i, start, end in zip(ids or [], starts or [], ends or [], strict=True)
     ]
     # Where ``asset.periods.all()`` finds them, as a prefetch leaves them.
-    cached = asset.periods.get_queryset()  # the manager's own, filtered lazily
+    cached: Any = asset.periods.get_queryset()  # the manager's own, filtered lazily
     cached._result_cache = periods
     cached._prefetch_done = True
-    asset._prefetched_objects_cache = {"periods": cached}
+    asset._prefetched_objects_cache = {"periods": cached}  # type: ignore[attr-defined]
     return asset, at + 3
 
 

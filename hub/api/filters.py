@@ -28,6 +28,18 @@ class FilterSet(django_filters.FilterSet):
         return form
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number a database key can hold. A number filter would take
+    ``1.5`` or ``-5e267`` and hand them to the database (SQLite cannot bind the latter)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class FilterBackend(DjangoFilterBackend):
     """A list asked for without any of its filters is not run through the filter set: no
     filter would apply, and none of ours has a default or is required."""

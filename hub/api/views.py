@@ -5,8 +5,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import django_filters
-from django import forms
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404
@@ -28,7 +26,7 @@ from hub.api import examples as ex
 from hub.api import points_output
 from hub.api import serializers as api
 from hub.api.auth import UNCHECKED, ApiTokenAuthentication
-from hub.api.filters import FilterSet
+from hub.api.filters import FilterSet, IdFilter
 from hub.api.permissions import OrganisationRole
 from hub.api.schema import examples
 from hub.models import Aggregate, ApiToken, MeteringPoint, Series, Site
@@ -113,18 +111,6 @@ class SiteViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
 
     def get_queryset(self) -> QuerySet[Site]:
         return self.scoped(Site.objects.all())
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A row id: a whole number a database key can hold. A number filter would take
-    ``1.5`` or ``-5e267`` and hand them to the database (SQLite cannot bind the latter)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
 
 
 class MeteringPointFilter(FilterSet):
