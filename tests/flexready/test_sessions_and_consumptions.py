@@ -182,9 +182,12 @@ def _pdf_text(pdf: bytes) -> str:
     import zlib
 
     text = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    # The end-of-line before ``endstream`` stays in the match: compressed data may itself end
+    # with a CR, which a pattern eating an optional CR there would cut off. A decompressor
+    # object stops at the end of the compressed data and leaves what follows aside.
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
         try:
-            text.append(zlib.decompress(stream).decode("latin-1"))
+            text.append(zlib.decompressobj().decompress(stream).decode("latin-1"))
         except zlib.error:
             text.append(stream.decode("latin-1"))
     return "\n".join(text)
