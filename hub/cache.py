@@ -333,6 +333,32 @@ def alive(index_key: str, *, now: float, alias: str = "default") -> dict[str, st
     )
 
 
+def leave(index_key: str, member: str, *, alias: str = "default") -> None:
+    """Take ``member`` out of ``index_key`` at once, before its end of life (it stopped doing
+    what it beat for). Raises ``CacheUnavailable``."""
+    from django.core.cache import caches
+
+    entry = f"{index_key}:{member}"
+    _shared(
+        caches[alias],
+        lambda b: _redis_leave(b, index_key, entry, member),
+        lambda b: _generic_leave(b, index_key, entry, member),
+    )
+
+
+def _redis_leave(backend: RedisCache, index_key: str, entry: str, member: str) -> None:
+    index = backend.make_and_validate_key(index_key)
+    client = backend._cache.get_client(index, write=True)
+    pipe = client.pipeline(transaction=True)
+    pipe.zrem(index, member)
+    pipe.delete(backend.make_and_validate_key(entry))
+    pipe.execute()
+
+
+def _generic_leave(backend: BaseCache, index_key: str, entry: str, member: str) -> None:
+    backend.delete(entry)  # alive() skips a member whose value is gone
+
+
 def _redis_heartbeat(
     backend: RedisCache,
     index_key: str,

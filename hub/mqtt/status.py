@@ -87,11 +87,17 @@ class _State:
         self.last_failure_detail = detail[:DETAIL_LENGTH]
 
 
-Writer = Callable[[int, str, str, float, int], None]
+# (organisation, member, state or None to leave the organisation's page, now, ttl)
+Writer = Callable[[int, str, str | None, float, int], None]
 
 
-def write_to_cache(organisation_id: int, member: str, value: str, now: float, ttl: int) -> None:
-    cache.heartbeat(index_key(organisation_id), member, value, now=now, timeout=ttl)
+def write_to_cache(
+    organisation_id: int, member: str, value: str | None, now: float, ttl: int
+) -> None:
+    if value is None:
+        cache.leave(index_key(organisation_id), member)
+    else:
+        cache.heartbeat(index_key(organisation_id), member, value, now=now, timeout=ttl)
 
 
 class StatusRecorder:
@@ -118,7 +124,7 @@ class StatusRecorder:
         self._states: dict[int, _State] = {}
         self._written_at: dict[int, float] = {}
         self._dirty: set[int] = set()
-        self._pending: dict[int, tuple[str, float]] = {}
+        self._pending: dict[int, tuple[str | None, float]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._closing = False
@@ -172,11 +178,13 @@ class StatusRecorder:
 
     def tick(self, *, now: float, organisations: Collection[int] | None = None) -> None:
         """Write what changed since the last interval, and beat for what did not; forget the
-        organisations no longer in ``organisations`` (their entries then expire)."""
+        organisations no longer in ``organisations`` and take this process off their page
+        (their broker was disabled or removed: it is not publishing there any more)."""
         with self._lock:
             if organisations is not None:
                 for gone in set(self._states) - set(organisations):
                     self._forget(gone)
+                    self._queue(gone, None, now)
             for organisation_id in list(self._states):
                 since = now - self._written_at.get(organisation_id, -1e18)
                 if (organisation_id in self._dirty and since >= self.interval_seconds) or (
@@ -222,7 +230,10 @@ class StatusRecorder:
     def _hand_off(self, organisation_id: int, now: float) -> None:
         self._written_at[organisation_id] = now
         self._dirty.discard(organisation_id)
-        self._pending[organisation_id] = (self._snapshot(organisation_id, now), now)
+        self._queue(organisation_id, self._snapshot(organisation_id, now), now)
+
+    def _queue(self, organisation_id: int, value: str | None, now: float) -> None:
+        self._pending[organisation_id] = (value, now)
         if not self._background:
             return
         if self._thread is None or not self._thread.is_alive():

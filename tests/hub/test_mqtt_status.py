@@ -13,7 +13,8 @@ from hub.mqtt import status
 from hub.mqtt.status import StatusRecorder
 from tests.hub.control.conftest import free_port
 
-Write = tuple[int, str, dict[str, object], float, int]
+# (organisation, member, state written or None for "left the page", now, ttl)
+Write = tuple[int, str, dict[str, object] | None, float, int]
 
 
 @pytest.fixture
@@ -22,8 +23,10 @@ def writes() -> list[Write]:
 
 
 def _recorder(writes: list[Write], **options: float) -> StatusRecorder:
-    def write(organisation_id: int, member: str, value: str, now: float, ttl: int) -> None:
-        writes.append((organisation_id, member, json.loads(value), now, ttl))
+    def write(organisation_id: int, member: str, value: str | None, now: float, ttl: int) -> None:
+        writes.append(
+            (organisation_id, member, None if value is None else json.loads(value), now, ttl)
+        )
 
     return StatusRecorder(write=write, background=False, now=0.0, **options)  # type: ignore[arg-type]
 
@@ -79,8 +82,27 @@ def test_nothing_new_is_a_heartbeat_and_a_gone_organisation_is_no_longer_written
     assert sorted(w[0] for w in writes[2:]) == [1, 2]
     recorder.tick(now=60.0, organisations=[1])  # organisation 2's broker went away
     recorder.flush()
-    assert [w[0] for w in writes[4:]] == [1]
+    # Organisation 2 gets one last write, leaving its page, then nothing.
+    assert sorted((w[0], w[2] is None) for w in writes[4:]) == [(1, False), (2, True)]
+    recorder.tick(now=90.0, organisations=[1])
+    recorder.flush()
+    assert [w[0] for w in writes[6:]] == [1]
     assert writes[2][2]["connected"] is True and writes[2][2]["since"] == 0.0
+
+
+def test_a_disabled_broker_takes_the_process_off_its_page_at_once() -> None:
+    """Rule: the page lists the processes publishing to the organisation's broker; once the
+    broker is disabled the process stops publishing there, so it leaves the page at its next
+    tick, not when its entry would have expired (two minutes later)."""
+    recorder = StatusRecorder(ttl_seconds=120, background=False, now=1000.0)
+    recorder.connected(7004, now=1000.0)
+    recorder.connected(7005, now=1000.0)
+    recorder.flush()
+    assert len(status.read(7004, now=1001.0)) == 1
+    recorder.tick(now=1002.0, organisations=[7005])  # 7004's broker disabled
+    recorder.flush()
+    assert status.read(7004, now=1002.0) == []
+    assert len(status.read(7005, now=1002.0)) == 1  # the other organisation keeps it
 
 
 def test_process_identity_and_failures(writes: list[Write]) -> None:
@@ -135,6 +157,8 @@ def test_other_caches_keep_the_same_rules(settings) -> None:
     assert cache.alive("presence", now=16.0) == {"b": "two"}
     cache.heartbeat("presence", "c", "three", now=16.0, timeout=5)
     assert cache.alive("presence", now=16.0) == {"b": "two", "c": "three"}
+    cache.leave("presence", "b")
+    assert cache.alive("presence", now=16.0) == {"c": "three"}
 
 
 def test_cache_down_write_failures_are_counted_and_logged_once(
@@ -159,10 +183,12 @@ def test_background_writer_never_holds_the_caller(writes: list[Write]) -> None:
     writing, release = threading.Event(), threading.Event()
     written: list[int] = []
 
-    def slow_write(organisation_id: int, member: str, value: str, now: float, ttl: int) -> None:
+    def slow_write(
+        organisation_id: int, member: str, value: str | None, now: float, ttl: int
+    ) -> None:
         writing.set()
         release.wait(30)  # a cache that does not answer
-        written.append(json.loads(value)["published"])
+        written.append(json.loads(value or "{}")["published"])
 
     recorder = StatusRecorder(write=slow_write, interval_seconds=5, now=0.0)
     recorder.published(1, now=0.0)

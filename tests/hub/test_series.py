@@ -6,8 +6,13 @@ DST days on purpose: 2026-03-29 has 23 local hours, 2026-10-25 has 25.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from hub.clock import local_day_bounds
 from hub.models import Aggregate, Point, Quality, SeriesKind
@@ -227,3 +232,61 @@ def test_read_refuses_reversed_range(series):
     with pytest.raises(SeriesReadError) as info:
         read_points(series=series, start=base, end=base)
     assert info.value.field == "end"
+
+
+_ZONES = [dt.UTC, dt.timezone(dt.timedelta(hours=2)), ZoneInfo("Europe/Paris"), None]
+_VALUES = [1.5, 0.0, -3.0, None, float("nan"), float("inf"), -float("inf"), 1e308]
+_QUALITY_CODES = [*Quality.values, 99, -1]
+_REASONS = {"zone": "fuseau", "quality": "qualité", "value": "obligatoire", "finite": "finie"}
+
+
+def _first_broken_rule(rows):
+    # The write rules, one row after the other: a zone on every instant, a known quality, a
+    # value unless the point is missing, and a finite one.
+    for index, (_series_id, ts, value, quality, _provisional) in enumerate(rows):
+        if ts.utcoffset() is None:
+            return index, "zone"
+        if quality not in Quality.values:
+            return index, "quality"
+        if value is None and quality != Quality.MISSING:
+            return index, "value"
+        if value is not None and not math.isfinite(value):
+            return index, "finite"
+    return None
+
+
+@pytest.mark.django_db(databases=[])
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.sampled_from(_ZONES),
+            st.sampled_from(_VALUES),
+            st.sampled_from(_QUALITY_CODES),
+            st.booleans(),
+        ),
+        max_size=40,
+    ),
+    valid_prefix=st.integers(0, 30),
+)
+def test_validation_names_the_first_bad_row_whatever_the_batch(cells, valid_prefix):
+    # Batches of valid UTC rows are checked in bulk; any other row (another zone, a missing
+    # value, a bad one) must still be found, the first one first, with its reason.
+    start = dt.datetime(2026, 10, 25, tzinfo=dt.UTC)
+
+    def instant(hour, zone):
+        utc = start + dt.timedelta(hours=hour)
+        return utc.replace(tzinfo=None) if zone is None else utc.astimezone(zone)
+
+    rows = [(1, instant(i, dt.UTC), float(i), Quality.MEASURED, False) for i in range(valid_prefix)]
+    rows += [
+        (1, instant(valid_prefix + i, zone), value, quality, provisional)
+        for i, (zone, value, quality, provisional) in enumerate(cells)
+    ]
+    broken = _first_broken_rule(rows)
+    if broken is None:
+        assert series_service._validated(rows) == rows
+    else:
+        with pytest.raises(SeriesWriteError, match=_REASONS[broken[1]]) as info:
+            series_service._validated(rows)
+        assert info.value.index == broken[0]
