@@ -15,6 +15,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
 
+from hub import prepared
 from hub.actors import Actor
 from hub.bulk import bulk_insert
 from hub.models import AuditEvent, Organisation
@@ -196,7 +197,9 @@ def _with_events(
             values.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
         rows = ", ".join([row] * len(events))
         sql = f"WITH changed (key) AS ({change}), {head.replace('%(rows)s', rows)}"
-    with connection.cursor() as cursor:
+    # Prepared: the statement's text is the same for every call of one path (its columns, one
+    # row of placeholders per event).
+    with prepared.cursor(using) as cursor:
         cursor.execute(sql, values)
         return [found[0] for found in cursor.fetchall()]
 
