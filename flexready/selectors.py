@@ -144,8 +144,9 @@ class _Statements:
     asset: Columns[Asset]
     bacs: Columns[Bacs]
     organisation: Columns[Organisation]
-    # (by organisation id, by operator): the asset locked, with its day's counts.
+    # (by organisation id, by operator): the asset locked; its day's counts.
     locked_asset: tuple[str, str]
+    asset_counts: tuple[str, str]
     # (by organisation id, by operator): the request with its asset and the day's count.
     request_to_confirm: tuple[str, str]
     day_counts: str
@@ -185,9 +186,10 @@ def _statements() -> _Statements:
         "AND c.start >= %s AND c.start < %s), "
         f"EXISTS (SELECT FROM {requests} t WHERE t.asset_id = a.id AND t.request_id = %s)"
     )
-    locked_asset = (
-        f"SELECT {read}, {counts} FROM {joined} {periods} WHERE {named} FOR NO KEY UPDATE OF a"
-    )
+    locked_asset = f"SELECT {read} FROM {joined} {periods} WHERE {named} FOR NO KEY UPDATE OF a"
+    # Its own statement, after the lock's: a statement that waited for the lock still reads
+    # with the snapshot it started with, blind to the request its predecessor committed.
+    asset_counts = f"SELECT {counts} FROM {joined} WHERE {named}"
     request = (
         f"SELECT {read}, {r.sql}, "
         f"(SELECT count(*) FROM {requests} c WHERE c.asset_id = r.asset_id AND c.id <> r.id "
@@ -204,7 +206,9 @@ def _statements() -> _Statements:
     def both(sql: str) -> tuple[str, str]:
         return sql.replace("{owner}", "%s"), sql.replace("{owner}", by_operator)
 
-    return _Statements(r, a, b, o, both(locked_asset), both(request), day_counts)
+    return _Statements(
+        r, a, b, o, both(locked_asset), both(asset_counts), both(request), day_counts
+    )
 
 
 def _owner(key: AssetKey) -> tuple[int, list[Any]]:
@@ -258,9 +262,10 @@ class LockedAsset:
 
 def locked_asset(key: AssetKey, *, day_of: dt.datetime, request_id: str) -> LockedAsset:
     """The asset with its BACS (and organisation) and allowed periods, its row locked (FOR NO
-    KEY UPDATE, the asset's row alone) to the end of the caller's transaction; with its live
-    requests on the local day of ``day_of`` and whether ``request_id`` is taken, in one
-    statement. ``Asset.DoesNotExist`` (also for an ``Operator`` mapped to no organisation)."""
+    KEY UPDATE, the asset's row alone) to the end of the caller's transaction; then its live
+    requests on the local day of ``day_of`` and whether ``request_id`` is taken, under the
+    lock; both statements in one round trip. ``Asset.DoesNotExist`` (also for an ``Operator``
+    mapped to no organisation)."""
     if connection.vendor != "postgresql":
         try:
             organisation = _orm_organisation(key.organisation)
@@ -276,24 +281,25 @@ def locked_asset(key: AssetKey, *, day_of: dt.datetime, request_id: str) -> Lock
         return LockedAsset(asset, live, taken)
     form, owner = _owner(key)
     day_start, day_end = day_bounds(day_of)
-    with prepared.cursor() as cursor:
-        cursor.execute(
-            _statements().locked_asset[form],
-            [
-                [str(s) for s in LIVE],
-                day_start,
-                day_end,
-                request_id,
-                *owner,
-                key.bacs_id,
-                key.asset_id,
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
+    statements, names = _statements(), [*owner, key.bacs_id, key.asset_id]
+    locking, counting = prepared.cursor(), prepared.cursor()
+    try:
+        # Two statements, one round trip (with the transaction's BEGIN): the counts run once
+        # the lock is held, in a snapshot of their own.
+        with connection.wrap_database_errors, connection.connection.pipeline():
+            locking.execute(statements.locked_asset[form], names)
+            counting.execute(
+                statements.asset_counts[form],
+                [[str(s) for s in LIVE], day_start, day_end, request_id, *names],
+            )
+        row, counts = locking.fetchone(), counting.fetchone()
+    finally:
+        locking.close()
+        counting.close()
+    if row is None or counts is None:
         raise Asset.DoesNotExist
-    asset, at = _asset_from(row, key.organisation)
-    return LockedAsset(asset, int(row[at]), bool(row[at + 1]))
+    asset, _ = _asset_from(row, key.organisation)
+    return LockedAsset(asset, int(counts[0]), bool(counts[1]))
 
 
 def request_to_confirm(

@@ -61,10 +61,11 @@ def test_ping_is_one_query(jwt_client, django_assert_num_queries):
         assert jwt_client.get("/api/v1/flexready/ping").status_code == 200
 
 
-def test_create_is_two_statements_in_one_transaction(jwt_client, asset, clock):
-    """The operator's organisation (from the JWT's identity), the asset with its BACS and
-    periods, locked, the day's count and the requestID check, in one statement; the request
-    and both its audit events in another. One transaction (here, the test's savepoint)."""
+def test_create_is_three_statements_in_one_transaction(jwt_client, asset, clock):
+    """The operator's organisation (from the JWT's identity) with the asset, its BACS and
+    periods, locked; then, under the lock, the day's count and the requestID check (sent in
+    the same round trip, a pipeline); the request and both its audit events in one statement.
+    One transaction (here, the test's savepoint)."""
     body = {"requestID": "q-1", "flexProduct": asset.flex_product, "power": _power()}
     with CaptureQueriesContext(connection) as queries:
         response = jwt_client.post(_base(asset), body, format="json")
@@ -72,10 +73,11 @@ def test_create_is_two_statements_in_one_transaction(jwt_client, asset, clock):
     statements = _statements(queries)
     # The one-statement reads and writes are PostgreSQL's; SQLite takes the ORM's.
     if connection.vendor == "postgresql":
-        assert len(queries) == 4, queries.captured_queries
-        assert len(statements) == 2, statements
+        assert len(queries) == 5, queries.captured_queries
+        assert len(statements) == 3, statements
         assert '"flexready_operatoridentity"' in statements[0]
         assert statements[0].endswith("FOR NO KEY UPDATE OF a")
+        assert "count(*)" in statements[1]
         assert 'INSERT INTO "flexready_flexrequest"' in statements[-1]
         assert 'INSERT INTO "hub_auditevent"' in statements[-1]
     request = FlexRequest.objects.get(request_id="q-1")
