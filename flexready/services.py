@@ -335,8 +335,10 @@ def confirm_request(
     # The UPDATE applies only to a request still accepted (its own row lock, no SELECT
     # before it), and its event is written in the same statement: one round trip, atomic
     # and committed on its own.
-    updated = audit.update_recorded(
-        FlexRequest.objects.filter(pk=request.pk, status=RequestStatus.ACCEPTED),
+    updated = audit.update_row_recorded(
+        FlexRequest,
+        pk=request.pk,
+        expected={"status": RequestStatus.ACCEPTED},
         values={
             "program": program,
             "start": steps[0].start,
