@@ -100,6 +100,29 @@ class FlexReadyView(APIView):
     session: CertificationSession | None = None
     # Calls with a session id are journalled in that session; a view may opt out.
     journalled = True
+    _organisation: Organisation | None = None
+
+    @property
+    def organisation(self) -> Organisation:
+        """The caller's organisation (an operator's looked up on first use, when the view's
+        own statement did not resolve it: ``resolves_operator``)."""
+        if self._organisation is None:
+            self._organisation = organisation_of(self.request)
+        return self._organisation
+
+    def owner(self) -> Organisation | selectors.Operator:
+        """The caller's organisation, or the operator whose organisation the view's statement
+        is to resolve."""
+        auth = self.request.auth
+        if self._organisation is None and isinstance(auth, JwtIdentity) and not auth.organisation:
+            return selectors.Operator(auth.issuer, auth.subject)
+        return self.organisation
+
+    def resolved(self, organisation: Organisation) -> None:
+        """The organisation the view's statement resolved for its operator."""
+        self._organisation = organisation
+        if isinstance(self.request.auth, JwtIdentity):
+            self.request.auth.organisation = organisation
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Read the body before DRF parses it, so the journal keeps it verbatim.
@@ -146,7 +169,9 @@ class FlexReadyView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.organisation = organisation_of(request)
+        auth = request.auth
+        if not isinstance(auth, JwtIdentity) or auth.organisation is not None:
+            self._organisation = organisation_of(request)
         if kwargs.get("session_id") and self.journalled:
             self.session = journal.session_for(
                 organisation=self.organisation,
@@ -296,9 +321,16 @@ def _refusal(request: FlexRequest, reasons: list[prog.Reason]) -> NoReturn:
     )
 
 
+def _resolves_operator(view: FlexReadyView, request: Request) -> bool:
+    # The write's first statement resolves an operator's organisation with what the call
+    # names; a journalled call needs the organisation before (its session).
+    return not view.kwargs.get("session_id")
+
+
 class CreateRequest(FlexReadyView):
     request_body = CreateRequestBody
     response_body = {(201, "application/json"): OpenApiTypes.OBJECT}
+    resolves_operator = _resolves_operator
 
     @extend_schema(
         summary="Ask an asset for a flexibility (a power program)",
@@ -318,7 +350,7 @@ class CreateRequest(FlexReadyView):
         try:
             outcome = services.create_request(
                 # Looked up with its lock, in the request's transaction.
-                asset=selectors.AssetKey(self.organisation, bacs_id, asset_id),
+                asset=selectors.AssetKey(self.owner(), bacs_id, asset_id),
                 request_id=request_id,
                 flex_product=product,
                 steps=steps,
@@ -328,12 +360,14 @@ class CreateRequest(FlexReadyView):
                 emulator_headers=journal.emulator_headers(request._request),
             )
         except Asset.DoesNotExist:
+            self.organisation  # noqa: B018 - an operator mapped to no organisation is a 403
             raise Http404 from None
         except services.DuplicateRequest:
             reason = _("%(request_id)r existe déjà pour cet actif") % {"request_id": request_id}
             raise Problem(
                 kind=CONFLICT, detail=reason, errors=[field_error(("requestID",), reason)]
             ) from None
+        self.resolved(outcome.request.asset.bacs.organisation)
         if outcome.refused:
             return _refusal(outcome.request, outcome.reasons)
         return Response(request_json(outcome.request), status=status.HTTP_201_CREATED)
@@ -351,6 +385,7 @@ class RequestDetail(FlexReadyView):
 
 class ConfirmRequest(FlexReadyView):
     request_body = ConfirmRequestBody
+    resolves_operator = _resolves_operator
 
     @extend_schema(
         summary="Confirm an accepted flexibility request",
@@ -370,12 +405,14 @@ class ConfirmRequest(FlexReadyView):
         try:
             # With the day's count of the confirmed program, in one statement.
             flex, activations = selectors.request_to_confirm(
-                key=selectors.AssetKey(self.organisation, bacs_id, asset_id),
+                key=selectors.AssetKey(self.owner(), bacs_id, asset_id),
                 request_id=request_id,
                 day_of=steps[0].start,
             )
         except FlexRequest.DoesNotExist:
+            self.organisation  # noqa: B018 - an operator mapped to no organisation is a 403
             raise Http404 from None
+        self.resolved(flex.asset.bacs.organisation)
         try:
             outcome = services.confirm_request(
                 request=flex,

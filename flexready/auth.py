@@ -31,7 +31,11 @@ JWKS_CACHE_SECONDS = 600
 
 @dataclass
 class JwtIdentity:
-    organisation: Organisation
+    """A verified JWT's caller. ``organisation`` is None while not looked up yet: a view that
+    resolves it in its own first statement (``resolves_operator``) got it so; ``organisation_of``
+    looks it up on first use otherwise."""
+
+    organisation: Organisation | None
     issuer: str
     subject: str
     claims: dict[str, Any] = field(default_factory=dict)
@@ -108,17 +112,26 @@ def decode(token: str) -> dict[str, Any]:
 
 def identity_for(claims: dict[str, Any]) -> JwtIdentity:
     issuer, subject = str(claims["iss"]), str(claims["sub"])
+    return JwtIdentity(organisation_for(issuer, subject), issuer, subject, claims)
+
+
+def organisation_for(issuer: str, subject: str) -> Organisation:
     rows = OperatorIdentity.objects.filter(issuer=issuer, subject__in=[subject, ""]).select_related(
         "organisation"
     )
     row = min(rows, key=lambda r: r.subject == "", default=None)
     if row is None:
         raise exceptions.PermissionDenied("This identity is not mapped to an organisation.")
-    return JwtIdentity(row.organisation, issuer, subject, claims)
+    return row.organisation
 
 
 class JwtAuthentication(BaseAuthentication):
-    """``Authorization: Bearer <JWT>``; hub API tokens (``hub_…``) are left to hub's class."""
+    """``Authorization: Bearer <JWT>``; hub API tokens (``hub_…``) are left to hub's class.
+
+    The token is always verified here. Its identity's organisation is looked up here too,
+    unless the view says its own first statement does (``resolves_operator(request)``, the
+    operator's writes): a mapping that is missing is then a 403 from the view, as from here.
+    """
 
     def authenticate(self, request: Request) -> tuple[JwtPrincipal, JwtIdentity] | None:
         header = get_authorization_header(request).split()
@@ -127,7 +140,13 @@ class JwtAuthentication(BaseAuthentication):
         token = header[1].decode("ascii", errors="replace")
         if token.startswith(f"{TOKEN_PREFIX}_") or token.count(".") != 2:
             return None
-        identity = identity_for(decode(token))
+        claims = decode(token)
+        view = (request.parser_context or {}).get("view")
+        resolves_operator = getattr(view, "resolves_operator", None)
+        if resolves_operator is not None and resolves_operator(request):
+            identity = JwtIdentity(None, str(claims["iss"]), str(claims["sub"]), claims)
+        else:
+            identity = identity_for(claims)
         return JwtPrincipal(identity), identity
 
     def authenticate_header(self, request: Request) -> str:
@@ -141,6 +160,10 @@ def anonymous_organisation() -> Organisation | None:
 
 def organisation_of(request: Request) -> Organisation:
     if isinstance(request.auth, JwtIdentity):
+        if request.auth.organisation is None:
+            found = organisation_for(request.auth.issuer, request.auth.subject)
+            request.auth.organisation = found
+            return found
         return request.auth.organisation
     if not request.user or not request.user.is_authenticated:
         organisation = anonymous_organisation()

@@ -129,19 +129,17 @@ def create_request(
 ) -> Outcome:
     """Receive a request, check it against the asset's potential, accept or refuse it.
 
-    ``asset`` is the asset, or the caller's names for it: it is then read with its lock, in
-    one statement (``Asset.DoesNotExist`` when there is none).
+    ``asset`` is the asset, or the caller's names for it: it is then read with its lock and the
+    day's counts, in one statement (``Asset.DoesNotExist`` when there is none, or when the
+    key's operator maps to no organisation).
     A refused request is kept (with its reasons) so that the operator and the journal see it;
     its requestID is then taken.
     """
     try:
         with transaction.atomic():
-            asset = _locked(asset)
-            # The day's activations and whether the requestID is taken, in one query; under
+            # With the lock, the day's activations and whether the requestID is taken: under
             # the lock nobody else can add a request to this asset meanwhile.
-            live, taken = selectors.day_counts(
-                asset=asset, start=steps[0].start, request_id=request_id
-            )
+            asset, live, taken = _locked(asset, start=steps[0].start, request_id=request_id)
             if taken:
                 raise DuplicateRequest(request_id)
             reasons = prog.check(
@@ -191,21 +189,26 @@ def create_request(
     return Outcome(request, reasons)
 
 
-def _locked(asset: Asset | selectors.AssetKey) -> Asset:
-    """The asset, locked to the end of the transaction (read with the lock, its allowed
-    periods too, when named by a key). One request at a time per asset, so two concurrent
-    requests cannot both take the day's last activation; the asset's row alone (FOR NO KEY
-    UPDATE): rows referring to it (requests of other callers being confirmed, journal
-    entries) are not held up."""
+def _locked(
+    asset: Asset | selectors.AssetKey, *, start: dt.datetime, request_id: str
+) -> tuple[Asset, int, bool]:
+    """The asset, locked to the end of the transaction, with its live requests on the local
+    day of ``start`` and whether ``request_id`` is taken (read in the same statement as the
+    lock, its allowed periods too, when named by a key). One request at a time per asset, so
+    two concurrent requests cannot both take the day's last activation; the asset's row alone
+    (FOR NO KEY UPDATE): rows referring to it (requests of other callers being confirmed,
+    journal entries) are not held up."""
     if isinstance(asset, selectors.AssetKey):
-        return selectors.locked_asset(asset)
+        found = selectors.locked_asset(asset, day_of=start, request_id=request_id)
+        return found.asset, found.live_that_day, found.request_id_taken
     list(
         Asset.objects.select_for_update(no_key=True)
         .filter(pk=asset.pk)
         .order_by()
         .values_list("pk", flat=True)
     )
-    return asset
+    live, taken = selectors.day_counts(asset=asset, start=start, request_id=request_id)
+    return asset, live, taken
 
 
 def parse_ack_price(raw: Any) -> dict[str, Any] | None:
@@ -332,8 +335,10 @@ def confirm_request(
     # The UPDATE applies only to a request still accepted (its own row lock, no SELECT
     # before it), and its event is written in the same statement: one round trip, atomic
     # and committed on its own.
-    updated = audit.update_recorded(
-        FlexRequest.objects.filter(pk=request.pk, status=RequestStatus.ACCEPTED),
+    updated = audit.update_row_recorded(
+        FlexRequest,
+        pk=request.pk,
+        expected={"status": RequestStatus.ACCEPTED},
         values={
             "program": program,
             "start": steps[0].start,

@@ -136,6 +136,9 @@ if secret("DATABASE_PASSWORD"):
     DATABASES["default"]["PASSWORD"] = secret("DATABASE_PASSWORD")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Hot statements prepared on the server (hub.prepared); off behind a transaction pooler that
+# does not keep prepared statements (PgBouncer before 1.21).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The same backend, whose health check skips a connection that just served a request.
     DATABASES["default"]["ENGINE"] = "hub.postgresql"

@@ -12,14 +12,50 @@ outage; Django then drops the connection at the request's end) instead of reconn
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Self
 
-from django.db.backends.postgresql import base
+import psycopg
+from django.db.backends.postgresql import base, operations
+from psycopg import errors
+from psycopg.abc import Params, QueryNoTemplate
 
 HEALTH_CHECK_GRACE = 1.0
+# Django opens connections with psycopg's automatic preparing off (prepare_threshold None, to
+# keep transaction poolers working); a threshold no statement reaches keeps it off for every
+# other cursor while ``PreparedCursor`` asks for its own statements explicitly.
+EXPLICIT_ONLY = 2**31
+
+
+class PreparedCursor(psycopg.Cursor[Any]):
+    """Binds its parameters on the server and prepares each statement on its first execution
+    on a connection: PostgreSQL parses and plans it once per connection, not once per call."""
+
+    def execute(  # type: ignore[override]  # psycopg's overloads: no template queries here
+        self,
+        query: QueryNoTemplate,
+        params: Params | None = None,
+        *,
+        prepare: bool | None = None,
+        binary: bool | None = None,
+    ) -> Self:
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str | None:  # type: ignore[override]
+        # A prepared execution leaves no query text on the cursor: the statement with its
+        # values, as Django shows a server-side binding's (the query log, the tests' counts).
+        if isinstance(cursor, PreparedCursor):
+            try:
+                return str(self.compose_sql(sql, params))
+            except errors.DataError:
+                return None
+        return str(super().last_executed_query(cursor, sql, params))
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._hub_clean_at = float("-inf")
@@ -49,3 +85,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def close(self) -> None:
         super().close()
         self._hub_clean_at = float("-inf")
+
+    def prepared_cursor(self) -> Any:
+        """A cursor as ``cursor()`` (the same wrappers: query logging, error translation), whose
+        statements are prepared (``PreparedCursor``); see ``hub.prepared``."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            if self.connection.prepare_threshold is None:
+                self.connection.prepare_threshold = EXPLICIT_ONLY
+            # Django's own wrapping of a new cursor (query logging in DEBUG and the tests).
+            return self._prepare_cursor(PreparedCursor(self.connection))  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models.sql import InsertQuery, UpdateQuery
 from django.utils import timezone
 
+from hub import prepared
 from hub.actors import Actor
 from hub.bulk import bulk_insert
 from hub.models import AuditEvent, Organisation
@@ -123,17 +124,57 @@ def insert_recorded(
             _keyed(events, instance.pk)
             record_many(events)
         return instance
-    opts = instance._meta
-    query = InsertQuery(type(instance))
-    query.insert_values([f for f in opts.local_concrete_fields if not f.primary_key], [instance])
-    compiler = query.get_compiler(using=using)
-    compiler.returning_fields = [opts.pk]
-    ((sql, params),) = compiler.as_sql()
+    connection_params = _insert_values(instance, connection)
+    if connection_params is None:
+        # A value that is an expression: the ORM's compiler writes it.
+        opts = instance._meta
+        query = InsertQuery(type(instance))
+        query.insert_values(
+            [f for f in opts.local_concrete_fields if not f.primary_key], [instance]
+        )
+        compiler = query.get_compiler(using=using)
+        compiler.returning_fields = [opts.pk]
+        ((sql, params),) = compiler.as_sql()
+    else:
+        sql, params = _insert_sql(type(instance), using), connection_params
     keys = _with_events(sql, params, events, using=using)
     instance.pk = keys[0]
     instance._state.adding, instance._state.db = False, using
     _keyed(events, instance.pk)
     return instance
+
+
+def _inserted_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [f for f in model._meta.local_concrete_fields if not f.primary_key]
+
+
+@cache
+def _insert_sql(model: type[models.Model], using: str) -> str:
+    """The one-row ``INSERT … RETURNING`` key of ``model``, written once per process: the ORM's
+    compilation of it cost more than its round trip."""
+    qn = connections[using].ops.quote_name
+    table, fields = qn(model._meta.db_table), _inserted_fields(model)
+    columns = ", ".join(qn(str(f.column)) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
+        f"RETURNING {table}.{qn(str(model._meta.pk.column))}"
+    )
+
+
+def _insert_values(instance: models.Model, connection: Any) -> list[Any] | None:
+    """The values as the ORM's INSERT sends them (``pre_save`` for an addition, then each
+    field's preparation); None when one is an expression or a field writes its own
+    placeholder, which only the compiler handles."""
+    values = []
+    for field in _inserted_fields(type(instance)):
+        if hasattr(field, "get_placeholder"):
+            return None
+        value = field.pre_save(instance, True)
+        if hasattr(value, "resolve_expression"):
+            return None
+        values.append(field.get_db_prep_save(value, connection))
+    return values
 
 
 def update_recorded(
@@ -169,6 +210,61 @@ def update_recorded(
     return len(_with_events(sql + returning, params, events, using=using))
 
 
+def update_row_recorded(
+    model: type[models.Model],
+    *,
+    pk: Any,
+    expected: Mapping[str, Any],
+    values: Mapping[str, Any],
+    events: Sequence[AuditEvent],
+    using: str = DEFAULT_DB_ALIAS,
+) -> bool:
+    """``update_recorded`` of the row ``pk`` of ``model`` while each field of ``expected`` has
+    its value (``status=accepted``); whether it changed. On PostgreSQL the statement is written
+    once per process for the same fields, not compiled by the ORM on each call; the values are
+    prepared as the ORM prepares them (plain values only, no expressions)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        rows = model._default_manager.db_manager(using).filter(pk=pk, **expected)
+        return bool(update_recorded(rows, values=values, events=events))
+    sql = _update_sql(model, tuple(values), tuple(expected), using)
+    params = [_field(model, n).get_db_prep_save(v, connection) for n, v in values.items()]
+    params.append(model._meta.pk.get_db_prep_value(pk, connection))
+    params.extend(_field(model, n).get_db_prep_value(v, connection) for n, v in expected.items())
+    return bool(_with_events(sql, params, events, using=using))
+
+
+def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"update_row_recorded: {name} is not a column of {model.__name__}")
+    return field
+
+
+@cache
+def _update_sql(
+    model: type[models.Model], names: tuple[str, ...], expected: tuple[str, ...], using: str
+) -> str:
+    qn = connections[using].ops.quote_name
+    opts = model._meta
+    table = qn(opts.db_table)
+
+    def column(name: str) -> str:
+        return qn(str(_field(model, name).column))
+
+    assignments = ", ".join(f"{column(n)} = %s" for n in names)
+    conditions = " AND ".join(
+        [
+            f"{table}.{qn(str(opts.pk.column))} = %s",
+            *(f"{table}.{column(n)} = %s" for n in expected),
+        ]
+    )
+    return (
+        f"UPDATE {table} SET {assignments} WHERE {conditions} "
+        f"RETURNING {table}.{qn(str(opts.pk.column))}"
+    )
+
+
 def _cast(field: models.Field[Any, Any], connection: Any) -> str:
     # Typed, so a NULL or a bare literal takes the column's type in the VALUES list; text
     # without its length, so that a value too long fails as in any INSERT instead of being cut.
@@ -196,7 +292,9 @@ def _with_events(
             values.extend(f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields)
         rows = ", ".join([row] * len(events))
         sql = f"WITH changed (key) AS ({change}), {head.replace('%(rows)s', rows)}"
-    with connection.cursor() as cursor:
+    # Prepared: the statement's text is the same for every call of one path (its columns, one
+    # row of placeholders per event).
+    with prepared.cursor(using) as cursor:
         cursor.execute(sql, values)
         return [found[0] for found in cursor.fetchall()]
 

@@ -61,19 +61,23 @@ def test_ping_is_one_query(jwt_client, django_assert_num_queries):
         assert jwt_client.get("/api/v1/flexready/ping").status_code == 200
 
 
-def test_create_is_four_statements_in_one_transaction(jwt_client, asset, clock):
-    """Identity; the asset with its BACS and periods, locked; the day's count and the requestID
-    check; the request and both its audit events in one statement. One transaction (here, the
-    test's savepoint)."""
+def test_create_is_three_statements_in_one_transaction(jwt_client, asset, clock):
+    """The operator's organisation (from the JWT's identity) with the asset, its BACS and
+    periods, locked; then, under the lock, the day's count and the requestID check (sent in
+    the same round trip, a pipeline); the request and both its audit events in one statement.
+    One transaction (here, the test's savepoint)."""
     body = {"requestID": "q-1", "flexProduct": asset.flex_product, "power": _power()}
     with CaptureQueriesContext(connection) as queries:
         response = jwt_client.post(_base(asset), body, format="json")
     assert response.status_code == 201, response.content
     statements = _statements(queries)
-    # The one-statement writes are PostgreSQL's (hub.services.audit); SQLite takes the ORM's.
+    # The one-statement reads and writes are PostgreSQL's; SQLite takes the ORM's.
     if connection.vendor == "postgresql":
-        assert len(queries) == 6, queries.captured_queries
-        assert len(statements) == 4, statements
+        assert len(queries) == 5, queries.captured_queries
+        assert len(statements) == 3, statements
+        assert '"flexready_operatoridentity"' in statements[0]
+        assert statements[0].endswith("FOR NO KEY UPDATE OF a")
+        assert "count(*)" in statements[1]
         assert 'INSERT INTO "flexready_flexrequest"' in statements[-1]
         assert 'INSERT INTO "hub_auditevent"' in statements[-1]
     request = FlexRequest.objects.get(request_id="q-1")
@@ -106,10 +110,11 @@ def test_a_duplicate_request_id_is_still_a_409(jwt_client, asset, clock):
     assert FlexRequest.objects.filter(request_id="dup").count() == 1
 
 
-def test_confirm_is_three_statements_without_a_transaction_of_its_own(jwt_client, asset, clock):
-    """Identity; the request with its asset, periods and the day's count; one conditional
-    UPDATE (its own row lock: no SELECT ... FOR UPDATE before it) with its audit event in the
-    same statement, which commits on its own: no BEGIN, no COMMIT, no savepoint."""
+def test_confirm_is_two_statements_without_a_transaction_of_its_own(jwt_client, asset, clock):
+    """The request with its asset, periods, the day's count and the operator's organisation
+    (from the JWT's identity); one conditional UPDATE (its own row lock: no SELECT ... FOR
+    UPDATE before it) with its audit event in the same statement, which commits on its own:
+    no BEGIN, no COMMIT, no savepoint."""
     body = {"requestID": "q-2", "flexProduct": asset.flex_product, "power": _power()}
     assert jwt_client.post(_base(asset), body, format="json").status_code == 201
     confirm = {
@@ -121,7 +126,8 @@ def test_confirm_is_three_statements_without_a_transaction_of_its_own(jwt_client
         response = jwt_client.post(f"{_base(asset)}/q-2/confirm", confirm, format="json")
     assert response.status_code == 200, response.content
     if connection.vendor == "postgresql":
-        assert len(queries) == 3, queries.captured_queries
+        assert len(queries) == 2, queries.captured_queries
+        assert '"flexready_operatoridentity"' in queries.captured_queries[0]["sql"]
         assert not [q["sql"] for q in queries.captured_queries if " FOR " in q["sql"]]
     assert _inserts_into(queries, "hub_auditevent") == 1
     request = FlexRequest.objects.get(request_id="q-2")

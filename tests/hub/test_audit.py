@@ -116,3 +116,56 @@ def test_a_change_whose_event_cannot_be_stored_is_not_stored(tenant):
         audit.insert_recorded(fresh, events=[bad])
     assert not Organisation.objects.filter(slug="lost").exists()
     assert not AuditEvent.objects.filter(action__in=["test.renamed", "test.created"]).exists()
+
+
+@pytest.mark.django_db
+def test_update_row_recorded_changes_the_row_only_while_expected(tenant):
+    organisation = tenant.organisation
+    old = organisation.name
+    assert audit.update_row_recorded(
+        Organisation,
+        pk=organisation.pk,
+        expected={"name": old},
+        values={"name": "Renamed"},
+        events=[_event(organisation, "test.renamed")],
+    )
+    assert not audit.update_row_recorded(
+        Organisation,
+        pk=organisation.pk,
+        expected={"name": old},
+        values={"name": "Twice"},
+        events=[_event(organisation, "test.renamed")],
+    )
+    assert Organisation.objects.get(pk=organisation.pk).name == "Renamed"
+    recorded = AuditEvent.objects.filter(action="test.renamed")
+    assert list(recorded.values_list("object_id", flat=True)) == [str(organisation.pk)]
+
+
+@pytest.mark.django_db
+def test_the_hot_writes_are_not_compiled_by_the_orm_on_each_call(tenant, monkeypatch):
+    """The INSERT and the row UPDATE are SQL written once per process on PostgreSQL (the ORM's
+    compilation of them cost more than their round trip), with the ORM's values."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement writes are PostgreSQL's")
+    from django.db.models.sql import compiler
+
+    def refused(*args, **kwargs):
+        raise AssertionError("compiled by the ORM")
+
+    monkeypatch.setattr(compiler.SQLInsertCompiler, "as_sql", refused)
+    monkeypatch.setattr(compiler.SQLUpdateCompiler, "as_sql", refused)
+    fresh = Organisation(slug="fresh", name="Fresh")
+    audit.insert_recorded(fresh, events=[_event(fresh, "test.created")])
+    assert audit.update_row_recorded(
+        Organisation,
+        pk=fresh.pk,
+        expected={"slug": "fresh"},
+        values={"name": "Fresher"},
+        events=[_event(fresh, "test.renamed")],
+    )
+    monkeypatch.undo()
+    stored = Organisation.objects.get(pk=fresh.pk)
+    assert (stored.slug, stored.name) == ("fresh", "Fresher")
+    assert stored.created_at is not None  # auto_now_add, as the ORM's INSERT applies it
+    recorded = AuditEvent.objects.filter(object_id=str(fresh.pk)).order_by("id")
+    assert list(recorded.values_list("action", flat=True)) == ["test.created", "test.renamed"]
