@@ -94,6 +94,9 @@ class SmartOAClient:
             provider=PROVIDER,
             transport=transport,
             retries=retries,
+            # One client serves every contract, each with its own token: a cookie an answer
+            # set for one contract must not ride on the next contract's call.
+            keep_cookies=False,
         )
 
     def __enter__(self) -> SmartOAClient:

@@ -100,10 +100,14 @@ def _known_versions(
     """(contract pk, day) -> [(version pk, update date)] for the days of ``items``."""
     if not items:
         return {}
-    rows = ScheduleVersion.objects.filter(
-        contract_id__in={i.contract.pk for i in items},
-        application_date__in={i.schedule.application_date for i in items},
-    ).values_list("pk", "contract_id", "application_date", "update_date")
+    rows = (
+        ScheduleVersion.objects.filter(
+            contract__pk__any={i.contract.pk for i in items},
+            application_date__any={i.schedule.application_date for i in items},
+        )
+        .order_by()
+        .values_list("pk", "contract_id", "application_date", "update_date")
+    )
     known: dict[tuple[int, dt.date], list[tuple[int, dt.datetime]]] = {}
     for pk, contract_pk, day, update_date in rows:
         known.setdefault((contract_pk, day), []).append((pk, update_date))
