@@ -140,8 +140,8 @@ def _insert(
         _keep_episodes(version, rows[id(version)])
     # One INSERT for the events: a poll's are the poller's publications, and one row at a time
     # was most of the cost of a first poll. A manual entry's event names the person.
-    audit.record_many(
-        audit.build(
+    audit.record_rows(
+        audit.row(
             at=now,
             actor=item.actor,
             organisation=item.contract.organisation,
