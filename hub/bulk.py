@@ -96,6 +96,8 @@ class _Plan:
 
     sql: str
     columns: list[_Column]
+    # (attname, column, field, as_is) of each column, for the loop over every value.
+    values: list[tuple[str, str, models.Field[Any, Any], tuple[type, ...] | None]]
 
 
 @cache
@@ -124,7 +126,7 @@ def _plan(model: type[models.Model]) -> _Plan | None:
         )
         for f in fields
     ]
-    return _Plan(sql, columns)
+    return _Plan(sql, columns, [(c.attname, c.column, c.field, c.as_is) for c in columns])
 
 
 def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
@@ -164,29 +166,34 @@ def _row(obj: models.Model, plan: _Plan) -> dict[str, Any]:
 
 def _values(values: Mapping[str, Any], plan: _Plan) -> dict[str, Any]:
     row: dict[str, Any] = {}
-    for column in plan.columns:
-        value = values[column.attname]
-        as_is = column.as_is
+    for attname, column, field, as_is in plan.values:
+        value = values[attname]
         if as_is is None or value is None:
             # A JSON field's value nested as it is: dumped with the row, as Django would dump
             # it alone.
-            row[column.column] = value
+            row[column] = value
             continue
         kind = type(value)
         if kind in as_is or (as_is is _TEXT and isinstance(value, str)):
             # The values Django would send as they are (a text choice is its string).
-            if kind is dt.datetime and value.utcoffset() is None:
-                value = column.field.get_db_prep_save(value, connection)  # made aware, warned
-        else:
-            # Anything else prepared by the field.
-            value = column.field.get_db_prep_save(value, connection)
-            if isinstance(value, dt.datetime) and value.utcoffset() is None:
-                value = column.field.get_db_prep_save(value, connection)
+            if kind is dt.datetime:
+                if value.utcoffset() is None:
+                    value = field.get_db_prep_save(value, connection)  # made aware, warned
+                row[column] = value.isoformat()  # with its offset
+            elif kind is dt.date:
+                row[column] = value.isoformat()
+            else:
+                row[column] = value
+            continue
+        # Anything else prepared by the field.
+        value = field.get_db_prep_save(value, connection)
+        if isinstance(value, dt.datetime) and value.utcoffset() is None:
+            value = field.get_db_prep_save(value, connection)
         if isinstance(value, dt.date):  # datetimes too, with their offset
             value = value.isoformat()
         elif value is not None and not isinstance(value, str | int | float | bool):
             value = str(value)  # an address wrapped for the driver
-        row[column.column] = value
+        row[column] = value
     return row
 
 

@@ -162,11 +162,13 @@ def _insert(
 def _keep_episodes(version: ScheduleVersion, rows: list[StopEpisode]) -> None:
     """Leave the just-inserted stops on ``version`` as if prefetched: telling of it (the notice,
     the deliveries, MQTT) reads them from there instead of loading them back."""
+    stops = sorted(rows, key=lambda e: e.start)
     cached = version.episodes.all()
-    cached._result_cache = sorted(rows, key=lambda e: e.start)
+    cached._result_cache = list(stops)
     # What Django's own prefetch leaves (prefetch_related_objects then skips the version).
     cached._prefetch_done = True  # type: ignore[attr-defined]
     version._prefetched_objects_cache = {"episodes": cached}  # type: ignore[attr-defined]
+    version.__dict__["stops"] = stops  # the cached property, read by each part of telling
 
 
 def distribute(
@@ -241,7 +243,7 @@ def _publish_stops(versions: Sequence[ScheduleVersion], *, now: dt.datetime) -> 
         "stop_tomorrow": local_day_bounds(today + dt.timedelta(days=1)),
     }
     for version in versions:
-        for episode in version.episodes.all():
+        for episode in version.stops:
             for event_type, (start, end) in days.items():
                 if episode.start < end and episode.end > start:
                     mqtt.publish_event_on_commit(
