@@ -105,6 +105,23 @@ def test_a_cookie_set_for_one_contract_is_not_sent_with_another_contracts_call()
     assert seen == [("Bearer token-a", None), ("Bearer token-b", None)]
 
 
+def test_each_call_asks_for_json_at_the_resource_under_the_base_url() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), request.headers["Accept"]))
+        return httpx.Response(200, content=SEED_BODY.encode())
+
+    with SmartOAClient(
+        base_url="https://oa.test/api/v1",
+        resource_path="/effacement",
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        for _ in range(2):
+            client.fetch_schedule(credentials=Credentials("BOA-123", "token"))
+    assert seen == [("https://oa.test/api/v1/effacement", "application/json")] * 2
+
+
 def test_wrong_token_is_a_provider_error(oa_client: SmartOAClient) -> None:
     credentials = Credentials("BOA-123", simulator.token_for("BOA-999"), "basic")
     with pytest.raises(ProviderError) as caught:
