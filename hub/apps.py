@@ -16,8 +16,8 @@ class HubConfig(AppConfig):
         from django.db.models import Field
 
         from hub import labels, sqlite_functions
-        from hub.lookups import AnyOf
         from hub.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from hub.lookups import AnyOf
         from hub.models import PollOutcome
 
         labels.register("hub.PollOutcome", PollOutcome)

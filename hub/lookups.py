@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -16,7 +17,7 @@ class AnyOf(In):
 
     lookup_name = "any"
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Sequence[Any]]:
         if self.rhs_is_direct_value():
             lhs, lhs_params = self.process_lhs(compiler, connection)
             field = self.lhs.output_field

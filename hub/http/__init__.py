@@ -36,8 +36,8 @@ from hub.http.retry import HubRetryTransport, build_retry
 __all__ = [
     "USER_AGENT",
     "ClientAuthenticationError",
-    "CookielessClient",
     "ClientCredentials",
+    "CookielessClient",
     "ProviderError",
     "build_client",
     "clear_token_cache",

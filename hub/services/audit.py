@@ -95,9 +95,7 @@ def build(
     at: dt.datetime | None = None,
 ) -> AuditEvent:
     """An unsaved event, redacted like every other; ``record`` or ``record_many`` stores it."""
-    values = _values(
-        action=action, actor=actor, target=target, before=before, after=after, at=at
-    )
+    values = _values(action=action, actor=actor, target=target, before=before, after=after, at=at)
     return AuditEvent(**values, actor=actor.user, organisation=organisation)
 
 
@@ -112,9 +110,7 @@ def row(
     at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The row ``build`` would store (field attname -> value), for ``record_rows``."""
-    values = _values(
-        action=action, actor=actor, target=target, before=before, after=after, at=at
-    )
+    values = _values(action=action, actor=actor, target=target, before=before, after=after, at=at)
     for name, related in (("organisation", organisation), ("actor", actor.user)):
         if related is not None and related.pk is None:  # would be stored as NULL
             raise ValueError(f"audit: the {name} of a row must be saved first")

@@ -115,7 +115,7 @@ def test_values_are_stored_as_bulk_create_stores_them(tenant: Tenant) -> None:
                 outcome=outcome,
                 items_received="7",  # type: ignore[misc]
                 items_stored=True,  # type: ignore[misc]
-                error="é \"quoted\" \\ back",
+                error='é "quoted" \\ back',
             )
             for outcome in (PollOutcome.SUCCESS, "failed")
         ]
