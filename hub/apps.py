@@ -13,11 +13,15 @@ class HubConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models import Field
+
         from hub import labels, sqlite_functions
         from hub.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from hub.lookups import AnyOf
         from hub.models import PollOutcome
 
         labels.register("hub.PollOutcome", PollOutcome)
+        Field.register_lookup(AnyOf)
 
         connection_created.connect(sqlite_functions.register, dispatch_uid="hub.sqlite_functions")
         checks.register(check_encryption_keys, checks.Tags.security)

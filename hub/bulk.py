@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -45,13 +47,13 @@ def bulk_insert(objs: Sequence[M]) -> list[M]:
     if not objs:
         return list(objs)
     model = type(objs[0])
-    fields = _fields(model)
-    if connection.vendor != "postgresql" or not _plain(model, fields):
+    plan = _plan(model) if connection.vendor == "postgresql" else None
+    if plan is None:
         return model._default_manager.bulk_create(objs)
     for obj in objs:
         # As bulk_create does: a foreign key to a row saved since (a version's stops) takes its pk.
         obj._prepare_related_fields_for_save(operation_name="bulk_insert")  # type: ignore[attr-defined]
-    pks = _insert(model, fields, [_row(obj, fields) for obj in objs])
+    pks = _insert(plan, [_row(obj, plan) for obj in objs])
     pk = model._meta.pk
     assert pk is not None
     for obj, value in zip(objs, pks, strict=True):
@@ -66,34 +68,74 @@ def insert_rows(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) ->
     instance of each where it can (see :func:`bulk_insert`); how many were stored."""
     if not rows:
         return 0
-    fields = _fields(model)
-    if connection.vendor != "postgresql" or not _plain(model, fields):
+    plan = _plan(model) if connection.vendor == "postgresql" else None
+    if plan is None:
         return len(model._default_manager.bulk_create([model(**row) for row in rows]))
-    names = [f.attname for f in fields]
+    width = len(plan.columns)
     for row in rows:
-        if len(row) != len(names):  # a column left out would silently be NULL
+        if len(row) != width:  # a column left out would silently be NULL
+            names = [c.attname for c in plan.columns]
             raise ValueError(f"{model.__name__}: a row of {sorted(row)}, not {sorted(names)}")
-    return len(_insert(model, fields, [_values(row, fields) for row in rows]))
+    return len(_insert(plan, [_values(row, plan) for row in rows]))
+
+
+@dataclass(frozen=True)
+class _Column:
+    attname: str
+    column: str
+    field: models.Field[Any, Any]
+    # Value types sent as they are (a text field: any str, its choices' enums too); None: a
+    # JSON field's value, nested in the row as it is.
+    as_is: tuple[type, ...] | None
+    auto_now: bool
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a model's rows are written: its statement and its columns, made once per model."""
+
+    sql: str
+    columns: list[_Column]
+    # (attname, column, field, as_is) of each column, for the loop over every value.
+    values: list[tuple[str, str, models.Field[Any, Any], tuple[type, ...] | None]]
+
+
+@cache
+def _plan(model: type[models.Model]) -> _Plan | None:
+    """The model's plan, or None when a field prepares its values otherwise (bulk_create)."""
+    fields = _fields(model)
+    if not _plain(model, fields):
+        return None
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(_column(f)) for f in fields)
+    pk = model._meta.pk
+    assert pk is not None
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {names} "
+        f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) "
+        f"RETURNING {quote(_column(pk))}"
+    )
+    columns = [
+        _Column(
+            attname=f.attname,
+            column=_column(f),
+            field=f,
+            as_is=None if isinstance(f, models.JSONField) else _AS_IS.get(type(f), ()),
+            auto_now=isinstance(f, models.DateField) and bool(f.auto_now or f.auto_now_add),
+        )
+        for f in fields
+    ]
+    return _Plan(sql, columns, [(c.attname, c.column, c.field, c.as_is) for c in columns])
 
 
 def _fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
-def _insert(
-    model: type[models.Model], fields: list[models.Field[Any, Any]], rows: list[dict[str, Any]]
-) -> list[Any]:
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(_column(f)) for f in fields)
-    pk = model._meta.pk
-    assert pk is not None
+def _insert(plan: _Plan, rows: list[dict[str, Any]]) -> list[Any]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} "
-            f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) "
-            f"RETURNING {connection.ops.quote_name(_column(pk))}",
-            [json.dumps(rows, separators=(",", ":"))],
-        )
+        cursor.execute(plan.sql, [json.dumps(rows, separators=(",", ":"))])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -112,34 +154,46 @@ def _plain(model: type[models.Model], fields: list[models.Field[Any, Any]]) -> b
     )
 
 
-def _row(obj: models.Model, fields: list[models.Field[Any, Any]]) -> dict[str, Any]:
+def _row(obj: models.Model, plan: _Plan) -> dict[str, Any]:
     values = {}
-    for field in fields:
-        if isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add):
-            values[field.attname] = field.pre_save(obj, add=True)
+    for column in plan.columns:
+        if column.auto_now:
+            values[column.attname] = column.field.pre_save(obj, add=True)
         else:
-            values[field.attname] = getattr(obj, field.attname)
-    return _values(values, fields)
+            values[column.attname] = getattr(obj, column.attname)
+    return _values(values, plan)
 
 
-def _values(values: Mapping[str, Any], fields: list[models.Field[Any, Any]]) -> dict[str, Any]:
+def _values(values: Mapping[str, Any], plan: _Plan) -> dict[str, Any]:
     row: dict[str, Any] = {}
-    for field in fields:
-        value = values[field.attname]
-        if isinstance(field, models.JSONField):
-            # Nested as it is: dumped with the row, as Django would dump it alone.
-            row[_column(field)] = value
+    for attname, column, field, as_is in plan.values:
+        value = values[attname]
+        if as_is is None or value is None:
+            # A JSON field's value nested as it is: dumped with the row, as Django would dump
+            # it alone.
+            row[column] = value
             continue
-        # The values Django would send as they are; anything else prepared by the field.
-        if not (value is None or type(value) in _AS_IS.get(type(field), ())):
-            value = field.get_db_prep_save(value, connection)
+        kind = type(value)
+        if kind in as_is or (as_is is _TEXT and isinstance(value, str)):
+            # The values Django would send as they are (a text choice is its string).
+            if kind is dt.datetime:
+                if value.utcoffset() is None:
+                    value = field.get_db_prep_save(value, connection)  # made aware, warned
+                row[column] = value.isoformat()  # with its offset
+            elif kind is dt.date:
+                row[column] = value.isoformat()
+            else:
+                row[column] = value
+            continue
+        # Anything else prepared by the field.
+        value = field.get_db_prep_save(value, connection)
         if isinstance(value, dt.datetime) and value.utcoffset() is None:
-            value = field.get_db_prep_save(value, connection)  # made aware, as Django warns
+            value = field.get_db_prep_save(value, connection)
         if isinstance(value, dt.date):  # datetimes too, with their offset
             value = value.isoformat()
         elif value is not None and not isinstance(value, str | int | float | bool):
             value = str(value)  # an address wrapped for the driver
-        row[_column(field)] = value
+        row[column] = value
     return row
 
 

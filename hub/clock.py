@@ -7,12 +7,16 @@ here: callers pass it in, so tests pin it.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 GAS_DAY_START = dt.time(6, 0)
 
 
+# Days are few and asked for again and again (every answer of a poll checks its day's bounds,
+# every time written for a person asks whether its day changes the clocks): computed once each.
+@lru_cache(maxsize=4096)
 def local_midnight(day: dt.date) -> dt.datetime:
     """Start of ``day`` in Paris, in UTC.
 
@@ -48,6 +52,7 @@ def hours_in_local_day(day: dt.date) -> int:
     return int((end - start).total_seconds() // 3600)
 
 
+@lru_cache(maxsize=4096)
 def has_clock_change(day: dt.date) -> bool:
     """Whether Paris changes its clocks on ``day`` (a 23- or 25-hour day)."""
     return hours_in_local_day(day) != 24

@@ -94,7 +94,14 @@ class SmartOAClient:
             provider=PROVIDER,
             transport=transport,
             retries=retries,
+            headers={"Accept": "application/json"},
+            # One client serves every contract, each with its own token: a cookie an answer
+            # set for one contract must not ride on the next contract's call.
+            keep_cookies=False,
         )
+        # Merged with the base URL once: httpx parses and merges a relative URL again at each
+        # call, which cost more than the rest of building the request.
+        self._url = self._http.build_request("GET", self.resource_path).url
 
     def __enter__(self) -> SmartOAClient:
         return self
@@ -107,9 +114,7 @@ class SmartOAClient:
 
     def fetch_schedule(self, *, credentials: Credentials, contract_id: str = "") -> Schedule:
         """The contract's current schedule; ``contract_id``, when given, must match the answer's."""
-        response = self._http.get(
-            self.resource_path, auth=auth_for(credentials), headers={"Accept": "application/json"}
-        )
+        response = self._http.get(self._url, auth=auth_for(credentials))
         if response.is_error:
             raise error_of(response)
         return parse_schedule(response.content, expected_id=contract_id)

@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from hub.fields import EncryptedTextField
@@ -177,6 +178,12 @@ class ScheduleVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract} {self.application_date} @ {self.update_date:%Y-%m-%d %H:%M:%S}"
+
+    @cached_property
+    def stops(self) -> list[StopEpisode]:
+        """Its stop episodes in order, read once per instance (a version is never rewritten):
+        from the prefetched ones when a batch loaded or stored them."""
+        return sorted(self.episodes.all(), key=lambda e: e.start)
 
 
 class StopEpisode(models.Model):

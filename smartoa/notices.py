@@ -179,12 +179,16 @@ def access_restored(*, contracts: Sequence[Contract], now: dt.datetime) -> int:
     by_key = {access_key(c): c for c in contracts}
     if not by_key:
         return 0
-    open_keys = Notification.objects.filter(
-        organisation_id__in={c.organisation_id for c in contracts},
-        source=SOURCE,
-        dedupe_key__in=by_key,
-        resolved_at__isnull=True,
-    ).values_list("organisation_id", "dedupe_key")
+    open_keys = (
+        Notification.objects.filter(
+            organisation__pk__any={c.organisation_id for c in contracts},
+            source=SOURCE,
+            dedupe_key__any=by_key,
+            resolved_at__isnull=True,
+        )
+        .order_by()
+        .values_list("organisation_id", "dedupe_key")
+    )
     closed = 0
     for organisation_id, key in open_keys:
         contract = by_key[key]

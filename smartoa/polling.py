@@ -228,9 +228,9 @@ def _record_runs(
     ok = [f.contract.pk for f in fetched if f.schedule is not None]
     failed = [f.contract.pk for f in fetched if f.schedule is None]
     if ok:
-        Contract.objects.filter(pk__in=ok).update(last_polled_at=now, last_success_at=now)
+        Contract.objects.filter(pk__any=ok).update(last_polled_at=now, last_success_at=now)
     if failed:
-        Contract.objects.filter(pk__in=failed).update(last_polled_at=now)
+        Contract.objects.filter(pk__any=failed).update(last_polled_at=now)
 
 
 def _write_one(item: Fetched, now: dt.datetime) -> PollResult:

@@ -147,7 +147,9 @@ def value_at(periods: Iterable[Period], instant: dt.datetime) -> float | None:
 
 
 def _iso(instant: dt.datetime) -> str:
-    return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if instant.tzinfo is not dt.UTC:
+        instant = instant.astimezone(dt.UTC)
+    return instant.isoformat().replace("+00:00", "Z")
 
 
 def _parse(text: str) -> dt.datetime:

@@ -100,10 +100,14 @@ def _known_versions(
     """(contract pk, day) -> [(version pk, update date)] for the days of ``items``."""
     if not items:
         return {}
-    rows = ScheduleVersion.objects.filter(
-        contract_id__in={i.contract.pk for i in items},
-        application_date__in={i.schedule.application_date for i in items},
-    ).values_list("pk", "contract_id", "application_date", "update_date")
+    rows = (
+        ScheduleVersion.objects.filter(
+            contract__pk__any={i.contract.pk for i in items},
+            application_date__any={i.schedule.application_date for i in items},
+        )
+        .order_by()
+        .values_list("pk", "contract_id", "application_date", "update_date")
+    )
     known: dict[tuple[int, dt.date], list[tuple[int, dt.datetime]]] = {}
     for pk, contract_pk, day, update_date in rows:
         known.setdefault((contract_pk, day), []).append((pk, update_date))
@@ -136,8 +140,8 @@ def _insert(
         _keep_episodes(version, rows[id(version)])
     # One INSERT for the events: a poll's are the poller's publications, and one row at a time
     # was most of the cost of a first poll. A manual entry's event names the person.
-    audit.record_many(
-        audit.build(
+    audit.record_rows(
+        audit.row(
             at=now,
             actor=item.actor,
             organisation=item.contract.organisation,
@@ -158,11 +162,13 @@ def _insert(
 def _keep_episodes(version: ScheduleVersion, rows: list[StopEpisode]) -> None:
     """Leave the just-inserted stops on ``version`` as if prefetched: telling of it (the notice,
     the deliveries, MQTT) reads them from there instead of loading them back."""
+    stops = sorted(rows, key=lambda e: e.start)
     cached = version.episodes.all()
-    cached._result_cache = sorted(rows, key=lambda e: e.start)
+    cached._result_cache = list(stops)
     # What Django's own prefetch leaves (prefetch_related_objects then skips the version).
     cached._prefetch_done = True  # type: ignore[attr-defined]
     version._prefetched_objects_cache = {"episodes": cached}  # type: ignore[attr-defined]
+    version.__dict__["stops"] = stops  # the cached property, read by each part of telling
 
 
 def distribute(
@@ -237,7 +243,7 @@ def _publish_stops(versions: Sequence[ScheduleVersion], *, now: dt.datetime) -> 
         "stop_tomorrow": local_day_bounds(today + dt.timedelta(days=1)),
     }
     for version in versions:
-        for episode in version.episodes.all():
+        for episode in version.stops:
             for event_type, (start, end) in days.items():
                 if episode.start < end and episode.end > start:
                     mqtt.publish_event_on_commit(

@@ -64,13 +64,13 @@ def _paris_iso(instant: dt.datetime) -> str:
 
 def episodes_of(version: ScheduleVersion) -> list[StopEpisode]:
     """The version's stops in order, from the prefetched ones when a batch loaded them."""
-    return sorted(version.episodes.all(), key=lambda e: e.start)
+    return version.stops
 
 
 def needs_notice(version: ScheduleVersion) -> bool:
     """A first version with stops, or a version whose stops changed."""
     if version.diff is None:
-        return bool(version.episodes.all())
+        return bool(version.stops)
     return bool(version.diff["added"] or version.diff["removed"] or version.diff["moved"])
 
 

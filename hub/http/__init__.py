@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import httpx
 
@@ -36,6 +37,7 @@ __all__ = [
     "USER_AGENT",
     "ClientAuthenticationError",
     "ClientCredentials",
+    "CookielessClient",
     "ProviderError",
     "build_client",
     "clear_token_cache",
@@ -64,9 +66,15 @@ def build_client(
     auth: ClientCredentials | httpx.Auth | None = None,
     headers: Mapping[str, str] | None = None,
     transport: httpx.BaseTransport | None = None,
+    keep_cookies: bool = True,
     provider: str,
 ) -> httpx.Client:
-    """A client for one provider. Close it (or use it as a context manager) when done."""
+    """A client for one provider. Close it (or use it as a context manager) when done.
+
+    ``keep_cookies=False``: the client neither stores a cookie an answer sets nor sends one,
+    for a client shared by callers that must not share anything but the connections (one
+    credential per call: a cookie set for one would ride on the calls of all the others).
+    """
     # Logging sits inside the retries so that each attempt is logged, and the retries wrap the
     # injected transport so that tests exercise them through a mock.
     stack = HubRetryTransport(
@@ -78,13 +86,43 @@ def build_client(
     timeout = httpx.Timeout(
         connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout
     )
-    return httpx.Client(
+    client_class = httpx.Client if keep_cookies else CookielessClient
+    return client_class(
         base_url=base_url,
         timeout=timeout,
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         auth=_resolve_auth(auth, stack, timeout, read_timeout),
         transport=stack,
     )
+
+
+class _NoCookies(httpx.Cookies):
+    """An always empty jar: what an answer sets is dropped, so nothing is ever sent."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        return None
+
+    def update(self, cookies: object = None) -> None:  # type: ignore[override]
+        return None
+
+
+class CookielessClient(httpx.Client):
+    """An ``httpx.Client`` that keeps no cookie (``build_client(keep_cookies=False)``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._no_cookies = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        raise TypeError("this client keeps no cookies")
 
 
 def _resolve_auth(

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from hub import prepared
 from hub.actors import Actor
-from hub.bulk import bulk_insert
+from hub.bulk import bulk_insert, insert_rows
 from hub.models import AuditEvent, Organisation
 
 M = TypeVar("M", bound=models.Model)
@@ -79,6 +79,12 @@ def record_many(events: Iterable[AuditEvent]) -> list[AuditEvent]:
     return bulk_insert(list(events))
 
 
+def record_rows(rows: Iterable[Mapping[str, Any]]) -> int:
+    """Store events made by ``row`` in one INSERT, with no model instance made for each: for a
+    batch job's many publications that nothing reads back; how many were stored."""
+    return insert_rows(AuditEvent, list(rows))
+
+
 def build(
     *,
     action: str,
@@ -90,21 +96,54 @@ def build(
     at: dt.datetime | None = None,
 ) -> AuditEvent:
     """An unsaved event, redacted like every other; ``record`` or ``record_many`` stores it."""
+    values = _values(action=action, actor=actor, target=target, before=before, after=after, at=at)
+    return AuditEvent(**values, actor=actor.user, organisation=organisation)
+
+
+def row(
+    *,
+    action: str,
+    actor: Actor,
+    organisation: Organisation | None = None,
+    target: models.Model | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The row ``build`` would store (field attname -> value), for ``record_rows``."""
+    values = _values(action=action, actor=actor, target=target, before=before, after=after, at=at)
+    for name, related in (("organisation", organisation), ("actor", actor.user)):
+        if related is not None and related.pk is None:  # would be stored as NULL
+            raise ValueError(f"audit: the {name} of a row must be saved first")
+    return {
+        **values,
+        "actor_id": None if actor.user is None else actor.user.pk,
+        "organisation_id": None if organisation is None else organisation.pk,
+    }
+
+
+def _values(
+    *,
+    action: str,
+    actor: Actor,
+    target: models.Model | None,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    at: dt.datetime | None,
+) -> dict[str, Any]:
     if not isinstance(actor, Actor):
         raise TypeError(f"audit: actor must be an Actor, not {type(actor).__name__}")
-    return AuditEvent(
-        at=at or timezone.now(),
-        actor=actor.user,
-        actor_label=actor.label or (str(actor.user) if actor.user else ""),
-        organisation=organisation,
-        action=action,
-        object_type=target._meta.label if target is not None else "",
-        object_id=str(target.pk) if target is not None else "",
-        object_repr=str(target)[:300] if target is not None else "",
-        before=redact(before),
-        after=redact(after),
-        ip=actor.ip or None,
-    )
+    return {
+        "at": at or timezone.now(),
+        "actor_label": actor.label or (str(actor.user) if actor.user else ""),
+        "action": action,
+        "object_type": target._meta.label if target is not None else "",
+        "object_id": str(target.pk) if target is not None else "",
+        "object_repr": str(target)[:300] if target is not None else "",
+        "before": redact(before),
+        "after": redact(after),
+        "ip": actor.ip or None,
+    }
 
 
 def insert_recorded(

@@ -40,6 +40,41 @@ def test_record_many_stores_redacted_events_in_one_insert(tenant, django_assert_
 
 
 @pytest.mark.django_db
+def test_rows_store_the_events_build_would(tenant, django_assert_num_queries, django_user_model):
+    person = django_user_model.objects.create_user("ada@example.org", "pass-phrase-1")
+    given = {
+        "action": "test.rows",
+        "organisation": tenant.organisation,
+        "target": tenant.point,
+        "before": {"token": "abc", "n": 0},
+        "after": {"n": 1, "client_secret": "hunter2", "at": AT, "days": [dt.date(2026, 10, 25)]},
+        "at": AT,
+    }
+    for actor in (Actor.system("poller"), Actor.person(person, ip="192.0.2.7")):
+        audit.record_many([audit.build(actor=actor, **given)])
+        with django_assert_num_queries(1):
+            assert audit.record_rows([audit.row(actor=actor, **given)] * 2) == 2
+    fields = [f.attname for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    stored = list(AuditEvent.objects.filter(action="test.rows").order_by("id").values(*fields))
+    assert stored[0]["after"]["client_secret"] == "***" and stored[0]["before"]["token"] == "***"
+    assert stored[1] == stored[2] == stored[0]
+    assert stored[4] == stored[5] == stored[3]
+    assert (stored[3]["actor_id"], stored[3]["ip"]) == (person.pk, "192.0.2.7")
+
+
+@pytest.mark.django_db
+def test_a_row_refuses_an_organisation_not_saved_yet():
+    with pytest.raises(ValueError, match="organisation"):
+        audit.row(
+            action="test.rows",
+            actor=Actor.system("poller"),
+            organisation=Organisation(slug="later", name="Later"),
+        )
+    with pytest.raises(TypeError):
+        audit.row(action="test.rows", actor="poller")  # type: ignore[arg-type]
+
+
+@pytest.mark.django_db
 def test_events_cannot_be_changed_through_the_orm(tenant):
     event = audit.record(
         action="test.one", actor=Actor.system("test"), organisation=tenant.organisation, at=AT

@@ -98,3 +98,45 @@ def test_a_field_that_prepares_its_value_goes_through_bulk_create(tenant: Tenant
         [(stored,)] = cursor.fetchall()
     assert "s3cret-value" not in stored
     assert ActuatorChannel.objects.get(pk=channel.pk).secret == "s3cret-value"
+
+
+def test_values_are_stored_as_bulk_create_stores_them(tenant: Tenant) -> None:
+    """A text choice, a number given as text, an address, a date-time with its offset: the rows
+    written by bulk_insert read back as those bulk_create wrote."""
+
+    def runs(target: str) -> list[PollRun]:
+        return [
+            PollRun(
+                source="bulk-test",
+                target=target,
+                organisation=tenant.organisation,
+                started_at=AT.astimezone(dt.timezone(dt.timedelta(hours=2))),
+                finished_at=None,
+                outcome=outcome,
+                items_received="7",  # type: ignore[misc]
+                items_stored=True,  # type: ignore[misc]
+                error='é "quoted" \\ back',
+            )
+            for outcome in (PollOutcome.SUCCESS, "failed")
+        ]
+
+    def events(label: str) -> list[AuditEvent]:
+        return [
+            audit.build(
+                at=AT,
+                actor=Actor(user=None, label=label, ip="2001:db8::1"),
+                organisation=tenant.organisation,
+                action="test.bulk",
+            )
+        ]
+
+    bulk_insert(runs("ours"))
+    PollRun.objects.bulk_create(runs("django"))
+    bulk_insert(events("ours"))
+    AuditEvent.objects.bulk_create(events("django"))
+    fields = ["started_at", "finished_at", "outcome", "items_received", "items_stored", "error"]
+    assert list(PollRun.objects.filter(target="ours").order_by("pk").values_list(*fields)) == list(
+        PollRun.objects.filter(target="django").order_by("pk").values_list(*fields)
+    )
+    ips = AuditEvent.objects.filter(action="test.bulk").order_by("pk").values_list("ip", flat=True)
+    assert list(ips) == ["2001:db8::1", "2001:db8::1"]

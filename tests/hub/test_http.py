@@ -635,3 +635,37 @@ def test_provider_error_names_the_provider() -> None:
 
     with pytest.raises(ProviderError, match=r"acme answered HTTP 404: Not Found no such meter"):
         raise_for_provider(response)
+
+
+def _cookie_setting_handler(seen: list[str | None]) -> Handler:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("Cookie"))
+        return httpx.Response(200, headers={"Set-Cookie": "session=abc; Path=/"}, json={})
+
+    return handler
+
+
+def test_a_client_keeps_the_cookies_an_answer_sets_by_default() -> None:
+    seen: list[str | None] = []
+    with build_client(
+        base_url=API, provider="test", transport=httpx.MockTransport(_cookie_setting_handler(seen))
+    ) as client:
+        client.get("/first")
+        client.get("/second")
+    assert seen == [None, "session=abc"]
+
+
+def test_a_client_told_to_keep_no_cookies_never_sends_one() -> None:
+    seen: list[str | None] = []
+    with build_client(
+        base_url=API,
+        provider="test",
+        transport=httpx.MockTransport(_cookie_setting_handler(seen)),
+        keep_cookies=False,
+    ) as client:
+        client.get("/first")
+        client.cookies.set("session", "forced")
+        client.cookies.update({"other": "value"})
+        client.get("/second")
+        assert not client.cookies
+    assert seen == [None, None]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import httpx
 import pytest
 
 from hub.http import ProviderError
@@ -85,6 +86,40 @@ def test_client_fetches_from_the_simulator(oa_client: SmartOAClient, scheme: str
     assert schedule.application_date == dt.date(2025, 9, 22)
     [stop] = schedule.episodes
     assert (stop.start, stop.end) == (paris(2025, 9, 22, 11, 55), paris(2025, 9, 22, 18, 0))
+
+
+def test_a_cookie_set_for_one_contract_is_not_sent_with_another_contracts_call() -> None:
+    # One client serves every contract, each with its own token: nothing but the connections
+    # is shared between their calls.
+    seen: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.headers["Authorization"], request.headers.get("Cookie")))
+        return httpx.Response(
+            200, headers={"Set-Cookie": "lb=node-1; Path=/"}, content=SEED_BODY.encode()
+        )
+
+    with SmartOAClient(base_url="https://oa.test", transport=httpx.MockTransport(handler)) as c:
+        c.fetch_schedule(credentials=Credentials("BOA-123", "token-a"))
+        c.fetch_schedule(credentials=Credentials("BOA-456", "token-b"))
+    assert seen == [("Bearer token-a", None), ("Bearer token-b", None)]
+
+
+def test_each_call_asks_for_json_at_the_resource_under_the_base_url() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), request.headers["Accept"]))
+        return httpx.Response(200, content=SEED_BODY.encode())
+
+    with SmartOAClient(
+        base_url="https://oa.test/api/v1",
+        resource_path="/effacement",
+        transport=httpx.MockTransport(handler),
+    ) as client:
+        for _ in range(2):
+            client.fetch_schedule(credentials=Credentials("BOA-123", "token"))
+    assert seen == [("https://oa.test/api/v1/effacement", "application/json")] * 2
 
 
 def test_wrong_token_is_a_provider_error(oa_client: SmartOAClient) -> None:

@@ -14,7 +14,14 @@ from hub.http import urlsafety
 from hub.services import webhooks as hub_webhooks
 from smartoa import simulator, webhooks
 from smartoa.client import SmartOAClient
-from smartoa.models import Contract, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from smartoa.models import (
+    Contract,
+    DeliveryStatus,
+    ScheduleVersion,
+    StopEpisode,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from smartoa.polling import poll_contract
 from tests.conftest import Tenant
 
@@ -193,3 +200,25 @@ def test_broker_outage_leaves_deliveries_pending_until_the_sweep_sends_them(
     assert json.loads(request.content)["contract_id"] == contract.contract_id
     assert request.headers[webhooks.SIGNATURE_HEADER].startswith("sha256=")
     assert hub_webhooks.sweep(now=created + dt.timedelta(minutes=10)) == 0  # delivered: done
+
+
+def test_a_versions_stops_are_read_in_order_once(
+    contract: Contract, django_assert_num_queries
+) -> None:
+    version = ScheduleVersion.objects.create(
+        contract=contract,
+        application_date=dt.date(2025, 9, 22),
+        update_date=NOW,
+        fetched_at=NOW,
+        raw_body="{}",
+        periods=[],
+    )
+    late, early = paris(2025, 9, 22, 18, 0), paris(2025, 9, 22, 11, 0)
+    for start in (late, early):
+        StopEpisode.objects.create(version=version, start=start, end=start + dt.timedelta(hours=1))
+    version = ScheduleVersion.objects.select_related("contract").get(pk=version.pk)
+    with django_assert_num_queries(1):
+        assert [e.start for e in webhooks.episodes_of(version)] == [early, late]
+        assert webhooks.needs_notice(version)
+        payload = webhooks.payload_for(version)
+    assert [dt.datetime.fromisoformat(e["start"]) for e in payload["episodes"]] == [early, late]
