@@ -7,6 +7,8 @@ used without it; one idle for longer (the database may have restarted meanwhile,
 what the check is for) is checked as before. What this gives up: a database that restarts
 within that second fails the next request of each busy worker once (a 503, as for any database
 outage; Django then drops the connection at the request's end) instead of reconnecting first.
+
+``binary_cursor`` gives a cursor whose rows come in PostgreSQL's binary format (bulk reads).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import psycopg
 from django.db.backends.postgresql import base
 
 HEALTH_CHECK_GRACE = 1.0
@@ -49,3 +52,19 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def close(self) -> None:
         super().close()
         self._hub_clean_at = float("-inf")
+
+
+def binary_cursor(wrapper: Any) -> Any:
+    """A cursor of ``wrapper`` (a PostgreSQL ``DatabaseWrapper``) whose rows come in the
+    binary format, checked, wrapped and logged as Django's ``cursor()`` does. Its parameters
+    are bound by the server, as binary results need: Django's default cursor binds them
+    itself and reads text only. Never prepared, as Django's (no ``prepare_threshold``)."""
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    with wrapper.wrap_database_errors:
+        wrapper.validate_thread_sharing()
+        cursor = psycopg.Cursor(wrapper.connection)
+        cursor.format = psycopg.pq.Format.BINARY
+        if wrapper.queries_logged:
+            return wrapper.make_debug_cursor(cursor)
+        return wrapper.make_cursor(cursor)
