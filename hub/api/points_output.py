@@ -1,9 +1,10 @@
 """The series-points API's outputs: JSON (orjson), CSV and Apache Arrow / Parquet (pyarrow).
 
 On PostgreSQL every format runs ``hub.selectors.series.points_sql`` and encodes what the cursor
-gives: JSON chunks of rows through orjson (a response of up to ``CHUNK`` rows is sent whole,
-a larger one streams), CSV straight from ``COPY … TO STDOUT`` (no Python object per row), and
-Arrow / Parquet record batches parsed by pyarrow's C++ CSV reader from that same ``COPY``.
+gives: JSON chunks of rows, read in PostgreSQL's binary format, through orjson (a response of
+up to ``CHUNK`` rows is sent whole, a larger one streams), CSV straight from ``COPY … TO
+STDOUT`` (no Python object per row), and Arrow / Parquet record batches parsed by pyarrow's
+C++ CSV reader from that same ``COPY``.
 SQLite (embedded defaults) encodes ``read_points``' buckets instead.
 """
 
