@@ -7,6 +7,9 @@ used without it; one idle for longer (the database may have restarted meanwhile,
 what the check is for) is checked as before. What this gives up: a database that restarts
 within that second fails the next request of each busy worker once (a 503, as for any database
 outage; Django then drops the connection at the request's end) instead of reconnecting first.
+
+``DatabaseWrapper.binary_cursor`` gives a cursor whose rows come in PostgreSQL's binary format
+(bulk reads); ``prepared_cursor`` one whose statements are prepared (``hub.prepared``).
 """
 
 from __future__ import annotations
@@ -96,3 +99,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 self.connection.prepare_threshold = EXPLICIT_ONLY
             # Django's own wrapping of a new cursor (query logging in DEBUG and the tests).
             return self._prepare_cursor(PreparedCursor(self.connection))  # type: ignore[attr-defined]
+
+    def binary_cursor(self) -> Any:
+        """A cursor as ``cursor()`` whose rows come in the binary format. Its parameters are
+        bound by the server, as binary results need: Django's default cursor binds them itself
+        and reads text only. Not prepared (no cursor is, but ``prepared_cursor``'s)."""
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            cursor = psycopg.Cursor(self.connection)
+            cursor.format = psycopg.pq.Format.BINARY
+            return self._prepare_cursor(cursor)  # type: ignore[attr-defined]

@@ -254,16 +254,24 @@ def raw_points_sql(
     end: dt.datetime,
     raw_limit: int | None = MAX_RAW_POINTS + 1,
     condition: tuple[str, list[Any]] = ("TRUE", []),
+    with_count: bool = True,
 ) -> tuple[str, list[Any]]:
     """``points_sql`` of a raw read, the rows kept only while ``condition`` (evaluated once,
-    not per row: it must not refer to the points) holds."""
+    not per row: it must not refer to the points) holds; rows ``(ts, value, quality)``
+    without ``with_count`` (a raw point's count is 1)."""
     _check_range(start, end)
     where, extra = condition
+    columns = "ts, value, 1, quality" if with_count else "ts, value, quality"
+    # The condition decides the series id once (NULL: no row), rather than filtering the
+    # rows of each partition it reads.
+    series, series_params = ("%s", [series_id]) if where == "TRUE" else (
+        f"(SELECT %s::bigint WHERE {where})", [series_id, *extra]
+    )  # fmt: skip
     return (
-        f"SELECT ts, value, 1, quality FROM {Point._meta.db_table} WHERE series_id = %s "
-        f"AND ts >= %s AND ts < %s AND ({where}) ORDER BY ts"
+        f"SELECT {columns} FROM {Point._meta.db_table} WHERE series_id = {series} "
+        "AND ts >= %s AND ts < %s ORDER BY ts"
         + ("" if raw_limit is None else f" LIMIT {int(raw_limit)}"),
-        [series_id, start, end, *extra],
+        [*series_params, start, end],
     )
 
 

@@ -11,6 +11,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from hub import series_access
+from hub.api import points_output
 from hub.clock import local_day_bounds
 from hub.models import ApiToken, Point, Quality, Series, SeriesKind
 from hub.quantities import ACTIVE_POWER_IMPORT
@@ -198,3 +200,71 @@ def test_a_token_narrowed_elsewhere_is_checked_again(client, issued, series):
         scopes=["read"], expires_at=timezone.now() + dt.timedelta(days=1)
     )
     assert client.get(url, params).status_code == 200
+
+
+def test_the_body_does_not_depend_on_the_sessions_time_zone(client, series):
+    require(connection.vendor == "postgresql", "the session's zone is PostgreSQL's")
+    start, end = dst_days(series)
+    params = {"start": start.isoformat(), "end": end.isoformat()}
+    with connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'Europe/Paris'")
+    try:
+        fast = client.get(f"/api/v1/series/{series.pk}/points/", params).content
+        general = client.get(
+            f"/api/v1/series/{series.pk}/points/", {**params, "source": "test"}
+        ).content
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+    assert fast == general == former_encoding(series, start, end)
+
+
+@pytest.fixture
+def points_read(monkeypatch):
+    """The number of rows each points query of a call read (psycopg's count, at close)."""
+    counts: list[int] = []
+    real = points_output._points_cursor
+
+    def counted():
+        cursor = real()
+        close = cursor.close
+
+        def close_counted():
+            counts.append(cursor.cursor.rowcount)
+            close()
+
+        cursor.close = close_counted
+        return cursor
+
+    monkeypatch.setattr(points_output, "_points_cursor", counted)
+    return counts
+
+
+def test_the_points_query_reads_nothing_the_call_may_not_see(
+    client, issued, series, foreign, points_read, monkeypatch
+):
+    require(connection.vendor == "postgresql", "the one-trip read is psycopg's pipeline mode")
+    start, end = dst_days(series)
+    params = {"start": start.isoformat(), "end": end.isoformat()}
+    other = ensure_series(
+        metering_point=foreign.point,
+        quantity=ACTIVE_POWER_IMPORT.name,
+        unit="kW",
+        source="test",
+        kind=SeriesKind.INSTANT,
+    )
+    upsert_points(series=other, points=[PointIn(start, 1.0)])
+    body = client.get(f"/api/v1/series/{series.pk}/points/", params).content
+    assert points_read == [len(orjson.loads(body)["points"])] == [23 * 2 + 25 * 2 + 2]
+    # Another organisation's series.
+    assert client.get(f"/api/v1/series/{other.pk}/points/", params).status_code == 404
+    assert points_read[1:] == [0]
+    # A source whose reads a guard decides: the guard is asked first.
+    monkeypatch.setitem(series_access._guards, "test", lambda *args: "outside the consent")
+    assert client.get(f"/api/v1/series/{series.pk}/points/", params).status_code == 403
+    assert points_read[2] == 0
+    monkeypatch.delitem(series_access._guards, "test")
+    # A token revoked elsewhere while this process remembers it.
+    ApiToken.objects.filter(pk=issued.token.pk).update(revoked_at=timezone.now())
+    assert client.get(f"/api/v1/series/{series.pk}/points/", params).status_code == 401
+    assert points_read[3] == 0

@@ -1,11 +1,15 @@
-"""hub.postgresql: the connection health check skips a connection that just served a request."""
+"""hub.postgresql: the connection health check skips a connection that just served a request;
+binary cursors."""
 
 from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from psycopg import pq
 
 from hub.postgresql import base
+from tests.conftest import require
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +89,14 @@ def test_a_connection_that_fails_the_check_is_dropped_and_not_trusted(wrapper, m
     conn.close_if_unusable_or_obsolete()
     assert conn.connection is None
     assert conn._hub_clean_at == float("-inf")
+
+
+def test_a_binary_cursor_reads_binary_rows_and_is_logged_as_any_query():
+    require(connection.vendor == "postgresql", "the binary cursor is PostgreSQL's")
+    with CaptureQueriesContext(connection) as queries:
+        cursor = connection.binary_cursor()
+        cursor.execute("SELECT %s::int + 1, %s::text", [41, "a"])
+        assert cursor.cursor.pgresult.fformat(0) == pq.Format.BINARY
+        assert cursor.fetchone() == (42, "a")
+        cursor.close()
+    assert len(queries) == 1
