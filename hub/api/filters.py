@@ -28,6 +28,10 @@ class FilterSet(django_filters.FilterSet):
         return form
 
 
+# The largest row id: the keys are 64-bit signed integers.
+MAX_ID = 2**63 - 1
+
+
 class IdFilter(django_filters.NumberFilter):
     """A row id: a whole number a database key can hold. A number filter would take
     ``1.5`` or ``-5e267`` and hand them to the database (SQLite cannot bind the latter)."""
@@ -36,7 +40,7 @@ class IdFilter(django_filters.NumberFilter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 
 

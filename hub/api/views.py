@@ -26,7 +26,7 @@ from hub.api import examples as ex
 from hub.api import points_output
 from hub.api import serializers as api
 from hub.api.auth import UNCHECKED, ApiTokenAuthentication
-from hub.api.filters import FilterSet, IdFilter
+from hub.api.filters import MAX_ID, FilterSet, IdFilter
 from hub.api.permissions import OrganisationRole
 from hub.api.schema import examples
 from hub.models import Aggregate, ApiToken, MeteringPoint, Series, Site
@@ -274,6 +274,8 @@ class SeriesViewSet(OrganisationScopedMixin, viewsets.ReadOnlyModelViewSet):
             connection.vendor != "postgresql"
             or pk is None
             or not pk.isdigit()
+            # No key is larger; its SQL would fail to cast it (the general path's ORM finds none).
+            or int(pk) > MAX_ID
             or not query.is_valid()
             # Series filters in the query string narrow get_object(): its path keeps them.
             or not set(request.query_params) <= set(query.fields)

@@ -143,6 +143,13 @@ def test_a_points_read_is_two_queries_in_one_round_trip(client, series, django_a
         assert client.get("/api/v1/series/999999/points/", params).status_code == 404
 
 
+@pytest.mark.parametrize("pk", [2**63 - 1, 2**63, 934711095087867887616])
+def test_an_id_no_key_can_hold_is_a_404(client, pk):
+    # Found by the schema fuzzer: the one-trip read's SQL cast such an id and failed (a 500).
+    params = {"start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"}
+    assert client.get(f"/api/v1/series/{pk}/points/", params).status_code == 404
+
+
 def test_foreign_series_is_404(client, foreign):
     other = ensure_series(
         metering_point=foreign.point,
