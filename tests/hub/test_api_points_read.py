@@ -150,14 +150,20 @@ def test_an_id_no_key_can_hold_is_a_404(client, pk):
     assert client.get(f"/api/v1/series/{pk}/points/", params).status_code == 404
 
 
-def test_foreign_series_is_404(client, foreign):
-    other = ensure_series(
+@pytest.fixture
+def foreign_series(foreign):
+    """A series of another organisation."""
+    return ensure_series(
         metering_point=foreign.point,
         quantity=ACTIVE_POWER_IMPORT.name,
         unit="kW",
         source="test",
         kind=SeriesKind.INSTANT,
     )
+
+
+def test_foreign_series_is_404(client, foreign_series):
+    other = foreign_series
     upsert_points(series=other, points=[PointIn(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), 1.0)])
     response = client.get(
         f"/api/v1/series/{other.pk}/points/",
@@ -248,18 +254,12 @@ def points_read(monkeypatch):
 
 
 def test_the_points_query_reads_nothing_the_call_may_not_see(
-    client, issued, series, foreign, points_read, monkeypatch
+    client, issued, series, foreign_series, points_read, monkeypatch
 ):
     require(connection.vendor == "postgresql", "the one-trip read is psycopg's pipeline mode")
     start, end = dst_days(series)
     params = {"start": start.isoformat(), "end": end.isoformat()}
-    other = ensure_series(
-        metering_point=foreign.point,
-        quantity=ACTIVE_POWER_IMPORT.name,
-        unit="kW",
-        source="test",
-        kind=SeriesKind.INSTANT,
-    )
+    other = foreign_series
     upsert_points(series=other, points=[PointIn(start, 1.0)])
     body = client.get(f"/api/v1/series/{series.pk}/points/", params).content
     assert points_read == [len(orjson.loads(body)["points"])] == [23 * 2 + 25 * 2 + 2]
