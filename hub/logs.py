@@ -1,4 +1,7 @@
-"""Structured logging: stdlib loggers rendered by structlog, JSON lines in production."""
+"""Structured logging: stdlib loggers rendered by structlog.
+
+JSON lines in production, a readable console format when DEBUG is on.
+"""
 
 from __future__ import annotations
 
@@ -30,31 +33,3 @@ def build_formatter(*, json: bool) -> logging.Formatter:
             structlog.processors.TimeStamper(fmt="iso", utc=True),
         ],
     )
-
-
-class StreamHandler(logging.StreamHandler):
-    """The stdlib's stream handler, formatting a record before it takes the handler's lock.
-
-    The stdlib holds that lock while it formats (about 25 us a line here) and writes. With many
-    threads logging at once (a Smart OA poll's 16, one line per HTTP attempt) they queued on
-    it: the log line cost a poll about 0.13 ms of CPU per contract instead of a few
-    microseconds. Formatting touches only the record; the lock still keeps lines whole.
-    """
-
-    def handle(self, record: logging.LogRecord) -> bool:
-        if not self.filter(record):
-            return False
-        try:
-            line = self.format(record) + self.terminator
-        except Exception:
-            self.handleError(record)
-            return True
-        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
-            try:
-                self.stream.write(line)
-                self.flush()
-            except RecursionError:
-                raise
-            except Exception:
-                self.handleError(record)
-        return True

@@ -373,7 +373,7 @@ LOGGING = {
     "formatters": {
         "structured": {"()": "hub.logs.build_formatter", "json": not DEBUG},
     },
-    "handlers": {"console": {"class": "hub.logs.StreamHandler", "formatter": "structured"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # httpx logs whole URLs, query strings included; hub.http logs every call without secrets.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
