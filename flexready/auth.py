@@ -19,7 +19,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from flexready.models import OperatorIdentity
+from flexready.selectors import operator_organisation
 from hub.api.throttling import RecordingRateThrottle
 from hub.http import build_client, raise_for_provider
 from hub.models import Organisation, Role
@@ -116,13 +116,10 @@ def identity_for(claims: dict[str, Any]) -> JwtIdentity:
 
 
 def organisation_for(issuer: str, subject: str) -> Organisation:
-    rows = OperatorIdentity.objects.filter(issuer=issuer, subject__in=[subject, ""]).select_related(
-        "organisation"
-    )
-    row = min(rows, key=lambda r: r.subject == "", default=None)
-    if row is None:
+    organisation = operator_organisation(issuer, subject)
+    if organisation is None:
         raise exceptions.PermissionDenied("This identity is not mapped to an organisation.")
-    return row.organisation
+    return organisation
 
 
 class JwtAuthentication(BaseAuthentication):

@@ -126,11 +126,6 @@ class AssetKey:
     asset_id: str
 
 
-class OperatorNotMapped(Exception):
-    """The operator's identity maps to no organisation (on the ORM's path only; the SQL's
-    finds no row, and the caller tells the cases apart as for any call)."""
-
-
 # The operator API's two hot reads, on PostgreSQL, are SQL written once per process: each is
 # one statement (the asset with its BACS, organisation, allowed periods and the day's counts,
 # and the request with them), and building them through the ORM cost more CPU per call than
@@ -170,7 +165,7 @@ def _statements() -> _Statements:
         f"JOIN {qn(Organisation._meta.db_table)} o ON o.id = b.organisation_id"
     )
     # The exact subject's row wins over the issuer-wide one (blank subject), as in
-    # ``flexready.auth.identity_for``.
+    # ``operator_organisation``.
     by_operator = (
         f"(SELECT i.organisation_id FROM {qn(OperatorIdentity._meta.db_table)} i "
         "WHERE i.issuer = %s AND i.subject IN (%s, '') ORDER BY i.subject = '' LIMIT 1)"
@@ -218,16 +213,20 @@ def _owner(key: AssetKey) -> tuple[int, list[Any]]:
     return 0, [key.organisation.pk]
 
 
-def _orm_organisation(owner: Organisation | Operator) -> Organisation:
+def operator_organisation(issuer: str, subject: str) -> Organisation | None:
+    """The organisation a JWT's issuer and subject are mapped to: the exact subject's row
+    first, then the issuer-wide one (blank subject); None when neither exists."""
+    rows = OperatorIdentity.objects.filter(issuer=issuer, subject__in=[subject, ""]).select_related(
+        "organisation"
+    )
+    row = min(rows, key=lambda r: r.subject == "", default=None)
+    return None if row is None else row.organisation
+
+
+def _orm_organisation(owner: Organisation | Operator) -> Organisation | None:
     if not isinstance(owner, Operator):
         return owner
-    rows = OperatorIdentity.objects.filter(
-        issuer=owner.issuer, subject__in=[owner.subject, ""]
-    ).select_related("organisation")
-    row = min(rows, key=lambda r: r.subject == "", default=None)
-    if row is None:
-        raise OperatorNotMapped
-    return row.organisation
+    return operator_organisation(owner.issuer, owner.subject)
 
 
 def _asset_from(row: Sequence[Any], owner: Organisation | Operator) -> tuple[Asset, int]:
@@ -267,10 +266,9 @@ def locked_asset(key: AssetKey, *, day_of: dt.datetime, request_id: str) -> Lock
     lock; both statements in one round trip. ``Asset.DoesNotExist`` (also for an ``Operator``
     mapped to no organisation)."""
     if connection.vendor != "postgresql":
-        try:
-            organisation = _orm_organisation(key.organisation)
-        except OperatorNotMapped:
-            raise Asset.DoesNotExist from None
+        organisation = _orm_organisation(key.organisation)
+        if organisation is None:
+            raise Asset.DoesNotExist
         asset = (
             Asset.objects.select_for_update(no_key=True, of=("self",))
             .select_related("bacs__organisation")
@@ -309,10 +307,9 @@ def request_to_confirm(
     other live requests on the local day of ``day_of``, in one statement;
     ``FlexRequest.DoesNotExist`` (also for an ``Operator`` mapped to no organisation)."""
     if connection.vendor != "postgresql":
-        try:
-            organisation = _orm_organisation(key.organisation)
-        except OperatorNotMapped:
-            raise FlexRequest.DoesNotExist from None
+        organisation = _orm_organisation(key.organisation)
+        if organisation is None:
+            raise FlexRequest.DoesNotExist
         found = (
             FlexRequest.objects.select_related("asset__bacs__organisation")
             .prefetch_related("asset__periods")
