@@ -15,8 +15,12 @@ Serves the Smart OA simulator with gunicorn on a free loopback port (its view al
   contract, new versions with their stop episodes and audit events. Twice: a first pass where
   every contract has a new version, then the steady state where the update date is unchanged.
 
-Prints contracts/s for each and the ratio hub / bare. The hub's log lines are produced (their
-cost is real) but sent to /dev/null.
+The two sides alternate chunk by chunk (``--chunk``, default 1,000 contracts; the side that
+goes first alternates too), so that both see the same machine: on a shared 2-core host the speed
+of one side measured alone drifts by a third from one minute to the next. A chunk is what a few
+poll tasks hold (``SMARTOA_POLL_BATCH`` contracts each). Prints contracts/s for each side over
+the whole run, the ratio hub / bare, and the spread of the chunks' ratios. The hub's log lines
+are produced (their cost is real) but sent to /dev/null.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import os
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +49,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=16, help="hub poll threads")
     parser.add_argument("--batch", type=int, default=200, help="contracts per write batch")
+    parser.add_argument("--chunk", type=int, default=1000, help="contracts per turn of each side")
     parser.add_argument(
         "--full-stack", action="store_true", help="serve the simulator through hub.wsgi"
     )
@@ -69,10 +75,8 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, *, base_url: str) -> None:
-    from django.utils import timezone
-
     from hub.models import Organisation, PollRun
-    from smartoa import polling, simulator
+    from smartoa import simulator
     from smartoa.client import SmartOAClient
     from smartoa.models import Contract
 
@@ -86,63 +90,121 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
         )
         for i in range(args.contracts)
     )
+    keys = list(Contract.objects.order_by("pk").values_list("pk", flat=True))
     credentials = [c.api_token for c in Contract.objects.order_by("pk")]
     print(
         f"{len(credentials)} contracts, simulator at {base_url} ({args.workers} gunicorn "
         f"workers); hub: {args.threads} threads, batches of {args.batch}"
     )
 
-    with httpx.Client(base_url=base_url, timeout=30) as bare:
-        started, cpu = time.perf_counter(), time.process_time()
-        for token in credentials:
-            response = bare.get("/effacement", headers={"Authorization": f"Bearer {token}"})
-            response.raise_for_status()
-            response.json()
-        bare_seconds = time.perf_counter() - started
-        bare_cpu = time.process_time() - cpu
-    bare_rate = len(credentials) / bare_seconds
+    chunks = [
+        (keys[at : at + args.chunk], credentials[at : at + args.chunk])
+        for at in range(0, len(keys), max(args.chunk, 1))
+    ]
     print(f"database: {connection.vendor}; load average {os.getloadavg()[0]:.1f}")
-    print(
-        f"bare httpx loop        : {bare_rate:8.1f} contracts/s ({bare_seconds:.1f} s); "
-        f"{_ms(bare_cpu, len(credentials))} ms CPU per contract in this process"
-    )
-
     # As a worker does when it starts (hub.celery.warm_up): the URLconf is loaded once per
     # process, not inside the first poll.
     from hub.celery import warm_up
 
     warm_up()
-    with SmartOAClient(base_url=base_url, resource_path="/effacement") as client:
-        for label in ("hub, new versions   ", "hub, unchanged      "):
-            started, cpu = time.perf_counter(), time.process_time()
+    with (
+        httpx.Client(base_url=base_url, timeout=30) as bare,
+        SmartOAClient(base_url=base_url, resource_path="/effacement") as client,
+    ):
+        for label in ("new versions", "unchanged   "):
+            sides = {"bare": _Side(), "hub": _Side()}
             statements = _Counter()
-            with connection.execute_wrapper(statements):
-                contracts = list(Contract.objects.select_related("organisation").order_by("pk"))
-                results = polling.poll_contracts(
-                    contracts=contracts,
-                    now=timezone.now(),
-                    client=client,
-                    threads=args.threads,
-                    batch_size=args.batch,
-                )
-            seconds = time.perf_counter() - started
-            cpu = time.process_time() - cpu
             outcomes: dict[str, int] = {}
-            for result in results:
-                outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
-            rate = len(results) / seconds
+            ratios = []
+            for number, (chunk, tokens) in enumerate(chunks):
+                turns = [
+                    ("bare", partial(_bare_loop, bare, tokens)),
+                    (
+                        "hub",
+                        partial(
+                            _hub_poll, args, client, chunk, statements=statements, outcomes=outcomes
+                        ),
+                    ),
+                ]
+                seconds = {
+                    name: sides[name].time(turn, count=len(chunk))
+                    for name, turn in (turns if number % 2 == 0 else turns[::-1])
+                }
+                ratios.append(seconds["bare"] / seconds["hub"])
+            bare_side_total, hub_total = sides["bare"], sides["hub"]
             print(
-                f"{label}: {rate:8.1f} contracts/s ({seconds:.1f} s), ratio hub / bare "
-                f"{rate / bare_rate:.2f}; {outcomes}; "
-                f"{statements.count / len(results):.3f} SQL statements per contract, "
-                f"{_ms(cpu, len(results))} ms CPU per contract; load {os.getloadavg()[0]:.1f}"
+                f"{label}: bare httpx loop {bare_side_total.rate:7.1f} contracts/s "
+                f"({bare_side_total.cpu_ms:.2f} ms CPU per contract), hub "
+                f"{hub_total.rate:7.1f} contracts/s ({hub_total.seconds:.1f} s, "
+                f"{hub_total.cpu_ms:.2f} ms CPU per contract): ratio hub / bare "
+                f"{hub_total.rate / bare_side_total.rate:.2f} (chunks {min(ratios):.2f}"
+                f" to {max(ratios):.2f}); {outcomes}; "
+                f"{statements.count / max(hub_total.count, 1):.3f} SQL statements per "
+                f"contract; load {os.getloadavg()[0]:.1f}"
             )
     print(f"poll runs: {PollRun.objects.count()}")
 
 
-def _ms(seconds: float, count: int) -> str:
-    # CPU time of this process (every thread): less sensitive than wall time to a shared machine.
-    return f"{1000 * seconds / max(count, 1):.2f}"
+def _bare_loop(bare: httpx.Client, tokens: list[str]) -> None:
+    for token in tokens:
+        response = bare.get("/effacement", headers={"Authorization": f"Bearer {token}"})
+        response.raise_for_status()
+        response.json()
+
+
+def _hub_poll(
+    args: argparse.Namespace,
+    client: Any,
+    keys: list[int],
+    *,
+    statements: _Counter,
+    outcomes: dict[str, int],
+) -> None:
+    """What ``smartoa.tasks.poll_contracts`` runs: the contracts loaded, then polled."""
+    from django.utils import timezone
+
+    from smartoa import polling
+    from smartoa.models import Contract
+
+    with connection.execute_wrapper(statements):
+        contracts = Contract.objects.select_related("organisation").filter(pk__in=keys)
+        results = polling.poll_contracts(
+            contracts=list(contracts.order_by("pk")),
+            now=timezone.now(),
+            client=client,
+            threads=args.threads,
+            batch_size=args.batch,
+        )
+    for result in results:
+        outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+
+
+class _Side:
+    """One side's wall and CPU time, summed over its turns."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.cpu = 0.0
+        self.count = 0
+
+    def time(self, run: Any, *, count: int) -> float:
+        started, cpu = time.perf_counter(), time.process_time()
+        run()
+        seconds = time.perf_counter() - started
+        self.seconds += seconds
+        # CPU time of this process (every thread): less sensitive than wall time to a shared
+        # machine.
+        self.cpu += time.process_time() - cpu
+        self.count += count
+        return seconds
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu / max(self.count, 1)
 
 
 class _Counter:

@@ -19,6 +19,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@signals.setup_logging.connect
+def _keep_the_hubs_logging(**_: Any) -> None:
+    """Leave logging as Django configured it (settings.LOGGING: JSON lines, ``LOG_LEVEL``).
+
+    With no receiver of this signal, a worker and beat replace the root logger's handlers with
+    Celery's plain-text format: every line of the polls and syncs they run would lose its JSON
+    and its fields. The worker's ``--loglevel`` has no effect then; ``LOG_LEVEL`` sets the level
+    in every process."""
+
+
 @signals.task_postrun.connect
 def _count_task(sender: Any = None, state: str | None = None, **_: Any) -> None:
     from hub.metrics import CELERY_TASKS

@@ -6,8 +6,17 @@ JSON lines in production, a readable console format when DEBUG is on.
 from __future__ import annotations
 
 import logging
+import logging.config
+from typing import Any
 
 import structlog
+
+
+def configure(config: dict[str, Any]) -> None:
+    """Django's ``LOGGING_CONFIG``: ``LOGGING`` applied, and Python's warnings logged as lines of
+    their own (``py.warnings``) instead of printed as text between the JSON lines."""
+    logging.config.dictConfig(config)
+    logging.captureWarnings(True)
 
 
 def build_formatter(*, json: bool) -> logging.Formatter:

@@ -367,6 +367,7 @@ SERIES_RAW_RETENTION_DAYS = {"tic": env.int("TIC_RAW_RETENTION_DAYS", default=35
 # How far ahead the hourly beat task creates partitions (days of short-lived raw points).
 SERIES_PARTITIONS_AHEAD_DAYS = env.int("SERIES_PARTITIONS_AHEAD_DAYS", default=7)
 
+LOGGING_CONFIG = "hub.logs.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
