@@ -9,9 +9,10 @@ prints both rates and their ratio (target: at least 0.5). The write path is time
 months no partition holds yet (a backfill: partitions built for the batch, keys after the rows)
 and into partitions created ahead and empty (live data: rows inserted into the key one by one).
 Then it times reading one year of hourly points (8,760) through the REST API and prints the
-median over repeated calls next to the bare SQL fetch of the same rows, the reads taking turns
-(target: under 50 ms and at most 1.5x): the fetch decoded by psycopg's C loaders, and, as printed before 2026-12-06,
-through Django's cursor, whose timestamp loader parses in Python. Last, the bytes a
+median over repeated calls next to the bare SQL fetch of the same rows, the reads taking
+turns (target: under 50 ms and at most 1.5x): the fetch decoded by psycopg's C loaders, and,
+as printed before 2026-12-06, through Django's cursor, whose timestamp loader parses in
+Python. Last, the bytes a
 TIC meter's synthetic day (one frame a second, four series) takes: in the former plain table
 (primary key and series index), and now as raw points (kept ``TIC_RAW_RETENTION_DAYS``) and
 rollups (kept), measured with ``pg_total_relation_size``. ``--read-only`` times the read alone
