@@ -73,6 +73,8 @@ class TicEventAdmin(admin.ModelAdmin):
 
 
 class TicWebhookForm(forms.ModelForm):
+    # An address typed without its scheme is taken as https, as the other apps' webhook forms.
+    url = forms.URLField(label=_("Adresse"), max_length=500, assume_scheme="https")
     # The stored secret is never rendered; leaving the field empty keeps it.
     secret = forms.CharField(
         label=_("Secret de signature"),

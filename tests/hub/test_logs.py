@@ -1,16 +1,22 @@
-"""Production logs are JSON lines whose exceptions can be read."""
+"""Production logs are JSON lines, from every process, whose exceptions can be read."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import string
 import subprocess
 import sys
 import threading
 import time
 
-from hub.logs import build_formatter
+import pytest
+import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hub.logs import _RECORD_KEYS, build_formatter
 from tests.processes import ROOT, stop_all, wait_until
 
 
@@ -79,3 +85,78 @@ def test_a_celery_worker_writes_the_hubs_json_lines():
     assert ready, lines
     assert ready[0]["logger"] == "celery.apps.worker" and ready[0]["level"] == "info"
     assert all({"event", "level", "logger", "timestamp"} <= set(entry) for entry in entries)
+
+
+# --- The JSON lines' fast path ------------------------------------------------------------
+
+_EXTRA_KEYS = st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=12).filter(
+    lambda key: key not in _RECORD_KEYS and key not in {"message", "asctime"}
+)
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()  # past 64 bits too: orjson refuses them, the processors write them
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),  # other than ASCII too: those lines take the processors' path
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _both(record: logging.LogRecord) -> tuple[str, str]:
+    """The fast path's line and the processors' line of the same record."""
+    formatter = build_formatter(json=True)
+    fast = formatter.format(logging.makeLogRecord(record.__dict__))
+    slow = structlog.stdlib.ProcessorFormatter.format(
+        formatter, logging.makeLogRecord(record.__dict__)
+    )
+    return fast, slow
+
+
+def _without_time(line: str) -> list[tuple[str, object]]:
+    entry = json.loads(line)
+    assert entry.pop("timestamp").endswith("Z")
+    return list(entry.items())  # the keys' order counts too
+
+
+@given(
+    message=st.text(),
+    extra=st.dictionaries(_EXTRA_KEYS, _JSON_VALUES, max_size=6),
+    level=st.sampled_from([logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR]),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_fast_lines_say_what_the_processors_say(message, extra, level):
+    record = logging.getLogger("hub.http").makeRecord(
+        "hub.http", level, __file__, 1, "said %s", (message,), None, extra=extra
+    )
+    fast, slow = _both(record)
+    assert _without_time(fast) == _without_time(slow)
+    assert fast.isascii()  # any stream's encoding takes it
+
+
+def test_values_json_cannot_hold_are_written_as_the_processors_write_them():
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<opaque 7>"
+
+    class Known:
+        def __structlog__(self) -> dict[str, int]:
+            return {"id": 7}
+
+    record = logging.LogRecord("hub.test", logging.INFO, __file__, 1, "x", (), None)
+    record.opaque, record.known, record.raw = Opaque(), Known(), b"\x00"
+    fast, slow = _both(record)
+    assert _without_time(fast) == _without_time(slow)
+    assert json.loads(fast)["known"] == {"id": 7} and json.loads(fast)["opaque"] == "<opaque 7>"
+
+
+def test_a_nan_is_written_as_null_which_json_can_read():
+    record = logging.LogRecord("hub.test", logging.INFO, __file__, 1, "x", (), None)
+    record.value = float("nan")
+    line = build_formatter(json=True).format(record)
+    assert json.loads(line, parse_constant=lambda name: pytest.fail(name))["value"] is None
+
+
+def test_records_with_an_exception_keep_the_processors_path():
+    line = build_formatter(json=True).format(_record_with_exception())
+    assert json.loads(line)["exception"][0]["exc_type"] == "KeyError"

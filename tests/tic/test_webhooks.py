@@ -111,3 +111,16 @@ def test_unsafe_urls_are_refused_when_saved(tenant: Tenant, settings, url: str) 
     with pytest.raises(ValidationError) as refused:
         hook.full_clean()
     assert "url" in refused.value.message_dict
+
+
+def test_the_admin_form_takes_an_address_without_scheme_as_https(tenant: Tenant) -> None:
+    """Django 5 assumes http:// for an address typed without its scheme (and warns that 6.0
+    will assume https://): the form of the other apps' webhooks already assumed https, which is
+    the only scheme a webhook's address may have."""
+    from tic.admin import TicWebhookForm
+
+    form = TicWebhookForm(
+        data={"organisation": tenant.organisation.pk, "url": "plant.example/hook", "secret": "k"}
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["url"] == "https://plant.example/hook"
