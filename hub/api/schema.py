@@ -9,7 +9,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.pagination import LimitOffsetPagination
+
+from hub.api.pagination import PagePagination
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -34,8 +35,8 @@ class VerifiedSessionScheme(OpenApiAuthenticationExtension):
 
 class HubAutoSchema(AutoSchema):
     """drf-spectacular's schema, where an operation documented by `page_of` is a list as a
-    generic view paginated with LimitOffsetPagination is: named `..._list`, with the paginator's
-    own `limit` and `offset` query parameters."""
+    generic view paginated with PagePagination (DRF's LimitOffsetPagination) is: named
+    `..._list`, with the paginator's own `limit` and `offset` query parameters."""
 
     def _answers_a_page(self) -> bool:
         responses = self.get_response_serializers()
@@ -51,7 +52,7 @@ class HubAutoSchema(AutoSchema):
     def _get_pagination_parameters(self) -> list[dict[str, Any]]:
         if self._answers_a_page():
             # The paginator `hub.api.pagination.paginated` pages with.
-            return LimitOffsetPagination().get_schema_operation_parameters(self.view)
+            return PagePagination().get_schema_operation_parameters(self.view)
         parameters: list[dict[str, Any]] = super()._get_pagination_parameters()
         return parameters
 

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -12,6 +14,23 @@ from hub.selectors.series import Step
 
 # DRF's representation of a datetime (the current time zone, ISO 8601, "Z" for UTC).
 _DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value: dt.datetime | None, zone: dt.tzinfo) -> str | None:
+    # DRF's representation of an aware datetime in ``zone``, without its per-value lookups.
+    if value is None or timezone.is_naive(value):
+        return None if value is None else _DATETIME.to_representation(value)
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class _ZonedPage(serializers.ListSerializer):
+    """A page of rows that write datetimes: the current time zone is looked up once for the
+    page, not once a row (Django's lookup costs more than the conversion itself)."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        self.child.zone = timezone.get_current_timezone()  # type: ignore[union-attr]
+        return super().to_representation(data)
 
 
 def _text(value: Any) -> Any:
@@ -49,6 +68,7 @@ class MeteringPointSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
         # Uniqueness per organisation is checked in validate(); the organisation is not a field.
         validators: list[Any] = []
+        list_serializer_class = _ZonedPage
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # Built when a write is validated (not in __init__): a list never needs the fields.
@@ -66,9 +86,10 @@ class MeteringPointSerializer(serializers.ModelSerializer):
             "identifier": _text(instance.identifier),
             "label": _text(instance.label),
             "site": instance.site_id,
-            "created_at": _DATETIME.to_representation(instance.created_at)
-            if instance.created_at is not None
-            else None,
+            "created_at": _datetime(
+                instance.created_at,
+                getattr(self, "zone", None) or timezone.get_current_timezone(),
+            ),
         }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -71,3 +71,32 @@ def test_the_site_field_is_still_limited_to_the_organisation(tenant, foreign):
     )
     assert not serializer.is_valid()
     assert "site" in serializer.errors
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "UTC", "America/Noronha"])
+def test_a_page_of_metering_points_writes_drfs_datetimes_in_the_current_zone(tenant, zone):
+    # The page looks its zone up once (_ZonedPage); each row must still be DRF's.
+    from django.utils import timezone
+
+    instants = [
+        dt.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=dt.UTC),  # Paris: the short day
+        dt.datetime(2026, 3, 29, 1, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC),  # Paris: the long day, twice 02:30
+        dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 7, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=-3))),
+    ]
+    points = [
+        MeteringPoint(
+            organisation=tenant.organisation,
+            kind="elec_prm",
+            identifier=f"{i:014d}",
+            created_at=instant,
+        )
+        for i, instant in enumerate(instants)
+    ]
+    with timezone.override(zone):
+        page = MeteringPointSerializer(points, many=True).data
+        single = MeteringPointSerializer(context={"organisation": tenant.organisation})
+        expected = [_drf(single, point) for point in points]
+    assert [dict(row) for row in page] == expected
+    assert len({row["created_at"] for row in page}) == len(instants)
