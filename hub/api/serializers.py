@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -174,3 +176,31 @@ class PointsResponseSerializer(serializers.Serializer):
     step = serializers.CharField()
     aggregate = serializers.CharField(allow_null=True)
     points = PointOutSerializer(many=True)
+
+
+_RAW_JSON_QUERY = frozenset({"start", "end", "step", "format"})
+
+
+def raw_json_range(params: Mapping[str, str]) -> tuple[dt.datetime, dt.datetime] | None:
+    """``start`` and ``end`` of a raw JSON read, as PointsQuerySerializer validates them,
+    for the query strings it reads the same way without a serializer built per call: both
+    instants with their offset, ``step`` raw and ``format`` json if given, nothing else.
+    ``None`` for any other query (the serializer then decides, and answers its errors)."""
+    if not params.keys() <= _RAW_JSON_QUERY:
+        return None
+    if params.get("step", Step.RAW.value) != Step.RAW.value:
+        return None
+    if params.get("format", Format.JSON.value) != Format.JSON.value:
+        return None
+    zone = timezone.get_current_timezone()
+    instants = []
+    for name in ("start", "end"):
+        try:
+            value = parse_datetime(params.get(name, ""))
+            if value is None or timezone.is_naive(value):
+                return None
+            # DRF's DateTimeField gives the instant in the current time zone.
+            instants.append(value.astimezone(zone))
+        except (ValueError, OverflowError):
+            return None
+    return instants[0], instants[1]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework import serializers
 
 from hub.api.serializers import MeteringPointSerializer, SeriesSerializer
@@ -100,3 +102,75 @@ def test_a_page_of_metering_points_writes_drfs_datetimes_in_the_current_zone(ten
         expected = [_drf(single, point) for point in points]
     assert [dict(row) for row in page] == expected
     assert len({row["created_at"] for row in page}) == len(instants)
+
+
+_INSTANTS = st.sampled_from(
+    [
+        "2026-01-02T00:00:00Z",
+        "2026-01-02T00:00:00+00:00",
+        "2026-03-29T01:59:59.999999+01:00",  # Paris: the short day
+        "2026-03-29T03:00:00+02:00",
+        "2026-10-25T02:30:00+02:00",  # Paris: the long day, the first 02:30
+        "2026-10-25T02:30:00+01:00",  # and the second
+        "2026-12-07T12:00:00-03:30",
+        "2026-12-07 12:00:00+01",
+        "2026-12-07T12:00:00",  # naive: the current zone's, DRF's business
+        "2026-12-07",
+        "0001-01-01T00:00:00+05:00",  # before the first instant UTC can hold
+        "9999-12-31T23:59:59-05:00",
+        "2026-02-30T00:00:00Z",
+        "2026-01-02T24:00:00Z",
+        "",
+        "now",
+    ]
+) | st.text(max_size=30)
+
+
+@given(
+    query=st.fixed_dictionaries(
+        {"start": _INSTANTS, "end": _INSTANTS},
+        optional={
+            "step": st.sampled_from(["raw", "1h", "RAW", ""]),
+            "format": st.sampled_from(["json", "csv", "JSON", ""]),
+            "aggregate": st.sampled_from(["mean", "nope"]),
+            "metering_point": st.just("1"),
+        },
+    ),
+    zone=st.sampled_from(["Europe/Paris", "UTC"]),
+)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_the_raw_json_range_is_the_serializers_whenever_it_answers(query, zone):
+    # The points' fast path reads its query without PointsQuerySerializer: whenever it
+    # answers, the serializer reads the same instants (same offset too) of a raw JSON read.
+    from django.http import QueryDict
+    from django.utils import timezone
+
+    from hub.api.serializers import PointsQuerySerializer, raw_json_range
+
+    params = QueryDict(mutable=True)
+    params.update(query)
+    with timezone.override(zone):
+        fast = raw_json_range(params)
+        serializer = PointsQuerySerializer(data=params)
+        valid = serializer.is_valid()
+    if fast is None:
+        return
+    assert valid, serializer.errors
+    data = serializer.validated_data
+    assert set(params) <= set(serializer.fields) - {"aggregate"}
+    assert data["step"] == "raw" and data.get("format", "json") == "json"
+    for ours, drfs in zip(fast, (data["start"], data["end"]), strict=True):
+        assert ours == drfs and ours.utcoffset() == drfs.utcoffset()
+
+
+def test_the_usual_read_takes_the_fast_path():
+    from django.http import QueryDict
+
+    from hub.api.serializers import raw_json_range
+
+    query = QueryDict("start=2026-01-02T00:00:00Z&end=2026-01-03T00:00:00%2B01:00&format=json")
+    start, end = raw_json_range(query)
+    assert (start.isoformat(), end.isoformat()) == (
+        "2026-01-02T01:00:00+01:00",
+        "2026-01-03T00:00:00+01:00",
+    )
