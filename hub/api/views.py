@@ -141,7 +141,7 @@ class Ping(generics.GenericAPIView):
     ),
     destroy=extend_schema(summary="Delete a site"),
 )
-class SiteViewSet(OrganisationScopedMixin, viewsets.ModelViewSet):
+class SiteViewSet(TokenCheckedListMixin, viewsets.ModelViewSet):
     queryset = Site.objects.none()  # the model for the schema; requests use get_queryset()
     serializer_class = api.SiteSerializer
     permission_classes = [OrganisationRole]

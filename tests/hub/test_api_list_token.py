@@ -9,12 +9,12 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from hub.models import ApiToken, MeteringPoint
+from hub.models import ApiToken, MeteringPoint, Site
 from hub.services.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 
-LISTS = ["/api/v1/metering-points/", "/api/v1/series/"]
+LISTS = ["/api/v1/metering-points/", "/api/v1/series/", "/api/v1/sites/"]
 REVOKED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
@@ -42,6 +42,7 @@ def listed(tenant, client):
     ensure_series(
         metering_point=tenant.point, quantity="p", unit="W", source="test", kind=SeriesKind.INSTANT
     )
+    Site.objects.create(organisation=tenant.organisation, name="Siège")
     for url in LISTS:
         assert client.get(url).json()["count"] == 1
     return client
@@ -55,9 +56,12 @@ def test_a_page_is_one_statement_with_the_token_checked_in_it(
         with django_assert_num_queries(expected) as captured:
             response = listed.get(url)
         assert response.status_code == 200
-        assert [row["id"] for row in response.json()["results"]] == [
-            tenant.point.pk if "metering" in url else tenant.point.series.get().pk
-        ]
+        ids = {
+            LISTS[0]: tenant.point.pk,
+            LISTS[1]: tenant.point.series.get().pk,
+            LISTS[2]: Site.objects.get(organisation=tenant.organisation).pk,
+        }
+        assert [row["id"] for row in response.json()["results"]] == [ids[url]]
     if connection.vendor == "postgresql":
         assert "hub_apitoken" in captured.captured_queries[0]["sql"]
 
