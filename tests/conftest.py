@@ -14,7 +14,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from hub.models import Membership, MeteringPoint, Organisation, Role, User
-from hub.services.tokens import create_token
+from hub.services.tokens import IssuedToken, create_token
 
 PASSWORD = "correct horse battery staple"
 
@@ -92,6 +92,21 @@ def token_client(tenant: Tenant) -> APIClient:
     issued = create_token(organisation=tenant.organisation, name="test")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")
+    return client
+
+
+@pytest.fixture
+def issued(tenant: Tenant) -> IssuedToken:
+    return create_token(organisation=tenant.organisation, name="reader")
+
+
+@pytest.fixture
+def remembering_client(issued: IssuedToken) -> APIClient:
+    """A client of ``issued`` whose token this process remembers (``tokens.remembered``): its
+    first call recorded the token's use (an UPDATE, an audit event for a new address)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")
+    assert client.get("/api/v1/ping").status_code == 200
     return client
 
 

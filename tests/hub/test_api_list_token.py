@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 
 from hub.models import ApiToken, MeteringPoint, Site
-from hub.services.tokens import create_token
 
 pytestmark = pytest.mark.django_db
 
@@ -19,19 +18,8 @@ REVOKED = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def issued(tenant):
-    return create_token(organisation=tenant.organisation, name="lister")
-
-
-@pytest.fixture
-def client(issued):
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")
-    # The first call records the token's use; the token is remembered from then on.
-    assert client.get("/api/v1/ping").status_code == 200
-    return client
+def client(remembering_client):
+    return remembering_client
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from hub.clock import local_day_bounds
 from hub.models import ApiToken, Point, Quality, Series, SeriesKind
 from hub.quantities import ACTIVE_POWER_IMPORT
 from hub.services.series import PointIn, ensure_series, upsert_points
-from hub.services.tokens import create_token
 from tests.conftest import require
 
 pytestmark = pytest.mark.django_db
@@ -43,19 +42,8 @@ TRICKY = [
 
 
 @pytest.fixture
-def issued(tenant):
-    return create_token(organisation=tenant.organisation, name="reader")
-
-
-@pytest.fixture
-def client(issued):
-    from rest_framework.test import APIClient
-
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.plaintext}")
-    # The first call records the token's use (an UPDATE, an audit event for a new address).
-    assert client.get("/api/v1/ping").status_code == 200
-    return client
+def client(remembering_client):
+    return remembering_client
 
 
 @pytest.fixture
