@@ -12,6 +12,10 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+# An offset this large is past the end of any list, and with a limit no database's LIMIT /
+# OFFSET (64-bit) holds their sum: the page is empty without asking.
+_PAST_ANY_LIST = 2**62
+
 
 class PagePagination(LimitOffsetPagination):
     """DRF's ``?limit=&offset=`` pages, counted only when the page cannot tell its total.
@@ -19,7 +23,11 @@ class PagePagination(LimitOffsetPagination):
     The page is read with one row more than the limit: a page that is not full, and not past
     the end, ends the list, so its total is ``offset`` plus its rows. Only a full page (more
     rows follow) or one past the end asks the database for ``count()``, a statement and a
-    round trip that most lists (an organisation's points, a point's series) no longer pay."""
+    round trip that most lists (an organisation's points, a point's series) no longer pay.
+
+    A page holds at most ``max_limit`` rows (a larger ``limit`` is cut to it, as DRF does)."""
+
+    max_limit = 1000
 
     def paginate_queryset(
         self, queryset: QuerySet[Any] | Sequence[Any], request: Request, view: APIView | None = None
@@ -29,7 +37,10 @@ class PagePagination(LimitOffsetPagination):
         if self.limit is None:
             return None
         self.offset = self.get_offset(request)
-        rows = list(queryset[self.offset : self.offset + self.limit + 1])
+        if self.offset >= _PAST_ANY_LIST:
+            rows = []
+        else:
+            rows = list(queryset[self.offset : self.offset + self.limit + 1])
         if len(rows) <= self.limit and (rows or self.offset == 0):
             self.count = self.offset + len(rows)
         else:

@@ -81,3 +81,33 @@ def test_a_page_of_another_tenant_counts_only_its_own(thirty, foreign):
     )
     assert thirty.get("/api/v1/metering-points/?limit=10").json()["count"] == 30
     assert thirty.get("/api/v1/metering-points/?limit=100").json()["count"] == 30
+
+
+@pytest.mark.parametrize(
+    ("query", "size"),
+    [
+        ("limit=75703724875783766016", 30),  # cut to the maximum page, not sent to the database
+        ("limit=100000", 30),
+        ("offset=75703724875783766016", 0),  # past the end of any list
+        ("offset=9223372036854775807&limit=1000", 0),
+        ("offset=25&limit=9223372036854775807", 5),
+    ],
+)
+def test_limits_and_offsets_no_database_holds_are_pages_not_errors(thirty, query, size):
+    # Found by the schema fuzz test: a 64-bit LIMIT overflow was a 500 (tests/hub/test_api_fuzz.py).
+    response = thirty.get(f"/api/v1/metering-points/?{query}")
+    assert response.status_code == 200
+    page = response.json()
+    assert page["count"] == 30
+    assert len(page["results"]) == size
+
+
+def test_a_page_holds_at_most_a_thousand_rows(token_client, tenant):
+    MeteringPoint.objects.bulk_create(
+        MeteringPoint(organisation=tenant.organisation, kind="elec_prm", identifier=f"{i:014d}")
+        for i in range(1200)
+    )
+    page = token_client.get("/api/v1/metering-points/?limit=5000").json()
+    assert page["count"] == 1201
+    assert len(page["results"]) == 1000
+    assert "offset=1000" in page["next"]
