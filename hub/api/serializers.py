@@ -20,8 +20,10 @@ _DATETIME = serializers.DateTimeField()
 
 def _datetime(value: dt.datetime | None, zone: dt.tzinfo) -> str | None:
     # DRF's representation of an aware datetime in ``zone``, without its per-value lookups.
-    if value is None or timezone.is_naive(value):
-        return None if value is None else _DATETIME.to_representation(value)
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        return _DATETIME.to_representation(value)
     text = value.astimezone(zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
