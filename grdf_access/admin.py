@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
 from grdf_access.models import (
     AccessRight,
@@ -17,6 +15,7 @@ from grdf_access.models import (
     Subscription,
     Threshold,
 )
+from hub.webhook_forms import WebhookAdminForm
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -92,29 +91,10 @@ class ThresholdAdmin(ReadOnly):
     list_display = ["pce", "frequency", "value_kwh", "notify_before", "notify_after", "enabled"]
 
 
-class AlertWebhookForm(forms.ModelForm):
-    url = forms.URLField(label=_("Adresse"), max_length=500, assume_scheme="https")
-    secret = forms.CharField(
-        label=_("Secret de signature"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Laisser vide pour conserver le secret enregistré."),
-    )
-
+class AlertWebhookForm(WebhookAdminForm):
     class Meta:
         model = AlertWebhook
         fields = ["organisation", "url", "enabled"]
-
-    def clean_secret(self) -> str:
-        secret: str = self.cleaned_data.get("secret", "")
-        if not secret and not self.instance.pk:
-            raise forms.ValidationError(_("Requis pour un nouveau webhook."))
-        return secret
-
-    def save(self, commit: bool = True) -> AlertWebhook:
-        if self.cleaned_data.get("secret"):
-            self.instance.secret = self.cleaned_data["secret"]
-        return super().save(commit=commit)
 
 
 @admin.register(AlertWebhook)

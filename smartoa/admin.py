@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from hub.actors import Actor
+from hub.webhook_forms import WebhookAdminForm
 from smartoa import services
 from smartoa.models import (
     Contract,
@@ -128,29 +129,10 @@ class ControllerAccessAdmin(admin.ModelAdmin):
     autocomplete_fields = ["contract"]
 
 
-class WebhookEndpointForm(forms.ModelForm):
-    url = forms.URLField(label=_("Adresse"), max_length=500, assume_scheme="https")
-    secret = forms.CharField(
-        label=_("Secret de signature"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Laisser vide pour conserver le secret enregistré."),
-    )
-
+class WebhookEndpointForm(WebhookAdminForm):
     class Meta:
         model = WebhookEndpoint
         fields = ["organisation", "url", "contracts", "enabled"]
-
-    def clean_secret(self) -> str:
-        secret: str = self.cleaned_data.get("secret", "")
-        if not secret and not self.instance.pk:
-            raise forms.ValidationError(_("Requis pour un nouveau webhook."))
-        return secret
-
-    def save(self, commit: bool = True) -> WebhookEndpoint:
-        if self.cleaned_data.get("secret"):
-            self.instance.secret = self.cleaned_data["secret"]
-        return super().save(commit=commit)
 
 
 @admin.register(WebhookEndpoint)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 
+from hub.webhook_forms import WebhookAdminForm
 from tic.models import TicEvent, TicMeter, TicPort, TicWebhook, TicWebhookDelivery
 
 COUNTERS = ("frames", "valid", "invalid", "interrupted", "bad_groups", "last_frame_at")
@@ -72,27 +71,10 @@ class TicEventAdmin(admin.ModelAdmin):
         return False
 
 
-class TicWebhookForm(forms.ModelForm):
-    # An address typed without its scheme is taken as https, as the other apps' webhook forms.
-    url = forms.URLField(label=_("Adresse"), max_length=500, assume_scheme="https")
-    # The stored secret is never rendered; leaving the field empty keeps it.
-    secret = forms.CharField(
-        label=_("Secret de signature"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-    )
-
+class TicWebhookForm(WebhookAdminForm):
     class Meta:
         model = TicWebhook
-        fields = ["organisation", "meter", "url", "secret", "enabled"]
-
-    def clean_secret(self) -> str:
-        secret: str = self.cleaned_data.get("secret") or ""
-        if secret:
-            return secret
-        if self.instance.pk:
-            return self.instance.secret or ""
-        raise forms.ValidationError(_("Obligatoire pour un nouveau webhook."))
+        fields = ["organisation", "meter", "url", "enabled"]
 
 
 @admin.register(TicWebhook)

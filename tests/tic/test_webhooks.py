@@ -124,3 +124,21 @@ def test_the_admin_form_takes_an_address_without_scheme_as_https(tenant: Tenant)
     )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["url"] == "https://plant.example/hook"
+
+
+def test_the_admin_form_keeps_the_secret_left_empty_and_requires_one_for_a_new_hook(
+    tenant: Tenant,
+) -> None:
+    from tic.admin import TicWebhookForm
+
+    data = {"organisation": tenant.organisation.pk, "url": "https://plant.example/hook"}
+    assert "secret" in TicWebhookForm(data=data).errors
+    created = TicWebhookForm(data={**data, "secret": "first"})
+    assert created.is_valid(), created.errors
+    hook = created.save()
+    edited = TicWebhookForm(data={**data, "enabled": False}, instance=hook)
+    assert edited.is_valid(), edited.errors
+    edited.save()
+    hook.refresh_from_db()
+    assert (hook.secret, hook.enabled) == ("first", False)
+    assert "first" not in TicWebhookForm(instance=hook).as_p()
