@@ -117,3 +117,47 @@ def stop(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait(timeout=15)
+
+
+def _process_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    # Every PostgreSQL process of the machine (backends, WAL writer, checkpointer): on an idle
+    # machine, what the bench's statements cost the server, the commits' WAL included.
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds spent between ``start`` and ``read`` by the gunicorn workers (``server``
+    and its children), PostgreSQL's processes and this process (the clients)."""
+
+    def __init__(self, server: subprocess.Popen[bytes]) -> None:
+        self._server = server.pid
+        self._at = self._now()
+
+    def _now(self) -> tuple[float, float, float]:
+        children = Path(f"/proc/{self._server}/task/{self._server}/children").read_text().split()
+        workers = sum(_process_cpu(int(pid)) for pid in [self._server, *children])
+        return workers, sum(map(_process_cpu, _postgres_pids())), time.process_time()
+
+    def start(self) -> None:
+        self._at = self._now()
+
+    def read(self) -> tuple[float, float, float]:
+        now = self._now()
+        workers, postgres, clients = (b - a for a, b in zip(self._at, now, strict=True))
+        return workers, postgres, clients

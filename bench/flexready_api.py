@@ -10,6 +10,11 @@ both sides alike:
 - operator API: ``POST …/flexibilities/request`` then ``POST …/request/{id}/confirm``, each
   client on its own asset, every request checked against the potential and audited.
 
+Each side also prints its CPU per request, read from ``/proc``: the gunicorn workers, every
+PostgreSQL process (backends, WAL writer; meaningful on an otherwise idle machine) and this
+process (the clients). Where the rates' ratio falls below the CPU totals' ratio, the write
+path waits (its commits' flushes) rather than computes.
+
     DATABASE_URL=postgres://… python bench/flexready_api.py  [CLIENTS=8 DURATION=20 ROUNDS=2]
 """
 
@@ -27,7 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from _gunicorn import bench_database, free_port, manage, serve, server_env, stop
+from _gunicorn import CpuMeter, bench_database, free_port, manage, serve, server_env, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = int(os.environ.get("CLIENTS", "8"))
@@ -63,10 +68,11 @@ def hammer(
     work: Callable[[httpx.Client, int, list[float]], int],
     token: str,
     base: str,
+    meter: CpuMeter,
     first: int = 0,
-) -> tuple[float, list[float], int]:
+) -> tuple[float, list[float], int, tuple[float, float, float]]:
     """Run ``work`` in CLIENTS threads for DURATION / ROUNDS s; returns (requests/s, latencies,
-    errors)."""
+    errors, CPU ms per request of the workers, PostgreSQL and the clients)."""
     latencies: list[float] = []
     counts = [0] * CLIENTS
     errors = [0] * CLIENTS
@@ -87,6 +93,7 @@ def hammer(
         with lock:
             latencies.extend(mine)
 
+    meter.start()
     started = time.monotonic()
     threads = [threading.Thread(target=run, args=(i,)) for i in range(CLIENTS)]
     for t in threads:
@@ -94,10 +101,15 @@ def hammer(
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
+    cpu = tuple(1000 * seconds / max(sum(counts), 1) for seconds in meter.read())
     rate = sum(counts) / elapsed
     total, failed = sum(counts), sum(errors)
-    print(f"{name}: {total} requests in {elapsed:.1f} s = {rate:.0f} req/s, errors {failed}")
-    return rate, latencies, sum(errors)
+    print(
+        f"{name}: {total} requests in {elapsed:.1f} s = {rate:.0f} req/s, errors {failed}; "
+        f"CPU per request: workers {cpu[0]:.2f} / PostgreSQL {cpu[1]:.2f} / clients "
+        f"{cpu[2]:.2f} ms"
+    )
+    return rate, latencies, sum(errors), (cpu[0], cpu[1], cpu[2])
 
 
 def timed(
@@ -197,17 +209,27 @@ def main() -> None:
             f"gunicorn {WORKERS} workers x {THREADS} threads on {base}; "
             f"{CLIENTS} clients, {DURATION:.0f} s each side"
         )
-        sides: dict[str, list[tuple[float, list[float], int]]] = {"ping": [], "api": []}
+        sides: dict[str, list[tuple[float, list[float], int, tuple[float, float, float]]]] = {
+            "ping": [],
+            "api": [],
+        }
+        meter = CpuMeter(server)
         for r in range(ROUNDS):
             first = r * 100_000
-            sides["ping"].append(hammer("baseline DRF ping", ping, token, base, first))
-            sides["api"].append(hammer("create+confirm", create_and_confirm, token, base, first))
+            sides["ping"].append(hammer("baseline DRF ping", ping, token, base, meter, first))
+            sides["api"].append(
+                hammer("create+confirm", create_and_confirm, token, base, meter, first)
+            )
             print(f"  load average {os.getloadavg()[0]:.2f}")
         ping_rate = statistics.fmean(r[0] for r in sides["ping"])
         ping_lat = [x for r in sides["ping"] for x in r[1]]
         api_rate = statistics.fmean(r[0] for r in sides["api"])
         api_lat = [x for r in sides["api"] for x in r[1]]
         api_errors = sum(r[2] for r in sides["api"])
+        ping_cpu, api_cpu = (
+            [statistics.fmean(r[3][part] for r in sides[side]) for part in range(3)]
+            for side in ("ping", "api")
+        )
     finally:
         stop(server)
     print(f"baseline ping:   {ping_rate:8.0f} req/s  ({percentiles(ping_lat)})")
@@ -216,6 +238,13 @@ def main() -> None:
         f"confirmed per second  ({percentiles(api_lat)})"
     )
     print(f"ratio operator API / baseline: {api_rate / ping_rate:.2f}")
+    print(
+        "CPU per request, workers / PostgreSQL / clients: ping "
+        + " / ".join(f"{ms:.2f}" for ms in ping_cpu)
+        + f" ms ({sum(ping_cpu):.2f}); create+confirm "
+        + " / ".join(f"{ms:.2f}" for ms in api_cpu)
+        + f" ms ({sum(api_cpu):.2f}); ratio of the totals {sum(ping_cpu) / sum(api_cpu):.2f}"
+    )
     if api_errors:
         sys.exit(f"{api_errors} failed calls")
 

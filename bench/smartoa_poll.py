@@ -9,14 +9,17 @@ Serves the Smart OA simulator with gunicorn on a free loopback port (its view al
 
 * bare: ``httpx.Client.get`` + ``.json()`` per contract with its token, one after the other,
   nothing else;
+* threads: the same calls as the bare loop on the hub's ``--threads`` threads sharing one
+  client, nothing else: what the thread pool alone costs (a second baseline, printed beside
+  the first; the target is against the bare loop);
 * hub: what a beat-driven poll task runs (``smartoa.polling.poll_contracts``): the contracts
   loaded (tokens decrypted), the calls on a thread pool through the hub's client (auth, retry
   and logging transports), every answer validated, then written in batches: one poll run per
   contract, new versions with their stop episodes and audit events. Twice: a first pass where
   every contract has a new version, then the steady state where the update date is unchanged.
 
-The two sides alternate chunk by chunk (``--chunk``, default 1,000 contracts; the side that
-goes first alternates too), so that both see the same machine: on a shared 2-core host the speed
+The sides take turns chunk by chunk (``--chunk``, default 1,000 contracts; the side that
+goes first rotates too), so that all three see the same machine: on a shared 2-core host the speed
 of one side measured alone drifts by a third from one minute to the next. A chunk is what a few
 poll tasks hold (``SMARTOA_POLL_BATCH`` contracts each). Prints contracts/s for each side over
 the whole run, the ratio hub / bare, and the spread of the chunks' ratios. The hub's log lines
@@ -27,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -112,13 +117,14 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
         SmartOAClient(base_url=base_url, resource_path="/effacement") as client,
     ):
         for label in ("new versions", "unchanged   "):
-            sides = {"bare": _Side(), "hub": _Side()}
+            sides = {"bare": _Side(), "threads": _Side(), "hub": _Side()}
             statements = _Counter()
             outcomes: dict[str, int] = {}
             ratios = []
             for number, (chunk, tokens) in enumerate(chunks):
                 turns = [
                     ("bare", partial(_bare_loop, bare, tokens)),
+                    ("threads", partial(_bare_threads, bare, tokens, threads=args.threads)),
                     (
                         "hub",
                         partial(
@@ -128,7 +134,7 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
                 ]
                 seconds = {
                     name: sides[name].time(turn, count=len(chunk))
-                    for name, turn in (turns if number % 2 == 0 else turns[::-1])
+                    for name, turn in turns[number % 3 :] + turns[: number % 3]
                 }
                 ratios.append(seconds["bare"] / seconds["hub"])
             bare_side_total, hub_total = sides["bare"], sides["hub"]
@@ -142,6 +148,12 @@ def run(args: argparse.Namespace, *, base_url: str) -> None:
                 f"{statements.count / max(hub_total.count, 1):.3f} SQL statements per "
                 f"contract; load {os.getloadavg()[0]:.1f}"
             )
+            threads = sides["threads"]
+            print(
+                f"    the bare loop's calls on {args.threads} threads, nothing else: "
+                f"{threads.rate:7.1f} contracts/s ({threads.cpu_ms:.2f} ms CPU per contract); "
+                f"hub / that {hub_total.rate / threads.rate:.2f}"
+            )
     print(f"poll runs: {PollRun.objects.count()}")
 
 
@@ -150,6 +162,33 @@ def _bare_loop(bare: httpx.Client, tokens: list[str]) -> None:
         response = bare.get("/effacement", headers={"Authorization": f"Bearer {token}"})
         response.raise_for_status()
         response.json()
+
+
+def _bare_threads(bare: httpx.Client, tokens: list[str], *, threads: int) -> None:
+    """The bare loop's calls on ``threads`` threads draining one queue, as the hub's pool does
+    (``smartoa.polling._fetch_all``), with no validation, logging or writes."""
+    jobs: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+    for token in tokens:
+        jobs.put(token)
+    count = min(max(threads, 1), len(tokens))
+    for _ in range(count):
+        jobs.put(None)
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while (token := jobs.get()) is not None:
+                _bare_loop(bare, [token])
+        except BaseException as exc:  # re-raised in the caller's thread
+            failures.append(exc)
+
+    workers = [threading.Thread(target=work) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if failures:
+        raise failures[0]
 
 
 def _hub_poll(

@@ -51,6 +51,9 @@ worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm")  # noqa: 
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Its lines as the hub's other processes write theirs (JSON unless DJANGO_DEBUG); an access
+# line's query string has its credential-like values replaced (hub/gunicorn_logs.py).
+logger_class = "hub.gunicorn_logs.HubLogger"
 
 
 def kept(name: str) -> bool:

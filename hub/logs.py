@@ -13,6 +13,8 @@ from typing import Any
 import orjson
 import structlog
 
+from hub.redaction import is_request, request_text
+
 
 def configure(config: dict[str, Any]) -> None:
     """Django's ``LOGGING_CONFIG``: ``LOGGING`` applied, and Python's warnings logged as lines of
@@ -42,9 +44,21 @@ def build_formatter(*, json: bool) -> logging.Formatter:
             structlog.stdlib.add_log_level,
             structlog.stdlib.add_logger_name,
             structlog.stdlib.ExtraAdder(),
+            _redact_request,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
         ],
     )
+
+
+def _redact_request(
+    _logger: Any, _method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    # Django's request and security loggers put the HttpRequest in ``extra``: written as its
+    # repr, it carried the whole query string (a ``?token=…`` of a refused call, say).
+    request = event.get("request")
+    if is_request(request):
+        event["request"] = request_text(request)
+    return event
 
 
 # The attributes every LogRecord has: any other one came in ``extra`` (as structlog's ExtraAdder).
@@ -80,7 +94,8 @@ class JSONLinesFormatter(structlog.stdlib.ProcessorFormatter):
         }
         for key, value in record.__dict__.items():
             if key not in _RECORD_KEYS:
-                event[key] = value
+                redact = key == "request" and is_request(value)
+                event[key] = request_text(value) if redact else value
         event["timestamp"] = (
             dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat().replace("+00:00", "Z")
         )

@@ -260,7 +260,7 @@ class SeriesViewSet(TokenCheckedListMixin, viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], content_negotiation_class=PointsNegotiation)
     def points(self, request: Request, pk: str | None = None) -> HttpResponseBase:
-        fast = self._raw_json_in_one_round_trip(request, pk)
+        fast = self._raw_json_read(request, pk)
         if fast is not None:
             return fast
         if getattr(request._request, UNCHECKED, False):
@@ -302,11 +302,9 @@ class SeriesViewSet(TokenCheckedListMixin, viewsets.ReadOnlyModelViewSet):
             request
         )
 
-    def _raw_json_in_one_round_trip(
-        self, request: Request, pk: str | None
-    ) -> HttpResponseBase | None:
-        """The most frequent read, raw points as JSON, with the series, its points and the
-        remembered token's check in one round trip to the database; ``None`` for any other
+    def _raw_json_read(self, request: Request, pk: str | None) -> HttpResponseBase | None:
+        """The most frequent read, raw points as JSON: the series with the remembered token's
+        check, then its points streamed once every check has passed; ``None`` for any other
         read or outcome but a 404 and a refusal, which the general path then answers."""
         # Series filters or an aggregate in the query string: the general path (None).
         instants = api.raw_json_range(request.query_params)
@@ -347,14 +345,13 @@ class SeriesViewSet(TokenCheckedListMixin, viewsets.ReadOnlyModelViewSet):
         setattr(request._request, UNCHECKED, False)
         if read.series is None:
             raise Http404
-        if read.cursor is None:
+        if read.points is None:
             return None
         self.check_object_permissions(request, read.series)
         reason = refusal(series=read.series, start=start, end=end, now=timezone.now())
         if reason:
-            read.close()
             raise PermissionDenied(reason)
-        return points_output.raw_json(series=read.series, cursor=read.cursor)
+        return points_output.raw_json(series=read.series, points=read.points)
 
     @extend_schema(
         summary="Write points into a series",

@@ -9,35 +9,23 @@ the Authorization header) and never bodies (token requests carry the client secr
 from __future__ import annotations
 
 import logging
-import re
 import time
-from urllib.parse import parse_qsl, urlencode
 
 import httpx
+
+from hub.redaction import redacted_query
 
 logger = logging.getLogger("hub.http")
 
 ATTEMPT_EXTENSION = "hub.attempt"
 PROVIDER_EXTENSION = "hub.provider"
 
-REDACTED = "***"
-# Query parameter names whose values are credentials (access_token, client_secret, api_key, ...).
-_SECRET_PARAM = re.compile(
-    r"token|passw|secret|api[-_]?key|signature|credential|^(key|code|sig|auth)$", re.IGNORECASE
-)
-
 
 def safe_url(url: httpx.URL) -> str:
     """The URL without user info, and with credential-like query values replaced."""
     base = f"{url.scheme}://{url.netloc.decode('ascii')}{url.path}"
-    query = url.query.decode("ascii")
-    if not query:
-        return base
-    params = [
-        (name, REDACTED if _SECRET_PARAM.search(name) else value)
-        for name, value in parse_qsl(query, keep_blank_values=True)
-    ]
-    return f"{base}?{urlencode(params, safe='*')}"
+    query = redacted_query(url.query.decode("ascii"))
+    return f"{base}?{query}" if query else base
 
 
 class LoggingTransport(httpx.BaseTransport):

@@ -1,6 +1,6 @@
-"""The raw JSON read of a series' points: one round trip for the series, its points and a
-remembered token's check; the same bytes as the encoding of every other path; a token revoked
-or changed elsewhere stops working at once."""
+"""The raw JSON read of a series' points: the series with a remembered token's check, then its
+points streamed, and none read before every check has passed; the same bytes as the encoding
+of every other path; a token revoked or changed elsewhere stops working at once."""
 
 from __future__ import annotations
 
@@ -117,17 +117,18 @@ def test_body_is_the_former_encoding_byte_for_byte(client, series):
     assert b'"ts":"2026-03-29T05:00:00.500000Z"' in body
 
 
-def test_a_points_read_is_two_queries_in_one_round_trip(client, series, django_assert_num_queries):
-    require(connection.vendor == "postgresql", "the one-trip read is psycopg's pipeline mode")
+def test_a_points_read_is_two_queries(client, series, django_assert_num_queries):
+    require(connection.vendor == "postgresql", "the streamed read is PostgreSQL's")
     start, end = dst_days(series)
     url = f"/api/v1/series/{series.pk}/points/"
     params = {"start": start.isoformat(), "end": end.isoformat()}
-    # The series with the token's check, then its points; the token found by the ping.
+    # The series with the token's check, then its points; the token found by the ping. (The
+    # statement that ends the stream's chunked mode, hub.postgresql, is not Django's.)
     with django_assert_num_queries(2):
         response = client.get(url, params)
     assert response.status_code == 200
-    # A foreign or unknown series: the same two queries, a 404, nothing read.
-    with django_assert_num_queries(2):
+    # A foreign or unknown series: the series query alone, a 404, no points query.
+    with django_assert_num_queries(1):
         assert client.get("/api/v1/series/999999/points/", params).status_code == 404
 
 
@@ -222,7 +223,8 @@ def test_the_body_does_not_depend_on_the_sessions_time_zone(client, series):
 
 @pytest.fixture
 def points_read(monkeypatch):
-    """The number of rows each points query of a call read (psycopg's count, at close)."""
+    """The number of rows each points query of a call sent (counted as they are read, until
+    the stream ends)."""
     counts: list[int] = []
     real = points_output._points_cursor
 
@@ -231,9 +233,24 @@ def points_read(monkeypatch):
         close = cursor.close
 
         def close_counted():
-            counts.append(cursor.cursor.rowcount)
+            counts.append(sum(1 for _ in cursor.cursor.rows) + read[0])
             close()
 
+        read = [0]
+        execute = cursor.execute
+
+        def execute_counted(*args):
+            execute(*args)
+            rows = cursor.cursor.rows
+
+            def counting():
+                for row in rows:
+                    read[0] += 1
+                    yield row
+
+            cursor.cursor._rows = counting()
+
+        cursor.execute = execute_counted
         cursor.close = close_counted
         return cursor
 
@@ -244,22 +261,43 @@ def points_read(monkeypatch):
 def test_the_points_query_reads_nothing_the_call_may_not_see(
     client, issued, series, foreign_series, points_read, monkeypatch
 ):
-    require(connection.vendor == "postgresql", "the one-trip read is psycopg's pipeline mode")
+    require(connection.vendor == "postgresql", "the streamed read is PostgreSQL's")
     start, end = dst_days(series)
     params = {"start": start.isoformat(), "end": end.isoformat()}
     other = foreign_series
     upsert_points(series=other, points=[PointIn(start, 1.0)])
     body = client.get(f"/api/v1/series/{series.pk}/points/", params).content
     assert points_read == [len(orjson.loads(body)["points"])] == [23 * 2 + 25 * 2 + 2]
-    # Another organisation's series.
+    # Another organisation's series: no points query at all.
     assert client.get(f"/api/v1/series/{other.pk}/points/", params).status_code == 404
-    assert points_read[1:] == [0]
     # A source whose reads a guard decides: the guard is asked first.
     monkeypatch.setitem(series_access._guards, "test", lambda *args: "outside the consent")
     assert client.get(f"/api/v1/series/{series.pk}/points/", params).status_code == 403
-    assert points_read[2] == 0
     monkeypatch.delitem(series_access._guards, "test")
     # A token revoked elsewhere while this process remembers it.
     ApiToken.objects.filter(pk=issued.token.pk).update(revoked_at=timezone.now())
     assert client.get(f"/api/v1/series/{series.pk}/points/", params).status_code == 401
-    assert points_read[3] == 0
+    assert points_read == [23 * 2 + 25 * 2 + 2]  # only the first call's
+
+
+def test_the_points_query_checks_the_token_again(issued, series, points_read):
+    """The token's check is in the points query as well as in the series': a token revoked
+    between the two (another process, meanwhile) reads no point."""
+    require(connection.vendor == "postgresql", "the streamed read is PostgreSQL's")
+    from hub.services import tokens
+
+    start, end = dst_days(series)
+    token = ApiToken.objects.get(pk=issued.token.pk)
+    read = points_output.series_and_raw_points(
+        scoped=Series.objects.filter(metering_point__organisation=token.organisation),
+        series_id=series.pk,
+        start=start,
+        end=end,
+        not_ahead=(),
+        check=tokens.unchanged_sql(token, now=timezone.now()),
+    )
+    assert read.allowed and read.series == series and read.points is not None
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    response = points_output.raw_json(series=read.series, points=read.points)
+    assert orjson.loads(response.content)["points"] == []
+    assert points_read == [0]

@@ -160,3 +160,40 @@ def test_a_nan_is_written_as_null_which_json_can_read():
 def test_records_with_an_exception_keep_the_processors_path():
     line = build_formatter(json=True).format(_record_with_exception())
     assert json.loads(line)["exception"][0]["exc_type"] == "KeyError"
+
+
+# --- Requests in log lines ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_a_logged_request_keeps_its_query_secrets_out(rf, json_lines):
+    """Django's ``log_response`` (every 4xx and 5xx) puts the request in ``extra``; its repr
+    carried the whole query string, a refused call's ``?token=…`` with it."""
+    request = rf.get("/api/v1/ping", {"token": "query-secret", "limit": "5"})
+    record = logging.getLogger("django.request").makeRecord(
+        "django.request",
+        logging.WARNING,
+        __file__,
+        1,
+        "Unauthorized: %s",
+        (request.path,),
+        None,
+        extra={"status_code": 401, "request": request},
+    )
+    formatter = build_formatter(json=json_lines)
+    lines = [formatter.format(logging.makeLogRecord(record.__dict__))]
+    if json_lines:  # the processors' path as well as the fast one
+        lines.append(
+            structlog.stdlib.ProcessorFormatter.format(
+                formatter, logging.makeLogRecord(record.__dict__)
+            )
+        )
+    for line in lines:
+        assert "query-secret" not in line
+        assert "/api/v1/ping?token=***&limit=5" in line
+    if json_lines:
+        assert (
+            json.loads(lines[0])["request"]
+            == json.loads(lines[1])["request"]
+            == ("<WSGIRequest: GET '/api/v1/ping?token=***&limit=5'>")
+        )

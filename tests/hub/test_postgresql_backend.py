@@ -1,5 +1,5 @@
 """hub.postgresql: the connection health check skips a connection that just served a request;
-binary cursors."""
+binary and streaming cursors."""
 
 from __future__ import annotations
 
@@ -100,3 +100,65 @@ def test_a_binary_cursor_reads_binary_rows_and_is_logged_as_any_query():
         assert cursor.fetchone() == (42, "a")
         cursor.close()
     assert len(queries) == 1
+
+
+_SERIES = "SELECT i, i::text FROM generate_series(1, %s) AS i"
+
+
+def _pipelined(conn) -> list[int]:
+    with conn.pipeline():
+        first, second = conn.cursor(), conn.cursor()
+        first.execute("SELECT 1")
+        second.execute("SELECT 2")
+    return [first.fetchone()[0], second.fetchone()[0]]
+
+
+def test_a_stream_cursor_reads_every_row_in_chunks_and_is_logged_as_any_query():
+    require(connection.vendor == "postgresql", "the stream cursor is PostgreSQL's")
+    count = 3 * base.STREAM_CHUNK_ROWS + 7
+    with CaptureQueriesContext(connection) as queries:
+        cursor = connection.stream_cursor()
+        cursor.execute(_SERIES, [count])
+        rows = list(cursor.cursor.rows)
+        cursor.close()
+    assert rows == [(i, str(i)) for i in range(1, count + 1)]
+    assert len(queries) == 1 and "generate_series" in queries[0]["sql"]
+    # An empty result, and the cursor closed twice.
+    cursor = connection.stream_cursor()
+    cursor.execute(_SERIES, [0])
+    assert list(cursor.cursor.rows) == []
+    cursor.close()
+    cursor.close()
+
+
+@pytest.mark.parametrize("read", ["all", "part", "none"])
+def test_a_pipeline_works_after_a_stream(read):
+    """libpq leaves a stream's chunked rows mode to the next pipeline's first statement, which
+    psycopg refuses ("unexpected result status from query: TUPLES_CHUNK"): closing the cursor
+    ends the mode, whether the rows were read to the end, in part (a stream then cancelled)
+    or not at all."""
+    require(connection.vendor == "postgresql", "the stream cursor is PostgreSQL's")
+    cursor = connection.stream_cursor()
+    cursor.execute(_SERIES, [5 * base.STREAM_CHUNK_ROWS])
+    if read == "all":
+        assert len(list(cursor.cursor.rows)) == 5 * base.STREAM_CHUNK_ROWS
+    elif read == "part":
+        assert next(cursor.cursor.rows) == (1, "1")
+    cursor.close()
+    assert _pipelined(connection.connection) == [1, 2]
+    with connection.cursor() as plain:  # and the connection serves any statement
+        plain.execute("SELECT 3")
+        assert plain.fetchone() == (3,)
+
+
+def test_a_failing_stream_raises_djangos_error_and_leaves_the_connection_usable():
+    require(connection.vendor == "postgresql", "the stream cursor is PostgreSQL's")
+    from django.db import DataError, transaction
+
+    with transaction.atomic():  # the failed statement spoils its savepoint only
+        cursor = connection.stream_cursor()
+        with pytest.raises(DataError):
+            cursor.execute("SELECT 1 / (i - 3) FROM generate_series(1, 5) AS i")
+        cursor.close()
+        transaction.set_rollback(True)
+    assert _pipelined(connection.connection) == [1, 2]
