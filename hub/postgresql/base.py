@@ -67,14 +67,8 @@ class StreamCursor(psycopg.Cursor[Any]):
     _rows: Iterator[tuple[Any, ...]] = iter(())
     _stream: Generator[Any, None, None] | None = None
 
-    def execute(  # type: ignore[override]  # psycopg's overloads: no template queries here
-        self,
-        query: QueryNoTemplate,
-        params: Params | None = None,
-        *,
-        prepare: bool | None = None,
-        binary: bool | None = None,
-    ) -> Self:
+    # A stream is never prepared and always binary: ``execute``'s options do not apply.
+    def execute(self, query: QueryNoTemplate, params: Params | None = None) -> Self:  # type: ignore[override]
         # psycopg's stream is a generator (typed as an iterator): closing it ends the stream.
         stream = cast(
             Generator[Any, None, None],
