@@ -21,6 +21,7 @@ from hub.clock import local_day_bounds
 from hub.models import SeriesKind
 from hub.services.series import PointIn, ensure_series, upsert_points
 from tests.api_problems import field_errors
+from tests.conftest import require
 
 pytestmark = pytest.mark.django_db
 DAY = {"start": "2026-10-25T00:00:00+02:00", "end": "2026-10-26T00:00:00+01:00"}
@@ -132,6 +133,53 @@ def test_large_json_streams_the_same_document(token_client, series, monkeypatch)
     response = token_client.get(url(series), DAY)
     assert orjson.loads(body(response)) == whole
     assert len(whole["points"]) == 100
+
+
+@pytest.mark.parametrize("points", [0, 1, 6, 7, 8, 14, 15, 100])  # 0: an hour before the day
+def test_json_around_the_chunks_edges_is_the_whole_document(
+    token_client, series, monkeypatch, points
+):
+    """The rows are encoded ``CHUNK`` at a time: an empty read, a chunk exactly full, one row
+    past it and several chunks all give the document of one encoding, for the fast raw read
+    and the general path (a series filter in the query string) alike."""
+    start, _ = local_day_bounds(dt.date(2026, 10, 25))
+    if not points:
+        start -= dt.timedelta(hours=1)
+    params = {
+        "start": start.isoformat(),
+        "end": (start + dt.timedelta(minutes=15 * points or 60)).isoformat(),
+    }
+    whole = [
+        orjson.loads(body(token_client.get(url(series), {**params, **extra})))
+        for extra in ({}, {"source": "test"})
+    ]
+    monkeypatch.setattr(points_output, "CHUNK", 7)
+    for extra, expected in zip(({}, {"source": "test"}), whole, strict=True):
+        response = token_client.get(url(series), {**params, **extra})
+        assert response.status_code == 200
+        assert orjson.loads(body(response)) == expected
+        assert len(expected["points"]) == points
+
+
+@pytest.mark.parametrize(
+    ("maximum", "points", "refused"),
+    [(100, 100, False), (99, 100, True), (3, 100, True), (6, 6, False), (5, 6, True)],
+)
+def test_raw_read_at_the_maximum(token_client, series, monkeypatch, maximum, points, refused):
+    """A maximum of 100 reads a day's 100 points, 99 refuses them; so does 3, which the first
+    chunk alone passes. A read shorter than a chunk (6 points) is held to it too."""
+    from django.db import connection
+
+    # SQLite reads through read_points, whose own maximum is far above 100.
+    require(connection.vendor == "postgresql", "the streamed read is PostgreSQL's")
+    monkeypatch.setattr(points_output, "CHUNK", 7)
+    monkeypatch.setattr(points_output, "MAX_RAW_POINTS", maximum)
+    start, _ = local_day_bounds(dt.date(2026, 10, 25))
+    end = start + dt.timedelta(minutes=15 * points)
+    response = token_client.get(url(series), {"start": start.isoformat(), "end": end.isoformat()})
+    assert response.status_code == (400 if refused else 200)
+    if not refused:
+        assert len(orjson.loads(body(response))["points"]) == points
 
 
 def test_raw_read_over_the_maximum_is_refused_before_streaming(token_client, series, monkeypatch):
