@@ -42,7 +42,7 @@ class HubLogger(Logger):
         status = resp.status
         if isinstance(status, str):
             status = status.split(None, 1)[0]
-        fields = {
+        given = {
             "method": wsgi.get("REQUEST_METHOD"),
             "path": wsgi.get("PATH_INFO"),
             "query": redacted_query(wsgi.get("QUERY_STRING", "")) or None,
@@ -53,12 +53,13 @@ class HubLogger(Logger):
             "protocol": wsgi.get("SERVER_PROTOCOL"),
             "user_agent": (wsgi.get("HTTP_USER_AGENT") or "")[:_MAX_USER_AGENT] or None,
         }
+        fields = {key: value for key, value in given.items() if value is not None}
         try:
             self.access_log.info(
                 "%s %s",
                 ACCESS_EVENT,
-                " ".join(f"{key}={value}" for key, value in fields.items() if value is not None),
-                extra={key: value for key, value in fields.items() if value is not None},
+                " ".join(f"{key}={value}" for key, value in fields.items()),
+                extra=fields,
             )
         except Exception:  # as gunicorn's own access(): a bad line never fails the request
             self.error_log.exception("access log line failed")

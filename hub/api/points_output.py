@@ -173,9 +173,7 @@ def _raw_dicts(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
 _ORJSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 
 
-def _json(
-    sql: str, params: list[Any], meta: dict[str, Any], *, raw: bool
-) -> HttpResponse | StreamingHttpResponse:
+def _json(sql: str, params: list[Any], meta: dict[str, Any], *, raw: bool) -> HttpResponse:
     cursor = _points_cursor()
     try:
         cursor.execute(sql, params)
@@ -290,12 +288,7 @@ def series_and_raw_points(
 def raw_json(*, series: Series, points: tuple[str, list[Any]]) -> HttpResponse:
     """The JSON answer of ``series_and_raw_points``' query, as ``respond`` writes a raw read."""
     sql, params = points
-    cursor = _points_cursor()
-    try:
-        cursor.execute(sql, params)
-        return _json_from(cursor, _meta(series, Step.RAW, None), raw=True)
-    finally:
-        cursor.close()
+    return _json(sql, params, _meta(series, Step.RAW, None), raw=True)
 
 
 def _copy_out(copy_sql: str, params: list[Any]) -> Iterator[bytes]:
