@@ -284,7 +284,7 @@ def locked_asset(key: AssetKey, *, day_of: dt.datetime, request_id: str) -> Lock
     try:
         # Two statements, one round trip (with the transaction's BEGIN): the counts run once
         # the lock is held, in a snapshot of their own.
-        with connection.wrap_database_errors, connection.connection.pipeline():
+        with connection.wrap_database_errors, connection.pipeline():  # type: ignore[attr-defined]
             locking.execute(statements.locked_asset[form], names)
             counting.execute(
                 statements.asset_counts[form],

@@ -17,7 +17,6 @@ import enum
 import io
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 import orjson
@@ -36,7 +35,9 @@ from hub.selectors.series import (
     read_points,
 )
 
-CHUNK = 10_000
+# Rows a chunk of a streamed read, encoded as one: a year of hourly points took the same time
+# with 250 to 500 rows a chunk, 0.4 ms more with 1,000 and 1.2 ms more with 2,000.
+CHUNK = 500
 COLUMNS = ("ts", "value", "count", "quality")
 
 
@@ -183,10 +184,10 @@ def _json(sql: str, params: list[Any], meta: dict[str, Any], *, raw: bool) -> Ht
 
 
 def _points_cursor() -> Any:
-    # The rows are streamed (hub.postgresql's StreamCursor): a chunk is turned into JSON while
-    # the server sends the next, where a client-side cursor waited for the last row first
-    # (a year of hourly points: 4.4 against 3.1 ms, the rows' wait, load and encoding).
-    cursor = connection.stream_cursor()  # type: ignore[attr-defined]
+    # The rows are streamed (hub.postgresql's StreamCursor), ``CHUNK`` at a time, and each
+    # chunk is turned into JSON while the server sends the next. A year of hourly points took
+    # 3.8-4.2 ms so; 4.9-5.4 ms when the rows were encoded once the last one was in.
+    cursor = connection.stream_cursor(chunk_rows=CHUNK)  # type: ignore[attr-defined]
     # Rows in PostgreSQL's binary format: a timestamptz is then its UTC microseconds, loaded
     # by psycopg's C loader of timestamps as a naive datetime in UTC (no text to write or
     # parse, no zone to attach). The points' queries return no other timestamp column.
@@ -195,27 +196,20 @@ def _points_cursor() -> Any:
 
 
 def _json_from(cursor: Any, meta: dict[str, Any], *, raw: bool) -> HttpResponse:
-    """The JSON answer of the rows of ``cursor`` (executed, streaming), read to the end before
-    the first byte is answered: a raw read over ``MAX_RAW_POINTS`` is a 400, never a cut
-    document. The caller closes the cursor."""
+    """The JSON answer of the rows of ``cursor`` (executed, streaming), each chunk encoded as
+    it arrives, read to the end before the first byte is answered: a raw read over
+    ``MAX_RAW_POINTS`` is a 400, never a cut document. The caller closes the cursor."""
     dicts = _raw_dicts if raw else _dicts
-    rows = cursor.cursor.rows
+    parts = [orjson.dumps(meta)[:-1], b',"points":[']
+    count = 0
     with connection.wrap_database_errors:
-        first = list(islice(rows, CHUNK))
-        if raw and len(first) > MAX_RAW_POINTS:
-            raise SeriesReadError("step", f"more than {MAX_RAW_POINTS} points: resample")
-        if len(first) < CHUNK:
-            # The whole document in one orjson call (a year of hourly points).
-            body = orjson.dumps({**meta, "points": dicts(first)}, option=_ORJSON_OPTIONS)
-            return HttpResponse(body, content_type="application/json")
-        # Larger reads are encoded a chunk at a time: their rows never all exist as objects.
-        parts = [orjson.dumps(meta)[:-1] + b',"points":[', _encode(dicts(first))]
-        count = len(first)
-        while chunk := list(islice(rows, CHUNK)):
+        for chunk in cursor.cursor.chunks:
+            if count:
+                parts.append(b",")
             count += len(chunk)
             if raw and count > MAX_RAW_POINTS:
                 raise SeriesReadError("step", f"more than {MAX_RAW_POINTS} points: resample")
-            parts += (b",", _encode(dicts(chunk)))
+            parts.append(_encode(dicts(chunk)))
     parts.append(b"]}")
     return HttpResponse(b"".join(parts), content_type="application/json")
 

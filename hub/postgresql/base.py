@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager, suppress
 from itertools import chain
-from typing import Any, Self, cast
+from typing import Any, Self
 
 import psycopg
 from django.db.backends.postgresql import base, operations
@@ -48,67 +49,79 @@ class PreparedCursor(psycopg.Cursor[Any]):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
-# Rows per chunk of a streamed read: small enough that the first chunk arrives early, large
-# enough that the chunks' bookkeeping stays small (100 to 2,000 rows gave the same times on a
-# year of hourly points).
+# Rows per chunk of a streamed read, unless the caller asks for another size: small enough
+# that the first chunk arrives early, large enough that the chunks' bookkeeping stays small.
 STREAM_CHUNK_ROWS = 500
+_USABLE = (psycopg.pq.TransactionStatus.IDLE, psycopg.pq.TransactionStatus.INTRANS)
 
 
 class StreamCursor(psycopg.Cursor[Any]):
     """A cursor whose rows are read as the server sends them, in binary chunks (libpq's chunked
-    rows mode, psycopg's ``stream``): the caller loads and encodes a chunk while the server
-    produces the next, where a client-side cursor waits for the whole result first.
+    rows mode): the caller loads and encodes a chunk while the server produces the next, where
+    a client-side cursor waits for the whole result first.
 
     ``execute`` sends the statement and waits for the first chunk (so that an error is raised
-    there, inside Django's wrappers); ``rows`` yields every row once. Until the rows are read
-    or the cursor is closed, the connection serves nothing else (psycopg holds its lock).
+    there, inside Django's wrappers); ``chunks`` yields each chunk's rows once, as a list, and
+    ``rows`` the same rows one by one. Until they are read or the cursor is closed, the
+    connection serves nothing else (psycopg holds its lock).
     """
 
-    _rows: Iterator[tuple[Any, ...]] = iter(())
-    _stream: Generator[Any, None, None] | None = None
+    chunk_rows = STREAM_CHUNK_ROWS
+    _chunks: Iterator[list[Any]] = iter(())
+    _stream: Generator[list[Any], None, None] | None = None
 
     # A stream is never prepared and always binary: ``execute``'s options do not apply.
     def execute(self, query: QueryNoTemplate, params: Params | None = None) -> Self:  # type: ignore[override]
-        # psycopg's stream is a generator (typed as an iterator): closing it ends the stream.
-        stream = cast(
-            Generator[Any, None, None],
-            self.stream(query, params, binary=True, size=STREAM_CHUNK_ROWS),
-        )
-        self._stream = stream
-        try:
-            first = next(stream)
-        except StopIteration:
-            self._rows = iter(())
-        else:
-            self._rows = chain((first,), stream)
+        stream = self._stream = self._read(query, params)
+        first = next(stream, None)
+        self._chunks = iter(()) if first is None else chain((first,), stream)
         return self
 
     @property
-    def rows(self) -> Iterator[tuple[Any, ...]]:
-        return self._rows
+    def chunks(self) -> Iterator[list[Any]]:
+        return self._chunks
+
+    @property
+    def rows(self) -> Iterator[Any]:
+        return chain.from_iterable(self._chunks)
+
+    def _read(self, query: QueryNoTemplate, params: Params | None) -> Generator[list[Any]]:
+        # The steps of psycopg's ``stream`` (its own generators, hence the upper bound on
+        # psycopg in pyproject.toml), but a chunk is loaded by one ``load_rows`` call, psycopg's
+        # C loop, where ``stream`` yields each row from Python: the caller gets whole chunks.
+        connection = self.connection
+        with connection.lock:
+            try:
+                connection.wait(
+                    self._stream_send_gen(query, params, binary=True, size=self.chunk_rows)
+                )
+                first = True
+                while result := connection.wait(self._stream_fetchone_gen(first)):
+                    first = False
+                    yield self._tx.load_rows(0, result.ntuples, self._make_row)
+            finally:
+                if connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
+                    self._cancel()
+
+    def _cancel(self) -> None:
+        # Not read to its end: the server is asked to stop, then what it already sent is read
+        # and dropped (the cancelled statement's error ends it), so the connection is free.
+        connection = self.connection
+        with suppress(psycopg.Error):
+            connection.cancel_safe(timeout=5.0)
+        for _attempt in range(2):  # the second reads past the error's result, if any
+            with suppress(psycopg.Error):
+                while connection.wait(self._stream_fetchone_gen(first=False)):
+                    pass
+                return
 
     def close(self) -> None:
-        stream, self._stream, self._rows = self._stream, None, iter(())
+        stream, self._stream, self._chunks = self._stream, None, iter(())
         if stream is not None:
-            # Not read to its end (a refusal, an error): psycopg cancels the statement and
-            # drains what was sent, which releases the connection.
+            # Not read to its end (a refusal, an error): closing the generator cancels the
+            # statement and drains what was sent, which releases the connection.
             stream.close()
         super().close()
-        if stream is not None:
-            _end_chunked_mode(self.connection)
-
-
-def _end_chunked_mode(connection: psycopg.Connection[Any]) -> None:
-    # libpq keeps a stream's chunked rows mode for the first statement of the next pipeline on
-    # the connection, which psycopg then refuses ("unexpected result status from query:
-    # TUPLES_CHUNK"; seen with libpq 18 and psycopg 3.3.9, tests/hub/test_postgresql_backend.py).
-    # A statement sent outside a pipeline resets the mode; one round trip per streamed read.
-    if connection.closed or connection.info.transaction_status not in (
-        psycopg.pq.TransactionStatus.IDLE,
-        psycopg.pq.TransactionStatus.INTRANS,
-    ):
-        return  # broken, or failed: the next statement sent (a rollback) resets it
-    connection.execute("SELECT 1")
 
 
 class DatabaseOperations(operations.DatabaseOperations):
@@ -129,6 +142,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._hub_clean_at = float("-inf")
+        self._hub_streamed = False
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        self._hub_streamed = False
+        return super().get_new_connection(conn_params)
 
     def close_if_unusable_or_obsolete(self) -> None:
         # Called at the start and the end of every request (request_started/finished). Only
@@ -178,11 +196,34 @@ class DatabaseWrapper(base.DatabaseWrapper):
             cursor.format = psycopg.pq.Format.BINARY
             return self._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
-    def stream_cursor(self) -> Any:
+    def stream_cursor(self, *, chunk_rows: int = STREAM_CHUNK_ROWS) -> Any:
         """A cursor as ``cursor()`` (query logging, error translation) whose ``execute`` streams
-        the rows (``StreamCursor``); read them through ``.cursor.rows`` inside
-        ``wrap_database_errors``, then close it."""
+        the rows ``chunk_rows`` at a time (``StreamCursor``); read them through
+        ``.cursor.chunks`` or ``.cursor.rows`` inside ``wrap_database_errors``, then close it."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
-            return self._prepare_cursor(StreamCursor(self.connection))  # type: ignore[attr-defined]
+            cursor = StreamCursor(self.connection)
+            cursor.chunk_rows = chunk_rows
+            self._hub_streamed = True
+            return self._prepare_cursor(cursor)  # type: ignore[attr-defined]
+
+    @contextmanager
+    def pipeline(self) -> Iterator[psycopg.Pipeline]:
+        """psycopg's pipeline mode on this connection (several statements, one round trip); use
+        it inside ``wrap_database_errors``, never the psycopg connection's own ``pipeline``.
+
+        libpq keeps a streamed read's chunked rows mode for the first statement of the
+        connection's next pipeline, which psycopg then refuses ("unexpected result status from
+        query: TUPLES_CHUNK"; seen with libpq 18 and psycopg 3.3.9). Any statement sent outside
+        a pipeline ends the mode: the first pipeline after a stream cursor sends one first. It
+        was sent when each stream closed, a round trip on every read; pipelines are rarer.
+        """
+        self.ensure_connection()
+        # A failed transaction would refuse it; it is rolled back before anything else runs,
+        # which ends the mode as well, and the flag stays for the next pipeline.
+        if self._hub_streamed and self.connection.info.transaction_status in _USABLE:
+            self.connection.execute("SELECT 1")
+            self._hub_streamed = False
+        with self.connection.pipeline() as pipeline:
+            yield pipeline

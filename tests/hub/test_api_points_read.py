@@ -241,14 +241,14 @@ def points_read(monkeypatch):
 
         def execute_counted(*args):
             execute(*args)
-            rows = cursor.cursor.rows
+            chunks = cursor.cursor.chunks
 
             def counting():
-                for row in rows:
-                    read[0] += 1
-                    yield row
+                for chunk in chunks:
+                    read[0] += len(chunk)
+                    yield chunk
 
-            cursor.cursor._rows = counting()
+            cursor.cursor._chunks = counting()
 
         cursor.execute = execute_counted
         cursor.close = close_counted

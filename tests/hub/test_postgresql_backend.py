@@ -3,6 +3,7 @@ binary and streaming cursors."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -106,7 +107,7 @@ _SERIES = "SELECT i, i::text FROM generate_series(1, %s) AS i"
 
 
 def _pipelined(conn) -> list[int]:
-    with conn.pipeline():
+    with connection.pipeline():
         first, second = conn.cursor(), conn.cursor()
         first.execute("SELECT 1")
         second.execute("SELECT 2")
@@ -131,12 +132,46 @@ def test_a_stream_cursor_reads_every_row_in_chunks_and_is_logged_as_any_query():
     cursor.close()
 
 
+def test_a_stream_cursor_gives_its_rows_a_chunk_at_a_time():
+    """``chunks`` holds each chunk's rows as one list, of ``chunk_rows`` rows but the last."""
+    require(connection.vendor == "postgresql", "the stream cursor is PostgreSQL's")
+    cursor = connection.stream_cursor(chunk_rows=7)
+    cursor.execute(_SERIES, [3 * 7 + 2])
+    chunks = list(cursor.cursor.chunks)
+    cursor.close()
+    assert [len(chunk) for chunk in chunks] == [7, 7, 7, 2]
+    assert [row for chunk in chunks for row in chunk] == [(i, str(i)) for i in range(1, 24)]
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as a request's statements
+def test_a_stream_left_early_cancels_its_statement_and_frees_the_connection():
+    """A read stopped after its first chunk, the server still producing rows (ten million):
+    the statement is cancelled (the sequence it advances stops well short of the end, where
+    reading everything sent would have run it to the end), and the next statement on the
+    connection gets its own answer."""
+    require(connection.vendor == "postgresql", "the stream cursor is PostgreSQL's")
+    total = 10_000_000
+    with connection.cursor() as plain:
+        plain.execute("CREATE TEMPORARY SEQUENCE streamed")
+    cursor = connection.stream_cursor()
+    cursor.execute("SELECT nextval('streamed') FROM generate_series(1, %s)", [total])
+    assert [row[0] for row in next(cursor.cursor.chunks)] == list(
+        range(1, base.STREAM_CHUNK_ROWS + 1)
+    )
+    cursor.close()
+    with connection.cursor() as plain:
+        plain.execute("SELECT last_value FROM streamed")
+        assert plain.fetchone()[0] < total
+        plain.execute("DROP SEQUENCE streamed")
+    assert connection.connection.info.transaction_status is psycopg.pq.TransactionStatus.IDLE
+
+
 @pytest.mark.parametrize("read", ["all", "part", "none"])
 def test_a_pipeline_works_after_a_stream(read):
     """libpq leaves a stream's chunked rows mode to the next pipeline's first statement, which
-    psycopg refuses ("unexpected result status from query: TUPLES_CHUNK"): closing the cursor
-    ends the mode, whether the rows were read to the end, in part (a stream then cancelled)
-    or not at all."""
+    psycopg refuses ("unexpected result status from query: TUPLES_CHUNK"): the connection's
+    ``pipeline`` ends the mode first, whether the rows were read to the end, in part (a stream
+    then cancelled) or not at all; and a second pipeline works too."""
     require(connection.vendor == "postgresql", "the stream cursor is PostgreSQL's")
     cursor = connection.stream_cursor()
     cursor.execute(_SERIES, [5 * base.STREAM_CHUNK_ROWS])
@@ -145,6 +180,7 @@ def test_a_pipeline_works_after_a_stream(read):
     elif read == "part":
         assert next(cursor.cursor.rows) == (1, "1")
     cursor.close()
+    assert _pipelined(connection.connection) == [1, 2]
     assert _pipelined(connection.connection) == [1, 2]
     with connection.cursor() as plain:  # and the connection serves any statement
         plain.execute("SELECT 3")
