@@ -41,10 +41,14 @@ RESOURCES = [
     (f"{ASSET}/consumptions/aggregated", api.AggregatedConsumptions, "consumptions-aggregated"),
 ]
 # (prefix, url-name prefix, described in the OpenAPI schema): the four forms run the same
-# views, so the schema (and the fuzzing that walks it) lists two of them.
+# views, so the schema (and the fuzzing that walks it) lists two of them. ``operator/``, the
+# operators' own form, comes first: Django tries the patterns in order, and each one that
+# fails costs a match and an entry in the 404's list of tried patterns: resolving an operator's
+# create took 27 us behind the twelve bare forms, 24 us ahead of them. Neither form can match
+# the other's paths.
 PREFIXES = [
-    ("", "", True),
     ("operator/", "operator-", False),
+    ("", "", True),
     ("<seg:session_id>/operator/", "session-operator-", True),
     ("<seg:session_id>/", "session-", False),
 ]

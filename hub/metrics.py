@@ -53,6 +53,18 @@ POLL_DURATION = Histogram(
     ["source"],
     buckets=POLL_BUCKETS,
 )
+HTTP_CLIENT_CALLS = Counter(
+    "hub_http_client_requests",
+    "Attempts of calls to external APIs, by provider and outcome: the HTTP status, or the name "
+    "of the transport error (ConnectError, ReadTimeout...).",
+    ["provider", "outcome"],
+)
+HTTP_CLIENT_LATENCY = Histogram(
+    "hub_http_client_request_duration_seconds",
+    "Time of an attempt to an external API's response headers (or its error), by provider.",
+    ["provider"],
+    buckets=LATENCY_BUCKETS,
+)
 CONSENT_REFUSALS = Counter(
     "hub_consent_refusals",
     "Reads refused by a consent gate, by series source and gate.",

@@ -368,6 +368,7 @@ SERIES_RAW_RETENTION_DAYS = {"tic": env.int("TIC_RAW_RETENTION_DAYS", default=35
 SERIES_PARTITIONS_AHEAD_DAYS = env.int("SERIES_PARTITIONS_AHEAD_DAYS", default=7)
 
 LOGGING_CONFIG = "hub.logs.configure"
+_LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -375,9 +376,14 @@ LOGGING = {
         "structured": {"()": "hub.logs.build_formatter", "json": not DEBUG},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # httpx logs whole URLs, query strings included; hub.http logs every call without secrets.
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": _LOG_LEVEL},
+    # httpx logs whole URLs, query strings included; hub.http logs every call without secrets,
+    # a routine success at DEBUG (hub/http/logs.py).
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "hub.http": {"level": env.str("HTTP_CLIENT_LOG_LEVEL", default=_LOG_LEVEL)},
+    },
 }
 
 # --- Portal and MFA ---

@@ -1,18 +1,27 @@
-"""One log line per HTTP attempt, with nothing secret in it.
+"""One log line per HTTP attempt, with nothing secret in it, and each attempt counted and timed.
 
 The logging transport sits *inside* the retry transport, so every attempt (not only the final
 one) is logged with its number; httpx event hooks run once per ``send`` and cannot see retries.
 Only the method, a redacted URL, the status and the timing are logged: never headers (they carry
 the Authorization header) and never bodies (token requests carry the client secret as form data).
+
+A failed attempt (a status of 400 or more, a transport error) is a warning; the success that
+ends a retry, information; any other success is a debug line, shown with
+``HTTP_CLIENT_LOG_LEVEL=DEBUG``. Every attempt is counted and timed in ``/metrics``
+(``hub_http_client_requests_total``, ``hub_http_client_request_duration_seconds``): a Smart OA
+poll makes one call per contract, and writing each success as a line cost its 16 threads about
+0.1 ms of CPU per call, a tenth of the poll's.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import httpx
 
+from hub import metrics
 from hub.redaction import redacted_query
 
 logger = logging.getLogger("hub.http")
@@ -34,6 +43,9 @@ class LoggingTransport(httpx.BaseTransport):
     def __init__(self, wrapped: httpx.BaseTransport, *, provider: str) -> None:
         self._wrapped = wrapped
         self._provider = provider
+        # The metrics' children, looked up once (``labels`` takes a lock on every call).
+        self._latency = metrics.HTTP_CLIENT_LATENCY.labels(provider)
+        self._calls: dict[str, Any] = {}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         # The retry transport resends the same Request object, so a counter on it numbers attempts.
@@ -61,8 +73,15 @@ class LoggingTransport(httpx.BaseTransport):
         status: int | None,
         error: str | None,
     ) -> None:
+        elapsed = time.perf_counter() - started
+        outcome = error or str(status)
+        calls = self._calls.get(outcome)
+        if calls is None:
+            calls = self._calls[outcome] = metrics.HTTP_CLIENT_CALLS.labels(self._provider, outcome)
+        calls.inc()
+        self._latency.observe(elapsed)
         failed = error is not None or (status is not None and status >= 400)
-        level = logging.WARNING if failed else logging.INFO
+        level = logging.WARNING if failed else logging.INFO if attempt > 1 else logging.DEBUG
         if not logger.isEnabledFor(level):
             return
         fields = {
@@ -72,7 +91,7 @@ class LoggingTransport(httpx.BaseTransport):
             "status": status,
             "error": error,
             # Time to response headers: the body may still be streaming when the transport returns.
-            "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
+            "elapsed_ms": round(elapsed * 1000, 1),
             "attempt": attempt,
         }
         # The fields are in the message as well as in ``extra`` so they show up whether or not

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from httpx_auth._oauth2 import tokens as httpx_auth_tokens
+from prometheus_client import REGISTRY
 
 import hub.http.retry
 from hub.http import (
@@ -569,6 +570,56 @@ def test_each_attempt_is_logged_with_its_fields(hub_logs: HubLogs) -> None:
     assert isinstance(first["elapsed_ms"], float)
     assert "provider=acme" in first["message"]
     assert "attempt=1" in first["message"]
+
+
+def test_a_routine_success_is_a_debug_line_the_end_of_a_retry_information(
+    hub_logs: HubLogs,
+) -> None:
+    """A poll of 10,000 contracts makes 10,000 calls: their successes are debug lines (shown
+    with HTTP_CLIENT_LOG_LEVEL=DEBUG). A failure stays a warning, and the success that ends
+    a retry is information, so that a log read at the default level says how it ended."""
+    handler, _ = sequence(httpx.Response(200), httpx.Response(502), httpx.Response(200))
+    client = client_for(handler)
+    client.get("/meters")
+    client.get("/meters")
+    assert [(r["attempt"], r["status"], r["levelno"]) for r in hub_logs()] == [
+        (1, 200, logging.DEBUG),
+        (1, 502, logging.WARNING),
+        (2, 200, logging.INFO),
+    ]
+
+
+def _calls(provider: str, outcome: str) -> float:
+    sample = REGISTRY.get_sample_value(
+        "hub_http_client_requests_total", {"provider": provider, "outcome": outcome}
+    )
+    return sample or 0.0
+
+
+def _timed(provider: str) -> float:
+    sample = REGISTRY.get_sample_value(
+        "hub_http_client_request_duration_seconds_count", {"provider": provider}
+    )
+    return sample or 0.0
+
+
+def test_each_attempt_is_counted_by_provider_and_outcome_and_timed() -> None:
+    """Every attempt, whatever its log level: the status, or the transport error's name."""
+    provider = "acme-metrics"
+    before = {o: _calls(provider, o) for o in ("200", "503", "ConnectError")}
+    timed = _timed(provider)
+    handler, _ = sequence(
+        httpx.Response(503), httpx.Response(200), httpx.ConnectError("refused"), httpx.Response(200)
+    )
+    client = build_client(base_url=API, provider=provider, transport=httpx.MockTransport(handler))
+    client.get("/meters")
+    client.get("/meters")
+    assert {o: _calls(provider, o) - before[o] for o in before} == {
+        "200": 2,
+        "503": 1,
+        "ConnectError": 1,
+    }
+    assert _timed(provider) - timed == 4
 
 
 def test_transport_errors_are_logged(hub_logs: HubLogs) -> None:
