@@ -186,7 +186,7 @@ def _json(sql: str, params: list[Any], meta: dict[str, Any], *, raw: bool) -> Ht
 def _points_cursor() -> Any:
     # The rows are streamed (hub.postgresql's StreamCursor), ``CHUNK`` at a time, and each
     # chunk is turned into JSON while the server sends the next. A year of hourly points took
-    # 3.8-4.2 ms so; 4.9-5.4 ms when the rows were encoded once the last one was in.
+    # 3.7-4.2 ms so; 4.9-5.4 ms when the rows were encoded once the last one was in.
     cursor = connection.stream_cursor(chunk_rows=CHUNK)  # type: ignore[attr-defined]
     # Rows in PostgreSQL's binary format: a timestamptz is then its UTC microseconds, loaded
     # by psycopg's C loader of timestamps as a naive datetime in UTC (no text to write or
