@@ -16,6 +16,7 @@ outage; Django then drops the connection at the request's end) instead of reconn
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager, suppress
@@ -26,6 +27,8 @@ import psycopg
 from django.db.backends.postgresql import base, operations
 from psycopg import errors
 from psycopg.abc import Params, QueryNoTemplate
+
+logger = logging.getLogger(__name__)
 
 HEALTH_CHECK_GRACE = 1.0
 # Django opens connections with psycopg's automatic preparing off (prepare_threshold None, to
@@ -107,8 +110,10 @@ class StreamCursor(psycopg.Cursor[Any]):
         # Not read to its end: the server is asked to stop, then what it already sent is read
         # and dropped (the cancelled statement's error ends it), so the connection is free.
         connection = self.connection
-        with suppress(psycopg.Error):
+        try:
             connection.cancel_safe(timeout=5.0)
+        except psycopg.Error as exc:  # the drain below still frees the connection, slower
+            logger.warning("stream cancellation failed: %s", exc)
         for _attempt in range(2):  # the second reads past the error's result, if any
             with suppress(psycopg.Error):
                 while connection.wait(self._stream_fetchone_gen(first=False)):
