@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import gc
 import os
+from types import FrameType
 from typing import Any
 
-from celery import Celery, signals
+from celery import Celery, beat, platforms, signals
+from celery.apps.beat import Beat
+from kombu.utils.objects import cached_property
 
 from hub import metrics_dir
 
@@ -14,7 +17,38 @@ from hub import metrics_dir
 metrics_dir.prepare(metrics_dir.default_root() or None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
-app = Celery("hub")
+
+class GracefulBeat(Beat):
+    """``celery beat`` whose first SIGTERM or SIGINT asks its loop to stop after the current
+    tick, and whose second exits at once.
+
+    Celery's own handler raises ``SystemExit`` wherever the main thread is. Raised inside a
+    query (beat saves its schedule in the database), Django turned it into a database error,
+    which beat's "Message Error" handler logged and swallowed: beat went on sending tasks after
+    ``make run`` had stopped every other process, and a second ``make run`` would have run two
+    beats. The loop ends within its maximum interval (5 s with the database scheduler) and
+    saves the schedule in its ``finally``, as after Celery's handler.
+    """
+
+    def install_sync_handler(self, service: beat.Service) -> None:
+        asked: list[int] = []
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            if asked:
+                raise SystemExit()  # asked twice: not after the tick
+            asked.append(signum)
+            service.stop()
+
+        platforms.signals.update(SIGTERM=stop, SIGINT=stop)
+
+
+class HubCelery(Celery):
+    @cached_property
+    def Beat(self) -> type[Beat]:  # Celery's attribute, which `celery beat` instantiates
+        return self.subclass_with_self(GracefulBeat)
+
+
+app = HubCelery("hub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

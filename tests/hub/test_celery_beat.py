@@ -1,0 +1,93 @@
+"""``celery beat`` stops when it is asked to, wherever the signal finds it (hub.celery)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from hub.celery import GracefulBeat, app
+from tests.processes import ROOT, stop_all, wait_until
+
+
+class _Service:
+    def __init__(self) -> None:
+        self.stops = 0
+
+    def stop(self, wait: bool = False) -> None:
+        self.stops += 1
+
+
+@pytest.fixture
+def _own_handlers() -> Iterator[None]:
+    """The test process's SIGTERM and SIGINT handlers, put back after the test."""
+    saved = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for number, handler in saved.items():
+        signal.signal(number, handler)
+
+
+def test_the_beat_command_runs_the_graceful_beat() -> None:
+    assert issubclass(app.Beat, GracefulBeat)
+
+
+@pytest.mark.usefixtures("_own_handlers")
+@pytest.mark.parametrize("first", [signal.SIGTERM, signal.SIGINT])
+def test_a_first_signal_asks_the_loop_to_stop_and_a_second_exits(first: int) -> None:
+    """Celery's handler raised ``SystemExit`` into whatever beat was running: inside a query,
+    Django turned it into a database error that beat logged and swallowed ("Message Error"),
+    and beat went on after ``make run`` had stopped the rest. The first signal now raises
+    nothing: it asks the loop to stop; a second one exits at once."""
+    service = _Service()
+    app.Beat(quiet=True).install_sync_handler(service)  # type: ignore[arg-type]
+    signal.raise_signal(first)
+    assert service.stops == 1
+    with pytest.raises(SystemExit):
+        signal.raise_signal(signal.SIGTERM)
+    assert service.stops == 1
+
+
+def test_a_running_beat_stops_on_sigterm_after_its_tick(tmp_path) -> None:
+    """A real ``celery beat`` of this checkout (its schedule in a file, its broker in its own
+    memory: no database, no queue of the test's) stops on one SIGTERM, through its loop:
+    "Shutting down" is what the loop's stop logs, which Celery's own handler never did."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": str(ROOT),
+        "CELERY_BROKER_URL": "memory://",
+        "LOG_LEVEL": "INFO",
+    }
+    command = [
+        *(sys.executable, "-m", "celery", "-A", "hub", "beat", "--loglevel", "INFO"),
+        *("--scheduler", "celery.beat:PersistentScheduler"),
+        *("--schedule", str(tmp_path / "beat-schedule"), "--pidfile", ""),
+    ]
+    beat = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(beat.stderr), daemon=True)
+    reader.start()
+    try:
+        wait_until(
+            lambda: any("beat: Starting" in line for line in lines) or beat.poll() is not None,
+            time.monotonic() + 60,
+            "beat to start",
+        )
+        assert beat.poll() is None, lines
+        beat.send_signal(signal.SIGTERM)
+        wait_until(lambda: beat.poll() is not None, time.monotonic() + 60, "beat to stop")
+    finally:
+        stop_all([beat])
+        reader.join(timeout=10)
+    assert beat.returncode == 0, lines
+    events = [json.loads(line)["event"] for line in lines if line.startswith("{")]
+    assert any("Shutting down" in event for event in events), lines
