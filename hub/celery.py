@@ -19,27 +19,27 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hub.settings")
 
 
 class GracefulBeat(Beat):
-    """``celery beat`` whose first SIGTERM or SIGINT asks its loop to stop after the current
-    tick, and whose second exits at once.
+    """``celery beat`` whose SIGTERM and SIGINT stop its loop without raising into a query.
 
     Celery's own handler raises ``SystemExit`` wherever the main thread is. Raised inside a
-    query (beat saves its schedule in the database), Django turned it into a database error,
+    query (beat keeps its schedule in the database), Django turned it into a database error,
     which beat's "Message Error" handler logged and swallowed: beat went on sending tasks after
     ``make run`` had stopped every other process, and a second ``make run`` would have run two
-    beats. The loop ends within its maximum interval (5 s with the database scheduler) and
-    saves the schedule in its ``finally``, as after Celery's handler.
+    beats. Here a signal asks the loop to stop; only when it finds the loop waiting between two
+    ticks (nothing half done) does it also raise, to end the wait at once. Otherwise the loop
+    stops after the tick in progress. Either way it saves the schedule in its ``finally``.
     """
 
     def install_sync_handler(self, service: beat.Service) -> None:
-        asked: list[int] = []
-
         def stop(signum: int, frame: FrameType | None) -> None:
-            if asked:
-                raise SystemExit()  # asked twice: not after the tick
-            asked.append(signum)
             service.stop()
+            if frame is not None and frame.f_code is _LOOP:
+                raise SystemExit()  # the loop's own frame: asleep, or between two steps
 
         platforms.signals.update(SIGTERM=stop, SIGINT=stop)
+
+
+_LOOP = beat.Service.start.__code__
 
 
 class HubCelery(Celery):

@@ -10,8 +10,10 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
+from celery import beat
 
 from hub.celery import GracefulBeat, app
 from tests.processes import ROOT, stop_all, wait_until
@@ -39,19 +41,24 @@ def test_the_beat_command_runs_the_graceful_beat() -> None:
 
 
 @pytest.mark.usefixtures("_own_handlers")
-@pytest.mark.parametrize("first", [signal.SIGTERM, signal.SIGINT])
-def test_a_first_signal_asks_the_loop_to_stop_and_a_second_exits(first: int) -> None:
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_raises_only_into_the_loop_itself(number: int) -> None:
     """Celery's handler raised ``SystemExit`` into whatever beat was running: inside a query,
     Django turned it into a database error that beat logged and swallowed ("Message Error"),
-    and beat went on after ``make run`` had stopped the rest. The first signal now raises
-    nothing: it asks the loop to stop; a second one exits at once."""
+    and beat went on after ``make run`` had stopped the rest (SIGINT from the terminal, then
+    honcho's SIGTERM). Now every signal asks the loop to stop, and raises only when it finds
+    the loop's own frame (waiting for its next tick): a query or a send is never cut."""
     service = _Service()
     app.Beat(quiet=True).install_sync_handler(service)  # type: ignore[arg-type]
-    signal.raise_signal(first)
-    assert service.stops == 1
+    handler = signal.getsignal(number)
+    assert callable(handler)
+    inside_a_query = sys._getframe()
+    handler(number, inside_a_query)
+    handler(number, inside_a_query)  # a second signal (honcho's after the terminal's) too
+    assert service.stops == 2
     with pytest.raises(SystemExit):
-        signal.raise_signal(signal.SIGTERM)
-    assert service.stops == 1
+        handler(number, SimpleNamespace(f_code=beat.Service.start.__code__))
+    assert service.stops == 3
 
 
 def test_a_running_beat_stops_on_sigterm_after_its_tick(tmp_path) -> None:
