@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection
@@ -70,3 +72,34 @@ def wait_until(check: Callable[[], bool], deadline: float, what: str) -> None:
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def celery_env_in_memory() -> dict[str, str]:
+    """A Celery child of this checkout whose broker is in its own memory: it reads no queue
+    and touches no database of the test's. Its lines at the level ``LOG_LEVEL`` sets."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": str(ROOT),
+        "CELERY_BROKER_URL": "memory://",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@contextmanager
+def stderr_lines(
+    command: list[str], env: dict[str, str]
+) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    """A child of this checkout and the lines of its stderr, collected as they come; stopped
+    (``stop_all``) when the block ends."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr or ()), daemon=True)
+    reader.start()
+    try:
+        yield process, lines
+    finally:
+        stop_all([process])  # type: ignore[list-item]
+        reader.join(timeout=10)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -16,7 +13,7 @@ import pytest
 from celery import beat
 
 from hub.celery import GracefulBeat, app
-from tests.processes import ROOT, stop_all, wait_until
+from tests.processes import celery_env_in_memory, stderr_lines, wait_until
 
 
 class _Service:
@@ -65,25 +62,12 @@ def test_a_running_beat_stops_on_sigterm_after_its_tick(tmp_path) -> None:
     """A real ``celery beat`` of this checkout (its schedule in a file, its broker in its own
     memory: no database, no queue of the test's) stops on one SIGTERM, through its loop:
     "Shutting down" is what the loop's stop logs, which Celery's own handler never did."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PYTHONPATH": str(ROOT),
-        "CELERY_BROKER_URL": "memory://",
-        "LOG_LEVEL": "INFO",
-    }
     command = [
         *(sys.executable, "-m", "celery", "-A", "hub", "beat", "--loglevel", "INFO"),
         *("--scheduler", "celery.beat:PersistentScheduler"),
         *("--schedule", str(tmp_path / "beat-schedule"), "--pidfile", ""),
     ]
-    beat = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(beat.stderr), daemon=True)
-    reader.start()
-    try:
+    with stderr_lines(command, celery_env_in_memory()) as (beat, lines):
         wait_until(
             lambda: any("beat: Starting" in line for line in lines) or beat.poll() is not None,
             time.monotonic() + 60,
@@ -92,9 +76,6 @@ def test_a_running_beat_stops_on_sigterm_after_its_tick(tmp_path) -> None:
         assert beat.poll() is None, lines
         beat.send_signal(signal.SIGTERM)
         wait_until(lambda: beat.poll() is not None, time.monotonic() + 60, "beat to stop")
-    finally:
-        stop_all([beat])
-        reader.join(timeout=10)
     assert beat.returncode == 0, lines
     events = [json.loads(line)["event"] for line in lines if line.startswith("{")]
     assert any("Shutting down" in event for event in events), lines

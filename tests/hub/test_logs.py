@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import string
-import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -17,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.logs import _RECORD_KEYS, build_formatter
-from tests.processes import ROOT, stop_all, wait_until
+from tests.processes import celery_env_in_memory, stderr_lines, wait_until
 
 
 def _record_with_exception() -> logging.LogRecord:
@@ -52,34 +49,17 @@ def test_a_celery_worker_writes_the_hubs_json_lines():
     signal): the lines of a worker, which runs every poll and sync, would not be JSON. A real
     worker is started; its lines until it is ready must all be the hub's JSON, at the level
     ``LOG_LEVEL`` sets (INFO), not the ``--loglevel`` it was given (WARNING)."""
-    # Its broker in its own memory: it reads no queue and touches no database of the test's.
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PYTHONPATH": str(ROOT),
-        "CELERY_BROKER_URL": "memory://",
-        "LOG_LEVEL": "INFO",
-    }
     command = [
         *(sys.executable, "-m", "celery", "-A", "hub", "worker", "--pool", "solo"),
         *("--queues", "default", "--loglevel", "WARNING", "--hostname", "logs@%h"),
         *("--without-mingle", "--without-gossip", "--without-heartbeat"),
     ]
-    worker = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(worker.stderr), daemon=True)
-    reader.start()
-    try:
+    with stderr_lines(command, celery_env_in_memory()) as (worker, lines):
         wait_until(
             lambda: any("ready" in line for line in lines) or worker.poll() is not None,
             time.monotonic() + 60,
             "the worker to say it is ready",
         )
-    finally:
-        stop_all([worker])
-        reader.join(timeout=10)
     entries = [json.loads(line) for line in lines if line.strip()]
     ready = [entry for entry in entries if "ready" in entry["event"]]
     assert ready, lines
