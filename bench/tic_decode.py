@@ -130,7 +130,7 @@ def row(name: str, data: bytes) -> tuple[int, float, int, float]:
     frames, seconds, naive_frames, naive_seconds = compare(with_parity(data), data)
     print(
         f"{name:34} {rates(frames, len(data), seconds)}   "
-        f"{rates(naive_frames, len(data), naive_seconds)}   {seconds / naive_seconds:5.1f}x"
+        f"{rates(naive_frames, len(data), naive_seconds)}   {seconds / naive_seconds:5.2f}x"
     )
     return frames, seconds, naive_frames, naive_seconds
 
@@ -157,7 +157,7 @@ def main() -> int:
     print(
         f"{'all captures':34} {rates(frames_total, size, seconds_total)}   "
         f"{rates(naive_total, size, naive_seconds_total)}   "
-        f"{seconds_total / naive_seconds_total:5.1f}x"
+        f"{seconds_total / naive_seconds_total:5.2f}x"
     )
     changing = changing_streams()
     for name, data in changing:
@@ -169,7 +169,7 @@ def main() -> int:
         memory_off[0] += seconds
         memory_off[1] += naive_seconds
     ratio = memory_off[0] / memory_off[1]
-    print(f"{'all captures, memory off':34} {'':>33}   {'':>33}   {ratio:5.1f}x")
+    print(f"{'all captures, memory off':34} {'':>33}   {'':>33}   {ratio:5.2f}x")
     for name, data in changing:
         row(f"{name.split(',')[0]}, memory off", data)
     REMEMBER = True
