@@ -10,7 +10,8 @@ once on an event, as in ``tic_read``), the evaluation request queued on commit
 (``hub.control.tasks.evaluate_site`` through the Redis broker), a Celery worker process picking
 it up, the site's evaluation (every registered controller, arbitration over 500 loads, the
 command, its read-back and its audit event). Between events the meter falls back under the
-threshold and the worker, asked again by the end of PREAVIS, restores the load, off the clock.
+threshold and the worker, asked again by the end of PREAVIS, restores the load, off the clock
+(the shed dated a day back first: the servo restores a load only Td after its shed).
 
 Not included: ``tic_read``'s flush interval (``--flush-interval``, 0.5 s: a frame waits up to
 that long in memory before its batch is written); the bench flushes after each frame.
@@ -30,15 +31,19 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 
-from _django import ROOT, setup
+# A Redis prefix of its own: no message of another run (or of a test) reaches its worker.
+os.environ["HUB_TEST_REDIS_PREFIX"] = f"hub-bench-control-{uuid.uuid4().hex[:8]}"
+
+from _django import ROOT, setup, throwaway_database
 
 setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
+from django.db.models import F  # noqa: E402
 
 
 def main() -> None:
@@ -50,18 +55,17 @@ def main() -> None:
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database.")
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         raise SystemExit("Set REDIS_URL: the evaluation goes through the broker to a worker.")
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    worker = _start_worker()
-    try:
-        run(args)
-    finally:
-        worker.terminate()
-        worker.wait(30)
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        from tests.cache import delete_prefixed
+    # A database of its own: never the test suite's (tests/test_bench_control.py runs this).
+    with throwaway_database(f"test_hub_bench_control_{os.getpid()}"):
+        worker = _start_worker()
+        try:
+            run(args)
+        finally:
+            worker.terminate()
+            worker.wait(30)
+            from tests.cache import delete_prefixed
 
-        delete_prefixed(settings.REDIS_URL, settings.TEST_REDIS_PREFIX)
+            delete_prefixed(settings.REDIS_URL, settings.TEST_REDIS_PREFIX)
 
 
 def _start_worker() -> subprocess.Popen[bytes]:
@@ -164,6 +168,15 @@ def run(args: argparse.Namespace) -> None:
         ingestor.flush(now=at)  # committed: the evaluation request goes to the broker
 
     low, high = 0.5 * meter.ps_kva * 1000, 0.95 * meter.ps_kva * 1000
+
+    def as_if_td_passed() -> None:
+        # The servo restores a shed load only once the power's mean over Td no longer holds
+        # minutes from before the shed (tic.controllers.PowerServo): Td minutes after it. The
+        # events here are seconds apart, so the shed is dated a day back, off the clock.
+        ControllableLoad.objects.filter(site=site, changed_at__isnull=False).update(
+            changed_at=F("changed_at") - dt.timedelta(days=1)
+        )
+
     for _ in range(5):
         send(low)  # the meter exists, its series too
     first = ControllableLoad.objects.order_by("priority", "pk").first()
@@ -172,6 +185,7 @@ def run(args: argparse.Namespace) -> None:
     # Warm-up, off the clock: the worker's first evaluation reads the 500 loads back once.
     send(high)
     _wait(lambda: sim.get("coil", address) == 0, "the warm-up shed")
+    as_if_td_passed()
     send(low)
     _wait(lambda: sim.get("coil", address) == 1, "the warm-up restore")
     _wait(lambda: Command.objects.count() == 2, "the warm-up's records")
@@ -181,15 +195,22 @@ def run(args: argparse.Namespace) -> None:
         done = Command.objects.count()
         began = time.perf_counter()
         send(high)
-        _wait(lambda: sim.get("coil", address) == 0, "the shed")
+        _wait(lambda: sim.get("coil", address) == 0, f"event {event}: the shed")
         latencies.append(time.perf_counter() - began)
         # Off the clock: PREAVIS ends, the worker brings the load back and records it.
-        _wait(lambda done=done: Command.objects.count() >= done + 1, "the shed's record")
+        _wait(
+            lambda done=done: Command.objects.count() >= done + 1,
+            f"event {event}: the shed's record",
+        )
         shed = Command.objects.order_by("-pk").first()
         if shed is None or shed.status != CommandStatus.ACKNOWLEDGED or shed.load_id != first.pk:
             raise SystemExit(f"event {event}: no acknowledged shed of the first load: {shed}")
+        as_if_td_passed()
         send(low)
-        _wait(lambda done=done: Command.objects.count() >= done + 2, "the restore's record")
+        _wait(
+            lambda done=done: Command.objects.count() >= done + 2,
+            f"event {event}: the restore's record",
+        )
         if sim.get("coil", address) != 1:
             raise SystemExit(f"event {event}: the load was not restored")
 
