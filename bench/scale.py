@@ -98,12 +98,19 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[str] = []
     with throwaway_database(f"test_hub_bench_scale_{os.getpid()}"):
         _print(f"scale run: {', '.join(args.phases)}; one phase after the other; {_load()}")
-        for name in args.phases:
-            try:
-                {"grdf": grdf_phase, "smartoa": smartoa_phase, "tic": tic_phase}[name](args)
-            except InvariantBroken as exc:
-                failed.append(name)
-                _print(f"  INVARIANT BROKEN ({name}): {exc}")
+        try:
+            for name in args.phases:
+                try:
+                    {"grdf": grdf_phase, "smartoa": smartoa_phase, "tic": tic_phase}[name](args)
+                except InvariantBroken as exc:
+                    failed.append(name)
+                    _print(f"  INVARIANT BROKEN ({name}): {exc}")
+        finally:
+            if settings.REDIS_URL:
+                from tests.cache import delete_prefixed
+
+                # The workers' queues and bindings, once they have stopped.
+                delete_prefixed(settings.REDIS_URL, settings.TEST_REDIS_PREFIX)
     _print("invariants: " + (f"FAILED in {', '.join(failed)}" if failed else "all held"))
     return 1 if failed else 0
 
