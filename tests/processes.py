@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 
 from tests.conftest import require
@@ -28,16 +29,36 @@ def database_url() -> str:
     return f"postgres://{db['USER']}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def child_env(**extra: str) -> dict[str, str]:
-    """The environment of a child running this checkout's code on the test's settings and
-    database (the checkout first on the path, whatever the virtualenv's install points at)."""
+def _checkout_env() -> dict[str, str]:
+    # The checkout first on the path, whatever the virtualenv's install points at.
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        "DATABASE_URL": database_url(),
-        **extra,
     }
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child running this checkout's code on the test's settings and
+    database."""
+    return {**_checkout_env(), "DATABASE_URL": database_url(), **extra}
+
+
+def run_bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``bench/<script>`` run to its end on this checkout's code and the test settings. A bench
+    makes its own database and Redis prefix (never the test's), so it gets the configured
+    servers, not the test's database; its workers need both."""
+    require(connection.vendor == "postgresql", "PostgreSQL (a bench's child processes share it)")
+    require(bool(settings.REDIS_URL), "needs REDIS_URL (the workers' broker)")
+    return subprocess.run(
+        [sys.executable, f"bench/{script}", *args],
+        cwd=ROOT,
+        env=_checkout_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 def stop_all(processes: Iterable[subprocess.Popen[bytes]], *, grace: float = 20) -> None:
