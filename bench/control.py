@@ -37,7 +37,7 @@ from collections.abc import Callable
 # A Redis prefix of its own: no message of another run (or of a test) reaches its worker.
 os.environ["HUB_TEST_REDIS_PREFIX"] = f"hub-bench-control-{uuid.uuid4().hex[:8]}"
 
-from _django import ROOT, setup, throwaway_database
+from _django import ROOT, child_env, setup, throwaway_database
 
 setup()
 
@@ -70,19 +70,10 @@ def main() -> None:
 
 def _start_worker() -> subprocess.Popen[bytes]:
     """A Celery worker on the bench's test database and broker prefix (tests.settings)."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-    }
     command = [sys.executable, "-m", "celery", "-A", "hub", "worker", "--pool", "solo"]
     command += ["--queues", ",".join(settings.HUB_QUEUES), "--without-mingle", "--without-gossip"]
     command += ["-l", "WARNING"]
-    return subprocess.Popen(command, cwd=ROOT, env=env)
+    return subprocess.Popen(command, cwd=ROOT, env=child_env())
 
 
 def _wait(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:

@@ -98,13 +98,7 @@ def wait_until(check: Callable[[], bool], deadline: float, what: str) -> None:
 def celery_env_in_memory() -> dict[str, str]:
     """A Celery child of this checkout whose broker is in its own memory: it reads no queue
     and touches no database of the test's. Its lines at the level ``LOG_LEVEL`` sets."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "PYTHONPATH": str(ROOT),
-        "CELERY_BROKER_URL": "memory://",
-        "LOG_LEVEL": "INFO",
-    }
+    return {**_checkout_env(), "CELERY_BROKER_URL": "memory://", "LOG_LEVEL": "INFO"}
 
 
 @contextmanager
