@@ -23,12 +23,14 @@ def setup() -> None:
 
 @contextmanager
 def throwaway_database(name: str) -> Iterator[None]:
-    """A fresh test database named ``name`` for the run (never the suite's), dropped after."""
+    """A fresh test database named ``name`` for the run (never the suite's), dropped after.
+    On SQLite the test database stays in memory: no other process can reach it."""
     from django.db import connection
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    connection.settings_dict["TEST"]["NAME"] = name
+    if connection.vendor == "postgresql":
+        connection.settings_dict["TEST"]["NAME"] = name
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         yield

@@ -26,16 +26,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import time
+from collections.abc import Callable
 from functools import partial
 
-from _django import setup
+from _django import setup, throwaway_database
 
 setup()
 
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 
 def main() -> None:
@@ -50,12 +51,9 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures COPY.")
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    # Its own database: never the test database of a suite running meanwhile.
+    with throwaway_database(f"test_hub_bench_series_ingest_{os.getpid()}"):
         run(args)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -143,6 +141,9 @@ def run(args: argparse.Namespace) -> None:
     # the first writer of a run would otherwise pay for the WAL segments the others reuse.
     # "new": the months' partitions are dropped first; "ahead": they exist, emptied.
     timings: dict[str, list[float]] = {"new": [], "ahead": [], "raw": [], "keyed": []}
+    # CPU seconds of this process and of its database backend, per run: (client, server).
+    cpu: dict[str, list[tuple[float, float | None]]] = {"new": [], "raw": []}
+    backend = backend_cpu_reader()
     for _ in range(args.rounds):
         for name, fn, table in (
             ("raw", lambda: raw_copy("bench_raw"), "bench_raw"),
@@ -156,11 +157,18 @@ def run(args: argparse.Namespace) -> None:
                 else:
                     cursor.execute(f"TRUNCATE {table}")
                 cursor.execute("CHECKPOINT")
+            client0, server0 = time.process_time(), backend()
             t0 = time.perf_counter()
             fn()
             timings[name].append(time.perf_counter() - t0)
+            if name in cpu:
+                server1 = backend()
+                server = None if server0 is None or server1 is None else server1 - server0
+                cpu[name].append((time.process_time() - client0, server))
     new_s, ahead_s, raw_s, keyed_s = (min(timings[k]) for k in ("new", "ahead", "raw", "keyed"))
     keys_s = key_builds[timings["new"].index(new_s)]
+    raw_cpu = cpu["raw"][timings["raw"].index(raw_s)]
+    new_cpu = cpu["new"][timings["new"].index(new_s)]
 
     t0 = time.perf_counter()
     upsert_rows(rows=rows)
@@ -187,6 +195,7 @@ def run(args: argparse.Namespace) -> None:
         f"  of the write path into new months, the server building the keys: {keys_s:.2f} s; "
         f"a raw COPY plus those builds would be {raw_s / (raw_s + keys_s):.2f} of the raw COPY"
     )
+    print_cpu(raw_s=raw_s, raw_cpu=raw_cpu, new_cpu=new_cpu)
     print(
         f"second baseline, raw COPY into a table with the same primary key: "
         f"{total / keyed_s:,.0f} points/s ({keyed_s:.2f} s); ratio write path / keyed COPY: "
@@ -198,6 +207,48 @@ def run(args: argparse.Namespace) -> None:
     )
     read_year(organisation, args.reads)
     tic_day(organisation)
+
+
+def backend_cpu_reader() -> Callable[[], float | None]:
+    """A function giving the CPU seconds the connection's backend has used, or ``None`` when
+    its process cannot be read (a server on another host, or another user's process)."""
+    import os
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        stat = f"/proc/{cursor.fetchone()[0]}/stat"
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float | None:
+        try:
+            with open(stat) as file:
+                # utime and stime, the 14th and 15th fields; the name before them may hold spaces
+                fields = file.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    return read
+
+
+def print_cpu(
+    *, raw_s: float, raw_cpu: tuple[float, float | None], new_cpu: tuple[float, float | None]
+) -> None:
+    # On one connection the server runs the COPY, the routing and the key builds one after the
+    # other: the backend's CPU alone bounds the write path, whatever the client does meanwhile.
+    (raw_client, raw_server), (new_client, new_server) = raw_cpu, new_cpu
+    if raw_server is None or not new_server:  # unreadable, or under the clock's tick
+        print(
+            f"  CPU of this process: raw COPY {raw_client:.2f} s, write path into new months "
+            f"{new_client:.2f} s (the database backend's: not readable from here, or under a tick)"
+        )
+        return
+    print(
+        f"  CPU (this process / its database backend), same runs: raw COPY "
+        f"{raw_client:.2f} / {raw_server:.2f} s, write path into new months {new_client:.2f} / "
+        f"{new_server:.2f} s; the backend's work alone bounds one connection's ratio at "
+        f"{raw_s / new_server:.2f}"
+    )
 
 
 def read_year(organisation, reads: int) -> None:

@@ -22,16 +22,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import queue
 import threading
 import time
 
-from _django import setup
+from _django import setup, throwaway_database
 
 setup()
 
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 TARGET = 2000
 FLUSH_INTERVAL = 0.5
@@ -49,12 +49,9 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database: this measures COPY.")
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    # Its own database: never the test database of a suite running meanwhile.
+    with throwaway_database(f"test_hub_bench_tic_ingest_{os.getpid()}"):
         run(args)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def run(args: argparse.Namespace) -> None:
