@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -10,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core import signals
 from django.db import close_old_connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import translation
 from rest_framework.test import APIClient
 
@@ -60,6 +63,50 @@ def make_tenant(slug: str) -> Tenant:
     return Tenant(
         organisation, people[Role.ADMIN], people[Role.OPERATOR], people[Role.VIEWER], point
     )
+
+
+# Connections opened by threads other than the main one (a reader's writer, a poll's fetchers, a
+# test's own thread). On PostgreSQL each is a session until closed; a thread that ends with one
+# open leaves it to the garbage collector (CONN_MAX_AGE keeps a healthy one through
+# close_old_connections), and sessions then linger on the server, the test database's among them.
+_thread_connections: list[tuple[weakref.ref[BaseDatabaseWrapper], threading.Thread]] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _record_thread_connections() -> Iterator[None]:
+    connect = BaseDatabaseWrapper.connect
+
+    def recording(self: BaseDatabaseWrapper) -> None:
+        connect(self)
+        if threading.current_thread() is not threading.main_thread():
+            _thread_connections.append((weakref.ref(self), threading.current_thread()))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseDatabaseWrapper, "connect", recording)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _no_connection_left_by_an_ended_thread() -> Iterator[None]:
+    """A thread that ended during the test with its PostgreSQL connection open fails the test
+    (the connection is closed then, so the next tests do not inherit the session)."""
+    yield
+    left = []
+    for entry in list(_thread_connections):
+        wrapper, thread = entry[0](), entry[1]
+        if wrapper is None or wrapper.connection is None:
+            _thread_connections.remove(entry)
+        elif not thread.is_alive():
+            _thread_connections.remove(entry)
+            if wrapper.vendor == "postgresql":  # SQLite's in-memory test database ignores close
+                # The wrapper refuses another thread; its psycopg connection does not.
+                wrapper.connection.close()
+                left.append(thread.name)
+    if left:
+        pytest.fail(
+            f"thread(s) {left} ended with their database connection open: close it in the "
+            "thread (django.db.connections.close_all()) before it ends"
+        )
 
 
 @pytest.fixture(autouse=True)

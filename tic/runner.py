@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 
 from tic import leases
 from tic.ingest import Batch, FlushStats, Ingestor, LineCounts, PortStatus, Received
@@ -133,7 +133,9 @@ class ReaderService:
                 for lost in stats.lost.items():
                     self._lost.put(lost)
         finally:
-            close_old_connections()
+            # The thread ends: its connections go with it. close_old_connections() would keep
+            # a healthy one (CONN_MAX_AGE), left open until the garbage collector frees it.
+            connections.close_all()
 
     def _drain(self, *, timeout: float, until: float | None = None) -> None:
         """Handle what is queued, in chunks (the meters and series first seen in a chunk are

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from rest_framework.test import APIClient
 
 from hub import quantities
@@ -191,7 +192,14 @@ def _start_service() -> Callable[[], None]:
         reload_interval=0.5,
     )
     stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+
+    def run() -> None:
+        try:
+            service.run(stop)
+        finally:
+            connections.close_all()  # this thread's session, not left to the garbage collector
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
 
     def finish() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from typing import Any
 
 import pytest
@@ -11,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from hub import quantities
 from hub.models import MeteringPoint, MeteringPointKind, Quality, Series
-from tests.conftest import Tenant
+from tests.conftest import Tenant, require
 from tic import runner
-from tic.ingest import Ingestor, Received
+from tic.ingest import FlushStats, Ingestor, Received
 from tic.models import TicMeter, TicPort
 from tic.protocol import TicStreamDecoder
 from tic.runner import ReaderService
@@ -195,3 +197,39 @@ def test_known_meters_are_restored_in_statements_independent_of_their_number(
                 if quantities.is_index(series.quantity) or series.quantity in TD_QUANTITY.values()
             }
             assert restored[id(runtime)] == stored and len(stored) >= 3
+
+
+class _WritesThroughTheDatabase:
+    def __init__(self) -> None:
+        self.batches = 0
+
+    def write(self, batch: Any) -> FlushStats:
+        self.batches += 1
+        TicPort.objects.exists()  # the writer thread's own connection, as a real batch opens
+        return FlushStats()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_writer_thread_closes_its_connection_when_it_ends() -> None:
+    # With CONN_MAX_AGE a healthy connection outlives close_old_connections(); a thread's
+    # connection left open stays a PostgreSQL session until the garbage collector finds it.
+    require(
+        connection.vendor == "postgresql",
+        "PostgreSQL (SQLite's in-memory test database ignores close)",
+    )
+    sink = _WritesThroughTheDatabase()
+    service = ReaderService(ingestor=sink)  # type: ignore[arg-type]
+    batches: queue.Queue[Any] = queue.Queue()
+    batches.put(object())
+    batches.put(None)
+    seen: dict[str, bool] = {}
+
+    def writer() -> None:
+        service._write(batches)
+        seen["open"] = connection.connection is not None
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    thread.join()
+    assert sink.batches == 1
+    assert seen == {"open": False}
