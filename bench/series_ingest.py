@@ -212,8 +212,6 @@ def run(args: argparse.Namespace) -> None:
 def backend_cpu_reader() -> Callable[[], float | None]:
     """A function giving the CPU seconds the connection's backend has used, or ``None`` when
     its process cannot be read (a server on another host, or another user's process)."""
-    import os
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         stat = f"/proc/{cursor.fetchone()[0]}/stat"
