@@ -31,8 +31,9 @@ import statistics
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
-from _django import setup, throwaway_database
+from _django import cpu_seconds, setup, throwaway_database
 
 setup()
 
@@ -211,22 +212,16 @@ def run(args: argparse.Namespace) -> None:
 
 def backend_cpu_reader() -> Callable[[], float | None]:
     """A function giving the CPU seconds the connection's backend has used, or ``None`` when
-    its process cannot be read (a server on another host, or another user's process)."""
+    its process is not on this host (or not readable): a pid of another host's server may
+    name some other process here."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        stat = f"/proc/{cursor.fetchone()[0]}/stat"
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def read() -> float | None:
-        try:
-            with open(stat) as file:
-                # utime and stime, the 14th and 15th fields; the name before them may hold spaces
-                fields = file.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            return None
-        return (int(fields[11]) + int(fields[12])) / ticks
-
-    return read
+        pid = cursor.fetchone()[0]
+    try:
+        local = Path(f"/proc/{pid}/comm").read_text().startswith("postgres")
+    except OSError:
+        local = False
+    return partial(cpu_seconds, pid) if local else lambda: None
 
 
 def print_cpu(

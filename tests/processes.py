@@ -44,12 +44,12 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**_checkout_env(), "DATABASE_URL": database_url(), **extra}
 
 
-def run_bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run_bench(script: str, *args: str, broker: bool = True) -> subprocess.CompletedProcess[str]:
     """``bench/<script>`` run to its end on this checkout's code and the test settings. A bench
     makes its own database and Redis prefix (never the test's), so it gets the configured
-    servers, not the test's database; its workers need both."""
+    servers, not the test's database; a bench with workers (``broker``) needs Redis too."""
     require(connection.vendor == "postgresql", "PostgreSQL (a bench's child processes share it)")
-    require(bool(settings.REDIS_URL), "needs REDIS_URL (the workers' broker)")
+    require(not broker or bool(settings.REDIS_URL), "needs REDIS_URL (the workers' broker)")
     return subprocess.run(
         [sys.executable, f"bench/{script}", *args],
         cwd=ROOT,
