@@ -10,8 +10,15 @@ HUB_PORT ?= 8000
 
 .PHONY: run test messages check lint typecheck contracts migrations-check setup bench clean
 
+# Debian ships venv's ensurepip apart (python3-venv): installed here when root or a password-free
+# sudo allows it, named otherwise. A failed creation leaves no half-made .venv for the next run.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { \
+		echo "$(PYTHON) cannot make a virtualenv: installing Debian's python3-venv"; \
+		if [ "$$(id -u)" = 0 ]; then sudo=; else sudo="sudo -n"; fi; \
+		{ $$sudo apt-get update -qq && $$sudo apt-get install -y -qq python3-venv >/dev/null; } || { \
+			echo "could not install it: run 'apt-get install python3-venv' as root"; exit 1; }; }
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 
 $(RUNTIME): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
